@@ -1,0 +1,68 @@
+"""The HTTP app factory (a composition root)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from bizportal.api import errors
+from bizportal.api.composition import portal_from
+from bizportal.api.routes_applications import router as applications_router
+from bizportal.api.routes_health import router as health_router
+from bizportal.api.routes_issued_licences import router as issued_router
+from bizportal.api.routes_licences import router as licences_router
+from bizportal.api.routes_payments import router as payments_router
+from bizportal.api.routes_tasks import router as tasks_router
+from bizportal.api.settings import Settings
+from bizportal.engine.clock import Clock
+from bizportal.engine.portal import Portal
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """
+One-stop business licensing: apply once for every licence a business needs, follow each
+agency's decision, pay the fees and receive signed e-licences.
+
+Authenticate with `Authorization: Bearer <JWT>` (roles: `applicant`, `counter_officer`,
+`agency_officer` with an `agency` claim, `admin`). For development, mint one with
+`bizportal token --role applicant --subject alice`. Money is integer satang (1 THB = 100 satang).
+"""
+
+
+def _sweeper(portal: Portal, interval: float, stop: threading.Event) -> None:
+    """Embedded mode: pick up outbox rows a crash left behind and fire due timers."""
+    while not stop.wait(interval):
+        try:
+            portal.dispatch()
+            portal.fire_due_timers()
+        except Exception:  # keep sweeping; the next round retries
+            log.exception("background sweep failed")
+
+
+def create_app(settings: Settings | None = None, clock: Clock | None = None, portal: Portal | None = None,
+               background_sweeper: bool = False) -> FastAPI:
+    """Build the app. Loads and validates every definition now, so a bad file stops start-up."""
+    settings = settings or Settings()
+    portal = portal or portal_from(settings, clock=clock)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        stop = threading.Event()
+        if background_sweeper and not settings.redis_url:
+            threading.Thread(target=_sweeper, args=(portal, settings.background_interval_seconds, stop),
+                             daemon=True, name="bizportal-sweeper").start()
+        yield
+        stop.set()
+
+    app = FastAPI(title="Biz Portal engine", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app.state.portal = portal
+    app.state.signing_key = settings.signing_key()
+    errors.install(app)
+    for router in (health_router, licences_router, applications_router, tasks_router, payments_router,
+                   issued_router):
+        app.include_router(router)
+    return app

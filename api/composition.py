@@ -1,0 +1,36 @@
+"""The composition root: settings -> concrete adapters -> the engine. Nothing else reads settings."""
+
+from __future__ import annotations
+
+from bizportal.adapters.arq_job_queue import ArqJobQueue
+from bizportal.api.settings import Settings
+from bizportal.engine.clock import Clock, SystemClock
+from bizportal.engine.errors import DefinitionError
+from bizportal.engine.portal import Portal, build_portal
+from bizportal.storage.database import make_engine
+from bizportal.storage.local_object_store import LocalObjectStore
+from bizportal.storage.migrate import upgrade_to_head
+from bizportal.storage.object_store import ObjectStore
+from bizportal.storage.s3_object_store import S3ObjectStore
+
+
+def object_store_from(settings: Settings) -> ObjectStore:
+    if settings.object_store == "s3":
+        if not (settings.s3_endpoint and settings.s3_access_key and settings.s3_secret_key):
+            raise DefinitionError("BIZPORTAL_OBJECT_STORE=s3 needs BIZPORTAL_S3_ENDPOINT, BIZPORTAL_S3_ACCESS_KEY "
+                                  "and BIZPORTAL_S3_SECRET_KEY")
+        return S3ObjectStore(endpoint=settings.s3_endpoint, access_key=settings.s3_access_key,
+                             secret_key=settings.s3_secret_key.get_secret_value(), bucket=settings.s3_bucket,
+                             region=settings.s3_region, secure=settings.s3_secure)
+    return LocalObjectStore(settings.data_dir / "objects")
+
+
+def portal_from(settings: Settings, clock: Clock | None = None, migrate: bool = True) -> Portal:
+    """Build the whole engine from settings; migrations are applied first (idempotent)."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = make_engine(settings.resolved_database_url())
+    if migrate:
+        upgrade_to_head(db)
+    queue = ArqJobQueue(settings.redis_url) if settings.redis_url else None
+    return build_portal(db=db, bpmn_dir=settings.bpmn_dir, object_store=object_store_from(settings),
+                        clock=clock or SystemClock(), public_base_url=settings.public_base_url, queue=queue)

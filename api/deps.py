@@ -1,0 +1,48 @@
+"""Request-scoped dependencies: the engine, the caller, and the unit of work."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+from fastapi import BackgroundTasks, Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlmodel import Session
+
+from bizportal.api.tokens import read_token
+from bizportal.engine.errors import Unauthenticated
+from bizportal.engine.portal import Portal
+from bizportal.engine.principal import Principal
+from bizportal.storage.database import transaction
+
+bearer = HTTPBearer(auto_error=False, description="JWT from Digital ID sign-in or `bizportal token`")
+
+
+def get_portal(request: Request) -> Portal:
+    return request.app.state.portal
+
+
+def current_principal(request: Request,
+                      credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Principal:
+    if credentials is None:
+        raise Unauthenticated("authentication required", hint="send `Authorization: Bearer <token>`")
+    return read_token(request.app.state.signing_key, credentials.credentials)
+
+
+PortalDep = Annotated[Portal, Depends(get_portal)]
+PrincipalDep = Annotated[Principal, Depends(current_principal)]
+
+
+@contextmanager
+def command(portal: Portal, background: BackgroundTasks) -> Iterator[Session]:
+    """One transaction per command; its side effects are dispatched only after it commits."""
+    with transaction(portal.db) as session:
+        yield session
+    background.add_task(portal.dispatch)
+
+
+@contextmanager
+def query(portal: Portal) -> Iterator[Session]:
+    with transaction(portal.db) as session:
+        yield session

@@ -1,0 +1,51 @@
+"""Applications: create, submit, follow."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, BackgroundTasks, Header, Query, Response
+
+from bizportal.api.deps import PortalDep, PrincipalDep, command, query
+from bizportal.engine import applications
+from bizportal.engine.application_input import ApplicationInput
+from bizportal.engine.applications import ApplicationSummary, ApplicationView
+
+router = APIRouter(prefix="/api/v1/applications", tags=["applications"])
+
+
+@router.post("", status_code=201, response_model=ApplicationView,
+             summary="Create a draft application for one or more licences",
+             responses={200: {"description": "replay of an earlier request with the same Idempotency-Key"}})
+def create_application(body: ApplicationInput, portal: PortalDep, principal: PrincipalDep,
+                       background: BackgroundTasks, response: Response,
+                       idempotency_key: Annotated[str | None, Header(max_length=200)] = None) -> ApplicationView:
+    with command(portal, background) as session:
+        application, created = applications.create(portal.ctx, session, principal, body, idempotency_key)
+        if not created:
+            response.status_code = 200
+        return applications.view(session, principal, application.id)
+
+
+@router.get("", response_model=list[ApplicationSummary], summary="The caller's own applications")
+def list_applications(portal: PortalDep, principal: PrincipalDep,
+                      limit: Annotated[int, Query(ge=1, le=500)] = 100,
+                      offset: Annotated[int, Query(ge=0)] = 0) -> list[ApplicationSummary]:
+    with query(portal) as session:
+        return applications.list_for(session, principal, limit, offset)
+
+
+@router.get("/{application_id}", response_model=ApplicationView,
+            summary="Status of an application and each of its licences, invoices and timeline")
+def get_application(application_id: str, portal: PortalDep, principal: PrincipalDep) -> ApplicationView:
+    with query(portal) as session:
+        return applications.view(session, principal, application_id)
+
+
+@router.post("/{application_id}/submit", response_model=ApplicationView,
+             summary="Submit a draft: it gets a tracking number and each licence's process starts")
+def submit_application(application_id: str, portal: PortalDep, principal: PrincipalDep,
+                       background: BackgroundTasks) -> ApplicationView:
+    with command(portal, background) as session:
+        applications.submit(portal.ctx, session, principal, application_id)
+        return applications.view(session, principal, application_id)

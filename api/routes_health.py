@@ -1,0 +1,36 @@
+"""Liveness and readiness."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from bizportal.api.deps import PortalDep
+from bizportal.storage.object_store import ObjectStoreError
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz", summary="The process is up")
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz", summary="The database and the object store are reachable")
+def readyz(portal: PortalDep) -> JSONResponse:
+    checks: dict[str, str] = {}
+    try:
+        with portal.db.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as err:  # report, never crash the probe
+        checks["database"] = f"unavailable: {type(err).__name__}"
+    try:
+        portal.ctx.object_store.check()
+        checks["object_store"] = "ok"
+    except ObjectStoreError as err:
+        checks["object_store"] = f"unavailable: {err}"
+    ready = all(value == "ok" for value in checks.values())
+    return JSONResponse({"status": "ready" if ready else "not_ready", "checks": checks},
+                        status_code=200 if ready else 503)

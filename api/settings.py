@@ -1,0 +1,53 @@
+"""Configuration, read only by the composition roots (HTTP app factory, worker, CLI).
+
+Every variable is `BIZPORTAL_<FIELD>`; the defaults are the embedded set-up (SQLite and a
+local object-store folder under ./var, jobs in-process), so `make run` needs no server.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_BPMN_DIR = Path(__file__).resolve().parent.parent / "bpmn"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BIZPORTAL_", extra="ignore")
+
+    data_dir: Path = Field(default=Path("var"), description="SQLite file, local objects and the generated key")
+    database_url: str | None = Field(default=None, description="default: sqlite:///<data_dir>/bizportal.db")
+    redis_url: str | None = Field(default=None, description="set to run jobs on arq workers; unset = in-process")
+    object_store: Literal["local", "s3"] = "local"
+    s3_endpoint: str | None = Field(default=None, description="host:port of S3/MinIO")
+    s3_access_key: str | None = None
+    s3_secret_key: SecretStr | None = None
+    s3_bucket: str = "bizportal"
+    s3_region: str = "us-east-1"
+    s3_secure: bool = False
+    token_signing_key: SecretStr | None = Field(default=None, description="HS256 key; generated on first run")
+    token_ttl_minutes: int = 60 * 12
+    public_base_url: str = "http://127.0.0.1:8000"
+    bpmn_dir: Path = DEFAULT_BPMN_DIR
+    host: str = "127.0.0.1"
+    port: int = 8000
+    background_interval_seconds: float = Field(default=30.0, description="in-process timer/outbox sweep period")
+    log_level: str = "info"
+
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'bizportal.db').resolve()}"
+
+    def signing_key(self) -> str:
+        """The configured key, or one generated into the data dir on first run (kept private)."""
+        if self.token_signing_key is not None:
+            return self.token_signing_key.get_secret_value()
+        path = self.data_dir / "token-signing.key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.touch(mode=0o600)
+            path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
+        return path.read_text(encoding="utf-8").strip()

@@ -1,0 +1,46 @@
+"""The arq worker (a composition root): runs outbox jobs, sweeps the outbox and fires due timers.
+
+Start with `bizportal worker`; scale out by starting more workers against the same Redis.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from arq import cron
+from arq.connections import RedisSettings
+from arq.worker import Worker
+
+from bizportal.adapters.arq_job_queue import JOB_FUNCTION
+from bizportal.api.composition import portal_from
+from bizportal.api.settings import Settings
+from bizportal.engine.portal import Portal
+
+
+async def run_outbox_job(ctx: dict[str, Any], outbox_id: str) -> bool:
+    portal: Portal = ctx["portal"]
+    return await asyncio.to_thread(portal.outbox.run_job, outbox_id)
+
+
+async def sweep(ctx: dict[str, Any]) -> None:
+    """Dispatch rows whose enqueue was lost and fire due timers, once a minute."""
+    portal: Portal = ctx["portal"]
+    await asyncio.to_thread(portal.dispatch)
+    await asyncio.to_thread(portal.fire_due_timers)
+
+
+run_outbox_job.__name__ = JOB_FUNCTION
+
+
+def build_worker(settings: Settings, portal: Portal | None = None, burst: bool = False) -> Worker:
+    if not settings.redis_url:
+        raise SystemExit("the worker needs BIZPORTAL_REDIS_URL; without it jobs run inside `bizportal serve`")
+    portal = portal or portal_from(settings)
+
+    async def on_startup(ctx: dict[str, Any]) -> None:
+        ctx["portal"] = portal
+
+    return Worker(functions=[run_outbox_job], cron_jobs=[cron(sweep, second=0, run_at_startup=True)],  # type: ignore[list-item]
+                  on_startup=on_startup, redis_settings=RedisSettings.from_dsn(settings.redis_url), burst=burst,
+                  handle_signals=not burst, max_tries=5)

@@ -1,0 +1,204 @@
+"""Applications: create a draft, submit it (one process per licence), read it back.
+
+An applicant sees only their own applications; a counter officer those they filed for
+someone; an agency officer those that include a licence of their agency; an admin all.
+Anyone else gets 404, so ids of other people's applications reveal nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from bizportal.engine import audit, outbox
+from bizportal.engine.application_input import ApplicationInput
+from bizportal.engine.application_status import Status
+from bizportal.engine.context import EngineContext
+from bizportal.engine.errors import Conflict, Forbidden, InvalidInput, NotFound
+from bizportal.engine.issuing import BUDDHIST_ERA_OFFSET
+from bizportal.engine.principal import Principal, Role
+from bizportal.engine.working_days import BANGKOK
+from bizportal.storage.applications import ApplicationRow, LicenceCaseRow
+from bizportal.storage.counters import next_value
+from bizportal.storage.payments import InvoiceRow
+from bizportal.storage.timeline import AuditEventRow
+
+
+class LicenceView(BaseModel):
+    code: str
+    agency: str
+    status: str
+    current_step: str | None
+    due_at: datetime | None
+    licence_number: str | None
+
+
+class InvoiceView(BaseModel):
+    id: str
+    licence: str
+    amount_satang: int
+    currency: str
+    status: str
+
+
+class TimelineEntry(BaseModel):
+    at: datetime
+    actor: str
+    event: str
+    detail: dict[str, Any]
+
+
+class ApplicationView(BaseModel):
+    id: str
+    status: str
+    tracking_number: str | None
+    applicant: dict[str, str]
+    business: dict[str, Any]
+    created_at: datetime
+    submitted_at: datetime | None
+    licences: list[LicenceView]
+    invoices: list[InvoiceView]
+    timeline: list[TimelineEntry]
+
+
+class ApplicationSummary(BaseModel):
+    id: str
+    status: str
+    tracking_number: str | None
+    business_name: str
+    licences: list[str]
+    created_at: datetime
+
+
+def create(ctx: EngineContext, session: Session, principal: Principal, data: ApplicationInput,
+           idempotency_key: str | None = None) -> tuple[ApplicationRow, bool]:
+    """Create a draft. With an idempotency key, a repeat returns the first draft (and False).
+
+    Raises:
+        Forbidden: the role may not file applications.
+        InvalidInput: an unknown licence, or a form for a licence not applied for.
+    """
+    if principal.role not in (Role.APPLICANT, Role.COUNTER_OFFICER):
+        raise Forbidden("only applicants and counter officers file applications")
+    if idempotency_key:
+        existing = session.exec(select(ApplicationRow).where(ApplicationRow.created_by == principal.subject,
+                                                             ApplicationRow.idempotency_key == idempotency_key)).first()
+        if existing is not None:
+            return existing, False
+    unknown = [code for code in data.licences if code not in ctx.catalogue.licences]
+    if unknown:
+        raise InvalidInput(f"unknown licence code(s): {', '.join(unknown)}",
+                           hint="GET /api/v1/licences lists the codes",
+                           details={"field": "licences", "unknown": unknown})
+    stray = sorted(set(data.form) - set(data.licences))
+    if stray:
+        raise InvalidInput(f"form given for licence(s) not applied for: {', '.join(stray)}",
+                           hint="key `form` by the codes listed in `licences`", details={"field": "form"})
+    now = ctx.clock.now()
+    application = ApplicationRow(
+        id=str(uuid.uuid4()), owner=principal.subject, created_by=principal.subject,
+        created_by_role=principal.role.value, idempotency_key=idempotency_key,
+        applicant_kind=data.applicant.kind, applicant_id_number=data.applicant.id_number,
+        applicant_name=data.applicant.name, business_name=data.business.name, business_address=data.business.address,
+        business_province=data.business.province, business_area_m2=data.business.area_m2, form=data.form,
+        status=Status.DRAFT.value, created_at=now, updated_at=now)
+    session.add(application)
+    session.flush()
+    for code in data.licences:
+        session.add(LicenceCaseRow(id=str(uuid.uuid4()), application_id=application.id, licence_code=code,
+                                   agency=ctx.catalogue.licence(code).agency, status=Status.DRAFT.value,
+                                   updated_at=now))
+    audit.record(session, principal, "application.created", now, application.id, licences=data.licences)
+    try:
+        session.flush()
+    except IntegrityError as err:  # the same idempotency key raced in twice
+        raise Conflict("an application with this Idempotency-Key is being created", hint="retry the request") from err
+    return application, True
+
+
+def _visible(session: Session, principal: Principal, application: ApplicationRow) -> bool:
+    if principal.role == Role.ADMIN or application.owner == principal.subject:
+        return True
+    if principal.role == Role.AGENCY_OFFICER and application.status != Status.DRAFT:
+        cases = session.exec(select(LicenceCaseRow).where(LicenceCaseRow.application_id == application.id,
+                                                          LicenceCaseRow.agency == principal.agency)).first()
+        return cases is not None
+    return False
+
+
+def readable(session: Session, principal: Principal, application_id: str) -> ApplicationRow:
+    application = session.get(ApplicationRow, application_id)
+    if application is None or not _visible(session, principal, application):
+        raise NotFound(f"application {application_id} does not exist")
+    return application
+
+
+def submit(ctx: EngineContext, session: Session, principal: Principal, application_id: str) -> ApplicationRow:
+    """Submit a draft: give it a tracking number and queue one process start per licence.
+
+    Raises:
+        NotFound: not the caller's application.
+        Conflict: already submitted.
+    """
+    application = readable(session, principal, application_id)
+    if application.owner != principal.subject:
+        raise Forbidden("only the applicant who created the application can submit it")
+    if application.status != Status.DRAFT:
+        raise Conflict(f"application {application_id} is already {application.status}",
+                       hint="an application is submitted once; follow it with GET")
+    now = ctx.clock.now()
+    be_year = now.astimezone(BANGKOK).year + BUDDHIST_ERA_OFFSET
+    application.tracking_number = f"BP-{be_year}-{next_value(session, f'tracking:{be_year}'):07d}"
+    application.status, application.submitted_at, application.updated_at = Status.SUBMITTED.value, now, now
+    cases = session.exec(select(LicenceCaseRow).where(LicenceCaseRow.application_id == application.id)).all()
+    for case in cases:
+        case.status, case.updated_at = Status.SUBMITTED.value, now
+        outbox.enqueue(session, "start_licence_case", ctx.clock, case_id=case.id)
+    audit.record(session, principal, "application.submitted", now, application.id,
+                 tracking_number=application.tracking_number)
+    return application
+
+
+def view(session: Session, principal: Principal, application_id: str) -> ApplicationView:
+    """Everything about one application, read from projections only."""
+    application = readable(session, principal, application_id)
+    cases = session.exec(select(LicenceCaseRow).where(LicenceCaseRow.application_id == application.id)
+                         .order_by(col(LicenceCaseRow.licence_code))).all()
+    codes = {case.id: case.licence_code for case in cases}
+    invoices = session.exec(select(InvoiceRow).where(InvoiceRow.application_id == application.id)
+                            .order_by(col(InvoiceRow.created_at))).all()
+    events = session.exec(select(AuditEventRow).where(AuditEventRow.application_id == application.id)
+                          .order_by(col(AuditEventRow.at), col(AuditEventRow.id))).all()
+    return ApplicationView(
+        id=application.id, status=application.status, tracking_number=application.tracking_number,
+        applicant={"kind": application.applicant_kind, "id_number": application.applicant_id_number,
+                   "name": application.applicant_name},
+        business={"name": application.business_name, "address": application.business_address,
+                  "province": application.business_province, "area_m2": application.business_area_m2},
+        created_at=application.created_at, submitted_at=application.submitted_at,
+        licences=[LicenceView(code=c.licence_code, agency=c.agency, status=c.status, current_step=c.current_step,
+                              due_at=c.due_at, licence_number=c.licence_number) for c in cases],
+        invoices=[InvoiceView(id=i.id, licence=codes[i.licence_case_id], amount_satang=i.amount_satang,
+                              currency=i.currency, status=i.status) for i in invoices],
+        timeline=[TimelineEntry(at=e.at, actor=e.actor, event=e.event, detail=e.detail) for e in events])
+
+
+def list_for(session: Session, principal: Principal, limit: int = 100, offset: int = 0) -> list[ApplicationSummary]:
+    """The caller's own applications, newest first (admins see all)."""
+    query = select(ApplicationRow).order_by(col(ApplicationRow.created_at).desc()).limit(limit).offset(offset)
+    if principal.role != Role.ADMIN:
+        query = query.where(ApplicationRow.owner == principal.subject)
+    applications = session.exec(query).all()
+    ids = [a.id for a in applications]
+    licences: dict[str, list[str]] = {i: [] for i in ids}
+    if ids:
+        for case in session.exec(select(LicenceCaseRow).where(col(LicenceCaseRow.application_id).in_(ids))):
+            licences[case.application_id].append(case.licence_code)
+    return [ApplicationSummary(id=a.id, status=a.status, tracking_number=a.tracking_number,
+                               business_name=a.business_name, licences=sorted(licences[a.id]),
+                               created_at=a.created_at) for a in applications]

@@ -1,0 +1,19 @@
+"""What every use case needs, handed in by the composition root (never read from settings here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bizportal.engine.catalogue import Catalogue
+from bizportal.engine.clock import Clock
+from bizportal.engine.process_runtime import ProcessRuntime
+from bizportal.storage.object_store import ObjectStore
+
+
+@dataclass
+class EngineContext:
+    catalogue: Catalogue
+    runtime: ProcessRuntime
+    clock: Clock
+    object_store: ObjectStore
+    public_base_url: str

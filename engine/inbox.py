@@ -1,0 +1,100 @@
+"""The officer inbox (and the applicant's own to-dos): list open human tasks, complete one."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from sqlmodel import Session, col, select
+
+from bizportal.engine import audit
+from bizportal.engine.context import EngineContext
+from bizportal.engine.errors import Forbidden, NotFound
+from bizportal.engine.licence_cases import case_of, sync_case
+from bizportal.engine.principal import Principal, Role
+from bizportal.storage.applications import ApplicationRow, LicenceCaseRow
+from bizportal.storage.workflow_tables import HumanTaskRow, WorkflowInstanceRow
+
+
+class TaskView(BaseModel):
+    id: str
+    application_id: str
+    tracking_number: str | None
+    licence: str
+    step: str
+    title: str
+    title_th: str | None
+    lane: str
+    agency: str | None
+    actions: list[str]
+    opened_at: datetime
+    due_at: datetime | None
+    overdue: bool
+
+
+class TaskCompletion(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    action: str = Field(min_length=1, max_length=60, description="one of the task's `actions`")
+    comment: str = Field(default="", max_length=4000)
+
+    @model_validator(mode="after")
+    def _reasons(self) -> TaskCompletion:
+        # Licensing Facilitation Act s.8: what is missing must be recorded in writing, and a
+        # refusal must give its reason; both reach the applicant's timeline.
+        if self.action in ("reject", "request_documents") and not self.comment.strip():
+            raise ValueError(f"`comment` is required for {self.action}: say what is wrong or missing")
+        return self
+
+
+def _may_work_on(session: Session, principal: Principal, task: HumanTaskRow) -> bool:
+    if principal.role == Role.ADMIN:
+        return True
+    if task.lane == "agency":
+        return principal.role == Role.AGENCY_OFFICER and principal.agency == task.agency
+    if task.lane == "applicant":
+        instance = session.get(WorkflowInstanceRow, task.instance_id)
+        application = session.get(ApplicationRow, instance.context["application_id"]) if instance else None
+        return application is not None and application.owner == principal.subject
+    return False
+
+
+def open_tasks(session: Session, principal: Principal, limit: int = 200) -> list[TaskView]:
+    """Open tasks the caller can work on: an officer's agency lane, or an applicant's own steps."""
+    query = (select(HumanTaskRow, WorkflowInstanceRow, ApplicationRow)
+             .join(WorkflowInstanceRow, col(WorkflowInstanceRow.id) == col(HumanTaskRow.instance_id))
+             .join(LicenceCaseRow, col(LicenceCaseRow.instance_id) == col(WorkflowInstanceRow.id))
+             .join(ApplicationRow, col(ApplicationRow.id) == col(LicenceCaseRow.application_id))
+             .where(HumanTaskRow.state == "open").order_by(col(HumanTaskRow.opened_at)).limit(limit))
+    if principal.role == Role.AGENCY_OFFICER:
+        query = query.where(HumanTaskRow.lane == "agency", HumanTaskRow.agency == principal.agency)
+    elif principal.role in (Role.APPLICANT, Role.COUNTER_OFFICER):
+        query = query.where(HumanTaskRow.lane == "applicant", ApplicationRow.owner == principal.subject)
+    return [TaskView(id=t.id, application_id=a.id, tracking_number=a.tracking_number, licence=i.process_id,
+                     step=t.step, title=t.title, title_th=t.title_th, lane=t.lane, agency=t.agency,
+                     actions=t.actions.split(","), opened_at=t.opened_at, due_at=t.due_at, overdue=t.overdue)
+            for t, i, a in session.exec(query)]
+
+
+def complete(ctx: EngineContext, session: Session, principal: Principal, task_id: str,
+             data: TaskCompletion) -> HumanTaskRow:
+    """Complete a task with a decision; the process moves on in the same transaction.
+
+    Raises:
+        NotFound: no such task.
+        Forbidden: the task is in another agency's (or another applicant's) lane.
+        Conflict: the task is already finished, or a concurrent change won.
+        InvalidInput: the action is not allowed at this step.
+    """
+    task = session.get(HumanTaskRow, task_id)
+    if task is None:
+        raise NotFound(f"task {task_id} does not exist")
+    if not _may_work_on(session, principal, task):
+        raise Forbidden(f"task {task_id} is not in your inbox",
+                        hint="officers work on their own agency's tasks; applicants on their own applications")
+    done = ctx.runtime.complete_task(session, task_id, data.action, data.comment, principal.label)
+    case = case_of(session, done.instance)
+    audit.record(session, principal, "task.completed", ctx.clock.now(), case.application_id,
+                 licence=case.licence_code, step=task.step, action=data.action, comment=data.comment)
+    sync_case(session, ctx, case, done.instance, principal)
+    return done.task

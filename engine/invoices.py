@@ -1,0 +1,93 @@
+"""Fees: the invoice a licence's process raises, and payments recorded against it."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from bizportal.engine import audit
+from bizportal.engine.context import EngineContext
+from bizportal.engine.errors import Conflict, Forbidden, InvalidInput, NotFound
+from bizportal.engine.licence_cases import case_of, sync_case
+from bizportal.engine.principal import Principal, Role
+from bizportal.engine.script_engine import ServiceCall
+from bizportal.storage.applications import ApplicationRow, LicenceCaseRow
+from bizportal.storage.payments import InvoiceRow, PaymentRow
+from bizportal.storage.workflow_tables import WorkflowInstanceRow
+
+
+class CounterPaymentInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    amount_satang: int = Field(gt=0, description="cash received, in satang (1 THB = 100 satang)")
+
+
+def fee_for(ctx: EngineContext, application: ApplicationRow, case: LicenceCaseRow) -> int:
+    """The fee in satang from the licence's fee rule, less the channel discount for applying here."""
+    manual = ctx.catalogue.licence(case.licence_code)
+    amount = manual.fee.amount_for({"area_m2": application.business_area_m2})
+    return amount * (100 - manual.channel_discount_percent) // 100
+
+
+def create_invoice(ctx: EngineContext, session: Session, instance: WorkflowInstanceRow,
+                   call: ServiceCall) -> Mapping[str, Any]:
+    """Service operator: raise the licence's invoice (once; a replay returns the same one)."""
+    case = case_of(session, instance)
+    existing = session.exec(select(InvoiceRow).where(InvoiceRow.licence_case_id == case.id)).first()
+    if existing is not None:
+        return {"invoice_id": existing.id, "amount_satang": existing.amount_satang}
+    application = session.get(ApplicationRow, case.application_id)
+    assert application is not None
+    invoice = InvoiceRow(id=str(uuid.uuid4()), application_id=application.id, licence_case_id=case.id,
+                         agency=case.agency, amount_satang=fee_for(ctx, application, case), created_at=ctx.clock.now())
+    session.add(invoice)
+    audit.record(session, Principal("system", Role.ADMIN), "invoice.created", ctx.clock.now(), application.id,
+                 licence=case.licence_code, invoice_id=invoice.id, amount_satang=invoice.amount_satang)
+    return {"invoice_id": invoice.id, "amount_satang": invoice.amount_satang}
+
+
+def record_counter_payment(ctx: EngineContext, session: Session, principal: Principal, invoice_id: str,
+                           data: CounterPaymentInput) -> InvoiceRow:
+    """An officer records cash paid at a counter; the licence's process moves on to issuing.
+
+    Raises:
+        Forbidden: not a counter officer, or an officer of another agency.
+        NotFound: no such invoice.
+        Conflict: the invoice is already paid or no longer open.
+        InvalidInput: the amount differs from the invoice.
+    """
+    if principal.role not in (Role.COUNTER_OFFICER, Role.AGENCY_OFFICER, Role.ADMIN):
+        raise Forbidden("only counter or agency officers record counter payments")
+    invoice = session.get(InvoiceRow, invoice_id)
+    if invoice is None:
+        raise NotFound(f"invoice {invoice_id} does not exist")
+    if principal.role == Role.AGENCY_OFFICER and principal.agency != invoice.agency:
+        raise Forbidden(f"invoice {invoice_id} belongs to agency {invoice.agency}, not {principal.agency}")
+    if invoice.status != "open":
+        raise Conflict(f"invoice {invoice_id} is {invoice.status}", hint="a paid invoice cannot be paid again")
+    if data.amount_satang != invoice.amount_satang:
+        raise InvalidInput(f"amount {data.amount_satang} satang does not match the invoice's "
+                           f"{invoice.amount_satang} satang", hint="record the exact amount due",
+                           details={"expected_amount_satang": invoice.amount_satang})
+    now = ctx.clock.now()
+    session.add(PaymentRow(id=str(uuid.uuid4()), invoice_id=invoice.id, provider="counter",
+                           amount_satang=data.amount_satang, currency=invoice.currency,
+                           recorded_by=principal.label, created_at=now))
+    invoice.status, invoice.paid_at = "paid", now
+    try:
+        session.flush()
+    except IntegrityError as err:  # a concurrent recording won the unique invoice_id
+        raise Conflict(f"invoice {invoice_id} was paid at the same time by another request") from err
+    case = session.get(LicenceCaseRow, invoice.licence_case_id)
+    assert case is not None and case.instance_id is not None
+    audit.record(session, principal, "payment.recorded", now, invoice.application_id, licence=case.licence_code,
+                 invoice_id=invoice.id, provider="counter", amount_satang=data.amount_satang)
+    instance = ctx.runtime.send_message(session, case.instance_id, "payment_received",
+                                        {"invoice_id": invoice.id, "amount_satang": invoice.amount_satang})
+    sync_case(session, ctx, case, instance, principal)
+    return invoice

@@ -1,0 +1,121 @@
+"""Issuing the e-licence: number it, render the PDF, store it by sha256, record it, tell the process.
+
+The process asks for issuing through a service task (which only writes an outbox row);
+rendering and storing run as a job after commit, so a slow or failing object store never
+holds a transaction open or loses a decision.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import date, timedelta
+from typing import Any
+
+from sqlmodel import Session, select
+
+from bizportal.engine import audit, outbox
+from bizportal.engine.context import EngineContext
+from bizportal.engine.errors import NotFound
+from bizportal.engine.licence_cases import case_of, sync_case
+from bizportal.engine.licence_document import LicenceDocument, render_licence_pdf
+from bizportal.engine.principal import SYSTEM, Principal, Role
+from bizportal.engine.script_engine import ServiceCall
+from bizportal.engine.thai_id import mask_thai_id
+from bizportal.engine.working_days import BANGKOK
+from bizportal.storage.applications import ApplicationRow, LicenceCaseRow
+from bizportal.storage.counters import next_value
+from bizportal.storage.issued_licences import IssuedLicenceRow
+from bizportal.storage.workflow_tables import WorkflowInstanceRow
+
+BUDDHIST_ERA_OFFSET = 543
+
+
+def request_issue(ctx: EngineContext, session: Session, instance: WorkflowInstanceRow,
+                  call: ServiceCall) -> Mapping[str, Any]:
+    """Service operator: queue the issuing job (runs after this transaction commits)."""
+    case = case_of(session, instance)
+    row = outbox.enqueue(session, "issue_licence", ctx.clock, case_id=case.id)
+    return {"job_id": row.id}
+
+
+def _valid_until(issued_on: date, years: int | None) -> date | None:
+    if years is None:
+        return None
+    try:
+        anniversary = issued_on.replace(year=issued_on.year + years)
+    except ValueError:  # 29 February
+        anniversary = issued_on.replace(year=issued_on.year + years, day=28)
+    return anniversary - timedelta(days=1)
+
+
+def licence_number(session: Session, agency: str, issued_on: date) -> str:
+    """`<agency>-<B.E. year>-<6-digit sequence>`, gap-free per agency and year."""
+    be_year = issued_on.year + BUDDHIST_ERA_OFFSET
+    return f"{agency}-{be_year}-{next_value(session, f'licence:{agency}:{be_year}'):06d}"
+
+
+def issue_licence_job(ctx: EngineContext, session: Session, payload: Mapping[str, Any]) -> None:
+    """Job: issue the licence of a paid case. Safe to run twice: an issued case is not issued again."""
+    case = session.get(LicenceCaseRow, payload["case_id"])
+    if case is None or case.instance_id is None:
+        return
+    issued = session.exec(select(IssuedLicenceRow).where(IssuedLicenceRow.licence_case_id == case.id)).first()
+    if issued is None:
+        issued = _issue(ctx, session, case)
+    instance = session.get(WorkflowInstanceRow, case.instance_id)
+    assert instance is not None
+    if "licence_issued" in instance.waiting_messages.split(","):
+        instance = ctx.runtime.send_message(session, case.instance_id, "licence_issued",
+                                            {"licence_number": issued.number})
+        case.licence_number = issued.number
+        sync_case(session, ctx, case, instance)
+
+
+def _issue(ctx: EngineContext, session: Session, case: LicenceCaseRow) -> IssuedLicenceRow:
+    application = session.get(ApplicationRow, case.application_id)
+    assert application is not None
+    manual = ctx.catalogue.licence(case.licence_code)
+    agency = ctx.catalogue.agency(case.agency)
+    issued_on = ctx.clock.now().astimezone(BANGKOK).date()
+    number = licence_number(session, case.agency, issued_on)
+    valid_until = _valid_until(issued_on, manual.validity_years)
+    pdf = render_licence_pdf(LicenceDocument(
+        licence_number=number, licence_code=manual.code, licence_name_th=manual.name_th,
+        licence_name_en=manual.name_en, agency_name_th=agency.name_th, agency_name_en=agency.name_en,
+        holder_name=application.applicant_name, holder_id_masked=mask_thai_id(application.applicant_id_number),
+        business_name=application.business_name, business_address=application.business_address,
+        issued_on=issued_on, valid_until=valid_until,
+        verification_url=f"{ctx.public_base_url.rstrip('/')}/verify/{number}"))
+    # Content-addressed: if this transaction rolls back, the stored bytes are simply unused.
+    stored = ctx.object_store.put(pdf, "application/pdf")
+    issued = IssuedLicenceRow(number=number, licence_case_id=case.id, application_id=application.id,
+                              licence_code=case.licence_code, agency=case.agency,
+                              holder_name=application.applicant_name, holder_subject=application.owner,
+                              business_name=application.business_name, issued_on=issued_on,
+                              valid_until=valid_until, pdf_key=stored.key, pdf_sha256=stored.sha256,
+                              pdf_size=stored.size, created_at=ctx.clock.now())
+    session.add(issued)
+    audit.record(session, SYSTEM, "licence.issued", ctx.clock.now(), application.id, licence=case.licence_code,
+                 licence_number=number, sha256=stored.sha256)
+    return issued
+
+
+def readable_issued_licence(session: Session, principal: Principal, number: str) -> IssuedLicenceRow:
+    """The issued licence, if the caller is its holder, an officer of its agency, or an admin.
+
+    Raises:
+        NotFound: no such licence, or the caller may not see it (existence is not revealed).
+    """
+    issued = session.get(IssuedLicenceRow, number)
+    allowed = issued is not None and (
+        principal.role == Role.ADMIN
+        or (principal.role == Role.AGENCY_OFFICER and principal.agency == issued.agency)
+        or issued.holder_subject == principal.subject)
+    if not allowed:
+        raise NotFound(f"issued licence {number} does not exist")
+    assert issued is not None
+    return issued
+
+
+def licence_pdf_chunks(ctx: EngineContext, issued: IssuedLicenceRow) -> Iterator[bytes]:
+    return ctx.object_store.iter_chunks(issued.pdf_key)

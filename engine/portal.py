@@ -1,0 +1,73 @@
+"""Assembles the engine from its parts. The composition roots (HTTP app, worker) call `build_portal`
+with concrete adapters and settings values; nothing below reads configuration itself."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+
+from bizportal.engine.catalogue import load_catalogue
+from bizportal.engine.clock import Clock
+from bizportal.engine.context import EngineContext
+from bizportal.engine.definitions import DefinitionRegistry
+from bizportal.engine.errors import DefinitionError
+from bizportal.engine.invoices import create_invoice
+from bizportal.engine.issuing import issue_licence_job, request_issue
+from bizportal.engine.licence_cases import record_overdue, start_case_job
+from bizportal.engine.outbox import InProcessQueue, JobQueue, Outbox, dispatch_pending
+from bizportal.engine.process_runtime import ProcessRuntime
+from bizportal.engine.timers import fire_due_timers
+from bizportal.storage.database import transaction
+from bizportal.storage.object_store import ObjectStore
+
+
+@dataclass
+class Portal:
+    """The running engine: use cases take `ctx`; jobs run through `outbox`; `queue` runs them."""
+
+    db: Engine
+    ctx: EngineContext
+    definitions: DefinitionRegistry
+    outbox: Outbox
+    queue: JobQueue
+
+    def dispatch(self) -> int:
+        """Hand committed side effects to the job queue (call after every committing command)."""
+        return dispatch_pending(self.outbox, self.queue)
+
+    def fire_due_timers(self) -> int:
+        return fire_due_timers(self.ctx, self.db)
+
+
+def build_portal(db: Engine, bpmn_dir: Path, object_store: ObjectStore, clock: Clock, public_base_url: str,
+                 queue: JobQueue | None = None) -> Portal:
+    """Load and validate every definition, record them, and wire the use cases together.
+
+    Raises:
+        DefinitionError: a BPMN or manual file is unusable (the message names file and element).
+    """
+    ctx: EngineContext  # bound below; the operators only run once it is
+    operators = {
+        "create_invoice": lambda session, instance, call: create_invoice(ctx, session, instance, call),
+        "issue_licence": lambda session, instance, call: request_issue(ctx, session, instance, call),
+        "record_overdue": lambda session, instance, call: record_overdue(ctx, session, instance, call),
+    }
+    definitions = DefinitionRegistry(functions=ProcessRuntime.FUNCTIONS, operators=operators)
+    definitions.load_directory(bpmn_dir)
+    catalogue = load_catalogue(bpmn_dir)
+    missing = sorted(set(catalogue.licences) - {d.process_id for d in definitions.processes()})
+    if missing:
+        raise DefinitionError(f"licences without a process: {', '.join(missing)}")
+    runtime = ProcessRuntime(definitions, clock, operators)
+    ctx = EngineContext(catalogue=catalogue, runtime=runtime, clock=clock, object_store=object_store,
+                        public_base_url=public_base_url)
+    outbox = Outbox(db, clock, {
+        "start_licence_case": partial(start_case_job, ctx),
+        "issue_licence": partial(issue_licence_job, ctx),
+    })
+    with transaction(db) as session:
+        definitions.record(session)
+    return Portal(db=db, ctx=ctx, definitions=definitions, outbox=outbox, queue=queue or InProcessQueue(outbox))

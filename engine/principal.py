@@ -1,0 +1,28 @@
+"""Who is calling: the identity every use case authorizes against."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    APPLICANT = "applicant"
+    COUNTER_OFFICER = "counter_officer"
+    AGENCY_OFFICER = "agency_officer"
+    ADMIN = "admin"
+
+
+@dataclass(frozen=True)
+class Principal:
+    subject: str
+    role: Role
+    agency: str | None = None
+
+    @property
+    def label(self) -> str:
+        """How the audit trail names the actor."""
+        return f"{self.role.value}:{self.agency}:{self.subject}" if self.agency else f"{self.role.value}:{self.subject}"
+
+
+SYSTEM = Principal(subject="system", role=Role.ADMIN)

@@ -1,0 +1,55 @@
+"""Applications and the licence cases they fan out to."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from bizportal.storage.clock_columns import UTCDateTime, utcnow
+
+
+class ApplicationRow(SQLModel, table=True):
+    """One application: shared applicant and business data entered once."""
+
+    __tablename__ = "application"
+    __table_args__ = (UniqueConstraint("created_by", "idempotency_key", name="uq_application_idempotency"),)
+
+    id: str = Field(primary_key=True, max_length=36)
+    owner: str = Field(index=True, max_length=200, description="subject who may read it (the applicant)")
+    created_by: str = Field(max_length=200)
+    created_by_role: str = Field(max_length=40)
+    idempotency_key: str | None = Field(default=None, max_length=200)
+    applicant_kind: str = Field(max_length=20)
+    applicant_id_number: str = Field(max_length=13)
+    applicant_name: str = Field(max_length=300)
+    business_name: str = Field(max_length=300)
+    business_address: str = Field(max_length=1000)
+    business_province: str = Field(max_length=100)
+    business_area_m2: float
+    form: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="draft", index=True, max_length=40)
+    tracking_number: str | None = Field(default=None, unique=True, max_length=40)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    submitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class LicenceCaseRow(SQLModel, table=True):
+    """One licence requested in an application; runs as one process instance."""
+
+    __tablename__ = "licence_case"
+    __table_args__ = (UniqueConstraint("application_id", "licence_code", name="uq_case_licence"),)
+
+    id: str = Field(primary_key=True, max_length=36)
+    application_id: str = Field(foreign_key="application.id", index=True, max_length=36)
+    licence_code: str = Field(index=True, max_length=100)
+    agency: str = Field(index=True, max_length=40)
+    instance_id: str | None = Field(default=None, foreign_key="workflow_instance.id", max_length=36)
+    status: str = Field(default="draft", index=True, max_length=40)
+    current_step: str | None = Field(default=None, max_length=200)
+    due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    licence_number: str | None = Field(default=None, max_length=60)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

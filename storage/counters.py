@@ -1,0 +1,26 @@
+"""Named gap-free counters (tracking and licence numbers)."""
+
+from __future__ import annotations
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Field, Session, SQLModel
+
+
+class CounterRow(SQLModel, table=True):
+    __tablename__ = "counter"
+
+    name: str = Field(primary_key=True, max_length=100)
+    value: int = 0
+
+
+def next_value(session: Session, name: str) -> int:
+    """Increment and return the counter inside the caller's transaction.
+
+    One upsert statement, so two transactions never read the same value and the first
+    use of a name cannot race into a duplicate-key error.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(CounterRow).values(name=name, value=1)
+    stmt = stmt.on_conflict_do_update(index_elements=["name"], set_={"value": CounterRow.value + 1})
+    return int(session.execute(stmt.returning(CounterRow.value)).scalar_one())

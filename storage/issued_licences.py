@@ -1,0 +1,29 @@
+"""Issued e-licences: the record behind each stored PDF."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlmodel import Field, SQLModel
+
+from bizportal.storage.clock_columns import UTCDateTime, utcnow
+
+
+class IssuedLicenceRow(SQLModel, table=True):
+    __tablename__ = "issued_licence"
+
+    number: str = Field(primary_key=True, max_length=60)
+    licence_case_id: str = Field(foreign_key="licence_case.id", unique=True, max_length=36)
+    application_id: str = Field(foreign_key="application.id", index=True, max_length=36)
+    licence_code: str = Field(max_length=100)
+    agency: str = Field(max_length=40)
+    holder_name: str = Field(max_length=300)
+    holder_subject: str = Field(max_length=200, description="the token subject who owns the application")
+    business_name: str = Field(max_length=300)
+    issued_on: date
+    valid_until: date | None = None
+    status: str = Field(default="valid", max_length=20)
+    pdf_key: str = Field(max_length=200)
+    pdf_sha256: str = Field(max_length=64)
+    pdf_size: int
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

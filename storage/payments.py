@@ -1,0 +1,36 @@
+"""Invoices and the payments recorded against them. Money is integer satang."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from bizportal.storage.clock_columns import UTCDateTime, utcnow
+
+
+class InvoiceRow(SQLModel, table=True):
+    __tablename__ = "invoice"
+
+    id: str = Field(primary_key=True, max_length=36)
+    application_id: str = Field(foreign_key="application.id", index=True, max_length=36)
+    licence_case_id: str = Field(foreign_key="licence_case.id", unique=True, max_length=36)
+    agency: str = Field(max_length=40)
+    amount_satang: int
+    currency: str = Field(default="THB", max_length=3)
+    status: str = Field(default="open", max_length=20, description="open|paid|cancelled|expired")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    paid_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class PaymentRow(SQLModel, table=True):
+    __tablename__ = "payment"
+
+    id: str = Field(primary_key=True, max_length=36)
+    invoice_id: str = Field(foreign_key="invoice.id", unique=True, max_length=36,
+                            description="unique: an invoice is paid once, a second recording is refused")
+    provider: str = Field(max_length=40)
+    amount_satang: int
+    currency: str = Field(default="THB", max_length=3)
+    recorded_by: str = Field(max_length=200)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -1,0 +1,24 @@
+"""Imports every table so metadata (and Alembic) see the whole schema."""
+
+from sqlmodel import SQLModel
+
+from bizportal.storage.applications import ApplicationRow, LicenceCaseRow
+from bizportal.storage.counters import CounterRow
+from bizportal.storage.issued_licences import IssuedLicenceRow
+from bizportal.storage.outbox import OutboxRow
+from bizportal.storage.payments import InvoiceRow, PaymentRow
+from bizportal.storage.timeline import AuditEventRow
+from bizportal.storage.workflow_tables import (
+    HumanTaskRow,
+    ProcessDefinitionRow,
+    TimerRow,
+    WorkflowInstanceRow,
+)
+
+metadata = SQLModel.metadata
+
+__all__ = [
+    "ApplicationRow", "AuditEventRow", "CounterRow", "HumanTaskRow", "InvoiceRow", "IssuedLicenceRow",
+    "LicenceCaseRow", "OutboxRow", "PaymentRow", "ProcessDefinitionRow", "TimerRow", "WorkflowInstanceRow",
+    "metadata",
+]

@@ -1,0 +1,84 @@
+"""Process definitions, instances and the projections queries read instead of workflows."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, Text
+from sqlmodel import Field, SQLModel
+
+from bizportal.storage.clock_columns import UTCDateTime, utcnow
+
+
+class ProcessDefinitionRow(SQLModel, table=True):
+    """A BPMN source as deployed, keyed by content hash.
+
+    Kept forever so an instance started on an older version can be restored after a
+    new deploy changed the file: in-flight cases finish on the version they began with.
+    """
+
+    __tablename__ = "process_definition"
+
+    spec_hash: str = Field(primary_key=True, max_length=64)
+    process_id: str = Field(index=True, max_length=200)
+    source_name: str = Field(max_length=500)
+    bpmn_xml: str = Field(sa_column=Column(Text, nullable=False))
+    deployed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class WorkflowInstanceRow(SQLModel, table=True):
+    """One running process: its serialized state (spec by reference) and its projection."""
+
+    __tablename__ = "workflow_instance"
+
+    id: str = Field(primary_key=True, max_length=36)
+    spec_hash: str = Field(foreign_key="process_definition.spec_hash", max_length=64)
+    process_id: str = Field(index=True, max_length=200)
+    document: str = Field(sa_column=Column(Text, nullable=False))
+    completed: bool = Field(default=False, index=True)
+    status: str = Field(max_length=40, description="business status from the BPMN element's `status`")
+    current_step: str | None = Field(default=None, max_length=200)
+    waiting_messages: str = Field(default="", max_length=500, description="comma list of messages awaited")
+    context: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    version: int = Field(default=1)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class HumanTaskRow(SQLModel, table=True):
+    """A user task as the inbox sees it; written from the workflow on every save."""
+
+    __tablename__ = "human_task"
+    __table_args__ = (Index("ix_human_task_inbox", "agency", "state"),)
+
+    id: str = Field(primary_key=True, max_length=36, description="the SpiffWorkflow task id")
+    instance_id: str = Field(foreign_key="workflow_instance.id", index=True, max_length=36)
+    step: str = Field(max_length=200)
+    title: str = Field(max_length=300)
+    title_th: str | None = Field(default=None, max_length=300)
+    lane: str = Field(max_length=40)
+    agency: str | None = Field(default=None, max_length=40)
+    actions: str = Field(max_length=300, description="comma list")
+    state: str = Field(default="open", max_length=20)
+    due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    overdue: bool = Field(default=False)
+    opened_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    completed_by: str | None = Field(default=None, max_length=200)
+    decision: str | None = Field(default=None, max_length=60)
+    comment: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class TimerRow(SQLModel, table=True):
+    """A waiting timer event; the due scan reads only this table."""
+
+    __tablename__ = "workflow_timer"
+    __table_args__ = (Index("ix_workflow_timer_due", "state", "due_at"),)
+
+    id: str = Field(primary_key=True, max_length=36, description="the SpiffWorkflow task id of the timer")
+    instance_id: str = Field(foreign_key="workflow_instance.id", index=True, max_length=36)
+    attached_to: str | None = Field(default=None, max_length=200)
+    due_at: datetime = Field(sa_type=UTCDateTime)
+    state: str = Field(default="waiting", max_length=20)
+    fired_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
