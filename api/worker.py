@@ -34,6 +34,11 @@ run_outbox_job.__name__ = JOB_FUNCTION
 
 
 def build_worker(settings: Settings, portal: Portal | None = None, burst: bool = False) -> Worker:
+    """An arq worker for the outbox jobs.
+
+    arq's Worker binds the event loop current at construction: build it inside the loop
+    that will run it (`Worker.run()` does that itself for the CLI).
+    """
     if not settings.redis_url:
         raise SystemExit("the worker needs BIZPORTAL_REDIS_URL; without it jobs run inside `bizportal serve`")
     portal = portal or portal_from(settings)
@@ -41,6 +46,8 @@ def build_worker(settings: Settings, portal: Portal | None = None, burst: bool =
     async def on_startup(ctx: dict[str, Any]) -> None:
         ctx["portal"] = portal
 
-    return Worker(functions=[run_outbox_job], cron_jobs=[cron(sweep, second=0, run_at_startup=True)],  # type: ignore[list-item]
+    # A burst run drains the queue and exits; the minutely sweep would keep a future entry queued.
+    cron_jobs = [] if burst else [cron(sweep, second=0, run_at_startup=True)]  # type: ignore[arg-type]
+    return Worker(functions=[run_outbox_job], cron_jobs=cron_jobs,  # type: ignore[list-item]
                   on_startup=on_startup, redis_settings=RedisSettings.from_dsn(settings.redis_url), burst=burst,
                   handle_signals=not burst, max_tries=5)

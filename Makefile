@@ -1,0 +1,43 @@
+# The two commands: `make run` (install + serve on the embedded default) and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: run test install install-test services lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# Reinstall only when the dependency list changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+## Migrate, load every BPMN definition and serve on BIZPORTAL_HOST:BIZPORTAL_PORT (default 127.0.0.1:8000),
+## with SQLite and a local object store under ./var and jobs in-process.
+run: install
+	$(BIN)/bizportal serve
+
+## PostgreSQL and Redis started if they are down; the S3 server is started by the tests themselves.
+services:
+	bash .ci/ensure-services
+
+test: install-test services
+	$(BIN)/pytest -q
+
+lint: install-test
+	$(BIN)/ruff check .
+
+bench: install
+	$(BIN)/python benchmarks/engine_throughput.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

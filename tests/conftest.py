@@ -1,0 +1,97 @@
+"""Fixtures shared by every test folder: a clock tests can move, databases, the app, tokens."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+from helpers import Auth, Journey
+
+from bizportal.api.app import create_app
+from bizportal.api.composition import portal_from
+from bizportal.api.settings import Settings
+from bizportal.api.tokens import issue_token
+from bizportal.engine.portal import Portal
+from bizportal.engine.principal import Role
+
+POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
+REDIS_URL = "redis://127.0.0.1:6379/15"
+SIGNING_KEY = "test-signing-key-" + "x" * 32
+# Tuesday 1 December 2026, 09:00 Bangkok: a working week without holidays ahead.
+START = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
+
+
+@dataclass
+class MovableClock:
+    current: datetime = START
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, **delta: float) -> None:
+        self.current += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> MovableClock:
+    return MovableClock()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database per test: a SQLite file, or a PostgreSQL schema of its own."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+        return
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://"))
+    with admin.begin() as connection:
+        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as connection:
+            connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(data_dir=tmp_path / "var", database_url=database_url, token_signing_key=SIGNING_KEY,
+                    public_base_url="https://bizportal.test")
+
+
+@pytest.fixture
+def portal(settings: Settings, clock: MovableClock) -> Iterator[Portal]:
+    built = portal_from(settings, clock=clock)
+    yield built
+    built.db.dispose()
+
+
+@pytest.fixture
+def client(settings: Settings, portal: Portal) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, portal=portal)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def auth() -> Auth:
+    """`auth(role, subject, agency=None)` -> headers with a signed bearer token."""
+
+    def headers(role: str, subject: str, agency: str | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {issue_token(SIGNING_KEY, subject, Role(role), agency)}"}
+
+    return headers
+
+
+@pytest.fixture
+def journey(client: TestClient, auth: Auth) -> Journey:
+    """Alice applies, Olivia of the local office (LAO) decides, Carl takes cash at a counter."""
+    return Journey(client, auth("applicant", "alice"), auth("agency_officer", "olivia", "LAO"),
+                   auth("counter_officer", "carl"))

@@ -1,0 +1,68 @@
+"""Test data and a driver for the licence journey over HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+# Thai IDs with correct check digits.
+VALID_IDS = ("1101700203395", "3100600123450", "0105556123453")
+LICENCE = "food_premises_notice_small"
+# `auth(role, subject, agency=None)` -> request headers carrying a signed bearer token.
+Auth = Callable[..., dict[str, str]]
+
+
+def application_body(licences: list[str] | None = None, id_number: str = VALID_IDS[0], area_m2: float = 80,
+                     **overrides: object) -> dict[str, object]:
+    body: dict[str, object] = {
+        "licences": licences or ["food_premises_notice_small"],
+        "applicant": {"kind": "individual", "id_number": id_number, "name": "สมหญิง ใจดี"},
+        "business": {"name": "ร้านข้าวมันไก่น้ำใจ", "address": "99/9 ถนนสุขุมวิท แขวงคลองเตย เขตคลองเตย กรุงเทพมหานคร",
+                     "province": "กรุงเทพมหานคร", "area_m2": area_m2},
+        "form": {},
+    }
+    body.update(overrides)
+    return body
+
+
+class Journey:
+    """Drives one application through the API as its applicant, officer and counter would."""
+
+    def __init__(self, client: TestClient, applicant: dict[str, str], officer: dict[str, str],
+                 counter: dict[str, str]) -> None:
+        self.client, self.applicant, self.officer, self.counter = client, applicant, officer, counter
+        self.id = ""
+
+    def create(self, **body: Any) -> dict[str, Any]:
+        response = self.client.post("/api/v1/applications", json=application_body(**body), headers=self.applicant)
+        assert response.status_code == 201, response.text
+        self.id = response.json()["id"]
+        return response.json()
+
+    def submit(self) -> dict[str, Any]:
+        response = self.client.post(f"/api/v1/applications/{self.id}/submit", headers=self.applicant)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def view(self) -> dict[str, Any]:
+        response = self.client.get(f"/api/v1/applications/{self.id}", headers=self.applicant)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def task(self, step: str, headers: dict[str, str] | None = None) -> dict[str, Any]:
+        tasks = self.client.get("/api/v1/tasks", headers=headers or self.officer).json()
+        mine = [t for t in tasks if t["application_id"] == self.id and t["step"] == step]
+        assert len(mine) == 1, f"expected one open {step} task, got {tasks}"
+        return mine[0]
+
+    def decide(self, step: str, action: str, comment: str = "", headers: dict[str, str] | None = None) -> Any:
+        task = self.task(step, headers)
+        return self.client.post(f"/api/v1/tasks/{task['id']}/complete", json={"action": action, "comment": comment},
+                                headers=headers or self.officer)
+
+    def pay(self) -> Any:
+        invoice = self.view()["invoices"][0]
+        return self.client.post(f"/api/v1/invoices/{invoice['id']}/counter-payment",
+                                json={"amount_satang": invoice["amount_satang"]}, headers=self.counter)

@@ -1,0 +1,43 @@
+"""The `bizportal` command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bizportal.api.cli import app
+from bizportal.api.tokens import read_token
+from bizportal.engine.errors import Unauthenticated
+
+
+def test_token_is_signed_with_the_configured_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BIZPORTAL_TOKEN_SIGNING_KEY", "cli-key-" + "z" * 32)
+    result = CliRunner().invoke(app, ["token", "--role", "agency_officer", "--subject", "olivia", "--agency", "LAO"])
+    assert result.exit_code == 0, result.output
+    principal = read_token("cli-key-" + "z" * 32, result.output.strip())
+    assert (principal.subject, principal.role.value, principal.agency) == ("olivia", "agency_officer", "LAO")
+    with pytest.raises(Unauthenticated):
+        read_token("another-key-" + "z" * 32, result.output.strip())
+
+
+def test_officer_token_needs_an_agency(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BIZPORTAL_TOKEN_SIGNING_KEY", "cli-key-" + "z" * 32)
+    result = CliRunner().invoke(app, ["token", "--role", "agency_officer", "--subject", "olivia"])
+    assert result.exit_code != 0 and "agency" in result.output
+
+
+def test_key_is_generated_into_the_data_dir_once(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("BIZPORTAL_TOKEN_SIGNING_KEY", raising=False)
+    monkeypatch.setenv("BIZPORTAL_DATA_DIR", str(tmp_path))
+    first = CliRunner().invoke(app, ["token", "--role", "applicant", "--subject", "alice"])
+    key_file = tmp_path / "token-signing.key"
+    assert first.exit_code == 0 and key_file.exists() and oct(key_file.stat().st_mode & 0o777) == "0o600"
+    read_token(key_file.read_text().strip(), first.output.strip())
+
+
+def test_migrate_creates_the_schema(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("BIZPORTAL_DATA_DIR", str(tmp_path))
+    result = CliRunner().invoke(app, ["migrate"])
+    assert result.exit_code == 0 and (tmp_path / "bizportal.db").exists()
