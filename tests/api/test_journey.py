@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
+import pytest
 from fastapi.testclient import TestClient
 from helpers import LICENCE, Auth, Journey
 from pypdf import PdfReader
@@ -91,15 +92,26 @@ def test_documents_may_be_requested_once(journey: Journey, client: TestClient) -
     assert journey.view()["status"] == "under_consideration"
 
 
-def test_rejection_needs_a_reason_and_ends_the_licence(journey: Journey) -> None:
+@pytest.mark.parametrize("steps_before", [
+    [],  # rejected at the document check
+    [("document_check", "request_documents"), ("submit_documents", "submit")],  # at the re-check
+    [("document_check", "approve")],  # at consideration
+])
+def test_rejection_needs_a_reason_and_ends_the_licence(journey: Journey, steps_before: list[tuple[str, str]]) -> None:
     journey.create()
     journey.submit()
-    journey.decide("document_check", "approve")
-    assert journey.decide("consideration", "reject").status_code == 422
-    assert journey.decide("consideration", "reject", "สถานที่ไม่ถูกสุขลักษณะ").status_code == 200
+    for step, action in steps_before:
+        who = journey.applicant if step == "submit_documents" else journey.officer
+        assert journey.decide(step, action, "เหตุผล", headers=who).status_code == 200
+    step = journey.view()["licences"][0]["current_step"]
+    assert journey.decide(step, "reject").status_code == 422
+    assert journey.decide(step, "reject", "สถานที่ไม่ถูกสุขลักษณะ").status_code == 200
     view = journey.view()
     assert view["status"] == "rejected" and view["licences"][0]["status"] == "rejected"
-    assert view["invoices"] == []
+    assert view["licences"][0]["current_step"] is None and view["invoices"] == []
+    rejected = [e for e in view["timeline"] if e["event"] == "task.completed" and e["detail"]["action"] == "reject"]
+    assert rejected[0]["detail"]["comment"] == "สถานที่ไม่ถูกสุขลักษณะ"
+    assert journey.client.get("/api/v1/tasks", headers=journey.officer).json() == []
 
 
 def test_idempotency_key_returns_the_first_application(client: TestClient, auth: Auth) -> None:
