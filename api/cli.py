@@ -9,6 +9,7 @@ import typer
 
 from bizportal.api.settings import Settings
 from bizportal.api.tokens import issue_token
+from bizportal.engine.errors import DefinitionError
 from bizportal.engine.principal import Role
 
 app = typer.Typer(help="Biz Portal engine", no_args_is_help=True)
@@ -23,7 +24,11 @@ def serve(host: Annotated[str | None, typer.Option(help="default BIZPORTAL_HOST"
     from bizportal.api.app import create_app
 
     settings = Settings()
-    application = create_app(settings, background_sweeper=True)
+    try:
+        application = create_app(settings, background_sweeper=True)
+    except DefinitionError as err:  # a bad BPMN or manual file: say which, and stop
+        typer.echo(f"cannot start: {err.message}" + (f" ({err.hint})" if err.hint else ""), err=True)
+        raise typer.Exit(code=2) from err
     uvicorn.run(application, host=host or settings.host, port=port or settings.port, log_level=settings.log_level)
 
 

@@ -7,7 +7,7 @@ consideration approved, fee paid, licence issued) in four variants, in this one 
 2. bare SpiffWorkflow, with the stock serializer (spec embedded) load/save around every step;
 3. the engine's ProcessRuntime: one transaction per command, the JSON document with the spec
    by reference, the projections (human tasks, timers); the two service operators that would
-   need application rows are stubbed;
+   need application rows answer with canned results;
 4. the full use-case path without HTTP: applications.create/submit, inbox.complete twice,
    invoices.record_counter_payment, with portal.dispatch() after every command as the API does
    (the outbox jobs start the process and issue the PDF into a local object store). It is
@@ -202,7 +202,7 @@ def serialized_instance(spec: Any, serializer: BpmnWorkflowSerializer) -> dict[s
 # --- variant 3: the engine's ProcessRuntime ----------------------------------------------------
 
 
-def stub_operators(portal: Portal) -> None:
+def use_canned_operators(portal: Portal) -> None:
     """Replace the operators that look up application rows; the runtime itself is untouched."""
     runtime = portal.ctx.runtime
     runtime.operators["create_invoice"] = lambda session, instance, call: {
@@ -332,13 +332,13 @@ def run(instances: int, database_url: str | None, workdir: Path) -> tuple[list[M
     store = LocalObjectStore(workdir / "objects")
 
     runtime_portal = build_portal(db, BPMN_DIR, store, SystemClock(), "http://127.0.0.1:8000")
-    stub_operators(runtime_portal)
+    use_canned_operators(runtime_portal)
     for _ in range(WARM_UP_INSTANCES):
         runtime_instance(runtime_portal)
     with measured("runtime", "3 engine ProcessRuntime + DB", instances, results) as m:
         for _ in range(instances):
             m.document_bytes = runtime_instance(runtime_portal)
-    m.notes = "5 transactions; create_invoice/issue_licence operators stubbed"
+    m.notes = "5 transactions; create_invoice/issue_licence operators answered with canned results"
     finished = count(db, select(func.count()).select_from(WorkflowInstanceRow)
                      .where(WorkflowInstanceRow.status == "issued", WorkflowInstanceRow.completed))
     assert finished >= instances + WARM_UP_INSTANCES, f"only {finished} runtime instances were issued"

@@ -44,10 +44,6 @@ def content_hash(xml: bytes) -> str:
     return hashlib.sha256(xml).hexdigest()
 
 
-def _properties(task_spec: Any) -> dict[str, str]:
-    return dict(getattr(task_spec, "extensions", {}).get("properties", {}))
-
-
 def _parse(xml: bytes, source_name: str) -> list[tuple[str, Any, dict[str, Any]]]:
     parser = SpiffBpmnParser()
     try:

@@ -41,3 +41,20 @@ def test_migrate_creates_the_schema(monkeypatch: pytest.MonkeyPatch, tmp_path: P
     monkeypatch.setenv("BIZPORTAL_DATA_DIR", str(tmp_path))
     result = CliRunner().invoke(app, ["migrate"])
     assert result.exit_code == 0 and (tmp_path / "bizportal.db").exists()
+
+
+def test_serve_refuses_a_bad_definition_naming_the_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    source = Path(__file__).resolve().parents[1] / "bpmn"
+    bad = tmp_path / "bpmn"
+    for path in source.rglob("*"):
+        if path.is_file() and "__pycache__" not in path.parts:
+            (bad / path.relative_to(source)).parent.mkdir(parents=True, exist_ok=True)
+            (bad / path.relative_to(source)).write_bytes(path.read_bytes())
+    manual = bad / "food_premises_notice_small" / "manual.yaml"
+    manual.write_text(manual.read_text(encoding="utf-8").replace("total_working_days: 7", "total_working_days: 9"),
+                      encoding="utf-8")
+    monkeypatch.setenv("BIZPORTAL_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("BIZPORTAL_BPMN_DIR", str(bad))
+    result = CliRunner().invoke(app, ["serve"])
+    assert result.exit_code == 2
+    assert "cannot start" in result.output and "manual.yaml" in result.output and "total_working_days" in result.output

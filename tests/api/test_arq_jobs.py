@@ -10,12 +10,15 @@ import redis
 from conftest import REDIS_URL
 from fastapi.testclient import TestClient
 from helpers import Auth, Journey
+from sqlmodel import select
 
 from bizportal.api.app import create_app
 from bizportal.api.composition import portal_from
 from bizportal.api.settings import Settings
 from bizportal.api.worker import build_worker
 from bizportal.engine.portal import Portal
+from bizportal.storage.database import transaction
+from bizportal.storage.outbox import OutboxRow
 
 pytestmark = pytest.mark.redis
 
@@ -42,46 +45,50 @@ def _drain(settings: Settings, portal: Portal) -> None:
     asyncio.run(drain())
 
 
-def test_jobs_run_on_arq_workers(redis_settings: Settings, clock: object, auth: Auth) -> None:
+@pytest.fixture
+def redis_portal(redis_settings: Settings, clock: object) -> Iterator[Portal]:
     portal = portal_from(redis_settings, clock=clock)  # type: ignore[arg-type]
-    with TestClient(create_app(redis_settings, portal=portal)) as client:
-        journey = Journey(client, auth("applicant", "alice"), auth("agency_officer", "olivia", "LAO"),
-                          auth("counter_officer", "carl"))
-        journey.create()
-        journey.submit()
-        # Dispatch enqueued the start job on Redis; nothing ran in the API process.
-        assert journey.view()["licences"][0]["status"] == "submitted"
-        queued = redis.Redis.from_url(REDIS_URL).zcard("arq:queue")
-        assert queued == 1
-        _drain(redis_settings, portal)
-        assert journey.view()["status"] == "document_check"
-
-        journey.decide("document_check", "approve")
-        journey.decide("consideration", "approve")
-        assert journey.pay().status_code == 200
-        assert journey.view()["status"] == "issuing"
-        _drain(redis_settings, portal)
-        assert journey.view()["status"] == "issued"
+    yield portal
     portal.db.dispose()
 
 
-def test_a_job_enqueued_twice_runs_once(redis_settings: Settings, clock: object, auth: Auth) -> None:
-    portal = portal_from(redis_settings, clock=clock)  # type: ignore[arg-type]
-    with TestClient(create_app(redis_settings, portal=portal)) as client:
-        journey = Journey(client, auth("applicant", "alice"), auth("agency_officer", "olivia", "LAO"),
-                          auth("counter_officer", "carl"))
-        journey.create()
-        journey.submit()
-        from sqlmodel import select
+@pytest.fixture
+def redis_journey(redis_settings: Settings, redis_portal: Portal, auth: Auth) -> Iterator[Journey]:
+    with TestClient(create_app(redis_settings, portal=redis_portal)) as client:
+        yield Journey(client, auth("applicant", "alice"), auth("agency_officer", "olivia", "LAO"),
+                      auth("counter_officer", "carl"))
 
-        from bizportal.storage.database import transaction
-        from bizportal.storage.outbox import OutboxRow
-        with transaction(portal.db) as session:
-            (row,) = session.exec(select(OutboxRow)).all()
-        portal.queue.submit([row.id])  # a duplicate delivery: arq keeps one job per id
-        _drain(redis_settings, portal)
-        assert portal.outbox.run_job(row.id) is True  # already done: a no-op
-        view = journey.view()
-        assert view["status"] == "document_check"
-        assert [e["event"] for e in view["timeline"]].count("licence.status_changed") == 1
-    portal.db.dispose()
+
+def test_jobs_run_on_arq_workers(redis_settings: Settings, redis_portal: Portal, redis_journey: Journey) -> None:
+    portal, journey = redis_portal, redis_journey
+    journey.create()
+    journey.submit()
+    # Dispatch enqueued the start job on Redis; nothing ran in the API process.
+    assert journey.view()["licences"][0]["status"] == "submitted"
+    queued = redis.Redis.from_url(REDIS_URL).zcard("arq:queue")
+    assert queued == 1
+    _drain(redis_settings, portal)
+    assert journey.view()["status"] == "document_check"
+
+    journey.decide("document_check", "approve")
+    journey.decide("consideration", "approve")
+    assert journey.pay().status_code == 200
+    assert journey.view()["status"] == "issuing"
+    _drain(redis_settings, portal)
+    assert journey.view()["status"] == "issued"
+
+
+def test_a_job_enqueued_twice_runs_once(redis_settings: Settings, redis_portal: Portal,
+                                        redis_journey: Journey) -> None:
+    portal, journey = redis_portal, redis_journey
+    journey.create()
+    journey.submit()
+
+    with transaction(portal.db) as session:
+        (row,) = session.exec(select(OutboxRow)).all()
+    portal.queue.submit([row.id])  # a duplicate delivery: arq keeps one job per id
+    _drain(redis_settings, portal)
+    assert portal.outbox.run_job(row.id) is True  # already done: a no-op
+    view = journey.view()
+    assert view["status"] == "document_check"
+    assert [e["event"] for e in view["timeline"]].count("licence.status_changed") == 1
