@@ -33,6 +33,10 @@ class Step(BaseModel):
     unit: str = Field(min_length=1)
     working_days: int = Field(ge=0)
     lane: Literal["agency", "applicant", "system"]
+    # What the step is, which decides how a process shape renders it: the document check (with its one
+    # request for more documents, s.8), a decision step (review, inspection, committee, opinions of other
+    # agencies, public hearing: approve or reject), or the issuing of the licence after the fee.
+    kind: Literal["document_check", "review", "inspection", "committee", "opinion", "public_hearing", "issue"]
 
 
 class Document(BaseModel):
@@ -150,6 +154,16 @@ class FeeRule(BaseModel):
         raise ValueError(f"fee parameter {self.parameter!r}={value} is above the last band ({self.bands[-1].up_to})")
 
 
+class SubType(BaseModel):
+    """One trade of a licence family chosen from a list (e.g. the 26 food health-hazard trades)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(pattern=_SNAKE_CASE)
+    name_th: str = Field(min_length=1)
+    name_en: str = Field(min_length=1)
+
+
 class LicenceManual(BaseModel):
     """The citizen's manual of one licence."""
 
@@ -171,6 +185,18 @@ class LicenceManual(BaseModel):
     ial: int = Field(ge=1, le=3)
     prerequisites: list[str] = Field(default_factory=list)
     channel_discount_percent: int = Field(default=0, ge=0, le=100)
+    # Which process the licence runs: a generated shape (bpmn_generator) or `custom`, a hand-written
+    # process.bpmn that the generator leaves alone.
+    shape: Literal["notification", "registration", "permit", "permit_inspection", "permit_committee", "custom"]
+    # `local_office`: the case goes to the local office of the business's location (local governments,
+    # BMA districts); `central`: to the agency itself.
+    routing: Literal["central", "local_office"]
+    validity_note: str | None = None
+    variants: list[Literal["renew", "amend", "cancel", "annual_fee"]] = Field(default_factory=list)
+    sub_types: list[SubType] = Field(default_factory=list)
+    business_types: list[str] = Field(default_factory=list)
+    manual_url: str | None = None
+    remarks: str | None = None
     # Required on purpose: every manual states which of its values are inferred (possibly none).
     unverified: list[str]
 
