@@ -14,6 +14,8 @@ from bizportal.api.composition import portal_from
 from bizportal.api.routes_applications import router as applications_router
 from bizportal.api.routes_health import router as health_router
 from bizportal.api.routes_issued_licences import router as issued_router
+from bizportal.api.routes_licences import open_data as open_data_router
+from bizportal.api.routes_licences import pages as pages_router
 from bizportal.api.routes_licences import router as licences_router
 from bizportal.api.routes_payments import router as payments_router
 from bizportal.api.routes_tasks import router as tasks_router
@@ -62,7 +64,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, por
     app.state.portal = portal
     app.state.signing_key = settings.signing_key()
     errors.install(app)
-    for router in (health_router, licences_router, applications_router, tasks_router, payments_router,
-                   issued_router):
+    for router in (health_router, licences_router, open_data_router, applications_router, tasks_router,
+                   payments_router, issued_router, pages_router):
         app.include_router(router)
     return app

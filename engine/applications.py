@@ -15,16 +15,18 @@ from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from bizportal.engine import audit, outbox
+from bizportal.engine import audit
 from bizportal.engine.application_input import ApplicationInput
 from bizportal.engine.application_status import Status
 from bizportal.engine.context import EngineContext
 from bizportal.engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from bizportal.engine.issuing import BUDDHIST_ERA_OFFSET
+from bizportal.engine.licence_cases import start_when_ready
 from bizportal.engine.principal import Principal, Role
 from bizportal.engine.working_days import BANGKOK
 from bizportal.storage.applications import ApplicationRow, LicenceCaseRow
 from bizportal.storage.counters import next_value
+from bizportal.storage.issued_licences import IssuedLicenceRow
 from bizportal.storage.payments import InvoiceRow
 from bizportal.storage.timeline import AuditEventRow
 
@@ -99,6 +101,7 @@ def create(ctx: EngineContext, session: Session, principal: Principal, data: App
     if stray:
         raise InvalidInput(f"form given for licence(s) not applied for: {', '.join(stray)}",
                            hint="key `form` by the codes listed in `licences`", details={"field": "form"})
+    _check_prerequisites(ctx, session, data)
     now = ctx.clock.now()
     application = ApplicationRow(
         id=str(uuid.uuid4()), owner=principal.subject, created_by=principal.subject,
@@ -119,6 +122,24 @@ def create(ctx: EngineContext, session: Session, principal: Principal, data: App
     except IntegrityError as err:  # the same idempotency key raced in twice
         raise Conflict("an application with this Idempotency-Key is being created", hint="retry the request") from err
     return application, True
+
+
+def _check_prerequisites(ctx: EngineContext, session: Session, data: ApplicationInput) -> None:
+    """Every prerequisite must be applied for in the same application or already issued to the applicant."""
+    requested = set(data.licences)
+    for code in data.licences:
+        for needed in ctx.catalogue.licence(code).prerequisites:
+            if needed in requested:
+                continue
+            held = session.exec(
+                select(IssuedLicenceRow.number)
+                .join(ApplicationRow, col(ApplicationRow.id) == col(IssuedLicenceRow.application_id))
+                .where(IssuedLicenceRow.licence_code == needed, IssuedLicenceRow.status == "valid",
+                       ApplicationRow.applicant_id_number == data.applicant.id_number)).first()
+            if held is None:
+                raise InvalidInput(f"licence {code} requires {needed} first",
+                                   hint=f"add {needed} to `licences` (it is issued first), or apply once it is issued",
+                                   details={"field": "licences", "licence": code, "requires": needed})
 
 
 def _visible(session: Session, principal: Principal, application: ApplicationRow) -> bool:
@@ -155,10 +176,12 @@ def submit(ctx: EngineContext, session: Session, principal: Principal, applicati
     be_year = now.astimezone(BANGKOK).year + BUDDHIST_ERA_OFFSET
     application.tracking_number = f"BP-{be_year}-{next_value(session, f'tracking:{be_year}'):07d}"
     application.status, application.submitted_at, application.updated_at = Status.SUBMITTED.value, now, now
-    cases = session.exec(select(LicenceCaseRow).where(LicenceCaseRow.application_id == application.id)).all()
+    cases = list(session.exec(select(LicenceCaseRow).where(LicenceCaseRow.application_id == application.id)))
     for case in cases:
         case.status, case.updated_at = Status.SUBMITTED.value, now
-        outbox.enqueue(session, "start_licence_case", ctx.clock, case_id=case.id)
+    for case in cases:
+        # Each licence's process starts as soon as its prerequisites are issued.
+        start_when_ready(session, ctx, case, cases)
     audit.record(session, principal, "application.submitted", now, application.id,
                  tracking_number=application.tracking_number)
     return application

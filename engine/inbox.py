@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from bizportal.engine import audit
 from bizportal.engine.context import EngineContext
-from bizportal.engine.errors import Forbidden, NotFound
+from bizportal.engine.errors import Forbidden, InvalidInput, NotFound
 from bizportal.engine.licence_cases import case_of, sync_case
 from bizportal.engine.principal import Principal, Role
 from bizportal.storage.applications import ApplicationRow, LicenceCaseRow
@@ -37,6 +37,8 @@ class TaskCompletion(BaseModel):
 
     action: str = Field(min_length=1, max_length=60, description="one of the task's `actions`")
     comment: str = Field(default="", max_length=4000)
+    fee_satang: int | None = Field(default=None, ge=0, description="the assessed fee, when approving a licence "
+                                   "whose manual leaves the amount to the agency (within its range)")
 
     @model_validator(mode="after")
     def _reasons(self) -> TaskCompletion:
@@ -76,6 +78,26 @@ def open_tasks(session: Session, principal: Principal, limit: int = 200) -> list
             for t, i, a in session.exec(query)]
 
 
+def _assessed_fee(ctx: EngineContext, session: Session, task: HumanTaskRow, data: TaskCompletion) -> dict[str, int]:
+    """Check `fee_satang`: required exactly where an officer approves a licence whose fee they assess."""
+    instance = session.get(WorkflowInstanceRow, task.instance_id)
+    assert instance is not None
+    manual = ctx.catalogue.licence(instance.process_id)
+    sets_fee = manual.fee_assessed_by_agency and task.step == manual.final_decision_step and data.action == "approve"
+    if not sets_fee:
+        if data.fee_satang is not None:
+            raise InvalidInput(f"step {task.step!r} does not set a fee", hint="leave `fee_satang` out",
+                               details={"field": "fee_satang"})
+        return {}
+    low, high = manual.fee.min_satang or 0, manual.fee.max_satang
+    if data.fee_satang is None or data.fee_satang < low or (high is not None and data.fee_satang > high):
+        limit = f"between {low} and {high}" if high is not None else f"at least {low}"
+        raise InvalidInput(f"approving {manual.code} sets its fee: `fee_satang` must be {limit} satang",
+                           hint="the manual leaves the amount to the agency within this range",
+                           details={"field": "fee_satang", "min_satang": low, "max_satang": high})
+    return {"fee_satang": data.fee_satang}
+
+
 def complete(ctx: EngineContext, session: Session, principal: Principal, task_id: str,
              data: TaskCompletion) -> HumanTaskRow:
     """Complete a task with a decision; the process moves on in the same transaction.
@@ -92,7 +114,8 @@ def complete(ctx: EngineContext, session: Session, principal: Principal, task_id
     if not _may_work_on(session, principal, task):
         raise Forbidden(f"task {task_id} is not in your inbox",
                         hint="officers work on their own agency's tasks; applicants on their own applications")
-    done = ctx.runtime.complete_task(session, task_id, data.action, data.comment, principal.label)
+    extra = _assessed_fee(ctx, session, task, data)
+    done = ctx.runtime.complete_task(session, task_id, data.action, data.comment, principal.label, extra)
     case = case_of(session, done.instance)
     audit.record(session, principal, "task.completed", ctx.clock.now(), case.application_id,
                  licence=case.licence_code, step=task.step, action=data.action, comment=data.comment)

@@ -27,10 +27,20 @@ class CounterPaymentInput(BaseModel):
     amount_satang: int = Field(gt=0, description="cash received, in satang (1 THB = 100 satang)")
 
 
-def fee_for(ctx: EngineContext, application: ApplicationRow, case: LicenceCaseRow) -> int:
-    """The fee in satang from the licence's fee rule, less the channel discount for applying here."""
+def fee_for(ctx: EngineContext, application: ApplicationRow, case: LicenceCaseRow, assessed: int | None) -> int:
+    """The fee in satang, less the channel discount for applying here.
+
+    From the licence's fee rule and the application's parameters (floor area and the licence's
+    own form fields), or, where the manual leaves the amount to the agency, as its officer assessed it.
+    """
     manual = ctx.catalogue.licence(case.licence_code)
-    amount = manual.fee.amount_for({"area_m2": application.business_area_m2})
+    if manual.fee_assessed_by_agency:
+        if assessed is None:
+            raise InvalidInput(f"the fee of {case.licence_code} is assessed by the agency and was not set")
+        amount = assessed
+    else:
+        parameters = {"area_m2": application.business_area_m2, **application.form.get(case.licence_code, {})}
+        amount = manual.fee.amount_for(parameters)
     return amount * (100 - manual.channel_discount_percent) // 100
 
 
@@ -44,7 +54,8 @@ def create_invoice(ctx: EngineContext, session: Session, instance: WorkflowInsta
     application = session.get(ApplicationRow, case.application_id)
     assert application is not None
     invoice = InvoiceRow(id=str(uuid.uuid4()), application_id=application.id, licence_case_id=case.id,
-                         agency=case.agency, amount_satang=fee_for(ctx, application, case), created_at=ctx.clock.now())
+                         agency=case.agency, amount_satang=fee_for(ctx, application, case, call.data.get("fee_satang")),
+                         created_at=ctx.clock.now())
     session.add(invoice)
     audit.record(session, Principal("system", Role.ADMIN), "invoice.created", ctx.clock.now(), application.id,
                  licence=case.licence_code, invoice_id=invoice.id, amount_satang=invoice.amount_satang)

@@ -11,8 +11,8 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from bizportal.engine import audit
-from bizportal.engine.application_status import application_status
+from bizportal.engine import audit, outbox
+from bizportal.engine.application_status import Status, application_status
 from bizportal.engine.context import EngineContext
 from bizportal.engine.principal import SYSTEM, Principal
 from bizportal.engine.script_engine import ServiceCall
@@ -37,12 +37,59 @@ def sync_case(session: Session, ctx: EngineContext, case: LicenceCaseRow, instan
     if previous != case.status:
         audit.record(session, actor, "licence.status_changed", now, application.id,
                      licence=case.licence_code, **{"from": previous, "to": case.status})
+        _release_dependents(session, ctx, case)
     session.flush()
     cases = session.exec(select(LicenceCaseRow).where(LicenceCaseRow.application_id == application.id)).all()
     new_status = application_status(c.status for c in cases)
     if new_status != application.status:
         application.status = new_status.value
         application.updated_at = now
+
+
+WAITING_FOR_PREREQUISITES = "waiting_for_prerequisites"
+
+
+def pending_prerequisites(ctx: EngineContext, case: LicenceCaseRow, siblings: list[LicenceCaseRow]) -> list[str]:
+    """Prerequisites of `case` filed in the same application and not issued yet.
+
+    A prerequisite not in the application was already issued to the applicant (checked when the
+    application was created), so it never holds a case back.
+    """
+    by_code = {sibling.licence_code: sibling for sibling in siblings}
+    return [code for code in ctx.catalogue.licence(case.licence_code).prerequisites
+            if code in by_code and by_code[code].status != Status.ISSUED]
+
+
+def start_when_ready(session: Session, ctx: EngineContext, case: LicenceCaseRow,
+                     siblings: list[LicenceCaseRow]) -> bool:
+    """Queue the case's process start if its prerequisites are issued; otherwise mark it waiting."""
+    pending = pending_prerequisites(ctx, case, siblings)
+    if pending:
+        case.current_step = f"{WAITING_FOR_PREREQUISITES}:{','.join(pending)}"
+        return False
+    case.current_step = None
+    outbox.enqueue(session, "start_licence_case", ctx.clock, case_id=case.id)
+    return True
+
+
+def _release_dependents(session: Session, ctx: EngineContext, case: LicenceCaseRow) -> None:
+    """After a licence is decided, start the licences that waited for it, or end them with its reason."""
+    if case.status not in (Status.ISSUED, Status.REJECTED, Status.CANCELLED):
+        return
+    siblings = list(session.exec(select(LicenceCaseRow).where(LicenceCaseRow.application_id == case.application_id)))
+    waiting = [c for c in siblings if c.instance_id is None and c.status == Status.SUBMITTED
+               and case.licence_code in ctx.catalogue.licence(c.licence_code).prerequisites]
+    for dependent in waiting:
+        if case.status == Status.ISSUED:
+            start_when_ready(session, ctx, dependent, siblings)
+            continue
+        # Licensing cannot go on without the prerequisite: the dependent ends with that reason.
+        reason = f"prerequisite {case.licence_code} was {case.status}"
+        previous, dependent.status, dependent.current_step = dependent.status, Status.REJECTED.value, None
+        dependent.updated_at = ctx.clock.now()
+        audit.record(session, SYSTEM, "licence.status_changed", ctx.clock.now(), case.application_id,
+                     licence=dependent.licence_code, reason=reason, **{"from": previous, "to": dependent.status})
+        _release_dependents(session, ctx, dependent)
 
 
 def start_case_job(ctx: EngineContext, session: Session, payload: Mapping[str, Any]) -> None:

@@ -236,6 +236,17 @@ class LicenceManual(BaseModel):
                 raise ValueError(f"unverified path {path!r} names no value in the manual")
         return paths
 
+    @property
+    def fee_assessed_by_agency(self) -> bool:
+        """True when no rule computes the fee: the officer sets it within the range when approving."""
+        return self.fee.type in ("range", "from") and self.fee.parameter is None
+
+    @property
+    def final_decision_step(self) -> str:
+        """The last step before issuing: where the licence is approved, and an assessed fee is set."""
+        decisions = [step for step in self.steps if step.kind != "issue"]
+        return decisions[-1].id
+
     def step(self, step_id: str) -> Step:
         """Return the step with this id.
 

@@ -265,7 +265,9 @@ class ProcessRuntime:
             session.add(HumanTaskRow(
                 id=task_id, instance_id=row.id, step=task.task_spec.bpmn_id,
                 title=task.task_spec.bpmn_name or task.task_spec.bpmn_id, title_th=props.get("title_th"),
-                lane=lane, agency=agency if lane == "agency" else None, actions=props.get("actions", "complete"),
+                # A step may name another agency (an opinion asked of it); otherwise the case's agency.
+                lane=lane, agency=props.get("agency", agency) if lane == "agency" else None,
+                actions=props.get("actions", "complete"),
                 due_at=due_by_task.get(task_id), opened_at=now))
         for task_id, task_row in task_rows.items():
             if task_id not in ready and task_row.state == "open":

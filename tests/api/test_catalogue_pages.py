@@ -1,0 +1,55 @@
+"""The citizen's manuals as pages (Thai by default, English on request) and as open data."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from fastapi.testclient import TestClient
+from helpers import LICENCE
+
+from bizportal.engine.portal import Portal
+
+
+def test_manual_page_is_thai_by_default_and_english_on_request(client: TestClient, portal: Portal) -> None:
+    manual = portal.ctx.catalogue.licence(LICENCE)
+    thai = client.get(f"/licences/{LICENCE}")
+    assert thai.status_code == 200 and thai.headers["content-type"].startswith("text/html")
+    assert '<html lang="th">' in thai.text and manual.name_th in thai.text
+    for step in manual.steps:
+        assert step.name_th in thai.text
+    assert f"{manual.total_working_days} วันทำการ" in thai.text
+    assert "ระบบดึงข้อมูลจากหน่วยงานรัฐ" in thai.text  # documents looked up instead of copies
+
+    english = client.get(f"/licences/{LICENCE}?lang=en")
+    assert '<html lang="en">' in english.text and manual.name_en.replace("&", "&amp;") in english.text
+    assert f"{manual.total_working_days} working days" in english.text
+    assert "100 THB" in english.text or "1,000 THB" in english.text
+
+
+def test_manual_pages_reject_unknown_licences_and_languages(client: TestClient) -> None:
+    assert client.get("/licences/no_such_licence").status_code == 404
+    assert client.get(f"/licences/{LICENCE}?lang=fr").status_code == 422
+
+
+def test_catalogue_page_lists_every_licence(client: TestClient, portal: Portal) -> None:
+    page = client.get("/licences").text
+    for code in portal.ctx.catalogue.licences:
+        assert f'href="/licences/{code}?lang=th"' in page
+
+
+def test_catalogue_downloads_as_json_and_csv(client: TestClient, portal: Portal) -> None:
+    codes = sorted(portal.ctx.catalogue.licences)
+    data = client.get("/api/v1/catalogue.json").json()
+    assert [item["code"] for item in data["licences"]] == codes
+    assert {a["code"] for a in data["agencies"]} >= {"LAO", "BMA", "FDA"}
+    assert data["licences"][codes.index(LICENCE)]["steps"][0]["kind"] == "document_check"
+
+    response = client.get("/api/v1/catalogue.csv")
+    assert response.headers["content-type"].startswith("text/csv")
+    assert "attachment" in response.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert [row["code"] for row in rows] == codes
+    food = rows[codes.index(LICENCE)]
+    assert food["name_th"] == portal.ctx.catalogue.licence(LICENCE).name_th
+    assert (food["fee_min_thb"], food["fee_max_thb"], food["routing"]) == ("100.00", "1000.00", "local_office")
