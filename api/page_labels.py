@@ -25,7 +25,8 @@ LABELS: dict[str, dict[str, str]] = {
         "unverified": "รอตรวจสอบ", "unverified_list": "ข้อมูลที่ยังรอตรวจสอบกับแหล่งทางการ",
         "split_unverified": "การแบ่งระยะเวลาแต่ละขั้นตอนเป็นการประมาณ รอตรวจสอบกับคู่มือทางการ",
         "footer": "ข้อมูลเปิด ดาวน์โหลดทั้งหมด", "fee_none": "ไม่มีค่าธรรมเนียม",
-        "fee_range": "%s – %s ตามที่หน่วยงานกำหนด", "fee_from": "ตั้งแต่ %s", "baht": "%s บาท",
+        "fee_range": "%s – %s ตามที่หน่วยงานกำหนด", "fee_range_rule": "%s – %s ตามตารางด้านล่าง",
+        "param_area_m2": "พื้นที่ (ตร.ม.)", "fee_from": "ตั้งแต่ %s", "baht": "%s บาท",
     },
     "en": {
         "catalogue": "Citizen's manuals", "catalogue_intro": "%d licences you can apply for through Biz Portal",
@@ -47,6 +48,7 @@ LABELS: dict[str, dict[str, str]] = {
         "split_unverified": "The split of time between steps is an estimate, "
                             "to be verified against the official manual",
         "footer": "Open data: download everything", "fee_none": "No fee",
-        "fee_range": "%s – %s, set by the agency", "fee_from": "From %s", "baht": "%s THB",
+        "fee_range": "%s – %s, set by the agency", "fee_range_rule": "%s – %s, by the table below",
+        "param_area_m2": "Area (m²)", "fee_from": "From %s", "baht": "%s THB",
     },
 }

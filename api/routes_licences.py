@@ -106,7 +106,8 @@ def _page_helpers(lang: Lang) -> dict[str, Any]:
             return baht(fee.min_satang or 0)
         if fee.type == "from" or fee.max_satang is None:
             return labels["fee_from"] % baht(fee.min_satang or 0)
-        return labels["fee_range"] % (baht(fee.min_satang or 0), baht(fee.max_satang))
+        template = labels["fee_range_rule"] if fee.bands else labels["fee_range"]
+        return template % (baht(fee.min_satang or 0), baht(fee.max_satang))
 
     return {"t": labels, "lang": lang, "other": "en" if lang == "th" else "th", "baht": baht, "fee_text": fee_text}
 

@@ -15,7 +15,7 @@ router = APIRouter(prefix="/api/v1/tasks", tags=["tasks"])
             summary="Open tasks: an officer's agency lane, or an applicant's own steps")
 def list_tasks(portal: PortalDep, principal: PrincipalDep) -> list[TaskView]:
     with query(portal) as session:
-        return inbox.open_tasks(session, principal)
+        return inbox.open_tasks(portal.ctx, session, principal)
 
 
 @router.post("/{task_id}/complete", summary="Complete a task with one of its actions")

@@ -16,6 +16,13 @@ from bizportal.storage.applications import ApplicationRow, LicenceCaseRow
 from bizportal.storage.workflow_tables import HumanTaskRow, WorkflowInstanceRow
 
 
+class FeeToSet(BaseModel):
+    """Approving this task sets the licence's fee: send `fee_satang` within these bounds."""
+
+    min_satang: int
+    max_satang: int | None
+
+
 class TaskView(BaseModel):
     id: str
     application_id: str
@@ -30,6 +37,7 @@ class TaskView(BaseModel):
     opened_at: datetime
     due_at: datetime | None
     overdue: bool
+    sets_fee: FeeToSet | None = None
 
 
 class TaskCompletion(BaseModel):
@@ -61,7 +69,14 @@ def _may_work_on(session: Session, principal: Principal, task: HumanTaskRow) -> 
     return False
 
 
-def open_tasks(session: Session, principal: Principal, limit: int = 200) -> list[TaskView]:
+def _fee_to_set(ctx: EngineContext, licence: str, step: str) -> FeeToSet | None:
+    manual = ctx.catalogue.licence(licence)
+    if manual.fee_assessed_by_agency and step == manual.final_decision_step:
+        return FeeToSet(min_satang=manual.fee.min_satang or 0, max_satang=manual.fee.max_satang)
+    return None
+
+
+def open_tasks(ctx: EngineContext, session: Session, principal: Principal, limit: int = 200) -> list[TaskView]:
     """Open tasks the caller can work on: an officer's agency lane, or an applicant's own steps."""
     query = (select(HumanTaskRow, WorkflowInstanceRow, ApplicationRow)
              .join(WorkflowInstanceRow, col(WorkflowInstanceRow.id) == col(HumanTaskRow.instance_id))
@@ -74,7 +89,8 @@ def open_tasks(session: Session, principal: Principal, limit: int = 200) -> list
         query = query.where(HumanTaskRow.lane == "applicant", ApplicationRow.owner == principal.subject)
     return [TaskView(id=t.id, application_id=a.id, tracking_number=a.tracking_number, licence=i.process_id,
                      step=t.step, title=t.title, title_th=t.title_th, lane=t.lane, agency=t.agency,
-                     actions=t.actions.split(","), opened_at=t.opened_at, due_at=t.due_at, overdue=t.overdue)
+                     actions=t.actions.split(","), opened_at=t.opened_at, due_at=t.due_at, overdue=t.overdue,
+                     sets_fee=_fee_to_set(ctx, i.process_id, t.step))
             for t, i, a in session.exec(query)]
 
 
