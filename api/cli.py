@@ -1,8 +1,9 @@
-"""`bizportal serve | worker | migrate | token | demo`."""
+"""`bizportal serve | worker | migrate | token | bpmn generate`."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -13,6 +14,8 @@ from bizportal.engine.errors import DefinitionError
 from bizportal.engine.principal import Role
 
 app = typer.Typer(help="Biz Portal engine", no_args_is_help=True)
+bpmn_app = typer.Typer(help="The licence processes derived from their manuals", no_args_is_help=True)
+app.add_typer(bpmn_app, name="bpmn")
 
 
 @app.command()
@@ -56,12 +59,45 @@ def migrate() -> None:
 def token(role: Annotated[Role, typer.Option(help="applicant, counter_officer, agency_officer or admin")],
           subject: Annotated[str, typer.Option(help="the user's id (the `sub` claim)")],
           agency: Annotated[str | None, typer.Option(help="agency code, required for agency officers")] = None,
+          office: Annotated[str | None, typer.Option(help="local office code (e.g. BKK-BANG-RAK) for local-government "
+                                                     "officers")] = None,
           hours: Annotated[int, typer.Option(help="validity in hours")] = 12) -> None:
     """Print a bearer token signed with the configured key."""
     try:
-        typer.echo(issue_token(Settings().signing_key(), subject, role, agency, ttl=timedelta(hours=hours)))
+        typer.echo(issue_token(Settings().signing_key(), subject, role, agency, ttl=timedelta(hours=hours),
+                               office=office))
     except ValueError as err:
         raise typer.BadParameter(str(err)) from err
+
+
+@bpmn_app.command("generate")
+def bpmn_generate(
+        check: Annotated[bool, typer.Option("--check", help="write nothing; exit 1 listing stale files")] = False,
+        directory: Annotated[Path | None, typer.Option("--dir", help="default BIZPORTAL_BPMN_DIR")] = None) -> None:
+    """Write process.bpmn beside every manual.yaml whose shape is not `custom`."""
+    from bizportal.engine.bpmn_generator import generate_all
+    from bizportal.engine.licence_manual import ManualError
+
+    root = directory or Settings().bpmn_dir
+    if not root.is_dir():
+        typer.echo(f"cannot generate: {root} is not a directory", err=True)
+        raise typer.Exit(code=2)
+    try:
+        changed = generate_all(root, check=check)
+    except (ManualError, ValueError) as err:
+        typer.echo(f"cannot generate: {err}", err=True)
+        raise typer.Exit(code=2) from err
+    if check:
+        if changed:
+            typer.echo("out of date (run `bizportal bpmn generate`):", err=True)
+            for path in changed:
+                typer.echo(f"  {path}", err=True)
+            raise typer.Exit(code=1)
+        typer.echo(f"every process under {root} matches its manual")
+        return
+    for path in changed:
+        typer.echo(f"wrote {path}")
+    typer.echo(f"{len(changed)} process file(s) regenerated under {root}")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""Bearer tokens: HS256 JWTs carrying `sub`, `role` and, for officers, `agency`.
+"""Bearer tokens: HS256 JWTs carrying `sub`, `role` and, for officers, `agency` (and `office` for
+officers of a local government, whose inbox shows only their office's cases).
 
 In production these come from the Digital ID (OpenID Connect) sign-in; `bizportal token`
 mints them with the configured key for development, tests and counters.
@@ -19,7 +20,7 @@ OFFICER_ROLES = {Role.AGENCY_OFFICER}
 
 
 def issue_token(key: str, subject: str, role: Role, agency: str | None = None, ttl: timedelta = timedelta(hours=12),
-                now: datetime | None = None) -> str:
+                now: datetime | None = None, office: str | None = None) -> str:
     if role in OFFICER_ROLES and not agency:
         raise ValueError(f"role {role.value} needs an agency")
     issued = now or datetime.now(UTC)
@@ -27,6 +28,8 @@ def issue_token(key: str, subject: str, role: Role, agency: str | None = None, t
                                  "exp": issued + ttl}
     if agency:
         claims["agency"] = agency
+    if office:
+        claims["office"] = office
     return jwt.encode(claims, key, algorithm=ALGORITHM)
 
 
@@ -47,4 +50,4 @@ def read_token(key: str, token: str) -> Principal:
     agency = claims.get("agency")
     if role in OFFICER_ROLES and not agency:
         raise Unauthenticated("an officer token must carry an `agency` claim")
-    return Principal(subject=str(claims["sub"]), role=role, agency=agency)
+    return Principal(subject=str(claims["sub"]), role=role, agency=agency, office=claims.get("office"))

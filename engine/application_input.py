@@ -33,6 +33,8 @@ class BusinessInput(BaseModel):
     name: str = Field(min_length=1, max_length=300)
     address: str = Field(min_length=1, max_length=1000)
     province: str = Field(min_length=1, max_length=100)
+    district: str | None = Field(default=None, max_length=100,
+                                 description="district (เขต/อำเภอ): routes local-government licences to their office")
     area_m2: float = Field(gt=0, le=1_000_000, description="usable floor area in square metres")
 
 

@@ -34,6 +34,7 @@ from bizportal.storage.timeline import AuditEventRow
 class LicenceView(BaseModel):
     code: str
     agency: str
+    office: str | None
     status: str
     current_step: str | None
     due_at: datetime | None
@@ -102,26 +103,42 @@ def create(ctx: EngineContext, session: Session, principal: Principal, data: App
         raise InvalidInput(f"form given for licence(s) not applied for: {', '.join(stray)}",
                            hint="key `form` by the codes listed in `licences`", details={"field": "form"})
     _check_prerequisites(ctx, session, data)
+    offices = _route(ctx, data)
     now = ctx.clock.now()
     application = ApplicationRow(
         id=str(uuid.uuid4()), owner=principal.subject, created_by=principal.subject,
         created_by_role=principal.role.value, idempotency_key=idempotency_key,
         applicant_kind=data.applicant.kind, applicant_id_number=data.applicant.id_number,
         applicant_name=data.applicant.name, business_name=data.business.name, business_address=data.business.address,
-        business_province=data.business.province, business_area_m2=data.business.area_m2, form=data.form,
+        business_province=data.business.province, business_district=data.business.district,
+        business_area_m2=data.business.area_m2, form=data.form,
         status=Status.DRAFT.value, created_at=now, updated_at=now)
     session.add(application)
     session.flush()
     for code in data.licences:
         session.add(LicenceCaseRow(id=str(uuid.uuid4()), application_id=application.id, licence_code=code,
-                                   agency=ctx.catalogue.licence(code).agency, status=Status.DRAFT.value,
-                                   updated_at=now))
+                                   agency=ctx.catalogue.licence(code).agency, office=offices[code],
+                                   status=Status.DRAFT.value, updated_at=now))
     audit.record(session, principal, "application.created", now, application.id, licences=data.licences)
     try:
         session.flush()
     except IntegrityError as err:  # the same idempotency key raced in twice
         raise Conflict("an application with this Idempotency-Key is being created", hint="retry the request") from err
     return application, True
+
+
+def _route(ctx: EngineContext, data: ApplicationInput) -> dict[str, str | None]:
+    """The local office of the business's location for each local-government licence (None: central).
+
+    Raises:
+        InvalidInput: no connected office serves that place, naming `business.province` or `.district`.
+    """
+    offices: dict[str, str | None] = {}
+    for code in data.licences:
+        manual = ctx.catalogue.licence(code)
+        offices[code] = (ctx.offices.route(manual.agency, data.business.province, data.business.district).code
+                         if manual.routing == "local_office" else None)
+    return offices
 
 
 def _check_prerequisites(ctx: EngineContext, session: Session, data: ApplicationInput) -> None:
@@ -146,9 +163,11 @@ def _visible(session: Session, principal: Principal, application: ApplicationRow
     if principal.role == Role.ADMIN or application.owner == principal.subject:
         return True
     if principal.role == Role.AGENCY_OFFICER and application.status != Status.DRAFT:
-        cases = session.exec(select(LicenceCaseRow).where(LicenceCaseRow.application_id == application.id,
-                                                          LicenceCaseRow.agency == principal.agency)).first()
-        return cases is not None
+        query = select(LicenceCaseRow).where(LicenceCaseRow.application_id == application.id,
+                                             LicenceCaseRow.agency == principal.agency)
+        if principal.office:
+            query = query.where(LicenceCaseRow.office == principal.office)
+        return session.exec(query).first() is not None
     return False
 
 
@@ -202,10 +221,12 @@ def view(session: Session, principal: Principal, application_id: str) -> Applica
         applicant={"kind": application.applicant_kind, "id_number": application.applicant_id_number,
                    "name": application.applicant_name},
         business={"name": application.business_name, "address": application.business_address,
-                  "province": application.business_province, "area_m2": application.business_area_m2},
+                  "province": application.business_province, "district": application.business_district,
+                  "area_m2": application.business_area_m2},
         created_at=application.created_at, submitted_at=application.submitted_at,
-        licences=[LicenceView(code=c.licence_code, agency=c.agency, status=c.status, current_step=c.current_step,
-                              due_at=c.due_at, licence_number=c.licence_number) for c in cases],
+        licences=[LicenceView(code=c.licence_code, agency=c.agency, office=c.office, status=c.status,
+                              current_step=c.current_step, due_at=c.due_at, licence_number=c.licence_number)
+                  for c in cases],
         invoices=[InvoiceView(id=i.id, licence=codes[i.licence_case_id], amount_satang=i.amount_satang,
                               currency=i.currency, status=i.status) for i in invoices],
         timeline=[TimelineEntry(at=e.at, actor=e.actor, event=e.event, detail=e.detail) for e in events])

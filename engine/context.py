@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from bizportal.engine.catalogue import Catalogue
 from bizportal.engine.clock import Clock
+from bizportal.engine.offices import OfficeDirectory
 from bizportal.engine.process_runtime import ProcessRuntime
 from bizportal.storage.object_store import ObjectStore
 
@@ -16,4 +17,5 @@ class EngineContext:
     runtime: ProcessRuntime
     clock: Clock
     object_store: ObjectStore
+    offices: OfficeDirectory
     public_base_url: str

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from bizportal.engine import audit
@@ -33,6 +34,7 @@ class TaskView(BaseModel):
     title_th: str | None
     lane: str
     agency: str | None
+    office: str | None
     actions: list[str]
     opened_at: datetime
     due_at: datetime | None
@@ -61,7 +63,9 @@ def _may_work_on(session: Session, principal: Principal, task: HumanTaskRow) -> 
     if principal.role == Role.ADMIN:
         return True
     if task.lane == "agency":
-        return principal.role == Role.AGENCY_OFFICER and principal.agency == task.agency
+        # An officer of a local government works only on their own office's cases.
+        return (principal.role == Role.AGENCY_OFFICER and principal.agency == task.agency
+                and (task.office is None or task.office == principal.office))
     if task.lane == "applicant":
         instance = session.get(WorkflowInstanceRow, task.instance_id)
         application = session.get(ApplicationRow, instance.context["application_id"]) if instance else None
@@ -84,11 +88,12 @@ def open_tasks(ctx: EngineContext, session: Session, principal: Principal, limit
              .join(ApplicationRow, col(ApplicationRow.id) == col(LicenceCaseRow.application_id))
              .where(HumanTaskRow.state == "open").order_by(col(HumanTaskRow.opened_at)).limit(limit))
     if principal.role == Role.AGENCY_OFFICER:
-        query = query.where(HumanTaskRow.lane == "agency", HumanTaskRow.agency == principal.agency)
+        query = query.where(HumanTaskRow.lane == "agency", HumanTaskRow.agency == principal.agency,
+                            or_(col(HumanTaskRow.office).is_(None), HumanTaskRow.office == principal.office))
     elif principal.role in (Role.APPLICANT, Role.COUNTER_OFFICER):
         query = query.where(HumanTaskRow.lane == "applicant", ApplicationRow.owner == principal.subject)
     return [TaskView(id=t.id, application_id=a.id, tracking_number=a.tracking_number, licence=i.process_id,
-                     step=t.step, title=t.title, title_th=t.title_th, lane=t.lane, agency=t.agency,
+                     step=t.step, title=t.title, title_th=t.title_th, lane=t.lane, agency=t.agency, office=t.office,
                      actions=t.actions.split(","), opened_at=t.opened_at, due_at=t.due_at, overdue=t.overdue,
                      sets_fee=_fee_to_set(ctx, i.process_id, t.step))
             for t, i, a in session.exec(query)]

@@ -100,7 +100,7 @@ def start_case_job(ctx: EngineContext, session: Session, payload: Mapping[str, A
     manual = ctx.catalogue.licence(case.licence_code)
     instance = ctx.runtime.start(session, manual.code, context={
         "application_id": case.application_id, "case_id": case.id, "licence": case.licence_code,
-        "agency": case.agency})
+        "agency": case.agency, "office": case.office})
     case.instance_id = instance.id
     sync_case(session, ctx, case, instance)
 

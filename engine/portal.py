@@ -17,6 +17,7 @@ from bizportal.engine.errors import DefinitionError
 from bizportal.engine.invoices import create_invoice
 from bizportal.engine.issuing import issue_licence_job, request_issue
 from bizportal.engine.licence_cases import record_overdue, start_case_job
+from bizportal.engine.offices import load_offices
 from bizportal.engine.outbox import InProcessQueue, JobQueue, Outbox, dispatch_pending
 from bizportal.engine.process_runtime import ProcessRuntime
 from bizportal.engine.timers import fire_due_timers
@@ -61,9 +62,10 @@ def build_portal(db: Engine, bpmn_dir: Path, object_store: ObjectStore, clock: C
     missing = sorted(set(catalogue.licences) - {d.process_id for d in definitions.processes()})
     if missing:
         raise DefinitionError(f"licences without a process: {', '.join(missing)}")
+    offices = load_offices(bpmn_dir / "offices.yaml", catalogue.agencies.keys())
     runtime = ProcessRuntime(definitions, clock, operators)
     ctx = EngineContext(catalogue=catalogue, runtime=runtime, clock=clock, object_store=object_store,
-                        public_base_url=public_base_url)
+                        offices=offices, public_base_url=public_base_url)
     outbox = Outbox(db, clock, {
         "start_licence_case": partial(start_case_job, ctx),
         "issue_licence": partial(issue_licence_job, ctx),

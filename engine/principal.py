@@ -18,11 +18,13 @@ class Principal:
     subject: str
     role: Role
     agency: str | None = None
+    office: str | None = None  # the local office an officer of a local government works at
 
     @property
     def label(self) -> str:
         """How the audit trail names the actor."""
-        return f"{self.role.value}:{self.agency}:{self.subject}" if self.agency else f"{self.role.value}:{self.subject}"
+        unit = ":".join(part for part in (self.agency, self.office) if part)
+        return f"{self.role.value}:{unit}:{self.subject}" if unit else f"{self.role.value}:{self.subject}"
 
 
 SYSTEM = Principal(subject="system", role=Role.ADMIN)

@@ -265,8 +265,11 @@ class ProcessRuntime:
             session.add(HumanTaskRow(
                 id=task_id, instance_id=row.id, step=task.task_spec.bpmn_id,
                 title=task.task_spec.bpmn_name or task.task_spec.bpmn_id, title_th=props.get("title_th"),
-                # A step may name another agency (an opinion asked of it); otherwise the case's agency.
+                # A step may name another agency (an opinion asked of it); otherwise the case's agency,
+                # at the case's local office.
                 lane=lane, agency=props.get("agency", agency) if lane == "agency" else None,
+                office=row.context.get("office") if lane == "agency" and props.get("agency", agency) == agency
+                else None,
                 actions=props.get("actions", "complete"),
                 due_at=due_by_task.get(task_id), opened_at=now))
         for task_id, task_row in task_rows.items():

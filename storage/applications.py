@@ -28,6 +28,7 @@ class ApplicationRow(SQLModel, table=True):
     business_name: str = Field(max_length=300)
     business_address: str = Field(max_length=1000)
     business_province: str = Field(max_length=100)
+    business_district: str | None = Field(default=None, max_length=100)
     business_area_m2: float
     form: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     status: str = Field(default="draft", index=True, max_length=40)
@@ -47,6 +48,8 @@ class LicenceCaseRow(SQLModel, table=True):
     application_id: str = Field(foreign_key="application.id", index=True, max_length=36)
     licence_code: str = Field(index=True, max_length=100)
     agency: str = Field(index=True, max_length=40)
+    office: str | None = Field(default=None, index=True, max_length=40,
+                               description="the local office handling it (local-government licences)")
     instance_id: str | None = Field(default=None, foreign_key="workflow_instance.id", max_length=36)
     status: str = Field(default="draft", index=True, max_length=40)
     current_step: str | None = Field(default=None, max_length=200)

@@ -50,7 +50,7 @@ class HumanTaskRow(SQLModel, table=True):
     """A user task as the inbox sees it; written from the workflow on every save."""
 
     __tablename__ = "human_task"
-    __table_args__ = (Index("ix_human_task_inbox", "agency", "state"),)
+    __table_args__ = (Index("ix_human_task_inbox", "agency", "office", "state"),)
 
     id: str = Field(primary_key=True, max_length=36, description="the SpiffWorkflow task id")
     instance_id: str = Field(foreign_key="workflow_instance.id", index=True, max_length=36)
@@ -59,6 +59,7 @@ class HumanTaskRow(SQLModel, table=True):
     title_th: str | None = Field(default=None, max_length=300)
     lane: str = Field(max_length=40)
     agency: str | None = Field(default=None, max_length=40)
+    office: str | None = Field(default=None, max_length=40)
     actions: str = Field(max_length=300, description="comma list")
     state: str = Field(default="open", max_length=20)
     due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -23,6 +23,7 @@ from bizportal.engine.principal import Role
 POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 REDIS_URL = "redis://127.0.0.1:6379/15"
 SIGNING_KEY = "test-signing-key-" + "x" * 32
+OFFICE = "BKK-KHLONG-TOEI"  # the local office of the sample business's district
 # Tuesday 1 December 2026, 09:00 Bangkok: a working week without holidays ahead.
 START = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
 
@@ -84,14 +85,16 @@ def client(settings: Settings, portal: Portal) -> Iterator[TestClient]:
 def auth() -> Auth:
     """`auth(role, subject, agency=None)` -> headers with a signed bearer token."""
 
-    def headers(role: str, subject: str, agency: str | None = None) -> dict[str, str]:
-        return {"Authorization": f"Bearer {issue_token(SIGNING_KEY, subject, Role(role), agency)}"}
+    def headers(role: str, subject: str, agency: str | None = None, office: str | None = None) -> dict[str, str]:
+        token = issue_token(SIGNING_KEY, subject, Role(role), agency, office=office)
+        return {"Authorization": f"Bearer {token}"}
 
     return headers
 
 
 @pytest.fixture
 def journey(client: TestClient, auth: Auth) -> Journey:
-    """Alice applies, Olivia of the local office (LAO) decides, Carl takes cash at a counter."""
-    return Journey(client, auth("applicant", "alice"), auth("agency_officer", "olivia", "LAO"),
+    """Alice applies for a shop in Khlong Toei; Olivia of the Khlong Toei district office decides;
+    Carl takes cash at a counter."""
+    return Journey(client, auth("applicant", "alice"), auth("agency_officer", "olivia", "LAO", OFFICE),
                    auth("counter_officer", "carl"))

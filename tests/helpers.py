@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 # Thai IDs with correct check digits.
 VALID_IDS = ("1101700203395", "3100600123450", "0105556123453")
 LICENCE = "food_premises_notice_small"
-# `auth(role, subject, agency=None)` -> request headers carrying a signed bearer token.
+# `auth(role, subject, agency=None, office=None)` -> request headers carrying a signed bearer token.
 Auth = Callable[..., dict[str, str]]
 
 
@@ -20,7 +20,7 @@ def application_body(licences: list[str] | None = None, id_number: str = VALID_I
         "licences": licences or ["food_premises_notice_small"],
         "applicant": {"kind": "individual", "id_number": id_number, "name": "สมหญิง ใจดี"},
         "business": {"name": "ร้านข้าวมันไก่น้ำใจ", "address": "99/9 ถนนสุขุมวิท แขวงคลองเตย เขตคลองเตย กรุงเทพมหานคร",
-                     "province": "กรุงเทพมหานคร", "area_m2": area_m2},
+                     "province": "กรุงเทพมหานคร", "district": "คลองเตย", "area_m2": area_m2},
         "form": {},
     }
     body.update(overrides)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 import redis
-from conftest import REDIS_URL
+from conftest import OFFICE, REDIS_URL
 from fastapi.testclient import TestClient
 from helpers import Auth, Journey
 from sqlmodel import select
@@ -55,7 +55,7 @@ def redis_portal(redis_settings: Settings, clock: object) -> Iterator[Portal]:
 @pytest.fixture
 def redis_journey(redis_settings: Settings, redis_portal: Portal, auth: Auth) -> Iterator[Journey]:
     with TestClient(create_app(redis_settings, portal=redis_portal)) as client:
-        yield Journey(client, auth("applicant", "alice"), auth("agency_officer", "olivia", "LAO"),
+        yield Journey(client, auth("applicant", "alice"), auth("agency_officer", "olivia", "LAO", OFFICE),
                       auth("counter_officer", "carl"))
 
 
