@@ -6,10 +6,9 @@ Create Date: 2026-11-22 01:59:33.222567
 """
 from __future__ import annotations
 
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-
+from alembic import op
 
 revision = '0002'
 down_revision = '0001'
