@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from bizportal.api import errors
 from bizportal.api.composition import portal_from
 from bizportal.api.routes_applications import router as applications_router
+from bizportal.api.routes_business_types import router as business_types_router
 from bizportal.api.routes_health import router as health_router
 from bizportal.api.routes_issued_licences import router as issued_router
 from bizportal.api.routes_licences import open_data as open_data_router
@@ -62,9 +63,10 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, por
 
     app = FastAPI(title="Biz Portal engine", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.portal = portal
+    app.state.finder = portal.finder
     app.state.signing_key = settings.signing_key()
     errors.install(app)
-    for router in (health_router, licences_router, open_data_router, applications_router, tasks_router,
-                   payments_router, issued_router, pages_router):
+    for router in (health_router, licences_router, open_data_router, business_types_router, applications_router,
+                   tasks_router, payments_router, issued_router, pages_router):
         app.include_router(router)
     return app

@@ -39,12 +39,29 @@ class ProcessDefinition:
     def element(self, bpmn_id: str) -> Any:
         return self.spec.task_specs[bpmn_id]
 
+    def agencies_named(self) -> set[str]:
+        """Agencies other steps belong to (an opinion asked of another agency), by their `agency` property."""
+        return {props["agency"] for spec in self.spec.task_specs.values()
+                if "agency" in (props := getattr(spec, "extensions", {}).get("properties", {}))}
+
 
 def content_hash(xml: bytes) -> str:
     return hashlib.sha256(xml).hexdigest()
 
 
+# Parsed specs by content hash, shared by every registry in the process: parsing the catalogue's
+# BPMN is the bulk of start-up, and a spec is never mutated once parsed.
+_PARSED: dict[str, list[tuple[str, Any, dict[str, Any]]]] = {}
+
+
 def _parse(xml: bytes, source_name: str) -> list[tuple[str, Any, dict[str, Any]]]:
+    key = f"{content_hash(xml)}:{source_name}"
+    if key not in _PARSED:
+        _PARSED[key] = _parse_uncached(xml, source_name)
+    return _PARSED[key]
+
+
+def _parse_uncached(xml: bytes, source_name: str) -> list[tuple[str, Any, dict[str, Any]]]:
     parser = SpiffBpmnParser()
     try:
         parser.add_bpmn_str(xml, filename=source_name)

@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 from bizportal.engine import audit, outbox
 from bizportal.engine.application_status import Status, application_status
 from bizportal.engine.context import EngineContext
+from bizportal.engine.errors import InvalidInput
 from bizportal.engine.principal import SYSTEM, Principal
 from bizportal.engine.script_engine import ServiceCall
 from bizportal.storage.applications import ApplicationRow, LicenceCaseRow
@@ -100,9 +101,29 @@ def start_case_job(ctx: EngineContext, session: Session, payload: Mapping[str, A
     manual = ctx.catalogue.licence(case.licence_code)
     instance = ctx.runtime.start(session, manual.code, context={
         "application_id": case.application_id, "case_id": case.id, "licence": case.licence_code,
-        "agency": case.agency, "office": case.office})
+        "agency": case.agency, "office": case.office, "offices": _offices_of_other_agencies(session, ctx, case)})
     case.instance_id = instance.id
     sync_case(session, ctx, case, instance)
+
+
+def _offices_of_other_agencies(session: Session, ctx: EngineContext, case: LicenceCaseRow) -> dict[str, str]:
+    """The local office of the business's location for each local agency a step of the process names.
+
+    An opinion asked of local government goes to the office where the business is; where no connected
+    office serves that place, the step stays with the agency as a whole.
+    """
+    application = session.get(ApplicationRow, case.application_id)
+    assert application is not None
+    offices = {}
+    for agency in ctx.runtime.definitions.current(case.licence_code).agencies_named() - {case.agency}:
+        if ctx.catalogue.agencies[agency].level != "local":
+            continue
+        try:
+            offices[agency] = ctx.offices.route(agency, application.business_province,
+                                                application.business_district).code
+        except InvalidInput:
+            continue
+    return offices
 
 
 def case_of(session: Session, instance: WorkflowInstanceRow) -> LicenceCaseRow:

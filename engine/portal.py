@@ -14,6 +14,7 @@ from bizportal.engine.clock import Clock
 from bizportal.engine.context import EngineContext
 from bizportal.engine.definitions import DefinitionRegistry
 from bizportal.engine.errors import DefinitionError
+from bizportal.engine.finder import Finder, load_finder
 from bizportal.engine.invoices import create_invoice
 from bizportal.engine.issuing import issue_licence_job, request_issue
 from bizportal.engine.licence_cases import record_overdue, start_case_job
@@ -34,6 +35,7 @@ class Portal:
     definitions: DefinitionRegistry
     outbox: Outbox
     queue: JobQueue
+    finder: Finder
 
     def dispatch(self) -> int:
         """Hand committed side effects to the job queue (call after every committing command)."""
@@ -63,6 +65,10 @@ def build_portal(db: Engine, bpmn_dir: Path, object_store: ObjectStore, clock: C
     if missing:
         raise DefinitionError(f"licences without a process: {', '.join(missing)}")
     offices = load_offices(bpmn_dir / "offices.yaml", catalogue.agencies.keys())
+    finder = load_finder(bpmn_dir / "finder", set(catalogue.licences),
+                         {code: m.prerequisites for code, m in catalogue.licences.items()},
+                         sub_types={code: [s.code for s in m.sub_types] for code, m in catalogue.licences.items()
+                                    if m.sub_types})
     runtime = ProcessRuntime(definitions, clock, operators)
     ctx = EngineContext(catalogue=catalogue, runtime=runtime, clock=clock, object_store=object_store,
                         offices=offices, public_base_url=public_base_url)
@@ -72,4 +78,5 @@ def build_portal(db: Engine, bpmn_dir: Path, object_store: ObjectStore, clock: C
     })
     with transaction(db) as session:
         definitions.record(session)
-    return Portal(db=db, ctx=ctx, definitions=definitions, outbox=outbox, queue=queue or InProcessQueue(outbox))
+    return Portal(db=db, ctx=ctx, definitions=definitions, outbox=outbox, queue=queue or InProcessQueue(outbox),
+                  finder=finder)

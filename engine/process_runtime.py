@@ -256,20 +256,20 @@ class ProcessRuntime:
                 timer_row.state = "cancelled"
         task_rows = {t.id: t for t in session.exec(select(HumanTaskRow).where(HumanTaskRow.instance_id == row.id))}
         agency = row.context.get("agency")
+        offices = {**row.context.get("offices", {}), agency: row.context.get("office")}
         for task_id, task in ready.items():
             if task_id in task_rows:
                 task_rows[task_id].due_at = due_by_task.get(task_id, task_rows[task_id].due_at)
                 continue
             props = _properties(task.task_spec)
             lane = task.task_spec.lane or "agency"
+            task_agency = props.get("agency", agency) if lane == "agency" else None
             session.add(HumanTaskRow(
                 id=task_id, instance_id=row.id, step=task.task_spec.bpmn_id,
                 title=task.task_spec.bpmn_name or task.task_spec.bpmn_id, title_th=props.get("title_th"),
                 # A step may name another agency (an opinion asked of it); otherwise the case's agency,
-                # at the case's local office.
-                lane=lane, agency=props.get("agency", agency) if lane == "agency" else None,
-                office=row.context.get("office") if lane == "agency" and props.get("agency", agency) == agency
-                else None,
+                # each at its local office for the business's location where it has one.
+                lane=lane, agency=task_agency, office=offices.get(task_agency) if task_agency else None,
                 actions=props.get("actions", "complete"),
                 due_at=due_by_task.get(task_id), opened_at=now))
         for task_id, task_row in task_rows.items():

@@ -33,6 +33,8 @@ def add_working_days(start: datetime, days: int) -> datetime:
     if days < 0:
         raise ValueError("days must be >= 0")
     day = start.astimezone(BANGKOK).date()
+    while days == 0 and not is_working_day(day):  # "same day" filed on a holiday means the next working day
+        day += timedelta(days=1)
     remaining = days
     while remaining > 0:
         day += timedelta(days=1)

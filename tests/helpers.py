@@ -66,3 +66,26 @@ class Journey:
         invoice = self.view()["invoices"][0]
         return self.client.post(f"/api/v1/invoices/{invoice['id']}/counter-payment",
                                 json={"amount_satang": invoice["amount_satang"]}, headers=self.counter)
+
+    def open_tasks(self, headers: dict[str, str]) -> list[dict[str, Any]]:
+        return [t for t in self.client.get("/api/v1/tasks", headers=headers).json() if t["application_id"] == self.id]
+
+    def approve_everything(self, officer: dict[str, str], licence: str | None = None) -> None:
+        """Approve every open agency task of the application (or of one licence), setting assessed fees
+        at their minimum, and pay every open invoice, until nothing is left to do."""
+        while True:
+            tasks = [t for t in self.open_tasks(officer) if licence is None or t["licence"] == licence]
+            invoices = [i for i in self.view()["invoices"] if i["status"] == "open"
+                        and (licence is None or i["licence"] == licence)]
+            if not tasks and not invoices:
+                return
+            for task in tasks:
+                body: dict[str, Any] = {"action": "approve"}
+                if task["sets_fee"]:
+                    body["fee_satang"] = task["sets_fee"]["min_satang"]
+                response = self.client.post(f"/api/v1/tasks/{task['id']}/complete", json=body, headers=officer)
+                assert response.status_code == 200, response.text
+            for invoice in invoices:
+                response = self.client.post(f"/api/v1/invoices/{invoice['id']}/counter-payment",
+                                            json={"amount_satang": invoice["amount_satang"]}, headers=self.counter)
+                assert response.status_code == 200, response.text

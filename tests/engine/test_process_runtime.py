@@ -131,8 +131,8 @@ def test_running_case_finishes_on_the_version_it_started_on(journey: Journey, cl
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(source.read_bytes())
     process = new_dir / LICENCE / "process.bpmn"
-    process.write_text(process.read_text(encoding="utf-8").replace('name="Consider application', 'name="Review (v2)'),
-                       encoding="utf-8")
+    process.write_text(process.read_text(encoding="utf-8")
+                       .replace('name="Consider the notification', 'name="Review (v2)'), encoding="utf-8")
     redeployed = portal_from(settings.model_copy(update={"bpmn_dir": new_dir}), clock=clock)  # type: ignore[attr-defined]
     old_hash = _instance(redeployed).spec_hash
     assert redeployed.definitions.current(LICENCE).spec_hash != old_hash
@@ -142,7 +142,7 @@ def test_running_case_finishes_on_the_version_it_started_on(journey: Journey, cl
         done = redeployed.ctx.runtime.complete_task(session, task.id, "approve", "", "officer")
         assert done.instance.spec_hash == old_hash
         nxt = session.exec(select(HumanTaskRow).where(HumanTaskRow.state == "open")).one()
-    assert nxt.title.startswith("Consider application")  # still the old version's step
+    assert nxt.title.startswith("Consider the notification")  # still the old version's step
     redeployed.db.dispose()
 
 
