@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from bizportal.engine.errors import DefinitionError, NotFound
 from bizportal.engine.licence_manual import LicenceManual, ManualError, load_manual
+from bizportal.engine.yaml_files import load_yaml
 
 
 class Agency(BaseModel):
@@ -46,7 +47,7 @@ def load_catalogue(root: Path) -> Catalogue:
     """
     agencies_file = root / "agencies.yaml"
     try:
-        raw = yaml.safe_load(agencies_file.read_text(encoding="utf-8"))
+        raw = load_yaml(agencies_file.read_text(encoding="utf-8"))
         agencies = {a.code: a for a in (Agency.model_validate(item) for item in raw["agencies"])}
     except (OSError, KeyError, TypeError, ValidationError, yaml.YAMLError) as err:
         raise DefinitionError(f"{agencies_file}: {err}") from err

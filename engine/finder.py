@@ -64,6 +64,7 @@ from pydantic import (
 )
 
 from bizportal.engine.errors import DefinitionError, InvalidInput, NotFound
+from bizportal.engine.yaml_files import load_yaml
 
 _SNAKE_CASE = r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$"
 _NUMBER_OPERATORS = ("at_least", "above", "below", "at_most")
@@ -411,7 +412,7 @@ def load_finder(root: Path, licence_codes: set[str], prerequisites: Mapping[str,
 
 def _load_file(path: Path) -> BusinessTypeFinder:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = load_yaml(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as err:
         raise DefinitionError(f"{path}: cannot be read as YAML: {err}") from err
     if not isinstance(raw, dict):

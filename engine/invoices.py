@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bizportal.engine import audit
+from bizportal.engine import audit, outbox
 from bizportal.engine.context import EngineContext
 from bizportal.engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from bizportal.engine.licence_cases import case_of, sync_case
@@ -57,9 +57,27 @@ def create_invoice(ctx: EngineContext, session: Session, instance: WorkflowInsta
                          agency=case.agency, amount_satang=fee_for(ctx, application, case, call.data.get("fee_satang")),
                          created_at=ctx.clock.now())
     session.add(invoice)
+    if invoice.amount_satang == 0:
+        # Nothing to pay (an assessed fee of zero): waive it and let the process go on after commit.
+        invoice.status, invoice.paid_at = "waived", ctx.clock.now()
+        outbox.enqueue(session, "settle_waived_invoice", ctx.clock, invoice_id=invoice.id)
     audit.record(session, Principal("system", Role.ADMIN), "invoice.created", ctx.clock.now(), application.id,
                  licence=case.licence_code, invoice_id=invoice.id, amount_satang=invoice.amount_satang)
     return {"invoice_id": invoice.id, "amount_satang": invoice.amount_satang}
+
+
+def settle_waived_invoice_job(ctx: EngineContext, session: Session, payload: Mapping[str, Any]) -> None:
+    """Job: tell the process a waived invoice is settled (idempotent: only while it waits for payment)."""
+    invoice = session.get(InvoiceRow, payload["invoice_id"])
+    case = session.get(LicenceCaseRow, invoice.licence_case_id) if invoice else None
+    if invoice is None or case is None or case.instance_id is None or invoice.status != "waived":
+        return
+    instance = session.get(WorkflowInstanceRow, case.instance_id)
+    if instance is None or "payment_received" not in instance.waiting_messages.split(","):
+        return
+    instance = ctx.runtime.send_message(session, case.instance_id, "payment_received",
+                                        {"invoice_id": invoice.id, "amount_satang": 0})
+    sync_case(session, ctx, case, instance)
 
 
 def record_counter_payment(ctx: EngineContext, session: Session, principal: Principal, invoice_id: str,

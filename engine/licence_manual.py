@@ -15,6 +15,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
+from bizportal.engine.yaml_files import load_yaml
+
 _SNAKE_CASE = r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$"
 
 
@@ -304,7 +306,7 @@ def load_manual(path: Path) -> LicenceManual:
     except (OSError, UnicodeDecodeError) as exc:
         raise ManualError(f"{path}: cannot read the manual: {exc}") from exc
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
     except yaml.YAMLError as exc:
         raise ManualError(f"{path}: not valid YAML: {exc}") from exc
     try:

@@ -24,6 +24,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bizportal.engine.errors import DefinitionError, InvalidInput, NotFound
+from bizportal.engine.yaml_files import load_yaml
 
 OfficeKind = Literal["bma_district", "city_municipality", "town_municipality", "subdistrict_municipality", "sao",
                      "pattaya"]
@@ -322,7 +323,7 @@ def load_offices(path: Path, agency_codes: AbstractSet[str]) -> OfficeDirectory:
             bad field, e.g. ``bpmn/offices.yaml: offices.3.kind: Input should be ...``.
     """
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        data = load_yaml(Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as err:
         raise DefinitionError(f"{path}: cannot read the office directory: {err}", details={"file": str(path)}) from err
     except yaml.YAMLError as err:

@@ -15,7 +15,7 @@ from bizportal.engine.context import EngineContext
 from bizportal.engine.definitions import DefinitionRegistry
 from bizportal.engine.errors import DefinitionError
 from bizportal.engine.finder import Finder, load_finder
-from bizportal.engine.invoices import create_invoice
+from bizportal.engine.invoices import create_invoice, settle_waived_invoice_job
 from bizportal.engine.issuing import issue_licence_job, request_issue
 from bizportal.engine.licence_cases import record_overdue, start_case_job
 from bizportal.engine.offices import load_offices
@@ -75,6 +75,7 @@ def build_portal(db: Engine, bpmn_dir: Path, object_store: ObjectStore, clock: C
     outbox = Outbox(db, clock, {
         "start_licence_case": partial(start_case_job, ctx),
         "issue_licence": partial(issue_licence_job, ctx),
+        "settle_waived_invoice": partial(settle_waived_invoice_job, ctx),
     })
     with transaction(db) as session:
         definitions.record(session)
