@@ -76,12 +76,13 @@ DEFAULT_INSTANCES = 200
 WARM_UP_INSTANCES = 5
 
 APPLICANT = Principal("alice", Role.APPLICANT)
-OFFICER = Principal("olivia", Role.AGENCY_OFFICER, "LAO")
+OFFICER = Principal("olivia", Role.AGENCY_OFFICER, "LAO", "BKK-KHLONG-TOEI")
 COUNTER = Principal("carl", Role.COUNTER_OFFICER)
 APPLICATION = ApplicationInput.model_validate({
     "licences": [CODE],
     "applicant": {"kind": "individual", "id_number": "1101700203395", "name": "สมหญิง ใจดี"},
-    "business": {"name": "ร้านข้าว", "address": "99 Sukhumvit", "province": "Bangkok", "area_m2": 80},
+    "business": {"name": "ร้านข้าว", "address": "99 Sukhumvit", "province": "Bangkok", "district": "Khlong Toei",
+                 "area_m2": 80},
     "form": {},
 })
 APPROVE = TaskCompletion(action="approve")

@@ -1,0 +1,16 @@
+"""The benchmark script keeps working as the engine changes (a tiny run, not a measurement)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_engine_throughput_benchmark_runs(tmp_path: Path) -> None:
+    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "engine_throughput.py"), "--instances", "2"],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "bare SpiffWorkflow" in result.stdout and "full use-case path" in result.stdout
