@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
+from conftest import OFFICE
 from helpers import Auth, Journey
 
 from bizportal.engine.licence_manual import load_manual
-from conftest import OFFICE
 
 BPMN = Path(__file__).resolve().parents[2] / "bpmn"
 MANUALS = {path.parent.name: load_manual(path) for path in sorted(BPMN.glob("*/manual.yaml"))}

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from conftest import OFFICE
 from fastapi.testclient import TestClient
 from helpers import Auth, Journey
-
-from conftest import OFFICE
 
 HOTEL = "hotel_business_licence"
 
