@@ -63,6 +63,7 @@ from pydantic import (
     model_validator,
 )
 
+from bizportal.engine.data_checks import reject_duplicates
 from bizportal.engine.errors import DefinitionError, InvalidInput, NotFound
 from bizportal.engine.yaml_files import load_yaml
 
@@ -188,7 +189,7 @@ class Question(BaseModel):
     @model_validator(mode="after")
     def _choices_fit_the_type(self) -> Self:
         ids = [choice.id for choice in self.choices]
-        _reject_duplicates(ids, "choice id")
+        reject_duplicates(ids, "choice id")
         if self.type == "number":
             if self.choices:
                 raise ValueError("a number question has no choices")
@@ -248,7 +249,7 @@ class BusinessTypeFinder(BaseModel):
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Self:
-        _reject_duplicates([question.id for question in self.questions], "question id")
+        reject_duplicates([question.id for question in self.questions], "question id")
         by_id = {question.id: question for question in self.questions}
         used: set[str] = set()
         for index, question in enumerate(self.questions):
@@ -494,14 +495,6 @@ def _check_leaf(leaf: Leaf, question: Question, where: str) -> None:
     choice = leaf.equals or leaf.includes
     if choice is not None and choice not in question.choice_ids():
         raise ValueError(f"{where}: question {question.id!r} has no choice {choice!r}")
-
-
-def _reject_duplicates(values: list[str], what: str) -> None:
-    seen: set[str] = set()
-    for value in values:
-        if value in seen:
-            raise ValueError(f"duplicate {what} {value!r}")
-        seen.add(value)
 
 
 def _validate_answers(business: BusinessTypeFinder, answers: Mapping[str, object]) -> dict[str, Answer]:

@@ -15,6 +15,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
+from bizportal.engine.data_checks import reject_duplicates
 from bizportal.engine.yaml_files import load_yaml
 
 _SNAKE_CASE = r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$"
@@ -205,7 +206,7 @@ class LicenceManual(BaseModel):
     @field_validator("steps")
     @classmethod
     def _unique_step_ids(cls, steps: list[Step]) -> list[Step]:
-        _reject_duplicates([step.id for step in steps], "step id")
+        reject_duplicates([step.id for step in steps], "step id")
         return steps
 
     @field_validator("total_working_days")
@@ -221,13 +222,13 @@ class LicenceManual(BaseModel):
     @field_validator("documents")
     @classmethod
     def _unique_document_ids(cls, documents: list[Document]) -> list[Document]:
-        _reject_duplicates([document.id for document in documents], "document id")
+        reject_duplicates([document.id for document in documents], "document id")
         return documents
 
     @field_validator("unverified")
     @classmethod
     def _unverified_paths_exist(cls, paths: list[str], info: ValidationInfo) -> list[str]:
-        _reject_duplicates(paths, "unverified path")
+        reject_duplicates(paths, "unverified path")
         for path in paths:
             root, _, rest = path.partition(".")
             if root not in cls.model_fields or root == "unverified":
@@ -259,14 +260,6 @@ class LicenceManual(BaseModel):
             if step.id == step_id:
                 return step
         raise KeyError(step_id)
-
-
-def _reject_duplicates(values: list[str], what: str) -> None:
-    seen: set[str] = set()
-    for value in values:
-        if value in seen:
-            raise ValueError(f"duplicate {what} {value!r}")
-        seen.add(value)
 
 
 def _resolves(value: Any, parts: list[str]) -> bool:

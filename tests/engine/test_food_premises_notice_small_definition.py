@@ -209,31 +209,8 @@ def test_every_flow_node_has_a_shape_and_every_flow_an_edge(doc) -> None:
     assert plane.get("bpmnElement") == xpath(doc, "//bpmn:collaboration/@id")[0]
 
 
-def test_layout_shapes_sit_in_their_lane_and_do_not_overlap(doc) -> None:
-    lane_of = {ref.text: ref.getparent().get("id") for ref in xpath(doc, "//bpmn:lane/bpmn:flowNodeRef")}
-    attached = {b.get("id"): b.get("attachedToRef") for b in xpath(doc, "//bpmn:boundaryEvent")}
-    boxes = {node.get("id"): bounds(doc, node.get("id")) for node in flow_nodes(doc)}
-
-    for node_id, (x, y, w, h) in boxes.items():
-        lx, ly, lw, lh = bounds(doc, lane_of[node_id])
-        assert lx <= x and ly <= y and x + w <= lx + lw and y + h <= ly + lh, node_id
-
-    for event_id, host_id in attached.items():
-        ex, ey, ew, eh = boxes[event_id]
-        hx, hy, hw, hh = boxes[host_id]
-        cx, cy = ex + ew / 2, ey + eh / 2
-        on_bottom_or_top = hx <= cx <= hx + hw and cy in (hy, hy + hh)
-        on_left_or_right = hy <= cy <= hy + hh and cx in (hx, hx + hw)
-        assert on_bottom_or_top or on_left_or_right, f"{event_id} is not on the border of {host_id}"
-
-    ids = sorted(boxes)
-    for i, a in enumerate(ids):
-        for b in ids[i + 1 :]:
-            if attached.get(a) == b or attached.get(b) == a:
-                continue
-            ax, ay, aw, ah = boxes[a]
-            bx, by, bw, bh = boxes[b]
-            assert not (ax < bx + bw and bx < ax + aw and ay < by + bh and by < ay + ah), (a, b)
+# The layout of every process (lanes, overlaps, boundary events on borders) is checked for all
+# licences in test_bpmn_generator.py.
 
 
 def test_lanes_are_named_and_cover_every_node(doc, spec) -> None:
