@@ -2,20 +2,43 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, BackgroundTasks
+from typing import Annotated
+
+from fastapi import APIRouter, BackgroundTasks, Query
+from pydantic import BaseModel
 
 from bizportal.api.deps import PortalDep, PrincipalDep, command, query
 from bizportal.engine import inbox
-from bizportal.engine.inbox import TaskCompletion, TaskView
+from bizportal.engine.inbox import TaskCompletion, TaskFilter, TaskView
 
 router = APIRouter(prefix="/api/v1/tasks", tags=["tasks"])
 
 
 @router.get("", response_model=list[TaskView],
-            summary="Open tasks: an officer's agency lane, or an applicant's own steps")
-def list_tasks(portal: PortalDep, principal: PrincipalDep) -> list[TaskView]:
+            summary="Open tasks: an officer's agency lane (and office), or an applicant's own steps")
+def list_tasks(portal: PortalDep, principal: PrincipalDep, filters: Annotated[TaskFilter, Query()]) -> list[TaskView]:
     with query(portal) as session:
-        return inbox.open_tasks(portal.ctx, session, principal)
+        return inbox.open_tasks(portal.ctx, session, principal, filters)
+
+
+class TaskState(BaseModel):
+    id: str
+    state: str
+    assignee: str | None
+
+
+@router.post("/{task_id}/claim", response_model=TaskState, summary="Claim a task (others see who works on it)")
+def claim_task(task_id: str, portal: PortalDep, principal: PrincipalDep, background: BackgroundTasks) -> TaskState:
+    with command(portal, background) as session:
+        task = inbox.claim(portal.ctx, session, principal, task_id)
+        return TaskState(id=task.id, state=task.state, assignee=task.assignee)
+
+
+@router.post("/{task_id}/release", response_model=TaskState, summary="Release a claimed task")
+def release_task(task_id: str, portal: PortalDep, principal: PrincipalDep, background: BackgroundTasks) -> TaskState:
+    with command(portal, background) as session:
+        task = inbox.release(portal.ctx, session, principal, task_id)
+        return TaskState(id=task.id, state=task.state, assignee=task.assignee)
 
 
 @router.post("/{task_id}/complete", summary="Complete a task with one of its actions")

@@ -15,6 +15,9 @@ class ApplicantInput(BaseModel):
     kind: Literal["individual", "juristic"]
     id_number: str = Field(description="13-digit citizen ID or juristic-person registration number")
     name: str = Field(min_length=1, max_length=300)
+    email: str | None = Field(default=None, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+                              description="where notifications go (documents travel as links, never attachments)")
+    language: Literal["th", "en"] = "th"
 
     @field_validator("id_number")
     @classmethod

@@ -60,7 +60,7 @@ class ApplicationView(BaseModel):
     id: str
     status: str
     tracking_number: str | None
-    applicant: dict[str, str]
+    applicant: dict[str, str | None]
     business: dict[str, Any]
     created_at: datetime
     submitted_at: datetime | None
@@ -109,7 +109,8 @@ def create(ctx: EngineContext, session: Session, principal: Principal, data: App
         id=str(uuid.uuid4()), owner=principal.subject, created_by=principal.subject,
         created_by_role=principal.role.value, idempotency_key=idempotency_key,
         applicant_kind=data.applicant.kind, applicant_id_number=data.applicant.id_number,
-        applicant_name=data.applicant.name, business_name=data.business.name, business_address=data.business.address,
+        applicant_name=data.applicant.name, applicant_email=data.applicant.email, language=data.applicant.language,
+        business_name=data.business.name, business_address=data.business.address,
         business_province=data.business.province, business_district=data.business.district,
         business_area_m2=data.business.area_m2, form=data.form,
         status=Status.DRAFT.value, created_at=now, updated_at=now)
@@ -219,7 +220,8 @@ def view(session: Session, principal: Principal, application_id: str) -> Applica
     return ApplicationView(
         id=application.id, status=application.status, tracking_number=application.tracking_number,
         applicant={"kind": application.applicant_kind, "id_number": application.applicant_id_number,
-                   "name": application.applicant_name},
+                   "name": application.applicant_name, "email": application.applicant_email,
+                   "language": application.language},
         business={"name": application.business_name, "address": application.business_address,
                   "province": application.business_province, "district": application.business_district,
                   "area_m2": application.business_area_m2},

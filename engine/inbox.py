@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import or_
@@ -10,7 +11,7 @@ from sqlmodel import Session, col, select
 
 from bizportal.engine import audit
 from bizportal.engine.context import EngineContext
-from bizportal.engine.errors import Forbidden, InvalidInput, NotFound
+from bizportal.engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from bizportal.engine.licence_cases import case_of, sync_case
 from bizportal.engine.principal import Principal, Role
 from bizportal.storage.applications import ApplicationRow, LicenceCaseRow
@@ -39,7 +40,20 @@ class TaskView(BaseModel):
     opened_at: datetime
     due_at: datetime | None
     overdue: bool
+    assignee: str | None = None
+    claimed_at: datetime | None = None
     sets_fee: FeeToSet | None = None
+
+
+class TaskFilter(BaseModel):
+    """Inbox filters; all optional and combined with AND."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    licence: str | None = None
+    step: str | None = None
+    overdue: bool | None = None
+    assigned: Literal["me", "unassigned", "anyone"] = "anyone"
 
 
 class TaskCompletion(BaseModel):
@@ -80,7 +94,8 @@ def _fee_to_set(ctx: EngineContext, licence: str, step: str) -> FeeToSet | None:
     return None
 
 
-def open_tasks(ctx: EngineContext, session: Session, principal: Principal, limit: int = 200) -> list[TaskView]:
+def open_tasks(ctx: EngineContext, session: Session, principal: Principal, filters: TaskFilter | None = None,
+               limit: int = 200) -> list[TaskView]:
     """Open tasks the caller can work on: an officer's agency lane, or an applicant's own steps."""
     query = (select(HumanTaskRow, WorkflowInstanceRow, ApplicationRow)
              .join(WorkflowInstanceRow, col(WorkflowInstanceRow.id) == col(HumanTaskRow.instance_id))
@@ -92,9 +107,21 @@ def open_tasks(ctx: EngineContext, session: Session, principal: Principal, limit
                             or_(col(HumanTaskRow.office).is_(None), HumanTaskRow.office == principal.office))
     elif principal.role in (Role.APPLICANT, Role.COUNTER_OFFICER):
         query = query.where(HumanTaskRow.lane == "applicant", ApplicationRow.owner == principal.subject)
+    filters = filters or TaskFilter()
+    if filters.licence:
+        query = query.where(WorkflowInstanceRow.process_id == filters.licence)
+    if filters.step:
+        query = query.where(HumanTaskRow.step == filters.step)
+    if filters.overdue is not None:
+        query = query.where(HumanTaskRow.overdue == filters.overdue)
+    if filters.assigned == "me":
+        query = query.where(HumanTaskRow.assignee == principal.label)
+    elif filters.assigned == "unassigned":
+        query = query.where(col(HumanTaskRow.assignee).is_(None))
     return [TaskView(id=t.id, application_id=a.id, tracking_number=a.tracking_number, licence=i.process_id,
                      step=t.step, title=t.title, title_th=t.title_th, lane=t.lane, agency=t.agency, office=t.office,
                      actions=t.actions.split(","), opened_at=t.opened_at, due_at=t.due_at, overdue=t.overdue,
+                     assignee=t.assignee, claimed_at=t.claimed_at,
                      sets_fee=_fee_to_set(ctx, i.process_id, t.step))
             for t, i, a in session.exec(query)]
 
@@ -119,6 +146,55 @@ def _assessed_fee(ctx: EngineContext, session: Session, task: HumanTaskRow, data
     return {"fee_satang": data.fee_satang}
 
 
+def _workable(session: Session, principal: Principal, task_id: str) -> HumanTaskRow:
+    task = session.get(HumanTaskRow, task_id)
+    if task is None:
+        raise NotFound(f"task {task_id} does not exist")
+    if not _may_work_on(session, principal, task):
+        raise Forbidden(f"task {task_id} is not in your inbox",
+                        hint="officers work on their own agency's tasks; applicants on their own applications")
+    if task.state != "open":
+        raise Conflict(f"task {task_id} is {task.state}, not open", hint="list open tasks again")
+    return task
+
+
+def claim(ctx: EngineContext, session: Session, principal: Principal, task_id: str) -> HumanTaskRow:
+    """Take a task so colleagues see it is being worked on (claiming your own claim again is a no-op).
+
+    Raises:
+        NotFound, Forbidden: as for completing it.
+        Conflict: finished, or claimed by someone else.
+    """
+    task = _workable(session, principal, task_id)
+    if task.assignee == principal.label:
+        return task
+    if task.assignee is not None:
+        raise Conflict(f"task {task_id} is claimed by {task.assignee}", hint="ask them to release it")
+    task.assignee, task.claimed_at = principal.label, ctx.clock.now()
+    _record_task_event(ctx, session, principal, task, "task.claimed")
+    return task
+
+
+def release(ctx: EngineContext, session: Session, principal: Principal, task_id: str) -> HumanTaskRow:
+    """Give a claimed task back to the agency's queue (its assignee or an admin)."""
+    task = _workable(session, principal, task_id)
+    if task.assignee is None:
+        return task
+    if task.assignee != principal.label and principal.role != Role.ADMIN:
+        raise Forbidden(f"task {task_id} is claimed by {task.assignee}; only they can release it")
+    task.assignee, task.claimed_at = None, None
+    _record_task_event(ctx, session, principal, task, "task.released")
+    return task
+
+
+def _record_task_event(ctx: EngineContext, session: Session, principal: Principal, task: HumanTaskRow,
+                       event: str) -> None:
+    instance = session.get(WorkflowInstanceRow, task.instance_id)
+    assert instance is not None
+    audit.record(session, principal, event, ctx.clock.now(), instance.context.get("application_id"),
+                 licence=instance.process_id, step=task.step)
+
+
 def complete(ctx: EngineContext, session: Session, principal: Principal, task_id: str,
              data: TaskCompletion) -> HumanTaskRow:
     """Complete a task with a decision; the process moves on in the same transaction.
@@ -129,12 +205,9 @@ def complete(ctx: EngineContext, session: Session, principal: Principal, task_id
         Conflict: the task is already finished, or a concurrent change won.
         InvalidInput: the action is not allowed at this step.
     """
-    task = session.get(HumanTaskRow, task_id)
-    if task is None:
-        raise NotFound(f"task {task_id} does not exist")
-    if not _may_work_on(session, principal, task):
-        raise Forbidden(f"task {task_id} is not in your inbox",
-                        hint="officers work on their own agency's tasks; applicants on their own applications")
+    task = _workable(session, principal, task_id)
+    if task.assignee is not None and task.assignee != principal.label and principal.role != Role.ADMIN:
+        raise Conflict(f"task {task_id} is claimed by {task.assignee}", hint="ask them to release it")
     extra = _assessed_fee(ctx, session, task, data)
     done = ctx.runtime.complete_task(session, task_id, data.action, data.comment, principal.label, extra)
     case = case_of(session, done.instance)

@@ -25,6 +25,8 @@ class ApplicationRow(SQLModel, table=True):
     applicant_kind: str = Field(max_length=20)
     applicant_id_number: str = Field(max_length=13)
     applicant_name: str = Field(max_length=300)
+    applicant_email: str | None = Field(default=None, max_length=320)
+    language: str = Field(default="th", max_length=2, description="th or en: notifications' language")
     business_name: str = Field(max_length=300)
     business_address: str = Field(max_length=1000)
     business_province: str = Field(max_length=100)

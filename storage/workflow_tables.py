@@ -62,6 +62,8 @@ class HumanTaskRow(SQLModel, table=True):
     office: str | None = Field(default=None, max_length=40)
     actions: str = Field(max_length=300, description="comma list")
     state: str = Field(default="open", max_length=20)
+    assignee: str | None = Field(default=None, max_length=200, description="the officer who claimed it")
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     overdue: bool = Field(default=False)
     opened_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from alembic import context
 
+from bizportal.storage.clock_columns import UTCDateTime
 from bizportal.storage.tables import metadata
 
 config = context.config
+
+
+def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
+    """Write our UTC column type as a plain timezone-aware DateTime: migrations must not import app code."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
 
 
 def run_migrations_offline() -> None:
@@ -19,7 +29,7 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     connection = config.attributes["connection"]
     context.configure(connection=connection, target_metadata=metadata, render_as_batch=True,
-                      compare_type=True)
+                      compare_type=True, render_item=render_item)
     with context.begin_transaction():
         context.run_migrations()
 
