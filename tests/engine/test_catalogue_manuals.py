@@ -24,7 +24,7 @@ from bizportal.engine.licence_manual import LicenceManual, load_manual
 
 ROOT = Path(__file__).resolve().parents[2]
 BPMN = ROOT / "bpmn"
-REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "bizportal"
+REFERENCE = Path(__file__).resolve().parents[1] / "reference"  # pinned copy of the reference CSVs
 MANUAL_FILES = sorted(BPMN.glob("*/manual.yaml"))
 DECISION_KINDS = {"review", "inspection", "committee", "opinion", "public_hearing"}
 LOCAL_AGENCIES = {"LAO", "BMA"}
