@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from bizportal.adapters.arq_job_queue import ArqJobQueue
+from bizportal.adapters.registry_http import HttpRegistryLookup
+from bizportal.adapters.registry_lookup import RegistryLookup
 from bizportal.api.settings import Settings
 from bizportal.engine.clock import Clock, SystemClock
 from bizportal.engine.errors import DefinitionError
@@ -25,6 +27,15 @@ def object_store_from(settings: Settings) -> ObjectStore:
     return LocalObjectStore(settings.data_dir / "objects")
 
 
+def registry_from(settings: Settings) -> RegistryLookup | None:
+    """The data-exchange lookup, when a registry is configured (none in the embedded default)."""
+    if settings.registry_url is None:
+        return None
+    if settings.registry_api_key is None:
+        raise DefinitionError("BIZPORTAL_REGISTRY_URL is set without BIZPORTAL_REGISTRY_API_KEY")
+    return HttpRegistryLookup(settings.registry_url, settings.registry_api_key.get_secret_value())
+
+
 def portal_from(settings: Settings, clock: Clock | None = None, migrate: bool = True) -> Portal:
     """Build the whole engine from settings; migrations are applied first (idempotent)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -33,4 +44,5 @@ def portal_from(settings: Settings, clock: Clock | None = None, migrate: bool = 
         upgrade_to_head(db)
     queue = ArqJobQueue(settings.redis_url) if settings.redis_url else None
     return build_portal(db=db, bpmn_dir=settings.bpmn_dir, object_store=object_store_from(settings),
-                        clock=clock or SystemClock(), public_base_url=settings.public_base_url, queue=queue)
+                        clock=clock or SystemClock(), public_base_url=settings.public_base_url, queue=queue,
+                        registry=registry_from(settings))

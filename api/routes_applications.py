@@ -24,7 +24,7 @@ def create_application(body: ApplicationInput, portal: PortalDep, principal: Pri
         application, created = applications.create(portal.ctx, session, principal, body, idempotency_key)
         if not created:
             response.status_code = 200
-        return applications.view(session, principal, application.id)
+        return applications.view(portal.ctx, session, principal, application.id)
 
 
 @router.get("", response_model=list[ApplicationSummary], summary="The caller's own applications")
@@ -39,7 +39,7 @@ def list_applications(portal: PortalDep, principal: PrincipalDep,
             summary="Status of an application and each of its licences, invoices and timeline")
 def get_application(application_id: str, portal: PortalDep, principal: PrincipalDep) -> ApplicationView:
     with query(portal) as session:
-        return applications.view(session, principal, application_id)
+        return applications.view(portal.ctx, session, principal, application_id)
 
 
 @router.post("/{application_id}/submit", response_model=ApplicationView,
@@ -48,4 +48,4 @@ def submit_application(application_id: str, portal: PortalDep, principal: Princi
                        background: BackgroundTasks) -> ApplicationView:
     with command(portal, background) as session:
         applications.submit(portal.ctx, session, principal, application_id)
-        return applications.view(session, principal, application_id)
+        return applications.view(portal.ctx, session, principal, application_id)

@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     token_signing_key: SecretStr | None = Field(default=None, description="HS256 key; generated on first run")
     token_ttl_minutes: int = 60 * 12
     public_base_url: str = "http://127.0.0.1:8000"
+    registry_url: str | None = Field(default=None, description="data-exchange registry API (GDX/DOPA gateway)")
+    registry_api_key: SecretStr | None = None
     bpmn_dir: Path = DEFAULT_BPMN_DIR
     host: str = "127.0.0.1"
     port: int = 8000

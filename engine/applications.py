@@ -23,12 +23,22 @@ from bizportal.engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from bizportal.engine.issuing import BUDDHIST_ERA_OFFSET
 from bizportal.engine.licence_cases import start_when_ready
 from bizportal.engine.principal import Principal, Role
+from bizportal.engine.registry_prefill import Prefill, mark_obtained, prefill
+from bizportal.engine.thai_id import mask_thai_id
 from bizportal.engine.working_days import BANGKOK
 from bizportal.storage.applications import ApplicationRow, LicenceCaseRow
 from bizportal.storage.counters import next_value
 from bizportal.storage.issued_licences import IssuedLicenceRow
 from bizportal.storage.payments import InvoiceRow
 from bizportal.storage.timeline import AuditEventRow
+
+
+class DocumentView(BaseModel):
+    id: str
+    name_th: str
+    name_en: str
+    required: bool
+    provided: str  # registry | upload | exchange_pending
 
 
 class LicenceView(BaseModel):
@@ -39,6 +49,7 @@ class LicenceView(BaseModel):
     current_step: str | None
     due_at: datetime | None
     licence_number: str | None
+    documents: list[DocumentView] = []
 
 
 class InvoiceView(BaseModel):
@@ -104,15 +115,18 @@ def create(ctx: EngineContext, session: Session, principal: Principal, data: App
                            hint="key `form` by the codes listed in `licences`", details={"field": "form"})
     _check_prerequisites(ctx, session, data)
     offices = _route(ctx, data)
+    found = _look_up(ctx, data)
     now = ctx.clock.now()
     application = ApplicationRow(
         id=str(uuid.uuid4()), owner=principal.subject, created_by=principal.subject,
         created_by_role=principal.role.value, idempotency_key=idempotency_key,
         applicant_kind=data.applicant.kind, applicant_id_number=data.applicant.id_number,
-        applicant_name=data.applicant.name, applicant_email=data.applicant.email, language=data.applicant.language,
+        applicant_name=found.name if found else data.applicant.name,
+        applicant_email=data.applicant.email, language=data.applicant.language,
         business_name=data.business.name, business_address=data.business.address,
         business_province=data.business.province, business_district=data.business.district,
         business_area_m2=data.business.area_m2, form=data.form,
+        obtained_documents=found.obtained_documents if found else [],
         status=Status.DRAFT.value, created_at=now, updated_at=now)
     session.add(application)
     session.flush()
@@ -121,6 +135,10 @@ def create(ctx: EngineContext, session: Session, principal: Principal, data: App
                                    agency=ctx.catalogue.licence(code).agency, office=offices[code],
                                    status=Status.DRAFT.value, updated_at=now))
     audit.record(session, principal, "application.created", now, application.id, licences=data.licences)
+    if found:  # PDPA: which personal data was looked up, from where, and why
+        audit.record(session, principal, "registry.looked_up", now, application.id, source=found.source,
+                     id_number=mask_thai_id(data.applicant.id_number), documents=found.obtained_documents,
+                     purpose=_lookup_purpose(data))
     try:
         session.flush()
     except IntegrityError as err:  # the same idempotency key raced in twice
@@ -140,6 +158,23 @@ def _route(ctx: EngineContext, data: ApplicationInput) -> dict[str, str | None]:
         offices[code] = (ctx.offices.route(manual.agency, data.business.province, data.business.district).code
                          if manual.routing == "local_office" else None)
     return offices
+
+
+def _lookup_purpose(data: ApplicationInput) -> str:
+    return f"licence application: {', '.join(data.licences)}"
+
+
+def _look_up(ctx: EngineContext, data: ApplicationInput) -> Prefill | None:
+    """Fetch the applicant from the civil or company registry instead of asking for copies.
+
+    The registry's name is the one that counts; the documents it stands for are never asked for.
+    Raises:
+        InvalidInput: the number is not registered (naming `applicant.id_number`).
+        Unavailable: the registry cannot be reached; the application is not created.
+    """
+    if ctx.registry is None:
+        return None
+    return prefill(ctx.registry, data.applicant.kind, data.applicant.id_number, purpose=_lookup_purpose(data))
 
 
 def _check_prerequisites(ctx: EngineContext, session: Session, data: ApplicationInput) -> None:
@@ -207,7 +242,7 @@ def submit(ctx: EngineContext, session: Session, principal: Principal, applicati
     return application
 
 
-def view(session: Session, principal: Principal, application_id: str) -> ApplicationView:
+def view(ctx: EngineContext, session: Session, principal: Principal, application_id: str) -> ApplicationView:
     """Everything about one application, read from projections only."""
     application = readable(session, principal, application_id)
     cases = session.exec(select(LicenceCaseRow).where(LicenceCaseRow.application_id == application.id)
@@ -227,11 +262,19 @@ def view(session: Session, principal: Principal, application_id: str) -> Applica
                   "area_m2": application.business_area_m2},
         created_at=application.created_at, submitted_at=application.submitted_at,
         licences=[LicenceView(code=c.licence_code, agency=c.agency, office=c.office, status=c.status,
-                              current_step=c.current_step, due_at=c.due_at, licence_number=c.licence_number)
+                              current_step=c.current_step, due_at=c.due_at, licence_number=c.licence_number,
+                              documents=_documents(ctx, c.licence_code, application.obtained_documents))
                   for c in cases],
         invoices=[InvoiceView(id=i.id, licence=codes[i.licence_case_id], amount_satang=i.amount_satang,
                               currency=i.currency, status=i.status) for i in invoices],
         timeline=[TimelineEntry(at=e.at, actor=e.actor, event=e.event, detail=e.detail) for e in events])
+
+
+def _documents(ctx: EngineContext, licence: str, obtained: list[str]) -> list[DocumentView]:
+    """The licence's documents, each saying how it is provided (the registry, an upload, or pending)."""
+    manual_documents = [d.model_dump() for d in ctx.catalogue.licence(licence).documents]
+    return [DocumentView(id=d["id"], name_th=d["name_th"], name_en=d["name_en"], required=d["required"],
+                         provided=d["provided"]) for d in mark_obtained(manual_documents, obtained)]
 
 
 def list_for(session: Session, principal: Principal, limit: int = 100, offset: int = 0) -> list[ApplicationSummary]:

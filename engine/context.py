@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bizportal.adapters.registry_lookup import RegistryLookup
 from bizportal.engine.catalogue import Catalogue
 from bizportal.engine.clock import Clock
 from bizportal.engine.offices import OfficeDirectory
@@ -19,3 +20,5 @@ class EngineContext:
     object_store: ObjectStore
     offices: OfficeDirectory
     public_base_url: str
+    # The data exchange (civil and company registries); None where none is configured.
+    registry: RegistryLookup | None = None

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
+from bizportal.adapters.registry_lookup import RegistryLookup
 from bizportal.engine.catalogue import load_catalogue
 from bizportal.engine.clock import Clock
 from bizportal.engine.context import EngineContext
@@ -46,7 +47,7 @@ class Portal:
 
 
 def build_portal(db: Engine, bpmn_dir: Path, object_store: ObjectStore, clock: Clock, public_base_url: str,
-                 queue: JobQueue | None = None) -> Portal:
+                 queue: JobQueue | None = None, registry: RegistryLookup | None = None) -> Portal:
     """Load and validate every definition, record them, and wire the use cases together.
 
     Raises:
@@ -71,7 +72,7 @@ def build_portal(db: Engine, bpmn_dir: Path, object_store: ObjectStore, clock: C
                                     if m.sub_types})
     runtime = ProcessRuntime(definitions, clock, operators)
     ctx = EngineContext(catalogue=catalogue, runtime=runtime, clock=clock, object_store=object_store,
-                        offices=offices, public_base_url=public_base_url)
+                        offices=offices, public_base_url=public_base_url, registry=registry)
     outbox = Outbox(db, clock, {
         "start_licence_case": partial(start_case_job, ctx),
         "issue_licence": partial(issue_licence_job, ctx),

@@ -33,6 +33,8 @@ class ApplicationRow(SQLModel, table=True):
     business_district: str | None = Field(default=None, max_length=100)
     business_area_m2: float
     form: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # Document ids the data exchange provided, so the applicant is never asked to upload them.
+    obtained_documents: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     status: str = Field(default="draft", index=True, max_length=40)
     tracking_number: str | None = Field(default=None, unique=True, max_length=40)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -1,8 +1,8 @@
-"""task claims and applicant contact
+"""task claims applicant contact registry documents
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-22 02:28:21.193579
+Create Date: 2026-11-22 02:34:10.802342
 """
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ def upgrade() -> None:
     with op.batch_alter_table('application', schema=None) as batch_op:
         batch_op.add_column(sa.Column('applicant_email', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=True))
         batch_op.add_column(sa.Column('language', sqlmodel.sql.sqltypes.AutoString(length=2), nullable=False, server_default='th'))
+        batch_op.add_column(sa.Column('obtained_documents', sa.JSON(), nullable=False, server_default='[]'))
 
     with op.batch_alter_table('human_task', schema=None) as batch_op:
         batch_op.add_column(sa.Column('assignee', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True))
@@ -36,6 +37,7 @@ def downgrade() -> None:
         batch_op.drop_column('assignee')
 
     with op.batch_alter_table('application', schema=None) as batch_op:
+        batch_op.drop_column('obtained_documents')
         batch_op.drop_column('language')
         batch_op.drop_column('applicant_email')
 
