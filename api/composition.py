@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from bizportal.adapters.arq_job_queue import ArqJobQueue
+from bizportal.adapters.email_smtp import SmtpEmailChannel
+from bizportal.adapters.log_notification_channel import LogNotificationChannel
+from bizportal.adapters.notification_channel import NotificationChannel
 from bizportal.adapters.registry_http import HttpRegistryLookup
 from bizportal.adapters.registry_lookup import RegistryLookup
 from bizportal.api.settings import Settings
@@ -27,6 +30,16 @@ def object_store_from(settings: Settings) -> ObjectStore:
     return LocalObjectStore(settings.data_dir / "objects")
 
 
+def channel_from(settings: Settings) -> NotificationChannel:
+    """E-mail over SMTP when configured; otherwise notifications are only logged (embedded default)."""
+    if settings.smtp_host is None:
+        return LogNotificationChannel()
+    return SmtpEmailChannel(settings.smtp_host, settings.smtp_port, settings.smtp_sender,
+                            username=settings.smtp_username,
+                            password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+                            starttls=settings.smtp_starttls)
+
+
 def registry_from(settings: Settings) -> RegistryLookup | None:
     """The data-exchange lookup, when a registry is configured (none in the embedded default)."""
     if settings.registry_url is None:
@@ -45,4 +58,4 @@ def portal_from(settings: Settings, clock: Clock | None = None, migrate: bool = 
     queue = ArqJobQueue(settings.redis_url) if settings.redis_url else None
     return build_portal(db=db, bpmn_dir=settings.bpmn_dir, object_store=object_store_from(settings),
                         clock=clock or SystemClock(), public_base_url=settings.public_base_url, queue=queue,
-                        registry=registry_from(settings))
+                        registry=registry_from(settings), channel=channel_from(settings))

@@ -32,6 +32,13 @@ class Settings(BaseSettings):
     token_signing_key: SecretStr | None = Field(default=None, description="HS256 key; generated on first run")
     token_ttl_minutes: int = 60 * 12
     public_base_url: str = "http://127.0.0.1:8000"
+    smtp_host: str | None = Field(default=None, description="set to e-mail notifications; unset = log only")
+    smtp_port: int = 587
+    smtp_sender: str = "no-reply@bizportal.localhost"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = True
+    opdc_email: str | None = Field(default=None, description="OPDC's address: copies of Section 10 notices")
     registry_url: str | None = Field(default=None, description="data-exchange registry API (GDX/DOPA gateway)")
     registry_api_key: SecretStr | None = None
     bpmn_dir: Path = DEFAULT_BPMN_DIR

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from bizportal.engine import audit
+from bizportal.engine import audit, case_notices
 from bizportal.engine.application_input import ApplicationInput
 from bizportal.engine.application_status import Status
 from bizportal.engine.context import EngineContext
@@ -239,6 +239,7 @@ def submit(ctx: EngineContext, session: Session, principal: Principal, applicati
         start_when_ready(session, ctx, case, cases)
     audit.record(session, principal, "application.submitted", now, application.id,
                  tracking_number=application.tracking_number)
+    case_notices.application_submitted(session, ctx, application, cases)
     return application
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from bizportal.engine import audit, outbox
+from bizportal.engine import audit, case_notices, outbox
 from bizportal.engine.application_status import Status, application_status
 from bizportal.engine.context import EngineContext
 from bizportal.engine.errors import InvalidInput
@@ -38,6 +38,7 @@ def sync_case(session: Session, ctx: EngineContext, case: LicenceCaseRow, instan
     if previous != case.status:
         audit.record(session, actor, "licence.status_changed", now, application.id,
                      licence=case.licence_code, **{"from": previous, "to": case.status})
+        case_notices.licence_status_changed(session, ctx, case, previous)
         _release_dependents(session, ctx, case)
     session.flush()
     cases = session.exec(select(LicenceCaseRow).where(LicenceCaseRow.application_id == application.id)).all()
@@ -90,6 +91,7 @@ def _release_dependents(session: Session, ctx: EngineContext, case: LicenceCaseR
         dependent.updated_at = ctx.clock.now()
         audit.record(session, SYSTEM, "licence.status_changed", ctx.clock.now(), case.application_id,
                      licence=dependent.licence_code, reason=reason, **{"from": previous, "to": dependent.status})
+        case_notices.licence_status_changed(session, ctx, dependent, previous, reason=reason)
         _release_dependents(session, ctx, dependent)
 
 

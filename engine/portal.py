@@ -9,6 +9,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
+from bizportal.adapters.log_notification_channel import LogNotificationChannel
+from bizportal.adapters.notification_channel import NotificationChannel
 from bizportal.adapters.registry_lookup import RegistryLookup
 from bizportal.engine.catalogue import load_catalogue
 from bizportal.engine.clock import Clock
@@ -19,6 +21,7 @@ from bizportal.engine.finder import Finder, load_finder
 from bizportal.engine.invoices import create_invoice, settle_waived_invoice_job
 from bizportal.engine.issuing import issue_licence_job, request_issue
 from bizportal.engine.licence_cases import record_overdue, start_case_job
+from bizportal.engine.notifier import SEND_JOB, send_notification_job
 from bizportal.engine.offices import load_offices
 from bizportal.engine.outbox import InProcessQueue, JobQueue, Outbox, dispatch_pending
 from bizportal.engine.process_runtime import ProcessRuntime
@@ -47,7 +50,8 @@ class Portal:
 
 
 def build_portal(db: Engine, bpmn_dir: Path, object_store: ObjectStore, clock: Clock, public_base_url: str,
-                 queue: JobQueue | None = None, registry: RegistryLookup | None = None) -> Portal:
+                 queue: JobQueue | None = None, registry: RegistryLookup | None = None,
+                 channel: NotificationChannel | None = None) -> Portal:
     """Load and validate every definition, record them, and wire the use cases together.
 
     Raises:
@@ -77,6 +81,7 @@ def build_portal(db: Engine, bpmn_dir: Path, object_store: ObjectStore, clock: C
         "start_licence_case": partial(start_case_job, ctx),
         "issue_licence": partial(issue_licence_job, ctx),
         "settle_waived_invoice": partial(settle_waived_invoice_job, ctx),
+        SEND_JOB: partial(send_notification_job, channel or LogNotificationChannel(), clock=clock),
     })
     with transaction(db) as session:
         definitions.record(session)

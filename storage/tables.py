@@ -5,6 +5,7 @@ from sqlmodel import SQLModel
 from bizportal.storage.applications import ApplicationRow, LicenceCaseRow
 from bizportal.storage.counters import CounterRow
 from bizportal.storage.issued_licences import IssuedLicenceRow
+from bizportal.storage.notifications import NotificationRow
 from bizportal.storage.outbox import OutboxRow
 from bizportal.storage.payments import InvoiceRow, PaymentRow
 from bizportal.storage.timeline import AuditEventRow
@@ -19,6 +20,7 @@ metadata = SQLModel.metadata
 
 __all__ = [
     "ApplicationRow", "AuditEventRow", "CounterRow", "HumanTaskRow", "InvoiceRow", "IssuedLicenceRow",
-    "LicenceCaseRow", "OutboxRow", "PaymentRow", "ProcessDefinitionRow", "TimerRow", "WorkflowInstanceRow",
+    "LicenceCaseRow", "NotificationRow", "OutboxRow", "PaymentRow", "ProcessDefinitionRow", "TimerRow",
+    "WorkflowInstanceRow",
     "metadata",
 ]

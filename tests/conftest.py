@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 from helpers import Auth, Journey
+from smtp_server import Mailbox, free_port
 
 from bizportal.api.app import create_app
 from bizportal.api.composition import portal_from
@@ -98,3 +100,15 @@ def journey(client: TestClient, auth: Auth) -> Journey:
     Carl takes cash at a counter."""
     return Journey(client, auth("applicant", "alice"), auth("agency_officer", "olivia", "LAO", OFFICE),
                    auth("counter_officer", "carl"))
+
+
+@pytest.fixture
+def mailbox() -> Iterator[tuple[Mailbox, int]]:
+    """A real SMTP server on 127.0.0.1: (the handler holding received messages, its port)."""
+    handler = Mailbox()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield handler, controller.port
+    finally:
+        controller.stop()
