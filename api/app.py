@@ -15,6 +15,7 @@ from bizportal.api.routes_applications import router as applications_router
 from bizportal.api.routes_business_types import router as business_types_router
 from bizportal.api.routes_health import router as health_router
 from bizportal.api.routes_issued_licences import router as issued_router
+from bizportal.api.routes_kpis import router as kpis_router
 from bizportal.api.routes_licences import open_data as open_data_router
 from bizportal.api.routes_licences import pages as pages_router
 from bizportal.api.routes_licences import router as licences_router
@@ -31,7 +32,7 @@ One-stop business licensing: apply once for every licence a business needs, foll
 agency's decision, pay the fees and receive signed e-licences.
 
 Authenticate with `Authorization: Bearer <JWT>` (roles: `applicant`, `counter_officer`,
-`agency_officer` with an `agency` claim, `admin`). For development, mint one with
+`agency_officer` and `agency_supervisor` with an `agency` claim, `admin`). For development, mint one with
 `bizportal token --role applicant --subject alice`. Money is integer satang (1 THB = 100 satang).
 """
 
@@ -67,6 +68,6 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, por
     app.state.signing_key = settings.signing_key()
     errors.install(app)
     for router in (health_router, licences_router, open_data_router, business_types_router, applications_router,
-                   tasks_router, payments_router, issued_router, pages_router):
+                   tasks_router, payments_router, issued_router, kpis_router, pages_router):
         app.include_router(router)
     return app

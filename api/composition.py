@@ -58,4 +58,5 @@ def portal_from(settings: Settings, clock: Clock | None = None, migrate: bool = 
     queue = ArqJobQueue(settings.redis_url) if settings.redis_url else None
     return build_portal(db=db, bpmn_dir=settings.bpmn_dir, object_store=object_store_from(settings),
                         clock=clock or SystemClock(), public_base_url=settings.public_base_url, queue=queue,
-                        registry=registry_from(settings), channel=channel_from(settings))
+                        registry=registry_from(settings), channel=channel_from(settings),
+                        opdc_email=settings.opdc_email)

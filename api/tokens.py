@@ -16,7 +16,7 @@ from bizportal.engine.principal import Principal, Role
 
 ALGORITHM = "HS256"
 ISSUER = "bizportal"
-OFFICER_ROLES = {Role.AGENCY_OFFICER}
+OFFICER_ROLES = {Role.AGENCY_OFFICER, Role.AGENCY_SUPERVISOR}
 
 
 def issue_token(key: str, subject: str, role: Role, agency: str | None = None, ttl: timedelta = timedelta(hours=12),

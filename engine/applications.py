@@ -24,6 +24,7 @@ from bizportal.engine.issuing import BUDDHIST_ERA_OFFSET
 from bizportal.engine.licence_cases import start_when_ready
 from bizportal.engine.principal import Principal, Role
 from bizportal.engine.registry_prefill import Prefill, mark_obtained, prefill
+from bizportal.engine.statutory_clock import Deadline, deadlines_for
 from bizportal.engine.thai_id import mask_thai_id
 from bizportal.engine.working_days import BANGKOK
 from bizportal.storage.applications import ApplicationRow, LicenceCaseRow
@@ -47,9 +48,10 @@ class LicenceView(BaseModel):
     office: str | None
     status: str
     current_step: str | None
-    due_at: datetime | None
+    due_at: datetime | None  # the deadline of the step it waits at (the earliest, if several)
     licence_number: str | None
     documents: list[DocumentView] = []
+    deadline: Deadline | None = None  # the manual's total time (s.7), once the agency's clock has started
 
 
 class InvoiceView(BaseModel):
@@ -249,6 +251,7 @@ def view(ctx: EngineContext, session: Session, principal: Principal, application
     cases = session.exec(select(LicenceCaseRow).where(LicenceCaseRow.application_id == application.id)
                          .order_by(col(LicenceCaseRow.licence_code))).all()
     codes = {case.id: case.licence_code for case in cases}
+    deadlines = deadlines_for(session, codes, ctx.clock.now())
     invoices = session.exec(select(InvoiceRow).where(InvoiceRow.application_id == application.id)
                             .order_by(col(InvoiceRow.created_at))).all()
     events = session.exec(select(AuditEventRow).where(AuditEventRow.application_id == application.id)
@@ -264,7 +267,8 @@ def view(ctx: EngineContext, session: Session, principal: Principal, application
         created_at=application.created_at, submitted_at=application.submitted_at,
         licences=[LicenceView(code=c.licence_code, agency=c.agency, office=c.office, status=c.status,
                               current_step=c.current_step, due_at=c.due_at, licence_number=c.licence_number,
-                              documents=_documents(ctx, c.licence_code, application.obtained_documents))
+                              documents=_documents(ctx, c.licence_code, application.obtained_documents),
+                              deadline=deadlines.get(c.id))
                   for c in cases],
         invoices=[InvoiceView(id=i.id, licence=codes[i.licence_case_id], amount_satang=i.amount_satang,
                               currency=i.currency, status=i.status) for i in invoices],

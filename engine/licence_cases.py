@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from bizportal.engine import audit, case_notices, outbox
+from bizportal.engine import audit, case_notices, outbox, statutory_clock
 from bizportal.engine.application_status import Status, application_status
 from bizportal.engine.context import EngineContext
 from bizportal.engine.errors import InvalidInput
@@ -33,6 +33,7 @@ def sync_case(session: Session, ctx: EngineContext, case: LicenceCaseRow, instan
     case.current_step = instance.current_step
     case.due_at = min(dues) if dues else None
     case.updated_at = now
+    statutory_clock.on_case_moved(session, ctx.clock, ctx.catalogue, case, previous)
     application = session.get(ApplicationRow, case.application_id)
     assert application is not None  # foreign key
     if previous != case.status:

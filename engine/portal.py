@@ -21,10 +21,11 @@ from bizportal.engine.finder import Finder, load_finder
 from bizportal.engine.invoices import create_invoice, settle_waived_invoice_job
 from bizportal.engine.issuing import issue_licence_job, request_issue
 from bizportal.engine.licence_cases import record_overdue, start_case_job
-from bizportal.engine.notifier import SEND_JOB, send_notification_job
+from bizportal.engine.notifier import SEND_JOB, notify, send_notification_job
 from bizportal.engine.offices import load_offices
 from bizportal.engine.outbox import InProcessQueue, JobQueue, Outbox, dispatch_pending
 from bizportal.engine.process_runtime import ProcessRuntime
+from bizportal.engine.statutory_clock import fire_section10
 from bizportal.engine.timers import fire_due_timers
 from bizportal.storage.database import transaction
 from bizportal.storage.object_store import ObjectStore
@@ -40,18 +41,28 @@ class Portal:
     outbox: Outbox
     queue: JobQueue
     finder: Finder
+    opdc_email: str | None = None  # every Section 10 notice is copied to OPDC
 
     def dispatch(self) -> int:
         """Hand committed side effects to the job queue (call after every committing command)."""
         return dispatch_pending(self.outbox, self.queue)
 
     def fire_due_timers(self) -> int:
-        return fire_due_timers(self.ctx, self.db)
+        """Fire the due BPMN timers, then send the due Section 10 notices; returns how many of both."""
+        fired = fire_due_timers(self.ctx, self.db)
+        with transaction(self.db) as session:
+            fired += fire_section10(session, self.ctx.clock, notify, self.ctx.clock.now(),
+                                    catalogue=self.ctx.catalogue, opdc_email=self.opdc_email,
+                                    application_url=self.application_url)
+        return fired
+
+    def application_url(self, application_id: str) -> str:
+        return f"{self.ctx.public_base_url.rstrip('/')}/api/v1/applications/{application_id}"
 
 
 def build_portal(db: Engine, bpmn_dir: Path, object_store: ObjectStore, clock: Clock, public_base_url: str,
                  queue: JobQueue | None = None, registry: RegistryLookup | None = None,
-                 channel: NotificationChannel | None = None) -> Portal:
+                 channel: NotificationChannel | None = None, opdc_email: str | None = None) -> Portal:
     """Load and validate every definition, record them, and wire the use cases together.
 
     Raises:
@@ -86,4 +97,4 @@ def build_portal(db: Engine, bpmn_dir: Path, object_store: ObjectStore, clock: C
     with transaction(db) as session:
         definitions.record(session)
     return Portal(db=db, ctx=ctx, definitions=definitions, outbox=outbox, queue=queue or InProcessQueue(outbox),
-                  finder=finder)
+                  finder=finder, opdc_email=opdc_email)

@@ -10,6 +10,7 @@ class Role(StrEnum):
     APPLICANT = "applicant"
     COUNTER_OFFICER = "counter_officer"
     AGENCY_OFFICER = "agency_officer"
+    AGENCY_SUPERVISOR = "agency_supervisor"  # sees the agency's cases escalated past the manual's time (s.10)
     ADMIN = "admin"
 
 

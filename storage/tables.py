@@ -3,6 +3,7 @@
 from sqlmodel import SQLModel
 
 from bizportal.storage.applications import ApplicationRow, LicenceCaseRow
+from bizportal.storage.case_clock import CaseClockRow
 from bizportal.storage.counters import CounterRow
 from bizportal.storage.issued_licences import IssuedLicenceRow
 from bizportal.storage.notifications import NotificationRow
@@ -19,7 +20,7 @@ from bizportal.storage.workflow_tables import (
 metadata = SQLModel.metadata
 
 __all__ = [
-    "ApplicationRow", "AuditEventRow", "CounterRow", "HumanTaskRow", "InvoiceRow", "IssuedLicenceRow",
+    "ApplicationRow", "AuditEventRow", "CaseClockRow", "CounterRow", "HumanTaskRow", "InvoiceRow", "IssuedLicenceRow",
     "LicenceCaseRow", "NotificationRow", "OutboxRow", "PaymentRow", "ProcessDefinitionRow", "TimerRow",
     "WorkflowInstanceRow",
     "metadata",
