@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from bizportal.api import errors
 from bizportal.api.composition import portal_from
+from bizportal.api.routes_agencies import router as agencies_router
 from bizportal.api.routes_applications import router as applications_router
 from bizportal.api.routes_business_types import router as business_types_router
 from bizportal.api.routes_health import router as health_router
@@ -68,6 +69,6 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, por
     app.state.signing_key = settings.signing_key()
     errors.install(app)
     for router in (health_router, licences_router, open_data_router, business_types_router, applications_router,
-                   tasks_router, payments_router, issued_router, kpis_router, pages_router):
+                   tasks_router, agencies_router, payments_router, issued_router, kpis_router, pages_router):
         app.include_router(router)
     return app

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import httpx
+
 from bizportal.adapters.arq_job_queue import ArqJobQueue
 from bizportal.adapters.email_smtp import SmtpEmailChannel
 from bizportal.adapters.log_notification_channel import LogNotificationChannel
@@ -9,6 +11,7 @@ from bizportal.adapters.notification_channel import NotificationChannel
 from bizportal.adapters.registry_http import HttpRegistryLookup
 from bizportal.adapters.registry_lookup import RegistryLookup
 from bizportal.api.settings import Settings
+from bizportal.engine.agency_registry import load_agency_adapters
 from bizportal.engine.clock import Clock, SystemClock
 from bizportal.engine.errors import DefinitionError
 from bizportal.engine.portal import Portal, build_portal
@@ -56,7 +59,10 @@ def portal_from(settings: Settings, clock: Clock | None = None, migrate: bool = 
     if migrate:
         upgrade_to_head(db)
     queue = ArqJobQueue(settings.redis_url) if settings.redis_url else None
+    # One client for every agency adapter (they set their own timeouts); redirects are never followed.
+    http = httpx.Client(timeout=10.0, follow_redirects=False)
     return build_portal(db=db, bpmn_dir=settings.bpmn_dir, object_store=object_store_from(settings),
                         clock=clock or SystemClock(), public_base_url=settings.public_base_url, queue=queue,
                         registry=registry_from(settings), channel=channel_from(settings),
-                        opdc_email=settings.opdc_email)
+                        opdc_email=settings.opdc_email,
+                        agency_adapters=lambda codes: load_agency_adapters(settings.agency_adapters, codes, http))

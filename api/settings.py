@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     opdc_email: str | None = Field(default=None, description="OPDC's address: copies of Section 10 notices")
     registry_url: str | None = Field(default=None, description="data-exchange registry API (GDX/DOPA gateway)")
     registry_api_key: SecretStr | None = None
+    # Holds the agencies' shared secrets: kept out of the settings' repr.
+    agency_adapters: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, repr=False,
+        description='JSON: agency code -> {"adapter": name, ...its settings}; unlisted agencies use the inbox')
     bpmn_dir: Path = DEFAULT_BPMN_DIR
     host: str = "127.0.0.1"
     port: int = 8000

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bizportal.adapters.registry_lookup import RegistryLookup
+from bizportal.engine.agency_registry import AgencyAdapters
 from bizportal.engine.catalogue import Catalogue
 from bizportal.engine.clock import Clock
 from bizportal.engine.offices import OfficeDirectory
@@ -22,3 +23,5 @@ class EngineContext:
     public_base_url: str
     # The data exchange (civil and company registries); None where none is configured.
     registry: RegistryLookup | None = None
+    # Which agencies decide in their own systems (steps are delivered there); default: all in the inbox.
+    agencies: AgencyAdapters = field(default_factory=AgencyAdapters)

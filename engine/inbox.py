@@ -107,6 +107,10 @@ def open_tasks(ctx: EngineContext, session: Session, principal: Principal, filte
                             or_(col(HumanTaskRow.office).is_(None), HumanTaskRow.office == principal.office))
     elif principal.role in (Role.APPLICANT, Role.COUNTER_OFFICER):
         query = query.where(HumanTaskRow.lane == "applicant", ApplicationRow.owner == principal.subject)
+    external = ctx.agencies.external_agencies()
+    if external and principal.role != Role.ADMIN:
+        # Steps delivered to an agency's own system are decided there, not in this inbox.
+        query = query.where(or_(col(HumanTaskRow.agency).is_(None), col(HumanTaskRow.agency).not_in(external)))
     filters = filters or TaskFilter()
     if filters.licence:
         query = query.where(WorkflowInstanceRow.process_id == filters.licence)

@@ -3,6 +3,7 @@ with concrete adapters and settings values; nothing below reads configuration it
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -12,6 +13,8 @@ from sqlalchemy.engine import Engine
 from bizportal.adapters.log_notification_channel import LogNotificationChannel
 from bizportal.adapters.notification_channel import NotificationChannel
 from bizportal.adapters.registry_lookup import RegistryLookup
+from bizportal.engine.agency_delivery import DELIVER_TASK, deliver_task_job, on_tasks_opened
+from bizportal.engine.agency_registry import AgencyAdapters
 from bizportal.engine.catalogue import load_catalogue
 from bizportal.engine.clock import Clock
 from bizportal.engine.context import EngineContext
@@ -62,11 +65,17 @@ class Portal:
 
 def build_portal(db: Engine, bpmn_dir: Path, object_store: ObjectStore, clock: Clock, public_base_url: str,
                  queue: JobQueue | None = None, registry: RegistryLookup | None = None,
-                 channel: NotificationChannel | None = None, opdc_email: str | None = None) -> Portal:
+                 channel: NotificationChannel | None = None, opdc_email: str | None = None,
+                 agency_adapters: Callable[[Iterable[str]], AgencyAdapters] | None = None) -> Portal:
     """Load and validate every definition, record them, and wire the use cases together.
 
+    Args:
+        agency_adapters: builds the adapter of every agency from the catalogue's agency codes
+            (default: every agency works in the inbox).
+
     Raises:
-        DefinitionError: a BPMN or manual file is unusable (the message names file and element).
+        DefinitionError: a BPMN or manual file is unusable (the message names file and element), or an
+            agency adapter is missing or broken (the message names agency and adapter).
     """
     ctx: EngineContext  # bound below; the operators only run once it is
     operators = {
@@ -85,14 +94,17 @@ def build_portal(db: Engine, bpmn_dir: Path, object_store: ObjectStore, clock: C
                          {code: m.prerequisites for code, m in catalogue.licences.items()},
                          sub_types={code: [s.code for s in m.sub_types] for code, m in catalogue.licences.items()
                                     if m.sub_types})
-    runtime = ProcessRuntime(definitions, clock, operators)
+    agencies = agency_adapters(catalogue.agencies.keys()) if agency_adapters else AgencyAdapters()
+    runtime = ProcessRuntime(definitions, clock, operators,
+                             on_tasks_opened=lambda session, task_ids: on_tasks_opened(ctx, session, task_ids))
     ctx = EngineContext(catalogue=catalogue, runtime=runtime, clock=clock, object_store=object_store,
-                        offices=offices, public_base_url=public_base_url, registry=registry)
+                        offices=offices, public_base_url=public_base_url, registry=registry, agencies=agencies)
     outbox = Outbox(db, clock, {
         "start_licence_case": partial(start_case_job, ctx),
         "issue_licence": partial(issue_licence_job, ctx),
         "settle_waived_invoice": partial(settle_waived_invoice_job, ctx),
         SEND_JOB: partial(send_notification_job, channel or LogNotificationChannel(), clock=clock),
+        DELIVER_TASK: partial(deliver_task_job, ctx),
     })
     with transaction(db) as session:
         definitions.record(session)

@@ -35,6 +35,8 @@ from bizportal.storage.workflow_tables import HumanTaskRow, TimerRow, WorkflowIn
 
 # A service operator as the use cases write it: it gets the unit of work and the instance.
 BoundOperator = Callable[[Session, WorkflowInstanceRow, ServiceCall], Mapping[str, Any]]
+# Told, in the same transaction, which human tasks a save has just opened (ids of flushed rows).
+TasksOpened = Callable[[Session, list[str]], None]
 
 
 def _properties(task_spec: Any) -> dict[str, str]:
@@ -60,10 +62,11 @@ class ProcessRuntime:
     FUNCTIONS = ("due_in_working_days",)
 
     def __init__(self, definitions: DefinitionRegistry, clock: Clock,
-                 operators: Mapping[str, BoundOperator]) -> None:
+                 operators: Mapping[str, BoundOperator], on_tasks_opened: TasksOpened | None = None) -> None:
         self.definitions = definitions
         self.clock = clock
         self.operators = dict(operators)
+        self.on_tasks_opened = on_tasks_opened
         self.documents = WorkflowDocuments()
 
     # -- expressions the BPMN may call (the whitelist's function list) -------------------
@@ -257,6 +260,7 @@ class ProcessRuntime:
         task_rows = {t.id: t for t in session.exec(select(HumanTaskRow).where(HumanTaskRow.instance_id == row.id))}
         agency = row.context.get("agency")
         offices = {**row.context.get("offices", {}), agency: row.context.get("office")}
+        opened: list[str] = []
         for task_id, task in ready.items():
             if task_id in task_rows:
                 task_rows[task_id].due_at = due_by_task.get(task_id, task_rows[task_id].due_at)
@@ -272,10 +276,13 @@ class ProcessRuntime:
                 lane=lane, agency=task_agency, office=offices.get(task_agency) if task_agency else None,
                 actions=props.get("actions", "complete"),
                 due_at=due_by_task.get(task_id), opened_at=now))
+            opened.append(task_id)
         for task_id, task_row in task_rows.items():
             if task_id not in ready and task_row.state == "open":
                 task_row.state = "cancelled"
         session.flush()
+        if opened and self.on_tasks_opened is not None:
+            self.on_tasks_opened(session, opened)
 
     @staticmethod
     def _attached_task(timer: Any, ready: Mapping[str, Any]) -> str | None:

@@ -2,6 +2,7 @@
 
 from sqlmodel import SQLModel
 
+from bizportal.storage.agency_tables import AgencyCallbackRow, IncidentRow, TaskDeliveryRow
 from bizportal.storage.applications import ApplicationRow, LicenceCaseRow
 from bizportal.storage.case_clock import CaseClockRow
 from bizportal.storage.counters import CounterRow
@@ -20,8 +21,8 @@ from bizportal.storage.workflow_tables import (
 metadata = SQLModel.metadata
 
 __all__ = [
-    "ApplicationRow", "AuditEventRow", "CaseClockRow", "CounterRow", "HumanTaskRow", "InvoiceRow", "IssuedLicenceRow",
-    "LicenceCaseRow", "NotificationRow", "OutboxRow", "PaymentRow", "ProcessDefinitionRow", "TimerRow",
-    "WorkflowInstanceRow",
+    "AgencyCallbackRow", "ApplicationRow", "AuditEventRow", "CaseClockRow", "CounterRow", "HumanTaskRow", "IncidentRow",
+    "InvoiceRow", "IssuedLicenceRow", "LicenceCaseRow", "NotificationRow", "OutboxRow", "PaymentRow",
+    "ProcessDefinitionRow", "TaskDeliveryRow", "TimerRow", "WorkflowInstanceRow",
     "metadata",
 ]

@@ -1,0 +1,68 @@
+"""Agencies' systems answer their tasks here; administrators see and retry deliveries that gave up."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
+
+from bizportal.api.deps import PortalDep, PrincipalDep, command, query
+from bizportal.engine import agency_delivery, incidents
+from bizportal.engine.agency_delivery import CallbackOutcome
+from bizportal.engine.errors import Forbidden
+from bizportal.engine.incidents import IncidentState, IncidentView
+from bizportal.engine.principal import Principal, Role
+
+router = APIRouter(prefix="/api/v1", tags=["agencies"])
+
+
+async def raw_body(request: Request) -> bytes:
+    """The body exactly as sent: the signature covers these bytes, not a re-serialization."""
+    return await request.body()
+
+
+CALLBACK_BODY = {
+    "requestBody": {"required": True, "content": {"application/json": {"schema": {
+        "type": "object", "required": ["callback_id", "task_id", "action", "officer"],
+        "properties": {"callback_id": {"type": "string", "description": "unique per decision"},
+                       "task_id": {"type": "string"}, "action": {"type": "string"},
+                       "comment": {"type": "string"}, "fee_satang": {"type": ["integer", "null"]},
+                       "officer": {"type": "string", "description": "who decided, in the agency's system"}}}}}},
+    "parameters": [{"name": "X-BizPortal-Timestamp", "in": "header", "required": True, "schema": {"type": "string"},
+                    "description": "unix seconds"},
+                   {"name": "X-BizPortal-Signature", "in": "header", "required": True, "schema": {"type": "string"},
+                    "description": "sha256=<hex HMAC-SHA256(secret, '<timestamp>.' + body)>"}],
+}
+
+
+@router.post("/agencies/{code}/callbacks", response_model=CallbackOutcome, openapi_extra=CALLBACK_BODY,
+             summary="An agency's system decides one of its tasks (signed; the same callback_id applies once)")
+def agency_callback(code: str, body: Annotated[bytes, Depends(raw_body)], request: Request, portal: PortalDep,
+                    background: BackgroundTasks) -> CallbackOutcome:
+    # No bearer token: the HMAC signature with the agency's shared secret is the authentication.
+    with command(portal, background) as session:
+        return agency_delivery.handle_callback(portal.ctx, session, code, dict(request.headers), body)
+
+
+def _admin(principal: Principal) -> None:
+    if principal.role != Role.ADMIN:
+        raise Forbidden("only administrators handle incidents", hint="sign in with an admin token")
+
+
+@router.get("/incidents", response_model=list[IncidentView],
+            summary="Incidents (deliveries to agencies that gave up), newest first; admins only")
+def list_incidents(portal: PortalDep, principal: PrincipalDep,
+                   state: Annotated[IncidentState | None, Query(description="only incidents in this state")] = None
+                   ) -> list[IncidentView]:
+    _admin(principal)
+    with query(portal) as session:
+        return incidents.list_incidents(session, state)
+
+
+@router.post("/incidents/{incident_id}/retry", response_model=IncidentView,
+             summary="Start a failed delivery over with fresh attempts; admins only")
+def retry_incident(incident_id: str, portal: PortalDep, principal: PrincipalDep,
+                   background: BackgroundTasks) -> IncidentView:
+    _admin(principal)
+    with command(portal, background) as session:
+        return incidents.retry_incident(session, portal.ctx.clock, incident_id)
