@@ -225,7 +225,7 @@ def handle_callback(ctx: EngineContext, session: Session, agency: str, headers: 
         raise NotFound(f"task {decision.task_id} is not a task of agency {agency}")
     officer = Principal(subject=f"{agency}:{decision.officer}", role=Role.AGENCY_OFFICER, agency=agency,
                         office=task.office)
-    inbox.complete(ctx, session, officer, task.id, _completion(decision))
+    inbox.complete(ctx, session, officer, task.id, _completion(decision), via_agency_system=True)
     record = AgencyCallbackRow(callback_id=decision.callback_id, agency=agency, task_id=task.id, received_at=now,
                                outcome="completed", decision=decision.action, officer=decision.officer)
     session.add(record)

@@ -200,7 +200,7 @@ def _record_task_event(ctx: EngineContext, session: Session, principal: Principa
 
 
 def complete(ctx: EngineContext, session: Session, principal: Principal, task_id: str,
-             data: TaskCompletion) -> HumanTaskRow:
+             data: TaskCompletion, via_agency_system: bool = False) -> HumanTaskRow:
     """Complete a task with a decision; the process moves on in the same transaction.
 
     Raises:
@@ -210,6 +210,10 @@ def complete(ctx: EngineContext, session: Session, principal: Principal, task_id
         InvalidInput: the action is not allowed at this step.
     """
     task = _workable(session, principal, task_id)
+    if task.agency in ctx.agencies.external_agencies() and not via_agency_system:
+        # The agency decides this step in its own back-office; its answer arrives as a signed callback.
+        raise Forbidden(f"task {task_id} is decided in {task.agency}'s own system",
+                        hint=f"{task.agency} answers through POST /api/v1/agencies/{task.agency}/callbacks")
     if task.assignee is not None and task.assignee != principal.label and principal.role != Role.ADMIN:
         raise Conflict(f"task {task_id} is claimed by {task.assignee}", hint="ask them to release it")
     extra = _assessed_fee(ctx, session, task, data)

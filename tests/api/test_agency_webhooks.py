@@ -289,3 +289,14 @@ def test_a_missing_or_misconfigured_adapter_stops_start_up(settings: Settings, c
                              "agency DLD: adapter 'webhook' rejected its settings: .*secret: Field required")):
         with pytest.raises(DefinitionError, match=message):
             create_app(settings.model_copy(update={"agency_adapters": config}), clock=clock)
+
+
+def test_in_house_officers_cannot_decide_a_step_the_agency_system_handles(agency: Agency) -> None:
+    agency.apply()
+    agency.wait_for_status("document_check")  # the process starts after the submit commits
+    with transaction(agency.portal.db) as session:
+        (task,) = session.exec(select(HumanTaskRow).where(HumanTaskRow.state == "open")).all()
+    response = agency.api.post(f"/api/v1/tasks/{task.id}/complete", json={"action": "approve"},
+                               headers=agency.auth("agency_officer", "dara", "DLD"))
+    assert response.status_code == 403 and "/api/v1/agencies/DLD/callbacks" in response.json()["error"]["hint"]
+    assert agency.view()["licences"][0]["status"] == "document_check"
