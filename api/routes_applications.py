@@ -2,32 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Header, Query, Response
-from pydantic import BaseModel
 
 from bizportal.api.deps import PortalDep, PrincipalDep, command, query
 from bizportal.engine import applications
 from bizportal.engine.application_input import ApplicationInput
 from bizportal.engine.applications import ApplicationSummary, ApplicationView
-from bizportal.engine.notification_log import notifications_for
+from bizportal.engine.notification_log import NotificationView, notifications_for
 
 router = APIRouter(prefix="/api/v1/applications", tags=["applications"])
 
-
-class NotificationLogEntry(BaseModel):
-    id: str
-    event: str
-    recipients: list[str]
-    cc: list[str]
-    subject: str
-    state: str
-    attempts: int
-    last_error: str | None
-    created_at: datetime
-    sent_at: datetime | None
 
 
 @router.post("", status_code=201, response_model=ApplicationView,
@@ -67,9 +53,9 @@ def submit_application(application_id: str, portal: PortalDep, principal: Princi
         return applications.view(portal.ctx, session, principal, application_id)
 
 
-@router.get("/{application_id}/notifications", response_model=list[NotificationLogEntry],
+@router.get("/{application_id}/notifications", response_model=list[NotificationView],
             summary="Every message sent about the application (the notification log)")
-def list_notifications(application_id: str, portal: PortalDep, principal: PrincipalDep) -> list[NotificationLogEntry]:
+def list_notifications(application_id: str, portal: PortalDep, principal: PrincipalDep) -> list[NotificationView]:
     with query(portal) as session:
         applications.readable(session, principal, application_id)
-        return [NotificationLogEntry(**vars(entry)) for entry in notifications_for(session, application_id)]
+        return notifications_for(session, application_id)

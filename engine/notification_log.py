@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
+from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
 from bizportal.storage.notifications import NotificationRow
 from bizportal.storage.outbox import OutboxRow
 
 
-@dataclass(frozen=True)
-class NotificationView:
+class NotificationView(BaseModel):
     """One notification as the log shows it.
 
     `state` is pending, sent or failed. A notification whose sending job gave up after its retries
