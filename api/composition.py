@@ -14,6 +14,7 @@ from bizportal.api.settings import Settings
 from bizportal.engine.agency_registry import load_agency_adapters
 from bizportal.engine.clock import Clock, SystemClock
 from bizportal.engine.errors import DefinitionError
+from bizportal.engine.online_payments import PaymentProviders, load_payment_providers
 from bizportal.engine.portal import Portal, build_portal
 from bizportal.storage.database import make_engine
 from bizportal.storage.local_object_store import LocalObjectStore
@@ -43,6 +44,19 @@ def channel_from(settings: Settings) -> NotificationChannel:
                             starttls=settings.smtp_starttls)
 
 
+def payments_from(settings: Settings, http: httpx.Client) -> PaymentProviders:
+    """Stripe always (it answers 503 until a key is set); PromptPay once a PromptPay or biller id is set."""
+    secret = lambda value: value.get_secret_value() if value is not None else None  # noqa: E731
+    config = {
+        "stripe": {"secret_key": secret(settings.stripe_secret_key),
+                   "webhook_secret": secret(settings.stripe_webhook_secret), "api_base": settings.stripe_api_base},
+        "promptpay": {"promptpay_id": settings.promptpay_id, "biller_id": settings.promptpay_biller_id,
+                      "webhook_secret": secret(settings.promptpay_webhook_secret)},
+    }
+    enabled = ["stripe"] + (["promptpay"] if settings.promptpay_id or settings.promptpay_biller_id else [])
+    return load_payment_providers(config, http, enabled)
+
+
 def registry_from(settings: Settings) -> RegistryLookup | None:
     """The data-exchange lookup, when a registry is configured (none in the embedded default)."""
     if settings.registry_url is None:
@@ -65,4 +79,5 @@ def portal_from(settings: Settings, clock: Clock | None = None, migrate: bool = 
                         clock=clock or SystemClock(), public_base_url=settings.public_base_url, queue=queue,
                         registry=registry_from(settings), channel=channel_from(settings),
                         opdc_email=settings.opdc_email,
-                        agency_adapters=lambda codes: load_agency_adapters(settings.agency_adapters, codes, http))
+                        agency_adapters=lambda codes: load_agency_adapters(settings.agency_adapters, codes, http),
+                        payments=payments_from(settings, http))

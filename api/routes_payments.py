@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, BackgroundTasks
+from typing import Any
+
+from fastapi import APIRouter, BackgroundTasks, Request
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
 from bizportal.api.deps import PortalDep, PrincipalDep, command
-from bizportal.engine import invoices
+from bizportal.engine import invoices, online_payments
 from bizportal.engine.invoices import CounterPaymentInput
+from bizportal.engine.online_payments import PaymentStart
+from bizportal.storage.payments import InvoiceRow
 
 router = APIRouter(prefix="/api/v1/invoices", tags=["payments"])
 
@@ -27,3 +32,52 @@ def counter_payment(invoice_id: str, body: CounterPaymentInput, portal: PortalDe
         invoice = invoices.record_counter_payment(portal.ctx, session, principal, invoice_id, body)
         return InvoiceOut(id=invoice.id, amount_satang=invoice.amount_satang, currency=invoice.currency,
                           status=invoice.status)
+
+
+online = APIRouter(tags=["payments"])
+
+
+@online.post("/api/v1/applications/{application_id}/payments", status_code=201,
+             summary="Pay several (by default all open) invoices of an application in one payment")
+def pay_application(application_id: str, body: PaymentStart, portal: PortalDep, principal: PrincipalDep,
+                    background: BackgroundTasks) -> dict[str, Any]:
+    with command(portal, background) as session:
+        payment, instructions = online_payments.start_payment(portal.ctx, session, portal.payments, principal,
+                                                              application_id, body)
+        return online_payments.payment_view(payment, instructions)
+
+
+class ProviderChoice(BaseModel):
+    provider: str
+
+
+@online.post("/api/v1/invoices/{invoice_id}/payments", status_code=201,
+             summary="Pay one invoice online: Stripe (client secret) or PromptPay (QR payload and image)")
+def pay_invoice(invoice_id: str, body: ProviderChoice, portal: PortalDep, principal: PrincipalDep,
+                background: BackgroundTasks) -> dict[str, Any]:
+    with command(portal, background) as session:
+        invoice = session.get(InvoiceRow, invoice_id)
+        application_id = invoice.application_id if invoice else ""
+        payment, instructions = online_payments.start_payment(
+            portal.ctx, session, portal.payments, principal, application_id,
+            PaymentStart(provider=body.provider, invoice_ids=[invoice_id]))
+        return online_payments.payment_view(payment, instructions)
+
+
+@online.get("/api/v1/payments/providers", summary="The payment providers this deployment offers")
+def payment_providers(portal: PortalDep) -> dict[str, list[str]]:
+    return {"providers": portal.payments.names()}
+
+
+@online.post("/api/v1/payments/webhooks/{provider}",
+             summary="Provider notifications (signed): each event is applied once")
+async def payment_webhook(provider: str, request: Request, portal: PortalDep,
+                          background: BackgroundTasks) -> dict[str, str]:
+    body = await request.body()
+    headers = dict(request.headers)
+
+    def apply() -> str:
+        with command(portal, background) as session:
+            return online_payments.apply_webhook(portal.ctx, session, portal.payments, provider, headers, body)
+
+    return {"outcome": await run_in_threadpool(apply)}

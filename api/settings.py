@@ -39,6 +39,12 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = True
     opdc_email: str | None = Field(default=None, description="OPDC's address: copies of Section 10 notices")
+    stripe_secret_key: SecretStr | None = Field(default=None, description="unset: Stripe answers 503")
+    stripe_webhook_secret: SecretStr | None = None
+    stripe_api_base: str | None = Field(default=None, description="a Stripe-compatible server (tests)")
+    promptpay_id: str | None = Field(default=None, description="PromptPay id (mobile, tax id) that receives fees")
+    promptpay_biller_id: str | None = Field(default=None, description="Thai QR bill-payment biller id (tag 30)")
+    promptpay_webhook_secret: SecretStr | None = None
     registry_url: str | None = Field(default=None, description="data-exchange registry API (GDX/DOPA gateway)")
     registry_api_key: SecretStr | None = None
     # Holds the agencies' shared secrets: kept out of the settings' repr.

@@ -9,22 +9,15 @@ an unknown adapter, a plug-in that does not import, a constructor that rejects i
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from importlib.metadata import entry_points
-from typing import Any, Protocol
+from typing import Any
 
 import httpx
 
 from bizportal.adapters.agency_adapter import ENTRY_POINT_GROUP, AgencyAdapter
 from bizportal.engine.errors import DefinitionError, NotFound
+from bizportal.engine.plugins import EntryPointLike, installed
 
 DEFAULT_ADAPTER = "inbox"
-
-
-class EntryPointLike(Protocol):
-    name: str
-    value: str
-
-    def load(self) -> Any: ...
 
 
 class AgencyAdapters:
@@ -62,19 +55,8 @@ class AgencyAdapters:
 
 
 def available_adapters(group: str = ENTRY_POINT_GROUP) -> dict[str, EntryPointLike]:
-    """The installed adapter entry points by name.
-
-    Raises:
-        DefinitionError: two installed packages claim the same adapter name with different classes.
-    """
-    found: dict[str, EntryPointLike] = {}
-    for point in entry_points(group=group):
-        previous = found.get(point.name)
-        if previous is not None and previous.value != point.value:
-            raise DefinitionError(f"two packages register agency adapter {point.name!r}: {previous.value} and "
-                                  f"{point.value}", hint="uninstall one of them")
-        found[point.name] = point
-    return found
+    """The installed agency adapter entry points by name (see `plugins.installed`)."""
+    return installed(group, "agency adapter")
 
 
 def load_agency_adapters(config: Mapping[str, Mapping[str, Any]], agencies: Iterable[str], http: httpx.Client,

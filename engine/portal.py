@@ -4,7 +4,7 @@ with concrete adapters and settings values; nothing below reads configuration it
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
@@ -26,6 +26,7 @@ from bizportal.engine.issuing import issue_licence_job, request_issue
 from bizportal.engine.licence_cases import record_overdue, start_case_job
 from bizportal.engine.notifier import SEND_JOB, notify, send_notification_job
 from bizportal.engine.offices import load_offices
+from bizportal.engine.online_payments import PaymentProviders
 from bizportal.engine.outbox import InProcessQueue, JobQueue, Outbox, dispatch_pending
 from bizportal.engine.process_runtime import ProcessRuntime
 from bizportal.engine.statutory_clock import fire_section10
@@ -44,7 +45,8 @@ class Portal:
     outbox: Outbox
     queue: JobQueue
     finder: Finder
-    opdc_email: str | None = None  # every Section 10 notice is copied to OPDC
+    opdc_email: str | None = None
+    payments: PaymentProviders = field(default_factory=PaymentProviders)  # every Section 10 notice is copied to OPDC
 
     def dispatch(self) -> int:
         """Hand committed side effects to the job queue (call after every committing command)."""
@@ -66,7 +68,8 @@ class Portal:
 def build_portal(db: Engine, bpmn_dir: Path, object_store: ObjectStore, clock: Clock, public_base_url: str,
                  queue: JobQueue | None = None, registry: RegistryLookup | None = None,
                  channel: NotificationChannel | None = None, opdc_email: str | None = None,
-                 agency_adapters: Callable[[Iterable[str]], AgencyAdapters] | None = None) -> Portal:
+                 agency_adapters: Callable[[Iterable[str]], AgencyAdapters] | None = None,
+                 payments: PaymentProviders | None = None) -> Portal:
     """Load and validate every definition, record them, and wire the use cases together.
 
     Args:
@@ -109,4 +112,4 @@ def build_portal(db: Engine, bpmn_dir: Path, object_store: ObjectStore, clock: C
     with transaction(db) as session:
         definitions.record(session)
     return Portal(db=db, ctx=ctx, definitions=definitions, outbox=outbox, queue=queue or InProcessQueue(outbox),
-                  finder=finder, opdc_email=opdc_email)
+                  finder=finder, opdc_email=opdc_email, payments=payments or PaymentProviders())

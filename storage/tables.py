@@ -8,6 +8,7 @@ from bizportal.storage.case_clock import CaseClockRow
 from bizportal.storage.counters import CounterRow
 from bizportal.storage.issued_licences import IssuedLicenceRow
 from bizportal.storage.notifications import NotificationRow
+from bizportal.storage.online_payments import OnlinePaymentRow, PaymentEventRow, PaymentInvoiceRow
 from bizportal.storage.outbox import OutboxRow
 from bizportal.storage.payments import InvoiceRow, PaymentRow
 from bizportal.storage.timeline import AuditEventRow
@@ -21,8 +22,8 @@ from bizportal.storage.workflow_tables import (
 metadata = SQLModel.metadata
 
 __all__ = [
-    "AgencyCallbackRow", "ApplicationRow", "AuditEventRow", "CaseClockRow", "CounterRow", "HumanTaskRow", "IncidentRow",
-    "InvoiceRow", "IssuedLicenceRow", "LicenceCaseRow", "NotificationRow", "OutboxRow", "PaymentRow",
-    "ProcessDefinitionRow", "TaskDeliveryRow", "TimerRow", "WorkflowInstanceRow",
-    "metadata",
+    "AgencyCallbackRow", "ApplicationRow", "AuditEventRow", "CaseClockRow", "CounterRow", "HumanTaskRow",
+    "IncidentRow", "InvoiceRow", "IssuedLicenceRow", "LicenceCaseRow", "NotificationRow", "OnlinePaymentRow",
+    "OutboxRow", "PaymentEventRow", "PaymentInvoiceRow", "PaymentRow", "ProcessDefinitionRow",
+    "TaskDeliveryRow", "TimerRow", "WorkflowInstanceRow", "metadata",
 ]

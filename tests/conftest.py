@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
-from helpers import Auth, Journey
+from helpers import OFFICE, Auth, Journey
 from smtp_server import Mailbox, free_port
 
 from bizportal.api.app import create_app
@@ -23,9 +23,7 @@ from bizportal.engine.portal import Portal
 from bizportal.engine.principal import Role
 
 POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
-REDIS_URL = "redis://127.0.0.1:6379/15"
 SIGNING_KEY = "test-signing-key-" + "x" * 32
-OFFICE = "BKK-KHLONG-TOEI"  # the local office of the sample business's district
 # Tuesday 1 December 2026, 09:00 Bangkok: a working week without holidays ahead.
 START = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
 

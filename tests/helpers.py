@@ -10,6 +10,8 @@ from fastapi.testclient import TestClient
 # Thai IDs with correct check digits.
 VALID_IDS = ("1101700203395", "3100600123450", "0105556123453")
 LICENCE = "food_premises_notice_small"
+OFFICE = "BKK-KHLONG-TOEI"  # the local office of the sample business's district (Khlong Toei, Bangkok)
+REDIS_URL = "redis://127.0.0.1:6379/15"  # the tests' own Redis database, flushed by them
 # `auth(role, subject, agency=None, office=None)` -> request headers carrying a signed bearer token.
 Auth = Callable[..., dict[str, str]]
 

@@ -7,9 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 import redis
-from conftest import OFFICE, REDIS_URL
 from fastapi.testclient import TestClient
-from helpers import Auth, Journey
+from helpers import OFFICE, REDIS_URL, Auth, Journey
 from sqlmodel import select
 
 from bizportal.api.app import create_app

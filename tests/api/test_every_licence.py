@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import OFFICE
-from helpers import Auth, Journey
+from helpers import OFFICE, Auth, Journey
 
 from bizportal.engine.licence_manual import load_manual
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from conftest import OFFICE
 from fastapi.testclient import TestClient
-from helpers import LICENCE, Auth, Journey
+from helpers import LICENCE, OFFICE, Auth, Journey
 
 
 def test_filters_narrow_the_inbox(journey: Journey, client: TestClient, portal: object, clock: object) -> None:

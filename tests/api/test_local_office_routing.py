@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from conftest import OFFICE
 from fastapi.testclient import TestClient
-from helpers import Auth, Journey, application_body
+from helpers import OFFICE, Auth, Journey, application_body
 
 
 def test_case_goes_to_the_district_office(journey: Journey, client: TestClient, auth: Auth) -> None:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from conftest import OFFICE
 from fastapi.testclient import TestClient
-from helpers import Auth, Journey, application_body
+from helpers import OFFICE, Auth, Journey, application_body
 from smtp_server import Mailbox
 
 from bizportal.api.app import create_app

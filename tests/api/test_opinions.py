@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from conftest import OFFICE
 from fastapi.testclient import TestClient
-from helpers import Auth, Journey
+from helpers import OFFICE, Auth, Journey
 
 HOTEL = "hotel_business_licence"
 

@@ -105,6 +105,6 @@ def test_a_broken_plug_in_nobody_uses_does_not_stop_start_up(http: httpx.Client)
 def test_two_packages_claiming_one_name_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     clash = [EntryPoint("webhook", "bizportal.adapters.webhook_agency:WebhookAgencyAdapter", "bizportal.agencies"),
              EntryPoint("webhook", "other.package:Webhook", "bizportal.agencies")]
-    monkeypatch.setattr("bizportal.engine.agency_registry.entry_points", lambda group: clash)
+    monkeypatch.setattr("bizportal.engine.plugins.entry_points", lambda group: clash)
     with pytest.raises(DefinitionError, match="two packages register agency adapter 'webhook'"):
         available_adapters()

@@ -1,0 +1,194 @@
+"""Paying online: one payment for several licences, each provider event applied once, no double charge."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from helpers import LICENCE, OFFICE, Journey
+
+from bizportal.adapters.payment_provider import (
+    InvalidWebhook,
+    PaymentEvent,
+    PaymentInstructions,
+    PaymentRequest,
+)
+from bizportal.engine.online_payments import PaymentProviders
+from bizportal.engine.portal import Portal
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+SECRET = b"test-provider-secret"
+FITNESS = "hh_fitness"
+
+
+class RecordingProvider:
+    """A provider speaking the contract, signing its notifications like real ones do (HMAC)."""
+
+    name = "testpay"
+
+    def __init__(self) -> None:
+        self.created: list[PaymentRequest] = []
+        self.refunds: list[tuple[str, int, str]] = []
+
+    def create(self, request: PaymentRequest) -> PaymentInstructions:
+        self.created.append(request)
+        return PaymentInstructions(provider=self.name, provider_reference=f"tp_{request.payment_id}",
+                                   client_secret=f"tp_{request.payment_id}_secret")
+
+    def parse_webhook(self, headers: Mapping[str, str], body: bytes, now: datetime) -> PaymentEvent:
+        expected = hmac.new(SECRET, body, hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(headers.get("x-test-signature", ""), expected):
+            raise InvalidWebhook("signature mismatch")
+        data = json.loads(body)
+        return PaymentEvent(provider=self.name, event_id=data["id"], kind=data["kind"],
+                            provider_reference=data["reference"], amount_satang=data["amount"],
+                            currency=data["currency"], occurred_at=now, raw_type=data["kind"])
+
+    def refund(self, provider_reference: str, amount_satang: int, idempotency_key: str) -> str:
+        self.refunds.append((provider_reference, amount_satang, idempotency_key))
+        return f"re_{len(self.refunds)}"
+
+
+@pytest.fixture
+def provider(portal: Portal) -> RecordingProvider:
+    recording = RecordingProvider()
+    portal.payments = PaymentProviders({"testpay": recording})
+    return recording
+
+
+def _notify(client: TestClient, event: dict[str, Any], secret: bytes = SECRET) -> Any:
+    body = json.dumps(event).encode()
+    signature = hmac.new(secret, body, hashlib.sha256).hexdigest()
+    return client.post("/api/v1/payments/webhooks/testpay", content=body, headers={"X-Test-Signature": signature})
+
+
+def _approved(journey: Journey) -> dict[str, Any]:
+    journey.create(licences=[LICENCE, FITNESS])
+    journey.submit()
+    while tasks := journey.open_tasks(journey.officer):
+        for task in tasks:
+            body: dict[str, Any] = {"action": "approve"}
+            if task["sets_fee"]:
+                body["fee_satang"] = task["sets_fee"]["min_satang"]
+            assert journey.client.post(f"/api/v1/tasks/{task['id']}/complete", json=body,
+                                       headers=journey.officer).status_code == 200
+    view = journey.view()
+    assert {item["status"] for item in view["licences"]} == {"awaiting_payment"}
+    return view
+
+
+def test_one_payment_settles_every_licence(journey: Journey, client: TestClient, provider: RecordingProvider) -> None:
+    view = _approved(journey)
+    total = sum(i["amount_satang"] for i in view["invoices"])
+    started = client.post(f"/api/v1/applications/{journey.id}/payments", json={"provider": "testpay"},
+                          headers=journey.applicant)
+    assert started.status_code == 201, started.text
+    payment = started.json()
+    assert payment["amount_satang"] == total and payment["client_secret"]
+    assert provider.created[0].payment_id == payment["payment_id"]  # our id is the idempotency key
+
+    event = {"id": "evt_1", "kind": "succeeded", "reference": payment["provider_reference"], "amount": total,
+             "currency": "THB"}
+    assert _notify(client, event).json() == {"outcome": "applied"}
+    after = journey.view()
+    assert after["status"] == "issued" and {i["status"] for i in after["invoices"]} == {"paid"}
+    assert _notify(client, event).json() == {"outcome": "duplicate:applied"}  # a second delivery changes nothing
+    assert journey.view()["timeline"] == after["timeline"]
+
+
+def test_bad_signatures_and_wrong_amounts_change_nothing(journey: Journey, client: TestClient,
+                                                         provider: RecordingProvider) -> None:
+    view = _approved(journey)
+    invoice = view["invoices"][0]
+    payment = client.post(f"/api/v1/invoices/{invoice['id']}/payments", json={"provider": "testpay"},
+                          headers=journey.applicant).json()
+    event = {"id": "evt_9", "kind": "succeeded", "reference": payment["provider_reference"],
+             "amount": invoice["amount_satang"], "currency": "THB"}
+    assert _notify(client, event, secret=b"forged").status_code == 401
+    assert _notify(client, {**event, "id": "evt_10", "amount": 1}).json() == {"outcome": "amount_mismatch"}
+    assert _notify(client, {**event, "id": "evt_11", "currency": "USD"}).json() == {"outcome": "amount_mismatch"}
+    assert {i["status"] for i in journey.view()["invoices"]} == {"open"}
+    mismatches = [e for e in journey.view()["timeline"] if e["event"] == "payment.amount_mismatch"]
+    assert len(mismatches) == 2
+
+
+def test_two_payments_racing_for_an_invoice_charge_once(journey: Journey, client: TestClient,
+                                                        provider: RecordingProvider) -> None:
+    view = _approved(journey)
+    invoice = view["invoices"][0]
+    first, second = (client.post(f"/api/v1/invoices/{invoice['id']}/payments", json={"provider": "testpay"},
+                                 headers=journey.applicant).json() for _ in range(2))
+    for n, payment in enumerate((first, second)):
+        event = {"id": f"evt_race_{n}", "kind": "succeeded", "reference": payment["provider_reference"],
+                 "amount": invoice["amount_satang"], "currency": "THB"}
+        assert _notify(client, event).json() == {"outcome": "applied" if n == 0 else "duplicate_payment"}
+    assert provider.refunds == [(second["provider_reference"], invoice["amount_satang"],
+                                 f"refund-{second['payment_id']}")]
+    paid = [i for i in journey.view()["invoices"] if i["id"] == invoice["id"]][0]
+    assert paid["status"] == "paid"
+
+
+def test_paying_needs_open_invoices_of_ones_own_application(journey: Journey, client: TestClient, auth: Any,
+                                                            provider: RecordingProvider) -> None:
+    journey.create()
+    journey.submit()
+    url = f"/api/v1/applications/{journey.id}/payments"
+    assert client.post(url, json={"provider": "testpay"}, headers=journey.applicant).status_code == 409
+    assert client.post(url, json={"provider": "testpay"}, headers=auth("applicant", "mallory")).status_code == 404
+    unknown = client.post(url, json={"provider": "bitcoin"}, headers=journey.applicant)
+    assert unknown.status_code == 404 and "testpay" in unknown.json()["error"]["hint"]
+
+
+def test_promptpay_qr_then_the_banks_notification_issues_the_licence(settings: Any, clock: Any, auth: Any) -> None:
+    from pydantic import SecretStr
+
+    from bizportal.adapters.payment_promptpay import sign_bank_notification
+    from bizportal.adapters.thai_qr import crc_is_valid
+    from bizportal.api.app import create_app
+    from bizportal.api.composition import portal_from
+
+    secret = "bank-webhook-secret-0123456789"
+    configured = settings.model_copy(update={"promptpay_id": "0812345678",
+                                             "promptpay_webhook_secret": SecretStr(secret)})
+    client = TestClient(create_app(configured, portal=portal_from(configured, clock=clock)))
+    assert client.get("/api/v1/payments/providers").json() == {"providers": ["promptpay", "stripe"]}
+    journey = Journey(client, auth("applicant", "alice"), auth("agency_officer", "olivia", "LAO", OFFICE),
+                      auth("counter_officer", "carl"))
+    journey.create()
+    journey.submit()
+    journey.decide("document_check", "approve")
+    journey.decide("consideration", "approve")
+    invoice = journey.view()["invoices"][0]
+    qr = client.post(f"/api/v1/invoices/{invoice['id']}/payments", json={"provider": "promptpay"},
+                     headers=journey.applicant).json()
+    assert crc_is_valid(qr["qr_payload"]) and "5303764" in qr["qr_payload"] and "5406500.00" in qr["qr_payload"]
+    assert qr["qr_png_base64"]
+
+    timestamp = int(clock.now().timestamp())
+    body = json.dumps({"event_id": "bank-1", "transaction_id": "T1", "ref1": qr["reference"], "amount": "500.00",
+                       "currency": "764", "paid_at": clock.now().isoformat()}).encode()
+    headers = {"X-Bank-Timestamp": str(timestamp),
+               "X-Bank-Signature": sign_bank_notification(secret, timestamp, body)}
+    assert client.post("/api/v1/payments/webhooks/promptpay", content=body, headers=headers).json() == {
+        "outcome": "applied"}
+    assert journey.view()["status"] == "issued"
+    stripe = client.post(f"/api/v1/applications/{journey.id}/payments", json={"provider": "stripe"},
+                         headers=journey.applicant)
+    assert stripe.status_code == 409  # nothing left to pay
+
+
+def test_stripe_without_a_key_says_so(journey: Journey, client: TestClient) -> None:
+    journey.create()
+    journey.submit()
+    journey.decide("document_check", "approve")
+    journey.decide("consideration", "approve")
+    response = client.post(f"/api/v1/applications/{journey.id}/payments", json={"provider": "stripe"},
+                           headers=journey.applicant)
+    assert response.status_code == 503 and "BIZPORTAL_STRIPE_SECRET_KEY" in response.json()["error"]["message"]
+    assert journey.view()["invoices"][0]["status"] == "open"
