@@ -23,6 +23,7 @@ from bizportal.api.routes_licences import router as licences_router
 from bizportal.api.routes_payments import online as online_payments_router
 from bizportal.api.routes_payments import router as payments_router
 from bizportal.api.routes_tasks import router as tasks_router
+from bizportal.api.routes_verification import router as verification_router
 from bizportal.api.settings import Settings
 from bizportal.engine.clock import Clock
 from bizportal.engine.portal import Portal
@@ -71,6 +72,6 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, por
     errors.install(app)
     for router in (health_router, licences_router, open_data_router, business_types_router, applications_router,
                    tasks_router, agencies_router, payments_router, online_payments_router, issued_router, kpis_router,
-                   pages_router):
+                   verification_router, pages_router):
         app.include_router(router)
     return app

@@ -14,6 +14,7 @@ from bizportal.api.settings import Settings
 from bizportal.engine.agency_registry import load_agency_adapters
 from bizportal.engine.clock import Clock, SystemClock
 from bizportal.engine.errors import DefinitionError
+from bizportal.engine.licence_signing import licence_signing_from
 from bizportal.engine.online_payments import PaymentProviders, load_payment_providers
 from bizportal.engine.portal import Portal, build_portal
 from bizportal.storage.database import make_engine
@@ -80,4 +81,6 @@ def portal_from(settings: Settings, clock: Clock | None = None, migrate: bool = 
                         registry=registry_from(settings), channel=channel_from(settings),
                         opdc_email=settings.opdc_email,
                         agency_adapters=lambda codes: load_agency_adapters(settings.agency_adapters, codes, http),
-                        payments=payments_from(settings, http))
+                        payments=payments_from(settings, http),
+                        signing=licence_signing_from(settings.data_dir, settings.verification_key,
+                                                     settings.licence_signing_key, settings.licence_signing_cert))

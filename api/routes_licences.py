@@ -93,7 +93,7 @@ def _thb(satang: int | None) -> str:
     return "" if satang is None else f"{satang // 100}.{satang % 100:02d}"
 
 
-def _page_helpers(lang: Lang) -> dict[str, Any]:
+def page_helpers(lang: Lang) -> dict[str, Any]:
     labels = LABELS[lang]
 
     def baht(satang: int) -> str:
@@ -115,7 +115,7 @@ def _page_helpers(lang: Lang) -> dict[str, Any]:
 @pages.get("/licences", response_class=HTMLResponse)
 def licence_list_page(request: Request, portal: PortalDep, lang: Annotated[Lang, Query()] = "th") -> HTMLResponse:
     return templates.TemplateResponse(request, "licence_list.html", {
-        **_page_helpers(lang), "licences": _manuals(portal),
+        **page_helpers(lang), "licences": _manuals(portal),
         "agencies": {code: a.model_dump() for code, a in portal.ctx.catalogue.agencies.items()}})
 
 
@@ -125,6 +125,6 @@ def licence_manual_page(code: str, request: Request, portal: PortalDep,
     catalogue = portal.ctx.catalogue
     manual = catalogue.licence(code)
     return templates.TemplateResponse(request, "licence_manual.html", {
-        **_page_helpers(lang), "m": manual, "agency": catalogue.agency(manual.agency).model_dump(),
+        **page_helpers(lang), "m": manual, "agency": catalogue.agency(manual.agency).model_dump(),
         "prerequisites": [catalogue.licence(p) for p in manual.prerequisites],
         "step_split_unverified": any(p.startswith("steps") for p in manual.unverified)})

@@ -45,6 +45,11 @@ class Settings(BaseSettings):
     promptpay_id: str | None = Field(default=None, description="PromptPay id (mobile, tax id) that receives fees")
     promptpay_biller_id: str | None = Field(default=None, description="Thai QR bill-payment biller id (tag 30)")
     promptpay_webhook_secret: SecretStr | None = None
+    verification_key: Path | None = Field(default=None, description="Ed25519 PEM key signing the verification "
+                                          "QR; default <data_dir>/verification-ed25519.pem, created on first run")
+    licence_signing_key: Path | None = Field(default=None, description="PEM key of the PAdES signing certificate")
+    licence_signing_cert: Path | None = Field(default=None, description="PEM certificate; unset: a development "
+                                              "certificate is generated into the data dir")
     registry_url: str | None = Field(default=None, description="data-exchange registry API (GDX/DOPA gateway)")
     registry_api_key: SecretStr | None = None
     # Holds the agencies' shared secrets: kept out of the settings' repr.

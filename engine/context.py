@@ -8,6 +8,7 @@ from bizportal.adapters.registry_lookup import RegistryLookup
 from bizportal.engine.agency_registry import AgencyAdapters
 from bizportal.engine.catalogue import Catalogue
 from bizportal.engine.clock import Clock
+from bizportal.engine.licence_signing import LicenceSigning
 from bizportal.engine.offices import OfficeDirectory
 from bizportal.engine.process_runtime import ProcessRuntime
 from bizportal.storage.object_store import ObjectStore
@@ -25,3 +26,5 @@ class EngineContext:
     registry: RegistryLookup | None = None
     # Which agencies decide in their own systems (steps are delivered there); default: all in the inbox.
     agencies: AgencyAdapters = field(default_factory=AgencyAdapters)
+    # Signs e-licences: the Ed25519 key behind the verification QR and the PAdES certificate.
+    signing: LicenceSigning | None = None

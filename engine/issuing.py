@@ -18,6 +18,7 @@ from bizportal.engine.context import EngineContext
 from bizportal.engine.errors import NotFound
 from bizportal.engine.licence_cases import case_of, sync_case
 from bizportal.engine.licence_document import LicenceDocument, render_licence_pdf
+from bizportal.engine.licence_signing import sign_pdf
 from bizportal.engine.principal import SYSTEM, Principal, Role
 from bizportal.engine.script_engine import ServiceCall
 from bizportal.engine.thai_id import mask_thai_id
@@ -79,13 +80,20 @@ def _issue(ctx: EngineContext, session: Session, case: LicenceCaseRow) -> Issued
     issued_on = ctx.clock.now().astimezone(BANGKOK).date()
     number = licence_number(session, case.agency, issued_on)
     valid_until = _valid_until(issued_on, manual.validity_years)
+    verification_url = f"{ctx.public_base_url.rstrip('/')}/verify/{number}"
+    if ctx.signing is not None:
+        # The QR's Ed25519 signature covers number, holder and validity (it cannot cover the bytes of the
+        # PDF that contains it); the record keeps the signed file's sha256 for POST /api/v1/verify.
+        verification_url += "?s=" + ctx.signing.qr.sign(number, application.applicant_name, valid_until, "")
     pdf = render_licence_pdf(LicenceDocument(
         licence_number=number, licence_code=manual.code, licence_name_th=manual.name_th,
         licence_name_en=manual.name_en, agency_name_th=agency.name_th, agency_name_en=agency.name_en,
         holder_name=application.applicant_name, holder_id_masked=mask_thai_id(application.applicant_id_number),
         business_name=application.business_name, business_address=application.business_address,
         issued_on=issued_on, valid_until=valid_until,
-        verification_url=f"{ctx.public_base_url.rstrip('/')}/verify/{number}"))
+        verification_url=verification_url))
+    if ctx.signing is not None:
+        pdf = sign_pdf(pdf, ctx.signing.pdf)  # PAdES: any changed byte breaks it
     # Content-addressed: if this transaction rolls back, the stored bytes are simply unused.
     stored = ctx.object_store.put(pdf, "application/pdf")
     issued = IssuedLicenceRow(number=number, licence_case_id=case.id, application_id=application.id,

@@ -24,6 +24,7 @@ from bizportal.engine.finder import Finder, load_finder
 from bizportal.engine.invoices import create_invoice, settle_waived_invoice_job
 from bizportal.engine.issuing import issue_licence_job, request_issue
 from bizportal.engine.licence_cases import record_overdue, start_case_job
+from bizportal.engine.licence_signing import LicenceSigning
 from bizportal.engine.notifier import SEND_JOB, notify, send_notification_job
 from bizportal.engine.offices import load_offices
 from bizportal.engine.online_payments import PaymentProviders
@@ -69,7 +70,7 @@ def build_portal(db: Engine, bpmn_dir: Path, object_store: ObjectStore, clock: C
                  queue: JobQueue | None = None, registry: RegistryLookup | None = None,
                  channel: NotificationChannel | None = None, opdc_email: str | None = None,
                  agency_adapters: Callable[[Iterable[str]], AgencyAdapters] | None = None,
-                 payments: PaymentProviders | None = None) -> Portal:
+                 payments: PaymentProviders | None = None, signing: LicenceSigning | None = None) -> Portal:
     """Load and validate every definition, record them, and wire the use cases together.
 
     Args:
@@ -101,7 +102,8 @@ def build_portal(db: Engine, bpmn_dir: Path, object_store: ObjectStore, clock: C
     runtime = ProcessRuntime(definitions, clock, operators,
                              on_tasks_opened=lambda session, task_ids: on_tasks_opened(ctx, session, task_ids))
     ctx = EngineContext(catalogue=catalogue, runtime=runtime, clock=clock, object_store=object_store,
-                        offices=offices, public_base_url=public_base_url, registry=registry, agencies=agencies)
+                        offices=offices, public_base_url=public_base_url, registry=registry, agencies=agencies,
+                        signing=signing)
     outbox = Outbox(db, clock, {
         "start_licence_case": partial(start_case_job, ctx),
         "issue_licence": partial(issue_licence_job, ctx),

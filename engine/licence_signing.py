@@ -1,0 +1,269 @@
+"""The e-licence is signed twice: an Ed25519 signature in its QR code and a PAdES signature in the PDF.
+
+1. **The QR code** points at `{base}/verify/{number}?s={signature}`. The signature is Ed25519 over a
+   canonical UTF-8 message (see `licence_message`) naming the licence number, the holder and the
+   validity. Anyone scanning a printout can check it online, and the portal can tell a forged QR
+   (a made-up number or holder) from a genuine one before looking anything up.
+
+2. **The PDF itself** carries a PAdES B-B signature (pyHanko) made with an X.509 signing
+   certificate, so the file can be checked offline in any PDF reader and by `POST /api/v1/verify`.
+
+Why the QR does not sign the PDF's bytes: the QR is drawn *inside* the PDF, so the PDF's sha256
+depends on the QR's pixels, which depend on the signature, which would depend on the sha256 — a
+fixed point that cannot be computed (short of breaking sha256). Signing "everything but the QR"
+would need a second, bespoke canonicalisation of the PDF that no verifier could reproduce from the
+file alone. So the message format keeps a `pdf_sha256` field but the QR fills it with "": the QR
+vouches for number, holder and validity only. The bytes are bound differently: the issued-licence
+record stores the sha256 of the final, *signed* PDF, and verifying an uploaded PDF checks both that
+sha256 against the record and the PAdES signature (intact, trusted, covering the whole file).
+PAdES has no such loop because the signature lives in a byte range excluded from its own digest.
+
+PAdES signing is not deterministic (the signing time is embedded), so the stored PDF is the signed
+one and its sha256 is computed after signing; only the unsigned rendering is reproducible.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import io
+import os
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from asn1crypto import keys as asn1_keys
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.x509.oid import NameOID
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign import fields, signers
+from pyhanko.sign.general import SigningError
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation.status import SignatureCoverageLevel
+from pyhanko_certvalidator import ValidationContext
+
+MESSAGE_PREFIX = "bizportal-licence/1"
+DEV_SIGNER_CN = "Biz Portal development e-licence signer"
+SIGNATURE_FIELD = "BizPortal"
+
+
+# --------------------------------------------------------------------------- Ed25519 (QR code)
+
+def licence_message(number: str, holder: str, valid_until: date | None, pdf_sha256: str) -> bytes:
+    """The canonical signed message; `pdf_sha256` is "" for the QR code (see the module docstring)."""
+    validity = valid_until.isoformat() if valid_until is not None else "-"
+    return f"{MESSAGE_PREFIX}\n{number}\n{holder}\n{validity}\n{pdf_sha256}".encode()
+
+
+def _b64encode(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def _b64decode(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+class LicenceSigner:
+    """Ed25519 signatures for the verification QR code (URL-safe base64, no padding: 86 characters)."""
+
+    def __init__(self, private_key: Ed25519PrivateKey) -> None:
+        self._private_key = private_key
+        self.public_key = private_key.public_key()
+
+    def sign(self, number: str, holder: str, valid_until: date | None, pdf_sha256: str) -> str:
+        return _b64encode(self._private_key.sign(licence_message(number, holder, valid_until, pdf_sha256)))
+
+    def verify(self, signature: str, number: str, holder: str, valid_until: date | None, pdf_sha256: str) -> bool:
+        """True only for a well-formed signature over exactly these values."""
+        try:
+            raw = _b64decode(signature)
+        except (ValueError, TypeError):
+            return False
+        if len(raw) != 64:
+            return False
+        try:
+            self.public_key.verify(raw, licence_message(number, holder, valid_until, pdf_sha256))
+        except InvalidSignature:
+            return False
+        return True
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """Create `path` with mode 0600 (never readable by others, not even briefly)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+
+
+def load_or_create_ed25519(path: Path) -> Ed25519PrivateKey:
+    """The Ed25519 key in PEM at `path`; generated (mode 0600) on first use when none is configured."""
+    path = Path(path)
+    if not path.exists():
+        key = Ed25519PrivateKey.generate()
+        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+        try:
+            _write_private(path, pem)
+        except FileExistsError:  # another process created it first: use theirs
+            pass
+        else:
+            return key
+    loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    if not isinstance(loaded, Ed25519PrivateKey):
+        raise ValueError(f"{path} does not hold an Ed25519 private key")
+    return loaded
+
+
+# --------------------------------------------------------------------------- PAdES (the PDF)
+
+def dev_certificate(path_dir: Path) -> tuple[bytes, bytes]:
+    """A self-signed ECDSA P-256 development signing certificate, valid 10 years: `(key_pem, cert_pem)`.
+
+    Kept as `signing-key.pem` (mode 0600) and `signing-cert.pem` in `path_dir`; created on first use,
+    read back afterwards. For development and tests only: production configures a real certificate.
+    """
+    path_dir = Path(path_dir)
+    key_path, cert_path = path_dir / "signing-key.pem", path_dir / "signing-cert.pem"
+    if key_path.exists() and cert_path.exists():
+        return key_path.read_bytes(), cert_path.read_bytes()
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([
+        x509.NameAttribute(NameOID.COMMON_NAME, DEV_SIGNER_CN),
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Biz Portal (development)"),
+        x509.NameAttribute(NameOID.COUNTRY_NAME, "TH"),
+    ])
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True, key_encipherment=False,
+                                     data_encipherment=False, key_agreement=False, key_cert_sign=True,
+                                     crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+    cert_pem = cert.public_bytes(serialization.Encoding.PEM)
+    _write_private(key_path, key_pem)
+    cert_path.write_bytes(cert_pem)
+    return key_pem, cert_pem
+
+
+def pem_signer(key_pem: bytes, cert_pem: bytes, passphrase: bytes | None = None) -> signers.SimpleSigner:
+    """A pyHanko signer from a PEM private key and certificate (e.g. `dev_certificate`'s output)."""
+    key = serialization.load_pem_private_key(key_pem, password=passphrase)
+    key_der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+    cert = x509.load_pem_x509_certificate(cert_pem)
+    return signers.SimpleSigner(signing_cert=to_asn1(cert), signing_key=asn1_keys.PrivateKeyInfo.load(key_der),
+                                cert_registry=None)
+
+
+def pkcs12_signer(pkcs12: bytes, passphrase: bytes | None) -> signers.SimpleSigner:
+    """A pyHanko signer from a PKCS#12 archive (key, certificate and its chain)."""
+    signer = signers.SimpleSigner.load_pkcs12_data(pkcs12, other_certs=(), passphrase=passphrase)
+    if signer is None:
+        raise ValueError("could not load the PKCS#12 signing key")
+    return signer
+
+
+def to_asn1(cert: x509.Certificate | asn1_x509.Certificate | bytes) -> asn1_x509.Certificate:
+    """A certificate (cryptography object, asn1crypto object, PEM or DER bytes) as asn1crypto wants it."""
+    if isinstance(cert, asn1_x509.Certificate):
+        return cert
+    if isinstance(cert, bytes):
+        cert = x509.load_pem_x509_certificate(cert) if b"-----BEGIN" in cert else x509.load_der_x509_certificate(cert)
+    return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
+
+
+def sign_pdf(pdf: bytes, signer: signers.Signer) -> bytes:
+    """`pdf` with a PAdES B-B signature in the field "BizPortal" (an incremental update)."""
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    metadata = signers.PdfSignatureMetadata(
+        field_name=SIGNATURE_FIELD,
+        subfilter=fields.SigSeedSubFilter.PADES,
+        md_algorithm="sha256",
+        reason="Electronic licence issued by Biz Portal",
+    )
+    out = signers.PdfSigner(metadata, signer=signer).sign_pdf(writer)
+    return out.getvalue()
+
+
+@dataclass(frozen=True)
+class PdfCheck:
+    """`valid`: intact, cryptographically valid, trusted and covering the whole file."""
+
+    valid: bool
+    intact: bool
+    signer_cn: str | None
+    reason: str | None
+
+
+def validate_pdf(pdf: bytes, trust_roots: list[x509.Certificate | asn1_x509.Certificate | bytes]) -> PdfCheck:
+    """Validate the "BizPortal" PAdES signature of `pdf` against `trust_roots` only (no network).
+
+    Never raises for a bad file: an unreadable PDF or a missing signature is reported as not valid.
+    Uses `asyncio.run` internally (pyHanko): call it from a thread, not from inside an event loop.
+    """
+    try:
+        reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+        embedded = [sig for sig in reader.embedded_signatures if sig.field_name == SIGNATURE_FIELD]
+    except Exception as exc:  # noqa: BLE001 - any parse failure means "not authentic"
+        return PdfCheck(valid=False, intact=False, signer_cn=None, reason=f"unreadable PDF: {exc}")
+    if not embedded:
+        return PdfCheck(valid=False, intact=False, signer_cn=None, reason="the PDF has no Biz Portal signature")
+    context = ValidationContext(trust_roots=[to_asn1(c) for c in trust_roots], allow_fetching=False,
+                                revocation_mode="soft-fail")
+    try:
+        status = validate_pdf_signature(embedded[0], signer_validation_context=context)
+    except (SigningError, ValueError, KeyError, TypeError) as exc:
+        return PdfCheck(valid=False, intact=False, signer_cn=None, reason=f"signature could not be checked: {exc}")
+    except Exception as exc:  # noqa: BLE001 - pyHanko raises many kinds on corrupted input
+        return PdfCheck(valid=False, intact=False, signer_cn=None, reason=f"signature could not be checked: {exc}")
+    cert = status.signing_cert
+    signer_cn = cert.subject.native.get("common_name") if cert is not None else None
+    reason = None
+    if not status.intact:
+        reason = "the document was changed after it was signed"
+    elif not status.valid:
+        reason = "the signature is not valid"
+    elif not status.trusted:
+        reason = "the signing certificate is not trusted"
+    elif status.coverage != SignatureCoverageLevel.ENTIRE_FILE:
+        reason = "content was added after the signature"
+    return PdfCheck(valid=reason is None and status.bottom_line, intact=status.intact, signer_cn=signer_cn,
+                    reason=reason if reason is not None or status.bottom_line else "the signature is not valid")
+
+
+@dataclass(frozen=True)
+class LicenceSigning:
+    """Everything issuing and verification need: the QR signer, the PDF signer and its trust roots."""
+
+    qr: LicenceSigner
+    pdf: signers.Signer
+    trust_roots: list[bytes]
+
+
+def licence_signing_from(data_dir: Path, verification_key: Path | None, key_pem: Path | None,
+                         cert_pem: Path | None) -> LicenceSigning:
+    """Configured keys, or development ones generated into the data dir (the certificate is the trust root)."""
+    qr = LicenceSigner(load_or_create_ed25519(verification_key or data_dir / "verification-ed25519.pem"))
+    if key_pem is not None and cert_pem is not None:
+        key, cert = key_pem.read_bytes(), cert_pem.read_bytes()
+    else:
+        key, cert = dev_certificate(data_dir)
+    return LicenceSigning(qr=qr, pdf=pem_signer(key, cert), trust_roots=[cert])

@@ -1,0 +1,94 @@
+"""Public verification of e-licences: by the QR code's number and signature, or by the PDF itself.
+
+Only what a public register of licences shows is revealed (holder name, business name, licence
+type, dates, status); never the holder's ID number (PDPA). A number that does not exist or a QR
+signature that does not match reveals nothing but the verdict.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Literal
+
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from sqlmodel import Session, select
+
+from bizportal.engine.licence_signing import LicenceSigner, validate_pdf
+from bizportal.engine.working_days import BANGKOK
+from bizportal.storage.issued_licences import IssuedLicenceRow
+
+VerificationStatus = Literal["valid", "expired", "revoked", "suspended", "invalid_signature", "unknown"]
+
+
+@dataclass(frozen=True)
+class VerificationResult:
+    status: VerificationStatus
+    number: str
+    licence_code: str | None = None
+    holder_name: str | None = None
+    business_name: str | None = None
+    valid_until: date | None = None
+    issued_on: date | None = None
+
+
+@dataclass(frozen=True)
+class PdfVerification:
+    """`authentic`: the exact file Biz Portal issued, with an intact, trusted PAdES signature.
+
+    `status` is the licence's current standing (an authentic file of a revoked licence is still
+    authentic); "unknown" when the file is not one Biz Portal issued.
+    """
+
+    authentic: bool
+    number: str | None
+    status: VerificationStatus
+    reason: str | None
+
+
+def _standing(row: IssuedLicenceRow, now: datetime) -> VerificationStatus:
+    if row.status in ("revoked", "suspended"):
+        return row.status  # type: ignore[return-value]
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=UTC)
+    today = now.astimezone(BANGKOK).date()
+    if row.valid_until is not None and row.valid_until < today:
+        return "expired"
+    return "valid"
+
+
+def verify_number(session: Session, number: str, signature: str, signer: LicenceSigner,
+                  now: datetime) -> VerificationResult:
+    """The verdict for a scanned QR code `…/verify/{number}?s={signature}`."""
+    row = session.get(IssuedLicenceRow, number)
+    if row is None:
+        return VerificationResult(status="unknown", number=number)
+    # The QR signs number, holder and validity; pdf_sha256 is "" (see licence_signing).
+    if not signer.verify(signature, row.number, row.holder_name, row.valid_until, ""):
+        return VerificationResult(status="invalid_signature", number=number)
+    return VerificationResult(status=_standing(row, now), number=row.number, licence_code=row.licence_code,
+                              holder_name=row.holder_name, business_name=row.business_name,
+                              valid_until=row.valid_until, issued_on=row.issued_on)
+
+
+def verify_pdf(session: Session, pdf: bytes,
+               trust_roots: list[x509.Certificate | asn1_x509.Certificate | bytes],
+               now: datetime | None = None) -> PdfVerification:
+    """Is `pdf` exactly an e-licence Biz Portal issued, and what is that licence's standing?
+
+    Both must hold: its sha256 is an issued licence's recorded `pdf_sha256`, and its PAdES signature
+    is intact, valid, trusted by `trust_roots` and covers the whole file.
+    """
+    digest = hashlib.sha256(pdf).hexdigest()
+    row = session.exec(select(IssuedLicenceRow).where(IssuedLicenceRow.pdf_sha256 == digest)).first()
+    check = validate_pdf(pdf, trust_roots)
+    if row is None:
+        reason = check.reason if not check.valid else None
+        return PdfVerification(authentic=False, number=None, status="unknown",
+                               reason=reason or "this file is not an e-licence issued by Biz Portal")
+    if not check.valid:
+        return PdfVerification(authentic=False, number=row.number, status="unknown", reason=check.reason)
+    return PdfVerification(authentic=True, number=row.number, status=_standing(row, now or datetime.now(UTC)),
+                           reason=None)

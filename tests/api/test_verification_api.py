@@ -1,0 +1,58 @@
+"""An issued e-licence verifies by its QR link and by upload; a forged link or a changed byte does not."""
+
+from __future__ import annotations
+
+import io
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from fastapi.testclient import TestClient
+from helpers import Journey
+from pypdf import PdfReader
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
+def _issued_pdf(journey: Journey, client: TestClient) -> tuple[str, bytes]:
+    journey.create()
+    journey.submit()
+    journey.decide("document_check", "approve")
+    journey.decide("consideration", "approve")
+    journey.pay()
+    number = journey.view()["licences"][0]["licence_number"]
+    pdf = client.get(f"/api/v1/issued-licences/{number}/pdf", headers=journey.applicant).content
+    return number, pdf
+
+
+def _qr_link(pdf: bytes) -> str:
+    links = [annotation.get_object()["/A"]["/URI"] for page in PdfReader(io.BytesIO(pdf)).pages
+             for annotation in page.get("/Annots", []) if "/A" in annotation.get_object()]
+    (link,) = {str(link) for link in links if "/verify/" in link}  # the QR and the printed address
+    return str(link)
+
+
+def test_the_qr_link_verifies_and_a_forged_one_does_not(journey: Journey, client: TestClient) -> None:
+    number, pdf = _issued_pdf(journey, client)
+    link = urlparse(_qr_link(pdf))
+    assert link.path == f"/verify/{number}"
+    signature = parse_qs(link.query)["s"][0]
+
+    valid = client.get(f"/api/v1/verify/{number}", params={"s": signature}).json()
+    assert valid["status"] == "valid" and valid["holder_name"] == "สมหญิง ใจดี"
+    assert "id_number" not in valid and "1101700203395" not in str(valid)  # PDPA: only what the law needs
+    forged = client.get(f"/api/v1/verify/{number}", params={"s": signature[:-2] + "AA"}).json()
+    assert forged["status"] == "invalid_signature" and forged["holder_name"] is None
+    assert client.get("/api/v1/verify/LAO-2569-999999", params={"s": signature}).json()["status"] == "unknown"
+    page = client.get(f"/verify/{number}", params={"s": signature})
+    assert page.status_code == 200 and "ใบอนุญาตถูกต้อง" in page.text
+
+
+def test_an_uploaded_pdf_is_authentic_and_a_changed_byte_is_caught(journey: Journey, client: TestClient) -> None:
+    number, pdf = _issued_pdf(journey, client)
+    authentic = client.post("/api/v1/verify", files={"file": ("licence.pdf", pdf, "application/pdf")}).json()
+    assert authentic == {"authentic": True, "number": number, "status": "valid", "reason": None}
+
+    position = len(pdf) // 3
+    tampered = pdf[:position] + bytes([pdf[position] ^ 0x01]) + pdf[position + 1:]
+    result = client.post("/api/v1/verify", files={"file": ("licence.pdf", tampered, "application/pdf")}).json()
+    assert result["authentic"] is False and result["reason"]

@@ -1,0 +1,152 @@
+import dataclasses
+import hashlib
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy.pool import StaticPool
+from sqlmodel import Session, SQLModel, create_engine
+
+import bizportal.storage.tables  # noqa: F401  (registers every table before create_all)
+from bizportal.engine.licence_document import LicenceDocument, render_licence_pdf
+from bizportal.engine.licence_signing import LicenceSigner, dev_certificate, pem_signer, sign_pdf
+from bizportal.engine.verification import verify_number, verify_pdf
+from bizportal.storage.applications import ApplicationRow, LicenceCaseRow
+from bizportal.storage.issued_licences import IssuedLicenceRow
+
+NUMBER = "BMA-2569-000001"
+HOLDER = "นางสาวสมหญิง ใจดี"
+BUSINESS = "ร้านข้าวมันไก่น้ำใจ"
+VALID_UNTIL = date(2027, 11, 21)
+# 22 November 2027 00:30 in Bangkok is still 21 November in UTC.
+DAY_AFTER_EXPIRY_BANGKOK = datetime(2027, 11, 21, 17, 30, tzinfo=UTC)
+LAST_DAY_BANGKOK = datetime(2027, 11, 21, 16, 30, tzinfo=UTC)
+NOW = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
+
+DOC = LicenceDocument(
+    licence_number=NUMBER, licence_code="FOOD-NOTIFY-200", licence_name_th="หนังสือรับรองการแจ้ง",
+    licence_name_en="Certificate of Notification", agency_name_th="สำนักงานเขตคลองเตย",
+    agency_name_en="Khlong Toei District Office", holder_name=HOLDER, holder_id_masked="1-2345-xxxxx-xx-1",
+    business_name=BUSINESS, business_address="99/9 ถนนสุขุมวิท กรุงเทพมหานคร 10110",
+    issued_on=date(2026, 11, 22), valid_until=VALID_UNTIL, verification_url="https://bizportal.example/verify/x",
+)
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, bytes]:
+    return dev_certificate(tmp_path_factory.mktemp("pki"))
+
+
+@pytest.fixture(scope="module")
+def signer() -> LicenceSigner:
+    return LicenceSigner(Ed25519PrivateKey.generate())
+
+
+@pytest.fixture(scope="module")
+def signed_pdf(pki: tuple[bytes, bytes], signer: LicenceSigner) -> bytes:
+    qr_signature = signer.sign(NUMBER, HOLDER, VALID_UNTIL, "")
+    doc = dataclasses.replace(DOC, verification_url=f"https://bizportal.example/verify/{NUMBER}?s={qr_signature}")
+    return sign_pdf(render_licence_pdf(doc), pem_signer(*pki))
+
+
+@pytest.fixture
+def session(signed_pdf: bytes) -> Iterator[Session]:
+    engine = create_engine("sqlite://", connect_args={"check_same_thread": False}, poolclass=StaticPool)
+    SQLModel.metadata.create_all(engine)
+    with Session(engine) as session:
+        session.add(ApplicationRow(id="app-1", owner="citizen-1", created_by="citizen-1", created_by_role="citizen",
+                                   applicant_kind="person", applicant_id_number="1234567890121",
+                                   applicant_name=HOLDER, business_name=BUSINESS, business_address="99/9",
+                                   business_province="Bangkok", business_area_m2=40.0))
+        session.add(LicenceCaseRow(id="case-1", application_id="app-1", licence_code="FOOD-NOTIFY-200",
+                                   agency="BMA"))
+        session.add(IssuedLicenceRow(number=NUMBER, licence_case_id="case-1", application_id="app-1",
+                                     licence_code="FOOD-NOTIFY-200", agency="BMA", holder_name=HOLDER,
+                                     holder_subject="citizen-1", business_name=BUSINESS,
+                                     issued_on=date(2026, 11, 22), valid_until=VALID_UNTIL,
+                                     pdf_key=f"sha256/{hashlib.sha256(signed_pdf).hexdigest()}",
+                                     pdf_sha256=hashlib.sha256(signed_pdf).hexdigest(), pdf_size=len(signed_pdf)))
+        session.commit()
+        yield session
+    engine.dispose()
+
+
+def _set_status(session: Session, status: str) -> None:
+    row = session.get(IssuedLicenceRow, NUMBER)
+    assert row is not None
+    row.status = status
+    session.add(row)
+    session.commit()
+
+
+def test_valid_qr(session: Session, signer: LicenceSigner) -> None:
+    result = verify_number(session, NUMBER, signer.sign(NUMBER, HOLDER, VALID_UNTIL, ""), signer, NOW)
+    assert result.status == "valid"
+    assert (result.number, result.licence_code, result.holder_name, result.business_name) == (
+        NUMBER, "FOOD-NOTIFY-200", HOLDER, BUSINESS)
+    assert (result.issued_on, result.valid_until) == (date(2026, 11, 22), VALID_UNTIL)
+    # PDPA: the holder's ID number is never part of the verdict.
+    assert "1234567890121" not in repr(result)
+
+
+def test_unknown_number(session: Session, signer: LicenceSigner) -> None:
+    result = verify_number(session, "BMA-2569-999999", signer.sign("BMA-2569-999999", HOLDER, None, ""), signer, NOW)
+    assert result.status == "unknown" and result.holder_name is None
+
+
+def test_forged_signature_reveals_nothing(session: Session, signer: LicenceSigner) -> None:
+    other = LicenceSigner(Ed25519PrivateKey.generate())
+    for signature in (other.sign(NUMBER, HOLDER, VALID_UNTIL, ""), signer.sign(NUMBER, "someone else", VALID_UNTIL, ""),
+                      "garbage"):
+        result = verify_number(session, NUMBER, signature, signer, NOW)
+        assert result.status == "invalid_signature"
+        assert result.holder_name is None and result.business_name is None
+
+
+@pytest.mark.parametrize("status", ["revoked", "suspended"])
+def test_revoked_and_suspended(session: Session, signer: LicenceSigner, status: str) -> None:
+    _set_status(session, status)
+    result = verify_number(session, NUMBER, signer.sign(NUMBER, HOLDER, VALID_UNTIL, ""), signer, NOW)
+    assert result.status == status
+
+
+def test_expiry_uses_the_bangkok_date(session: Session, signer: LicenceSigner) -> None:
+    signature = signer.sign(NUMBER, HOLDER, VALID_UNTIL, "")
+    assert verify_number(session, NUMBER, signature, signer, LAST_DAY_BANGKOK).status == "valid"
+    assert verify_number(session, NUMBER, signature, signer, DAY_AFTER_EXPIRY_BANGKOK).status == "expired"
+
+
+def test_authentic_pdf(session: Session, signed_pdf: bytes, pki: tuple[bytes, bytes]) -> None:
+    result = verify_pdf(session, signed_pdf, [pki[1]], now=NOW)
+    assert result.authentic and result.number == NUMBER and result.status == "valid" and result.reason is None
+    assert verify_pdf(session, signed_pdf, [pki[1]], now=DAY_AFTER_EXPIRY_BANGKOK).status == "expired"
+
+
+def test_authentic_pdf_of_a_revoked_licence(session: Session, signed_pdf: bytes, pki: tuple[bytes, bytes]) -> None:
+    _set_status(session, "revoked")
+    result = verify_pdf(session, signed_pdf, [pki[1]], now=NOW)
+    assert result.authentic and result.status == "revoked"
+
+
+def test_changed_byte_is_not_authentic(session: Session, signed_pdf: bytes, pki: tuple[bytes, bytes]) -> None:
+    tampered = bytearray(signed_pdf)
+    tampered[len(signed_pdf) // 3] ^= 0x01
+    result = verify_pdf(session, bytes(tampered), [pki[1]], now=NOW)
+    assert not result.authentic and result.number is None and result.status == "unknown"
+    assert result.reason
+
+
+def test_validly_signed_but_not_issued_pdf(session: Session, pki: tuple[bytes, bytes]) -> None:
+    # Signed with our certificate, but not the file on record (e.g. re-signed or never issued).
+    other = sign_pdf(render_licence_pdf(DOC), pem_signer(*pki))
+    result = verify_pdf(session, other, [pki[1]], now=NOW)
+    assert not result.authentic and result.reason == "this file is not an e-licence issued by Biz Portal"
+
+
+def test_recorded_pdf_with_an_untrusted_signer(session: Session, signed_pdf: bytes, tmp_path: Path) -> None:
+    other_root = dev_certificate(tmp_path)[1]
+    result = verify_pdf(session, signed_pdf, [other_root], now=NOW)
+    assert not result.authentic and result.number == NUMBER
+    assert result.reason == "the signing certificate is not trusted"
