@@ -22,6 +22,7 @@ from bizportal.api.routes_licences import pages as pages_router
 from bizportal.api.routes_licences import router as licences_router
 from bizportal.api.routes_payments import online as online_payments_router
 from bizportal.api.routes_payments import router as payments_router
+from bizportal.api.routes_register import router as register_router
 from bizportal.api.routes_tasks import router as tasks_router
 from bizportal.api.routes_verification import router as verification_router
 from bizportal.api.settings import Settings
@@ -72,6 +73,6 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, por
     errors.install(app)
     for router in (health_router, licences_router, open_data_router, business_types_router, applications_router,
                    tasks_router, agencies_router, payments_router, online_payments_router, issued_router, kpis_router,
-                   verification_router, pages_router):
+                   register_router, verification_router, pages_router):
         app.include_router(router)
     return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -56,3 +57,33 @@ def test_an_uploaded_pdf_is_authentic_and_a_changed_byte_is_caught(journey: Jour
     tampered = pdf[:position] + bytes([pdf[position] ^ 0x01]) + pdf[position + 1:]
     result = client.post("/api/v1/verify", files={"file": ("licence.pdf", tampered, "application/pdf")}).json()
     assert result["authentic"] is False and result["reason"]
+
+
+def test_the_agency_revokes_or_suspends_and_verification_says_so(journey: Journey, client: TestClient,
+                                                                  auth: Any) -> None:
+    number, pdf = _issued_pdf(journey, client)
+    signature = parse_qs(urlparse(_qr_link(pdf)).query)["s"][0]
+    url = f"/api/v1/issued-licences/{number}"
+    reason = {"reason": "พบการจำหน่ายอาหารไม่ถูกสุขลักษณะ"}
+    assert client.post(f"{url}/suspend", json=reason, headers=journey.applicant).status_code == 403
+    assert client.post(f"{url}/suspend", json=reason, headers=auth("agency_officer", "fred", "FDA")).status_code == 403
+    assert client.post(f"{url}/suspend", json={"reason": ""}, headers=journey.officer).status_code == 422
+    assert client.post(f"{url}/suspend", json=reason, headers=journey.officer).json()["status"] == "suspended"
+    assert client.get(f"/api/v1/verify/{number}", params={"s": signature}).json()["status"] == "suspended"
+    assert client.post(f"{url}/reinstate", json=reason, headers=journey.officer).json()["status"] == "valid"
+    assert client.post(f"{url}/revoke", json=reason, headers=journey.officer).json()["status"] == "revoked"
+    assert client.post(f"{url}/reinstate", json=reason, headers=journey.officer).status_code == 409
+    uploaded = client.post("/api/v1/verify", files={"file": ("l.pdf", pdf, "application/pdf")}).json()
+    assert uploaded["authentic"] is True and uploaded["status"] == "revoked"
+    events = [e["event"] for e in journey.view()["timeline"]]
+    assert {"licence.suspended", "licence.valid", "licence.revoked"} <= set(events)
+
+
+def test_public_register_shows_displayed_licences_without_personal_data(journey: Journey,
+                                                                        client: TestClient) -> None:
+    number, _ = _issued_pdf(journey, client)  # food premises: public display required
+    (entry,) = client.get("/api/v1/register", params={"q": "ข้าวมันไก่"}).json()
+    assert entry["number"] == number and entry["district"] == "คลองเตย" and entry["status"] == "valid"
+    assert "holder" not in str(entry) and "1101700203395" not in str(entry) and "สมหญิง" not in str(entry)
+    assert client.get("/api/v1/register", params={"q": number}).json()[0]["number"] == number
+    assert client.get("/api/v1/register", params={"province": "เชียงใหม่"}).json() == []

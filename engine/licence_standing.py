@@ -1,0 +1,52 @@
+"""Revoking, suspending and reinstating an issued licence: by its issuing agency, with a reason, audited.
+
+Verification (the QR page, the JSON check, the PDF upload) reads the standing, so a revoked or
+suspended licence shows as such everywhere at once.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlmodel import Session
+
+from bizportal.engine import audit
+from bizportal.engine.context import EngineContext
+from bizportal.engine.errors import Conflict, Forbidden, NotFound
+from bizportal.engine.principal import Principal, Role
+from bizportal.storage.issued_licences import IssuedLicenceRow
+
+Action = Literal["revoke", "suspend", "reinstate"]
+_NEXT = {"revoke": "revoked", "suspend": "suspended", "reinstate": "valid"}
+_ALLOWED_FROM = {"revoke": {"valid", "suspended"}, "suspend": {"valid"}, "reinstate": {"suspended"}}
+
+
+class StandingChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=3, max_length=2000, description="recorded and shown to the holder")
+
+
+def change_standing(ctx: EngineContext, session: Session, principal: Principal, number: str, action: Action,
+                    data: StandingChange) -> IssuedLicenceRow:
+    """Apply `action` to a licence of the caller's agency.
+
+    Raises:
+        NotFound: no such licence (or not the caller's agency's: not revealed).
+        Forbidden: not an officer or supervisor of the issuing agency.
+        Conflict: the licence's standing does not allow it (e.g. reinstating a revoked licence).
+    """
+    issued = session.get(IssuedLicenceRow, number)
+    if issued is None:
+        raise NotFound(f"issued licence {number} does not exist")
+    if principal.role not in (Role.AGENCY_OFFICER, Role.AGENCY_SUPERVISOR, Role.ADMIN) or (
+            principal.role != Role.ADMIN and principal.agency != issued.agency):
+        raise Forbidden(f"only the issuing agency ({issued.agency}) can {action} licence {number}")
+    if issued.status not in _ALLOWED_FROM[action]:
+        raise Conflict(f"licence {number} is {issued.status}: it cannot be {action}d",
+                       hint="a revoked licence stays revoked; only a suspended one can be reinstated")
+    previous, issued.status = issued.status, _NEXT[action]
+    audit.record(session, principal, f"licence.{_NEXT[action]}", ctx.clock.now(), issued.application_id,
+                 licence_number=number, reason=data.reason, **{"from": previous})
+    return issued
