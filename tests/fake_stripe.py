@@ -14,18 +14,15 @@ from __future__ import annotations
 import json
 import re
 import secrets
-import socket
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
-import httpx
-import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from local_server import serve_in_thread
 
 API_KEY = "sk_test_bizportal_fake_0123456789"
 _STARTUP_TIMEOUT_S = 10.0
@@ -209,39 +206,6 @@ def start_fake_stripe(state: FakeStripeState | None = None) -> tuple[str, FakeSt
     """
     app = create_stripe_app(state)
     state = app.state.stripe
-    # Bind before starting so the port is ours: no race between picking a free port and listening.
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(64)
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False,
-                                           timeout_graceful_shutdown=1))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=f"fake-stripe-{port}",
-                              daemon=True)
-    thread.start()
-    base_url = f"http://127.0.0.1:{port}"
-
-    def stop() -> None:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
-
-    if not _wait_until_up(base_url, thread):
-        stop()
-        raise RuntimeError(f"fake Stripe did not start on {base_url}")
+    base_url, stop = serve_in_thread(app, "fake-stripe")
     return base_url, state, stop
 
-
-def _wait_until_up(base_url: str, thread: threading.Thread) -> bool:
-    deadline = time.monotonic() + _STARTUP_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if not thread.is_alive():
-            return False
-        try:
-            if httpx.get(f"{base_url}/health", timeout=1.0, trust_env=False).status_code == 200:
-                return True
-        except httpx.TransportError:
-            pass
-        time.sleep(0.05)
-    return False
