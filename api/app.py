@@ -11,9 +11,11 @@ from fastapi import FastAPI
 
 from bizportal.api import errors
 from bizportal.api.composition import portal_from
+from bizportal.api.download_links import DownloadLinks
 from bizportal.api.routes_agencies import router as agencies_router
 from bizportal.api.routes_applications import router as applications_router
 from bizportal.api.routes_business_types import router as business_types_router
+from bizportal.api.routes_downloads import router as downloads_router
 from bizportal.api.routes_health import router as health_router
 from bizportal.api.routes_issued_licences import router as issued_router
 from bizportal.api.routes_kpis import router as kpis_router
@@ -22,6 +24,8 @@ from bizportal.api.routes_licences import pages as pages_router
 from bizportal.api.routes_licences import router as licences_router
 from bizportal.api.routes_payments import online as online_payments_router
 from bizportal.api.routes_payments import router as payments_router
+from bizportal.api.routes_receipts import router as receipts_router
+from bizportal.api.routes_refunds import router as refunds_router
 from bizportal.api.routes_register import router as register_router
 from bizportal.api.routes_tasks import router as tasks_router
 from bizportal.api.routes_verification import router as verification_router
@@ -70,9 +74,11 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, por
     app.state.portal = portal
     app.state.finder = portal.finder
     app.state.signing_key = settings.signing_key()
+    app.state.download_links = DownloadLinks(app.state.signing_key, settings.public_base_url)
     errors.install(app)
     for router in (health_router, licences_router, open_data_router, business_types_router, applications_router,
-                   tasks_router, agencies_router, payments_router, online_payments_router, issued_router, kpis_router,
-                   register_router, verification_router, pages_router):
+                   tasks_router, agencies_router, payments_router, online_payments_router, receipts_router,
+                   refunds_router, downloads_router, issued_router, kpis_router, register_router, verification_router,
+                   pages_router):
         app.include_router(router)
     return app

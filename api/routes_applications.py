@@ -7,10 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Header, Query, Response
 
 from bizportal.api.deps import PortalDep, PrincipalDep, command, query
-from bizportal.engine import applications
+from bizportal.engine import applications, withdrawals
 from bizportal.engine.application_input import ApplicationInput
 from bizportal.engine.applications import ApplicationSummary, ApplicationView
 from bizportal.engine.notification_log import NotificationView, notifications_for
+from bizportal.engine.withdrawals import WithdrawalInput
 
 router = APIRouter(prefix="/api/v1/applications", tags=["applications"])
 
@@ -50,6 +51,15 @@ def submit_application(application_id: str, portal: PortalDep, principal: Princi
                        background: BackgroundTasks) -> ApplicationView:
     with command(portal, background) as session:
         applications.submit(portal.ctx, session, principal, application_id)
+        return applications.view(portal.ctx, session, principal, application_id)
+
+
+@router.post("/{application_id}/withdrawal", response_model=ApplicationView,
+             summary="Withdraw licences not yet issued (default: all); paid fees are refunded")
+def withdraw_application(application_id: str, body: WithdrawalInput, portal: PortalDep, principal: PrincipalDep,
+                         background: BackgroundTasks) -> ApplicationView:
+    with command(portal, background) as session:
+        withdrawals.withdraw(portal.ctx, session, principal, application_id, body)
         return applications.view(portal.ctx, session, principal, application_id)
 
 

@@ -1,15 +1,24 @@
-"""Issued e-licences: the record and the PDF, for the holder and the issuing agency."""
+"""Issued e-licences: the record and the PDF, for the holder and the issuing agency; the holder's renewal,
+amendment and cancellation requests."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, BackgroundTasks, Header, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
-from bizportal.api.deps import PortalDep, PrincipalDep, query
-from bizportal.engine import issuing
+from bizportal.api.deps import PortalDep, PrincipalDep, command, query
+from bizportal.engine import applications, issuing, lifecycle_requests
+from bizportal.engine.applications import ApplicationView
+from bizportal.engine.licence_amendment import AmendmentInput
+from bizportal.engine.licence_cancellation import CancellationInput
+from bizportal.engine.licence_renewal import RenewalInput
+from bizportal.engine.portal import Portal
+from bizportal.engine.principal import Principal
 
 router = APIRouter(prefix="/api/v1/issued-licences", tags=["issued licences"])
 
@@ -25,6 +34,8 @@ class IssuedLicenceOut(BaseModel):
     status: str
     sha256: str
     size: int
+    predecessor: str | None = None  # the licence this one renewed or replaced
+    successor: str | None = None  # the licence that renewed or replaced this one
 
 
 @router.get("/{number}", response_model=IssuedLicenceOut, summary="An issued licence's record")
@@ -34,7 +45,8 @@ def get_issued_licence(number: str, portal: PortalDep, principal: PrincipalDep) 
     return IssuedLicenceOut(number=issued.number, licence=issued.licence_code, agency=issued.agency,
                             holder=issued.holder_name, business_name=issued.business_name,
                             issued_on=issued.issued_on, valid_until=issued.valid_until, status=issued.status,
-                            sha256=issued.pdf_sha256, size=issued.pdf_size)
+                            sha256=issued.pdf_sha256, size=issued.pdf_size, predecessor=issued.predecessor_number,
+                            successor=issued.successor_number)
 
 
 @router.get("/{number}/pdf", response_class=StreamingResponse, summary="Download the e-licence PDF",
@@ -46,3 +58,45 @@ def get_issued_licence_pdf(number: str, portal: PortalDep, principal: PrincipalD
     return StreamingResponse(chunks, media_type="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="{issued.number}.pdf"',
         "Content-Length": str(issued.pdf_size), "ETag": f'"{issued.pdf_sha256}"'})
+
+
+# --- requests about an issued licence --------------------------------------------------------------
+
+IdempotencyKey = Annotated[str | None, Header(max_length=200)]
+_REPLAY = {200: {"description": "replay of an earlier request with the same Idempotency-Key"}}
+
+
+def _open(portal: Portal, principal: Principal, background: BackgroundTasks, response: Response,
+          request: Callable[..., tuple[Any, bool]], number: str, body: Any, key: str | None) -> ApplicationView:
+    with command(portal, background) as session:
+        application, created = request(portal.ctx, session, principal, number, body, key)
+        if not created:
+            response.status_code = 200
+        return applications.view(portal.ctx, session, principal, application.id)
+
+
+@router.post("/{number}/renewals", status_code=201, response_model=ApplicationView, responses=_REPLAY,
+             summary="Renew a licence (its holder): from 90 days before expiry to 30 days after")
+def request_renewal(number: str, body: RenewalInput, portal: PortalDep, principal: PrincipalDep,
+                    background: BackgroundTasks, response: Response,
+                    idempotency_key: IdempotencyKey = None) -> ApplicationView:
+    return _open(portal, principal, background, response, lifecycle_requests.request_renewal, number, body,
+                 idempotency_key)
+
+
+@router.post("/{number}/amendments", status_code=201, response_model=ApplicationView, responses=_REPLAY,
+             summary="Amend a licence's printed details (its holder), with a reason")
+def request_amendment(number: str, body: AmendmentInput, portal: PortalDep, principal: PrincipalDep,
+                      background: BackgroundTasks, response: Response,
+                      idempotency_key: IdempotencyKey = None) -> ApplicationView:
+    return _open(portal, principal, background, response, lifecycle_requests.request_amendment, number, body,
+                 idempotency_key)
+
+
+@router.post("/{number}/cancellations", status_code=201, response_model=ApplicationView, responses=_REPLAY,
+             summary="Give a licence up (its holder), with a reason; the agency acknowledges")
+def request_cancellation(number: str, body: CancellationInput, portal: PortalDep, principal: PrincipalDep,
+                         background: BackgroundTasks, response: Response,
+                         idempotency_key: IdempotencyKey = None) -> ApplicationView:
+    return _open(portal, principal, background, response, lifecycle_requests.request_cancellation, number, body,
+                 idempotency_key)

@@ -52,6 +52,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 import bizportal.engine.issuing as issuing
+import bizportal.engine.receipts as receipts
 from bizportal.engine import applications, inbox, invoices
 from bizportal.engine.application_input import ApplicationInput
 from bizportal.engine.clock import SystemClock
@@ -129,7 +130,8 @@ class BareServices(PythonScriptEngine):
     """What a bare integration provides: the timer function and canned service results."""
 
     RESULTS = {
-        "create_invoice": {"invoice_id": "00000000-0000-0000-0000-000000000000", "amount_satang": 50000},
+        "create_invoice": {"invoice_id": "00000000-0000-0000-0000-000000000000", "amount_satang": 50000,
+                           "due_at": "2099-12-31T16:59:59+00:00"},
         "issue_licence": {"job_id": "00000000-0000-0000-0000-000000000000"},
         "record_overdue": {"overdue": True},
     }
@@ -207,7 +209,7 @@ def use_canned_operators(portal: Portal) -> None:
     """Replace the operators that look up application rows; the runtime itself is untouched."""
     runtime = portal.ctx.runtime
     runtime.operators["create_invoice"] = lambda session, instance, call: {
-        "invoice_id": str(uuid.uuid4()), "amount_satang": 50000}
+        "invoice_id": str(uuid.uuid4()), "amount_satang": 50000, "due_at": "2099-12-31T16:59:59+00:00"}
     runtime.operators["issue_licence"] = lambda session, instance, call: {"job_id": str(uuid.uuid4())}
 
 
@@ -265,8 +267,25 @@ def use_case_instance(portal: Portal) -> None:
     _command(portal, pay)  # its dispatch runs the issuing job: number, PDF, store, licence_issued
 
 
+# Each instance renders two PDFs: the e-licence (issuing job) and the counter payment's e-receipt (receipt job).
+PDF_RENDERERS = ((issuing, "render_licence_pdf"), (receipts, "render_receipt_pdf"))
+
+
+@contextmanager
+def replaced_renderers(wrap: Callable[[Callable[[Any], bytes]], Callable[[Any], bytes]]) -> Iterator[None]:
+    """Install `wrap(real)` in place of every PDF renderer the jobs call, and put the real ones back."""
+    reals = [(module, name, getattr(module, name)) for module, name in PDF_RENDERERS]
+    for module, name, real in reals:
+        setattr(module, name, wrap(real))
+    try:
+        yield
+    finally:
+        for module, name, real in reals:
+            setattr(module, name, real)
+
+
 class RenderMeter:
-    """Counts the CPU spent inside render_licence_pdf while installed in the issuing module."""
+    """Counts the CPU spent inside the PDF renderers (licence and receipt) while installed."""
 
     def __init__(self) -> None:
         self.cpu_seconds = 0.0
@@ -274,21 +293,18 @@ class RenderMeter:
 
     @contextmanager
     def installed(self) -> Iterator[RenderMeter]:
-        real = issuing.render_licence_pdf
+        def wrap(real: Callable[[Any], bytes]) -> Callable[[Any], bytes]:
+            def timed(document: Any) -> bytes:
+                start = time.process_time()
+                try:
+                    return real(document)
+                finally:
+                    self.cpu_seconds += time.process_time() - start
+                    self.calls += 1
+            return timed
 
-        def timed(document: Any) -> bytes:
-            start = time.process_time()
-            try:
-                return real(document)
-            finally:
-                self.cpu_seconds += time.process_time() - start
-                self.calls += 1
-
-        issuing.render_licence_pdf = timed
-        try:
+        with replaced_renderers(wrap):
             yield self
-        finally:
-            issuing.render_licence_pdf = real
 
 
 # --- running ----------------------------------------------------------------------------------
@@ -352,35 +368,36 @@ def run(instances: int, database_url: str | None, workdir: Path) -> tuple[list[M
         for _ in range(instances):
             use_case_instance(portal)
     m.notes = "5 commands + dispatch each; PDF rendered and stored"
-    assert meter.calls == instances, f"{meter.calls} PDFs rendered for {instances} instances"
+    assert meter.calls == 2 * instances, f"{meter.calls} PDFs rendered for {instances} instances (licence, receipt)"
     issued = count(db, select(func.count()).select_from(ApplicationRow).where(ApplicationRow.status == "issued"))
     assert issued >= instances + WARM_UP_INSTANCES, f"only {issued} applications were issued"
     results.append(Measurement("use_cases_without_pdf", "4 minus PDF rendering", instances,
                                m.cpu_seconds - meter.cpu_seconds, m.wall_seconds - meter.cpu_seconds,
-                               notes="variant 4 less the CPU measured inside render_licence_pdf "
+                               notes="variant 4 less the CPU measured inside the licence and receipt renderers "
                                      "(wall less that CPU: an estimate)"))
     results.append(Measurement("pdf_rendering", "   PDF rendering alone", instances, meter.cpu_seconds,
-                               meter.cpu_seconds, notes="CPU inside render_licence_pdf during variant 4"))
+                               meter.cpu_seconds,
+                               notes="CPU inside the licence and receipt renderers during variant 4"))
     return results, portal
 
 
 @contextmanager
 def precomputed_pdf() -> Iterator[None]:
-    """Render the first PDF for real, then hand out its bytes plus the licence number (still unique
-    content, so the store writes every one): what is left in a profile is the engine's own path."""
-    real = issuing.render_licence_pdf
-    rendered: list[bytes] = []
+    """Render the first PDF of each kind for real, then hand out its bytes plus the document's number (still
+    unique content, so the store writes every one): what is left in a profile is the engine's own path."""
 
-    def cached(document: Any) -> bytes:
-        if not rendered:
-            rendered.append(real(document))
-        return rendered[0] + f"\n% {document.licence_number}\n".encode()
+    def wrap(real: Callable[[Any], bytes]) -> Callable[[Any], bytes]:
+        rendered: list[bytes] = []
 
-    issuing.render_licence_pdf = cached
-    try:
+        def cached(document: Any) -> bytes:
+            if not rendered:
+                rendered.append(real(document))
+            number = getattr(document, "licence_number", None) or document.receipt_number
+            return rendered[0] + f"\n% {number}\n".encode()
+        return cached
+
+    with replaced_renderers(wrap):
         yield
-    finally:
-        issuing.render_licence_pdf = real
 
 
 def profile_use_cases(portal: Portal, instances: int, top: int = 15) -> dict[str, Any]:

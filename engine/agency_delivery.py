@@ -30,6 +30,7 @@ from bizportal.adapters.agency_adapter import (
     TaskDispatch,
 )
 from bizportal.engine import inbox, outbox
+from bizportal.engine.case_kinds import fee_setting_step
 from bizportal.engine.clock import Clock
 from bizportal.engine.context import EngineContext
 from bizportal.engine.errors import Conflict, InvalidInput, NotFound, Unauthenticated
@@ -112,7 +113,7 @@ def task_dispatch(ctx: EngineContext, session: Session, delivery: TaskDeliveryRo
     assert application is not None  # foreign key
     manual = ctx.catalogue.licence(case.licence_code)
     sets_fee = None
-    if manual.fee_assessed_by_agency and task.step == manual.final_decision_step:
+    if task.step == fee_setting_step(manual, case.kind):  # a new licence's final decision, a renewal's review
         sets_fee = FeeBounds(min_satang=manual.fee.min_satang or 0, max_satang=manual.fee.max_satang)
     return TaskDispatch(
         delivery_id=delivery.id, task_id=task.id, application_id=application.id,

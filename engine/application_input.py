@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from bizportal.engine.thai_id import is_valid_thai_id
+from bizportal.engine.thai_id import normalise_thai_id
 
 
 class ApplicantInput(BaseModel):
@@ -22,12 +22,7 @@ class ApplicantInput(BaseModel):
     @field_validator("id_number")
     @classmethod
     def _thai_id(cls, value: str) -> str:
-        value = value.replace("-", "").replace(" ", "")
-        if len(value) != 13 or not value.isdigit():
-            raise ValueError("must be 13 digits")
-        if not is_valid_thai_id(value):
-            raise ValueError("check digit is wrong: re-check the 13-digit number")
-        return value
+        return normalise_thai_id(value)
 
 
 class BusinessInput(BaseModel):

@@ -16,13 +16,14 @@ class Status(StrEnum):
     ISSUING = "issuing"
     ISSUED = "issued"
     REJECTED = "rejected"
+    PAYMENT_EXPIRED = "payment_expired"
     CANCELLED = "cancelled"
 
 
 # Order of progress: an application is as far along as its least advanced open licence.
 _PROGRESS = [Status.DRAFT, Status.SUBMITTED, Status.DOCUMENT_CHECK, Status.DOCUMENTS_REQUESTED,
              Status.UNDER_CONSIDERATION, Status.AWAITING_PAYMENT, Status.ISSUING]
-TERMINAL = {Status.ISSUED, Status.REJECTED, Status.CANCELLED}
+TERMINAL = {Status.ISSUED, Status.REJECTED, Status.PAYMENT_EXPIRED, Status.CANCELLED}
 
 
 def application_status(licence_statuses: Iterable[str]) -> Status:
@@ -30,7 +31,7 @@ def application_status(licence_statuses: Iterable[str]) -> Status:
 
     While any licence is open, the least advanced open one; an applicant who owes documents
     sees that first, because it is the one waiting on them. Once all are closed: issued if
-    any was issued, otherwise rejected, or cancelled if all were cancelled.
+    any was issued, otherwise the one closing status they share, otherwise rejected.
     """
     statuses = [Status(s) for s in licence_statuses]
     open_ = [s for s in statuses if s not in TERMINAL]
@@ -40,6 +41,6 @@ def application_status(licence_statuses: Iterable[str]) -> Status:
         return min(open_, key=_PROGRESS.index)
     if Status.ISSUED in statuses:
         return Status.ISSUED
-    if statuses and all(s == Status.CANCELLED for s in statuses):
-        return Status.CANCELLED
+    if statuses and len(set(statuses)) == 1:
+        return statuses[0]
     return Status.REJECTED

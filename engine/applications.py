@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -52,6 +52,9 @@ class LicenceView(BaseModel):
     licence_number: str | None
     documents: list[DocumentView] = []
     deadline: Deadline | None = None  # the manual's total time (s.7), once the agency's clock has started
+    kind: str = "new"  # or renewal | amendment | cancellation of the issued licence `subject_licence`
+    subject_licence: str | None = None
+    request: dict[str, Any] | None = None  # the holder's reason and, for an amendment, the new details
 
 
 class InvoiceView(BaseModel):
@@ -59,7 +62,8 @@ class InvoiceView(BaseModel):
     licence: str
     amount_satang: int
     currency: str
-    status: str
+    status: str = Field(description="open|paid|waived|expired|cancelled|refunded")
+    due_at: datetime | None = Field(default=None, description="unpaid by then, the invoice expires")
 
 
 class TimelineEntry(BaseModel):
@@ -230,8 +234,7 @@ def submit(ctx: EngineContext, session: Session, principal: Principal, applicati
         raise Conflict(f"application {application_id} is already {application.status}",
                        hint="an application is submitted once; follow it with GET")
     now = ctx.clock.now()
-    be_year = now.astimezone(BANGKOK).year + BUDDHIST_ERA_OFFSET
-    application.tracking_number = f"BP-{be_year}-{next_value(session, f'tracking:{be_year}'):07d}"
+    application.tracking_number = tracking_number(session, now)
     application.status, application.submitted_at, application.updated_at = Status.SUBMITTED.value, now, now
     cases = list(session.exec(select(LicenceCaseRow).where(LicenceCaseRow.application_id == application.id)))
     for case in cases:
@@ -243,6 +246,12 @@ def submit(ctx: EngineContext, session: Session, principal: Principal, applicati
                  tracking_number=application.tracking_number)
     case_notices.application_submitted(session, ctx, application, cases)
     return application
+
+
+def tracking_number(session: Session, now: datetime) -> str:
+    """`BP-<B.E. year>-<7-digit sequence>`, gap-free per year: what the applicant quotes to follow a request."""
+    be_year = now.astimezone(BANGKOK).year + BUDDHIST_ERA_OFFSET
+    return f"BP-{be_year}-{next_value(session, f'tracking:{be_year}'):07d}"
 
 
 def view(ctx: EngineContext, session: Session, principal: Principal, application_id: str) -> ApplicationView:
@@ -268,10 +277,11 @@ def view(ctx: EngineContext, session: Session, principal: Principal, application
         licences=[LicenceView(code=c.licence_code, agency=c.agency, office=c.office, status=c.status,
                               current_step=c.current_step, due_at=c.due_at, licence_number=c.licence_number,
                               documents=_documents(ctx, c.licence_code, application.obtained_documents),
-                              deadline=deadlines.get(c.id))
+                              deadline=deadlines.get(c.id), kind=c.kind, subject_licence=c.subject_licence,
+                              request=c.request_details)
                   for c in cases],
         invoices=[InvoiceView(id=i.id, licence=codes[i.licence_case_id], amount_satang=i.amount_satang,
-                              currency=i.currency, status=i.status) for i in invoices],
+                              currency=i.currency, status=i.status, due_at=i.due_at) for i in invoices],
         timeline=[TimelineEntry(at=e.at, actor=e.actor, event=e.event, detail=e.detail) for e in events])
 
 

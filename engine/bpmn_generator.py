@@ -12,7 +12,10 @@ generator renders that shape over a manual's steps with the conventions the engi
   ``due_in_working_days(N)``, N being the manual's working days, leading to the service task
   ``<task>_overdue`` (operator ``record_overdue``);
 - the fee and the issuing are service tasks (``create_invoice_task``, ``issue_licence_task``)
-  followed by message catch events (``payment_received``, ``licence_issued``).
+  followed by message catch events (``payment_received``, ``licence_issued``); the payment races its
+  deadline: ``await_payment`` is a receive task whose interrupting boundary timer on the invoice's
+  ``due_at`` leads to ``expire_invoice_task`` (operator ``expire_invoice``) and the end status
+  ``payment_expired``.
 
 SpiffWorkflow 3.2 indexes every element with an id in one dictionary, ``spiffworkflow:*`` extension
 elements included, so no element may share an id with an operator (hence ``create_invoice_task``);
@@ -80,8 +83,9 @@ class Node:
     properties: list[tuple[str, str]] = field(default_factory=list)
     operator: tuple[str, str | None, list[tuple[str, str, str]]] | None = None  # id, result variable, params
     message: tuple[str, str] | None = None  # message ref, message variable
-    timer_days: int | None = None
+    timer: str | None = None  # the timeDate expression of a timer event
     attached_to: str | None = None
+    interrupting: bool = False  # a boundary event that cancels the activity it is attached to
     incoming: list[str] = field(default_factory=list)
     outgoing: list[str] = field(default_factory=list)
 
@@ -169,7 +173,8 @@ def sla_timer(model: ProcessModel, host: Node, days: int, overdue_row: int = OVE
     """Attach the SLA timer of an agency task; its overdue path sits under the host, in the system lane."""
     unit = "working day" if days == 1 else "working days"
     timer = model.add(Node(f"{host.id}_sla", "boundaryEvent", host.lane, host.x + 62, host.bottom - EVENT // 2,
-                           EVENT, EVENT, name=f"SLA {days} {unit}", timer_days=days, attached_to=host.id))
+                           EVENT, EVENT, name=f"SLA {days} {unit}", timer=f"due_in_working_days({days})",
+                           attached_to=host.id))
     overdue = model.add(task(f"{host.id}_overdue", "serviceTask", "system", host.x + 30, overdue_row,
                              f"Record overdue: {host.name}",
                              operator=("record_overdue", None, [("step", "str", f"'{host.id}'")])))
@@ -180,6 +185,29 @@ def sla_timer(model: ProcessModel, host: Node, days: int, overdue_row: int = OVE
     model.connect(f"flow_{host.id}_overdue_recorded", overdue.id, end.id,
                   [(overdue.right, overdue.cy), (end.x, end.cy)])
     return timer
+
+
+def payment_step(model: ProcessModel, invoice: Node, deadline_row: int = OVERDUE_ROW) -> Node:
+    """After the invoice: the fee is paid, or its deadline passes first and the unpaid invoice expires.
+
+    The payment is a receive task for ``payment_received`` with an interrupting boundary timer set to the
+    invoice's own ``due_at`` (what ``create_invoice`` returns), so the deadline shown to the applicant and
+    the one the process keeps are the same value. Returns the receive task; the caller wires what follows.
+    """
+    paid = model.add(task("await_payment", "receiveTask", "system", invoice.right + 50, SYSTEM_ROW, "Fee paid",
+                          properties=[("status", "awaiting_payment")], message=("payment_received", "payment")))
+    model.connect("flow_invoice_created", invoice.id, paid.id, [(invoice.right, invoice.cy), (paid.x, paid.cy)])
+    deadline = model.add(Node("payment_deadline", "boundaryEvent", "system", paid.x + 62, paid.bottom - EVENT // 2,
+                              EVENT, EVENT, name="Payment deadline", timer='invoice["due_at"]',
+                              attached_to=paid.id, interrupting=True))
+    expire = model.add(task("expire_invoice_task", "serviceTask", "system", paid.x + 30, deadline_row,
+                            "Expire unpaid invoice", operator=("expire_invoice", "expiry", [])))
+    model.connect("flow_deadline_passed", deadline.id, expire.id,
+                  [(deadline.cx, deadline.bottom), (expire.cx, expire.y)])
+    expired = model.add(status_end("payment_expired", "system", expire.right + 60, deadline_row,
+                                   "Fee not paid in time", "payment_expired"))
+    model.connect("flow_invoice_expired", expire.id, expired.id, [(expire.right, expire.cy), (expired.x, expired.cy)])
+    return paid
 
 
 def decide(model: ProcessModel, gateway_id: str, flow_prefix: str, action: str, target: str,
@@ -287,10 +315,7 @@ def build_model(manual: LicenceManual) -> ProcessModel:
         invoice = model.add(task("create_invoice_task", "serviceTask", "system", x, SYSTEM_ROW, "Create fee invoice",
                                  operator=("create_invoice", "invoice", [])))
         wire(invoice)
-        paid = model.add(event("await_payment", "intermediateCatchEvent", "system", invoice.right + 70, SYSTEM_ROW,
-                               "Fee paid", properties=[("status", "awaiting_payment")],
-                               message=("payment_received", "payment")))
-        model.connect("flow_invoice_created", invoice.id, paid.id, [(invoice.right, invoice.cy), (paid.x, paid.cy)])
+        paid = payment_step(model, invoice)
         previous, previous_flow, x = paid, "flow_paid", paid.right + 52
     issue = model.add(task("issue_licence_task", "serviceTask", "system", x, SYSTEM_ROW, "Issue licence",
                            operator=("issue_licence", "issue_request", [])))
@@ -348,10 +373,16 @@ def _properties_element(properties: list[tuple[str, str]]) -> _Element:
 def _node_element(node: Node) -> _Element:
     attrs: list[tuple[str, str | None]] = [("id", node.id), ("name", node.name)]
     if node.tag == "boundaryEvent":
-        attrs += [("cancelActivity", "false"), ("attachedToRef", node.attached_to)]
+        attrs += [("cancelActivity", "true" if node.interrupting else "false"), ("attachedToRef", node.attached_to)]
+    # A receive task names its message itself (BPMN's messageRef); a catch event through its definition.
+    receives = node.message if node.tag == "receiveTask" else None
+    if receives is not None:
+        attrs.append(("messageRef", receives[0]))
     extensions: list[_Element] = []
     if node.properties:
         extensions.append(_properties_element(node.properties))
+    if receives is not None:
+        extensions.append(E("spiffworkflow:messageVariable", text=receives[1]))
     if node.operator is not None:
         operator_id, result, params = node.operator
         extensions.append(E("spiffworkflow:serviceTaskOperator", [("id", operator_id), ("resultVariable", result)], [
@@ -363,14 +394,13 @@ def _node_element(node: Node) -> _Element:
         children.append(E("bpmn:extensionElements", children=extensions))
     children += [E("bpmn:incoming", text=flow) for flow in node.incoming]
     children += [E("bpmn:outgoing", text=flow) for flow in node.outgoing]
-    if node.message is not None:
+    if node.message is not None and receives is None:
         message_ref, variable = node.message
         children.append(E("bpmn:messageEventDefinition", [("id", f"{node.id}_message"), ("messageRef", message_ref)], [
             E("bpmn:extensionElements", children=[E("spiffworkflow:messageVariable", text=variable)])]))
-    if node.timer_days is not None:
+    if node.timer is not None:
         children.append(E("bpmn:timerEventDefinition", [("id", f"{node.id}_timer")], [
-            E("bpmn:timeDate", [("xsi:type", "bpmn:tFormalExpression")],
-              text=f"due_in_working_days({node.timer_days})")]))
+            E("bpmn:timeDate", [("xsi:type", "bpmn:tFormalExpression")], text=node.timer)]))
     return E(f"bpmn:{node.tag}", attrs, children)
 
 
@@ -453,9 +483,9 @@ def _check_ids(model: ProcessModel) -> None:
         ids += [f"lane_{lane}", f"lane_{lane}_di"]
     for node in model.nodes.values():
         ids += [node.id, f"{node.id}_di"]
-        if node.message is not None:
+        if node.message is not None and node.tag != "receiveTask":
             ids.append(f"{node.id}_message")
-        if node.timer_days is not None:
+        if node.timer is not None:
             ids.append(f"{node.id}_timer")
         if node.operator is not None:
             extension_ids.add(node.operator[0])

@@ -68,7 +68,12 @@ def licence_status_changed(session: Session, ctx: EngineContext, case: LicenceCa
         invoice = session.exec(select(InvoiceRow).where(InvoiceRow.licence_case_id == case.id)).first()
         if invoice is not None and invoice.status == "open":
             event = "payment_due"
-            context = {"amount_satang": invoice.amount_satang, "payment_url": names["application_url"]}
+            context = {"amount_satang": invoice.amount_satang, "due_at": invoice.due_at,
+                       "payment_url": names["application_url"]}
+    elif case.status == "payment_expired":
+        invoice = session.exec(select(InvoiceRow).where(InvoiceRow.licence_case_id == case.id)).first()
+        if invoice is not None:
+            event, context = "payment_expired", {"amount_satang": invoice.amount_satang, "due_at": invoice.due_at}
     elif case.status == "issuing" and previous == "under_consideration":  # approved, no fee to pay
         event, context = "licence_decided", {"approved": True, "reason": ""}
     elif case.status == "issued" and case.licence_number:

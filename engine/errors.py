@@ -47,3 +47,7 @@ class DefinitionError(BizPortalError):
 
 class Unavailable(BizPortalError):
     """A dependency (object store, provider) cannot be reached right now."""
+
+
+class Expired(BizPortalError):
+    """Something time-limited (a signed download link) is past its time; ask for a new one."""

@@ -63,6 +63,9 @@ def _check(node: ast.AST, functions: Mapping[str, object] | set[str]) -> None:
         case ast.List(elts=elts) | ast.Tuple(elts=elts):
             for elt in elts:
                 _check(elt, functions)
+        case ast.Subscript(value=value, slice=ast.Constant(value=key)) if isinstance(key, str):
+            # A field of a service task's result (``invoice["due_at"]``): a constant key only, never a slice.
+            _check(value, functions)
         case ast.Call(func=ast.Name(id=name), args=args, keywords=[]):
             if name not in functions:
                 raise ExpressionRejected(f"call to {name!r} is not allowed; allowed: {sorted(functions)}")
@@ -123,6 +126,13 @@ def _eval(node: ast.AST, names: Mapping[str, Any], functions: Mapping[str, Calla
             return [_eval(elt, names, functions) for elt in elts]
         case ast.Tuple(elts=elts):
             return tuple(_eval(elt, names, functions) for elt in elts)
+        case ast.Subscript(value=value, slice=ast.Constant(value=key)):
+            container = _eval(value, names, functions)
+            if not isinstance(container, dict):
+                raise ExpressionRejected(f"{type(container).__name__} has no fields to read in a BPMN expression")
+            if key not in container:
+                raise NameError(f"{key!r} is not a field of the task data's {ast.unparse(value)}")
+            return container[key]
         case ast.Call(func=ast.Name(id=name), args=args):
             return functions[name](*(_eval(arg, names, functions) for arg in args))
     raise ExpressionRejected(f"{type(node).__name__} is not allowed in a BPMN expression")

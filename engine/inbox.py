@@ -10,6 +10,7 @@ from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from bizportal.engine import audit
+from bizportal.engine.case_kinds import fee_setting_step
 from bizportal.engine.context import EngineContext
 from bizportal.engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from bizportal.engine.licence_cases import case_of, sync_case
@@ -30,6 +31,7 @@ class TaskView(BaseModel):
     application_id: str
     tracking_number: str | None
     licence: str
+    kind: str = "new"  # or renewal | amendment | cancellation of an issued licence
     step: str
     title: str
     title_th: str | None
@@ -87,9 +89,9 @@ def _may_work_on(session: Session, principal: Principal, task: HumanTaskRow) -> 
     return False
 
 
-def _fee_to_set(ctx: EngineContext, licence: str, step: str) -> FeeToSet | None:
-    manual = ctx.catalogue.licence(licence)
-    if manual.fee_assessed_by_agency and step == manual.final_decision_step:
+def _fee_to_set(ctx: EngineContext, case: LicenceCaseRow, step: str) -> FeeToSet | None:
+    manual = ctx.catalogue.licence(case.licence_code)
+    if step == fee_setting_step(manual, case.kind):
         return FeeToSet(min_satang=manual.fee.min_satang or 0, max_satang=manual.fee.max_satang)
     return None
 
@@ -97,7 +99,7 @@ def _fee_to_set(ctx: EngineContext, licence: str, step: str) -> FeeToSet | None:
 def open_tasks(ctx: EngineContext, session: Session, principal: Principal, filters: TaskFilter | None = None,
                limit: int = 200) -> list[TaskView]:
     """Open tasks the caller can work on: an officer's agency lane, or an applicant's own steps."""
-    query = (select(HumanTaskRow, WorkflowInstanceRow, ApplicationRow)
+    query = (select(HumanTaskRow, LicenceCaseRow, ApplicationRow)
              .join(WorkflowInstanceRow, col(WorkflowInstanceRow.id) == col(HumanTaskRow.instance_id))
              .join(LicenceCaseRow, col(LicenceCaseRow.instance_id) == col(WorkflowInstanceRow.id))
              .join(ApplicationRow, col(ApplicationRow.id) == col(LicenceCaseRow.application_id))
@@ -113,7 +115,7 @@ def open_tasks(ctx: EngineContext, session: Session, principal: Principal, filte
         query = query.where(or_(col(HumanTaskRow.agency).is_(None), col(HumanTaskRow.agency).not_in(external)))
     filters = filters or TaskFilter()
     if filters.licence:
-        query = query.where(WorkflowInstanceRow.process_id == filters.licence)
+        query = query.where(LicenceCaseRow.licence_code == filters.licence)
     if filters.step:
         query = query.where(HumanTaskRow.step == filters.step)
     if filters.overdue is not None:
@@ -122,20 +124,21 @@ def open_tasks(ctx: EngineContext, session: Session, principal: Principal, filte
         query = query.where(HumanTaskRow.assignee == principal.label)
     elif filters.assigned == "unassigned":
         query = query.where(col(HumanTaskRow.assignee).is_(None))
-    return [TaskView(id=t.id, application_id=a.id, tracking_number=a.tracking_number, licence=i.process_id,
-                     step=t.step, title=t.title, title_th=t.title_th, lane=t.lane, agency=t.agency, office=t.office,
-                     actions=t.actions.split(","), opened_at=t.opened_at, due_at=t.due_at, overdue=t.overdue,
-                     assignee=t.assignee, claimed_at=t.claimed_at,
-                     sets_fee=_fee_to_set(ctx, i.process_id, t.step))
-            for t, i, a in session.exec(query)]
+    return [TaskView(id=t.id, application_id=a.id, tracking_number=a.tracking_number, licence=c.licence_code,
+                     kind=c.kind, step=t.step, title=t.title, title_th=t.title_th, lane=t.lane, agency=t.agency,
+                     office=t.office, actions=t.actions.split(","), opened_at=t.opened_at, due_at=t.due_at,
+                     overdue=t.overdue, assignee=t.assignee, claimed_at=t.claimed_at,
+                     sets_fee=_fee_to_set(ctx, c, t.step))
+            for t, c, a in session.exec(query)]
 
 
 def _assessed_fee(ctx: EngineContext, session: Session, task: HumanTaskRow, data: TaskCompletion) -> dict[str, int]:
     """Check `fee_satang`: required exactly where an officer approves a licence whose fee they assess."""
     instance = session.get(WorkflowInstanceRow, task.instance_id)
     assert instance is not None
-    manual = ctx.catalogue.licence(instance.process_id)
-    sets_fee = manual.fee_assessed_by_agency and task.step == manual.final_decision_step and data.action == "approve"
+    case = case_of(session, instance)
+    manual = ctx.catalogue.licence(case.licence_code)
+    sets_fee = task.step == fee_setting_step(manual, case.kind) and data.action == "approve"
     if not sets_fee:
         if data.fee_satang is not None:
             raise InvalidInput(f"step {task.step!r} does not set a fee", hint="leave `fee_satang` out",
@@ -196,7 +199,7 @@ def _record_task_event(ctx: EngineContext, session: Session, principal: Principa
     instance = session.get(WorkflowInstanceRow, task.instance_id)
     assert instance is not None
     audit.record(session, principal, event, ctx.clock.now(), instance.context.get("application_id"),
-                 licence=instance.process_id, step=task.step)
+                 licence=instance.context.get("licence"), step=task.step)
 
 
 def complete(ctx: EngineContext, session: Session, principal: Principal, task_id: str,

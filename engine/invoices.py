@@ -7,15 +7,17 @@ from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bizportal.engine import audit, outbox
+from bizportal.engine import audit, outbox, receipts
 from bizportal.engine.context import EngineContext
 from bizportal.engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from bizportal.engine.licence_cases import case_of, sync_case
-from bizportal.engine.principal import Principal, Role
+from bizportal.engine.principal import SYSTEM, Principal, Role
 from bizportal.engine.script_engine import ServiceCall
+from bizportal.engine.working_days import calendar_deadline
 from bizportal.storage.applications import ApplicationRow, LicenceCaseRow
 from bizportal.storage.payments import InvoiceRow, PaymentRow
 from bizportal.storage.workflow_tables import WorkflowInstanceRow
@@ -25,6 +27,13 @@ class CounterPaymentInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     amount_satang: int = Field(gt=0, description="cash received, in satang (1 THB = 100 satang)")
+
+
+_CLOSED_HINTS = {
+    "paid": "a paid invoice cannot be paid again",
+    "expired": "the payment deadline has passed; apply again for the licence",
+    "cancelled": "the licence was cancelled; nothing is due",
+}
 
 
 def fee_for(ctx: EngineContext, application: ApplicationRow, case: LicenceCaseRow, assessed: int | None) -> int:
@@ -46,24 +55,54 @@ def fee_for(ctx: EngineContext, application: ApplicationRow, case: LicenceCaseRo
 
 def create_invoice(ctx: EngineContext, session: Session, instance: WorkflowInstanceRow,
                    call: ServiceCall) -> Mapping[str, Any]:
-    """Service operator: raise the licence's invoice (once; a replay returns the same one)."""
+    """Service operator: raise the licence's invoice (once; a replay returns the same one).
+
+    The result carries the invoice's `due_at`: the process's payment timer waits for exactly that.
+    """
     case = case_of(session, instance)
     existing = session.exec(select(InvoiceRow).where(InvoiceRow.licence_case_id == case.id)).first()
     if existing is not None:
-        return {"invoice_id": existing.id, "amount_satang": existing.amount_satang}
+        return _invoice_result(existing)
     application = session.get(ApplicationRow, case.application_id)
     assert application is not None
+    now = ctx.clock.now()
     invoice = InvoiceRow(id=str(uuid.uuid4()), application_id=application.id, licence_case_id=case.id,
                          agency=case.agency, amount_satang=fee_for(ctx, application, case, call.data.get("fee_satang")),
-                         created_at=ctx.clock.now())
+                         created_at=now,
+                         due_at=calendar_deadline(now, ctx.catalogue.licence(case.licence_code).fee.payment_days))
     session.add(invoice)
     if invoice.amount_satang == 0:
         # Nothing to pay (an assessed fee of zero): waive it and let the process go on after commit.
         invoice.status, invoice.paid_at = "waived", ctx.clock.now()
         outbox.enqueue(session, "settle_waived_invoice", ctx.clock, invoice_id=invoice.id)
-    audit.record(session, Principal("system", Role.ADMIN), "invoice.created", ctx.clock.now(), application.id,
-                 licence=case.licence_code, invoice_id=invoice.id, amount_satang=invoice.amount_satang)
-    return {"invoice_id": invoice.id, "amount_satang": invoice.amount_satang}
+    audit.record(session, SYSTEM, "invoice.created", ctx.clock.now(), application.id,
+                 licence=case.licence_code, invoice_id=invoice.id, amount_satang=invoice.amount_satang,
+                 due_at=invoice.due_at.isoformat() if invoice.due_at else None)
+    return _invoice_result(invoice)
+
+
+def _invoice_result(invoice: InvoiceRow) -> dict[str, Any]:
+    assert invoice.due_at is not None
+    return {"invoice_id": invoice.id, "amount_satang": invoice.amount_satang, "due_at": invoice.due_at.isoformat()}
+
+
+def expire_invoice(ctx: EngineContext, session: Session, instance: WorkflowInstanceRow,
+                   call: ServiceCall) -> Mapping[str, Any]:
+    """Service operator: the payment deadline passed; the unpaid invoice expires and nobody can pay it.
+
+    One conditional UPDATE (open -> expired): a payment racing the deadline either won the invoice
+    first (then the process took the paid path and this timer was cancelled) or finds it expired
+    and is refunded.
+    """
+    case = case_of(session, instance)
+    now = ctx.clock.now()
+    result = session.execute(update(InvoiceRow).where(InvoiceRow.licence_case_id == case.id,
+                                                      InvoiceRow.status == "open")
+                             .values(status="expired").execution_options(synchronize_session=False))
+    expired = result.rowcount == 1  # type: ignore[attr-defined]
+    if expired:
+        audit.record(session, SYSTEM, "invoice.expired", now, case.application_id, licence=case.licence_code)
+    return {"expired": expired}
 
 
 def settle_waived_invoice_job(ctx: EngineContext, session: Session, payload: Mapping[str, Any]) -> None:
@@ -98,15 +137,17 @@ def record_counter_payment(ctx: EngineContext, session: Session, principal: Prin
     if principal.role == Role.AGENCY_OFFICER and principal.agency != invoice.agency:
         raise Forbidden(f"invoice {invoice_id} belongs to agency {invoice.agency}, not {principal.agency}")
     if invoice.status != "open":
-        raise Conflict(f"invoice {invoice_id} is {invoice.status}", hint="a paid invoice cannot be paid again")
+        raise Conflict(f"invoice {invoice_id} is {invoice.status}", hint=_CLOSED_HINTS.get(
+            invoice.status, "only an open invoice can be paid"))
     if data.amount_satang != invoice.amount_satang:
         raise InvalidInput(f"amount {data.amount_satang} satang does not match the invoice's "
                            f"{invoice.amount_satang} satang", hint="record the exact amount due",
                            details={"expected_amount_satang": invoice.amount_satang})
     now = ctx.clock.now()
-    session.add(PaymentRow(id=str(uuid.uuid4()), invoice_id=invoice.id, provider="counter",
-                           amount_satang=data.amount_satang, currency=invoice.currency,
-                           recorded_by=principal.label, created_at=now))
+    payment = PaymentRow(id=str(uuid.uuid4()), invoice_id=invoice.id, provider="counter",
+                         amount_satang=data.amount_satang, currency=invoice.currency,
+                         recorded_by=principal.label, created_at=now)
+    session.add(payment)
     invoice.status, invoice.paid_at = "paid", now
     try:
         session.flush()
@@ -116,6 +157,7 @@ def record_counter_payment(ctx: EngineContext, session: Session, principal: Prin
     assert case is not None and case.instance_id is not None
     audit.record(session, principal, "payment.recorded", now, invoice.application_id, licence=case.licence_code,
                  invoice_id=invoice.id, provider="counter", amount_satang=data.amount_satang)
+    receipts.request_receipt(ctx, session, receipts.COUNTER, payment.id)
     instance = ctx.runtime.send_message(session, case.instance_id, "payment_received",
                                         {"invoice_id": invoice.id, "amount_satang": invoice.amount_satang})
     sync_case(session, ctx, case, instance, principal)

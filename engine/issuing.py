@@ -13,7 +13,8 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from bizportal.engine import audit, outbox
+from bizportal.engine import audit, outbox, renewal_reminders
+from bizportal.engine.case_kinds import Kind
 from bizportal.engine.context import EngineContext
 from bizportal.engine.errors import NotFound
 from bizportal.engine.licence_cases import case_of, sync_case
@@ -49,6 +50,42 @@ def _valid_until(issued_on: date, years: int | None) -> date | None:
     return anniversary - timedelta(days=1)
 
 
+def _predecessor(session: Session, case: LicenceCaseRow) -> IssuedLicenceRow | None:
+    """The licence a renewal or an amendment succeeds (None for a new licence); locked until commit."""
+    if case.kind not in (Kind.RENEWAL, Kind.AMENDMENT) or case.subject_licence is None:
+        return None
+    return session.get(IssuedLicenceRow, case.subject_licence, with_for_update=True)
+
+
+def _validity(case: LicenceCaseRow, predecessor: IssuedLicenceRow | None, issued_on: date,
+              years: int | None) -> date | None:
+    if predecessor is None:
+        return _valid_until(issued_on, years)
+    if case.kind == Kind.RENEWAL and predecessor.valid_until is not None:
+        # On from the old expiry, however early or late (within its window) the renewal was asked for.
+        return _valid_until(predecessor.valid_until + timedelta(days=1), years)
+    return predecessor.valid_until  # an amendment changes what is printed, not for how long it holds
+
+
+def _succeed(ctx: EngineContext, session: Session, case: LicenceCaseRow, predecessor: IssuedLicenceRow,
+             successor: IssuedLicenceRow) -> None:
+    """Link the old record to its successor; it shows `renewed` or `replaced` from now on.
+
+    A revocation or suspension the agency imposed after the request was made carries over to the successor
+    (a renewal must not wash it away), and the old record keeps it.
+    """
+    predecessor.successor_number = successor.number
+    renewal_reminders.stop(predecessor)
+    if predecessor.status in ("revoked", "suspended"):
+        successor.status = predecessor.status
+        renewal_reminders.stop(successor)
+    else:
+        predecessor.status = "renewed" if case.kind == Kind.RENEWAL else "replaced"
+    audit.record(session, SYSTEM, f"licence.{'renewed' if case.kind == Kind.RENEWAL else 'replaced'}",
+                 ctx.clock.now(), predecessor.application_id, licence=predecessor.licence_code,
+                 licence_number=predecessor.number, successor=successor.number, status=predecessor.status)
+
+
 def licence_number(session: Session, agency: str, issued_on: date) -> str:
     """`<agency>-<B.E. year>-<6-digit sequence>`, gap-free per agency and year."""
     be_year = issued_on.year + BUDDHIST_ERA_OFFSET
@@ -60,16 +97,18 @@ def issue_licence_job(ctx: EngineContext, session: Session, payload: Mapping[str
     case = session.get(LicenceCaseRow, payload["case_id"])
     if case is None or case.instance_id is None:
         return
+    instance = session.get(WorkflowInstanceRow, case.instance_id)
+    assert instance is not None
+    if "licence_issued" not in instance.waiting_messages.split(","):
+        return  # issued already, or withdrawn before issuing: nothing to issue
     issued = session.exec(select(IssuedLicenceRow).where(IssuedLicenceRow.licence_case_id == case.id)).first()
     if issued is None:
         issued = _issue(ctx, session, case)
-    instance = session.get(WorkflowInstanceRow, case.instance_id)
-    assert instance is not None
-    if "licence_issued" in instance.waiting_messages.split(","):
-        instance = ctx.runtime.send_message(session, case.instance_id, "licence_issued",
-                                            {"licence_number": issued.number})
-        case.licence_number = issued.number
-        sync_case(session, ctx, case, instance)
+    # Version-checked: if the applicant withdrew while the PDF was rendered, this is a Conflict and the
+    # licence rolls back with the rest of the job; the retry then finds nothing to issue.
+    instance = ctx.runtime.send_message(session, case.instance_id, "licence_issued", {"licence_number": issued.number})
+    case.licence_number = issued.number
+    sync_case(session, ctx, case, instance)
 
 
 def _issue(ctx: EngineContext, session: Session, case: LicenceCaseRow) -> IssuedLicenceRow:
@@ -79,7 +118,8 @@ def _issue(ctx: EngineContext, session: Session, case: LicenceCaseRow) -> Issued
     agency = ctx.catalogue.agency(case.agency)
     issued_on = ctx.clock.now().astimezone(BANGKOK).date()
     number = licence_number(session, case.agency, issued_on)
-    valid_until = _valid_until(issued_on, manual.validity_years)
+    predecessor = _predecessor(session, case)
+    valid_until = _validity(case, predecessor, issued_on, manual.validity_years)
     verification_url = f"{ctx.public_base_url.rstrip('/')}/verify/{number}"
     if ctx.signing is not None:
         # The QR's Ed25519 signature covers number, holder and validity (it cannot cover the bytes of the
@@ -98,11 +138,17 @@ def _issue(ctx: EngineContext, session: Session, case: LicenceCaseRow) -> Issued
     stored = ctx.object_store.put(pdf, "application/pdf")
     issued = IssuedLicenceRow(number=number, licence_case_id=case.id, application_id=application.id,
                               licence_code=case.licence_code, agency=case.agency,
-                              holder_name=application.applicant_name, holder_subject=application.owner,
+                              holder_name=application.applicant_name,
+                              # A successor stays with the holder, also when a counter officer filed for them.
+                              holder_subject=predecessor.holder_subject if predecessor else application.owner,
                               business_name=application.business_name, issued_on=issued_on,
                               valid_until=valid_until, pdf_key=stored.key, pdf_sha256=stored.sha256,
-                              pdf_size=stored.size, created_at=ctx.clock.now())
+                              pdf_size=stored.size, created_at=ctx.clock.now(),
+                              predecessor_number=predecessor.number if predecessor else None,
+                              next_reminder_on=renewal_reminders.first_reminder_on(valid_until, issued_on))
     session.add(issued)
+    if predecessor is not None:
+        _succeed(ctx, session, case, predecessor, issued)
     audit.record(session, SYSTEM, "licence.issued", ctx.clock.now(), application.id, licence=case.licence_code,
                  licence_number=number, sha256=stored.sha256)
     return issued

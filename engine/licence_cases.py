@@ -12,7 +12,8 @@ from typing import Any
 from sqlmodel import Session, select
 
 from bizportal.engine import audit, case_notices, outbox, statutory_clock
-from bizportal.engine.application_status import Status, application_status
+from bizportal.engine.application_status import TERMINAL, Status, application_status
+from bizportal.engine.case_kinds import process_id
 from bizportal.engine.context import EngineContext
 from bizportal.engine.errors import InvalidInput
 from bizportal.engine.principal import SYSTEM, Principal
@@ -41,12 +42,31 @@ def sync_case(session: Session, ctx: EngineContext, case: LicenceCaseRow, instan
                      licence=case.licence_code, **{"from": previous, "to": case.status})
         case_notices.licence_status_changed(session, ctx, case, previous)
         _release_dependents(session, ctx, case)
+    _follow_licences(session, ctx, application)
+
+
+def close_case(session: Session, ctx: EngineContext, case: LicenceCaseRow, status: Status, actor: Principal,
+               reason: str) -> None:
+    """End a case that has no running process (a draft, or one waiting for a prerequisite) with `status`."""
+    now = ctx.clock.now()
+    previous, case.status, case.current_step, case.updated_at = case.status, status.value, None, now
+    audit.record(session, actor, "licence.status_changed", now, case.application_id,
+                 licence=case.licence_code, reason=reason, **{"from": previous, "to": case.status})
+    case_notices.licence_status_changed(session, ctx, case, previous, reason=reason)
+    _release_dependents(session, ctx, case)
+    application = session.get(ApplicationRow, case.application_id)
+    assert application is not None  # foreign key
+    _follow_licences(session, ctx, application)
+
+
+def _follow_licences(session: Session, ctx: EngineContext, application: ApplicationRow) -> None:
+    """The application's status follows its licences'."""
     session.flush()
     cases = session.exec(select(LicenceCaseRow).where(LicenceCaseRow.application_id == application.id)).all()
     new_status = application_status(c.status for c in cases)
     if new_status != application.status:
         application.status = new_status.value
-        application.updated_at = now
+        application.updated_at = ctx.clock.now()
 
 
 WAITING_FOR_PREREQUISITES = "waiting_for_prerequisites"
@@ -77,7 +97,7 @@ def start_when_ready(session: Session, ctx: EngineContext, case: LicenceCaseRow,
 
 def _release_dependents(session: Session, ctx: EngineContext, case: LicenceCaseRow) -> None:
     """After a licence is decided, start the licences that waited for it, or end them with its reason."""
-    if case.status not in (Status.ISSUED, Status.REJECTED, Status.CANCELLED):
+    if case.status not in TERMINAL:
         return
     siblings = list(session.exec(select(LicenceCaseRow).where(LicenceCaseRow.application_id == case.application_id)))
     waiting = [c for c in siblings if c.instance_id is None and c.status == Status.SUBMITTED
@@ -88,12 +108,7 @@ def _release_dependents(session: Session, ctx: EngineContext, case: LicenceCaseR
             continue
         # Licensing cannot go on without the prerequisite: the dependent ends with that reason.
         reason = f"prerequisite {case.licence_code} was {case.status}"
-        previous, dependent.status, dependent.current_step = dependent.status, Status.REJECTED.value, None
-        dependent.updated_at = ctx.clock.now()
-        audit.record(session, SYSTEM, "licence.status_changed", ctx.clock.now(), case.application_id,
-                     licence=dependent.licence_code, reason=reason, **{"from": previous, "to": dependent.status})
-        case_notices.licence_status_changed(session, ctx, dependent, previous, reason=reason)
-        _release_dependents(session, ctx, dependent)
+        close_case(session, ctx, dependent, Status.REJECTED, SYSTEM, reason)
 
 
 def start_case_job(ctx: EngineContext, session: Session, payload: Mapping[str, Any]) -> None:
@@ -101,9 +116,10 @@ def start_case_job(ctx: EngineContext, session: Session, payload: Mapping[str, A
     case = session.get(LicenceCaseRow, payload["case_id"])
     if case is None or case.instance_id is not None:
         return
-    manual = ctx.catalogue.licence(case.licence_code)
-    instance = ctx.runtime.start(session, manual.code, context={
+    # A new licence runs its own process; a renewal, amendment or cancellation the one of its kind.
+    instance = ctx.runtime.start(session, process_id(case.kind, case.licence_code), context={
         "application_id": case.application_id, "case_id": case.id, "licence": case.licence_code,
+        "kind": case.kind, "subject_licence": case.subject_licence,
         "agency": case.agency, "office": case.office, "offices": _offices_of_other_agencies(session, ctx, case)})
     case.instance_id = instance.id
     sync_case(session, ctx, case, instance)
@@ -118,7 +134,8 @@ def _offices_of_other_agencies(session: Session, ctx: EngineContext, case: Licen
     application = session.get(ApplicationRow, case.application_id)
     assert application is not None
     offices = {}
-    for agency in ctx.runtime.definitions.current(case.licence_code).agencies_named() - {case.agency}:
+    process = ctx.runtime.definitions.current(process_id(case.kind, case.licence_code))
+    for agency in process.agencies_named() - {case.agency}:
         if ctx.catalogue.agencies[agency].level != "local":
             continue
         try:

@@ -82,6 +82,9 @@ class FeeRule(BaseModel):
     parameter: str | None = Field(default=None, pattern=_SNAKE_CASE)
     bands: list[FeeBand] = Field(default_factory=list, validate_default=True)
     currency: Literal["THB"] = "THB"
+    # The portal's policy unless a manual says otherwise: an unpaid invoice expires after this many
+    # calendar days (the last day moved to the next working day, when payment counters are open).
+    payment_days: int = Field(default=30, ge=1, le=180)
 
     @field_validator("max_satang")
     @classmethod

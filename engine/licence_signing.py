@@ -190,14 +190,15 @@ def to_asn1(cert: x509.Certificate | asn1_x509.Certificate | bytes) -> asn1_x509
     return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
 
 
-def sign_pdf(pdf: bytes, signer: signers.Signer) -> bytes:
-    """`pdf` with a PAdES B-B signature in the field "BizPortal" (an incremental update)."""
+def sign_pdf(pdf: bytes, signer: signers.Signer, reason: str = "Electronic licence issued by Biz Portal") -> bytes:
+    """`pdf` with a PAdES B-B signature in the field "BizPortal" (an incremental update); `reason` is shown by
+    PDF readers beside the signature (receipts pass their own)."""
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
     metadata = signers.PdfSignatureMetadata(
         field_name=SIGNATURE_FIELD,
         subfilter=fields.SigSeedSubFilter.PADES,
         md_algorithm="sha256",
-        reason="Electronic licence issued by Biz Portal",
+        reason=reason,
     )
     out = signers.PdfSigner(metadata, signer=signer).sign_pdf(writer)
     return out.getvalue()

@@ -11,10 +11,11 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
-from bizportal.engine import audit
+from bizportal.engine import audit, renewal_reminders
 from bizportal.engine.context import EngineContext
 from bizportal.engine.errors import Conflict, Forbidden, NotFound
 from bizportal.engine.principal import Principal, Role
+from bizportal.engine.working_days import BANGKOK
 from bizportal.storage.issued_licences import IssuedLicenceRow
 
 Action = Literal["revoke", "suspend", "reinstate"]
@@ -44,9 +45,14 @@ def change_standing(ctx: EngineContext, session: Session, principal: Principal, 
             principal.role != Role.ADMIN and principal.agency != issued.agency):
         raise Forbidden(f"only the issuing agency ({issued.agency}) can {action} licence {number}")
     if issued.status not in _ALLOWED_FROM[action]:
-        raise Conflict(f"licence {number} is {issued.status}: it cannot be {action}d",
-                       hint="a revoked licence stays revoked; only a suspended one can be reinstated")
+        hint = (f"act on its successor {issued.successor_number}" if issued.successor_number
+                else "a revoked or cancelled licence stays so; only a suspended one can be reinstated")
+        raise Conflict(f"licence {number} is {issued.status}: it cannot be {action}d", hint=hint)
     previous, issued.status = issued.status, _NEXT[action]
+    if issued.status == "valid":
+        renewal_reminders.resume(issued, ctx.clock.now().astimezone(BANGKOK).date())
+    else:
+        renewal_reminders.stop(issued)  # a revoked or suspended licence is not reminded to renew
     audit.record(session, principal, f"licence.{_NEXT[action]}", ctx.clock.now(), issued.application_id,
                  licence_number=number, reason=data.reason, **{"from": previous})
     return issued

@@ -14,13 +14,20 @@ subject on the first line). The context each event needs (a missing name is an e
   comment (the officer's written list of what is missing, Section 8), application_url
 - `licence_decided`: applicant_name, tracking_number, licence_name, agency_name, approved (bool),
   reason (when rejected), application_url
-- `payment_due`: applicant_name, tracking_number, licence_name, amount_satang (int), payment_url
+- `payment_due`: applicant_name, tracking_number, licence_name, amount_satang (int), due_at (the pay-by
+  date: the invoice expires after it), payment_url
+- `payment_expired`: applicant_name, tracking_number, licence_name, amount_satang, due_at, application_url
 - `licence_issued`: applicant_name, tracking_number, licence_name, licence_number, issued_on,
   download_url (a stable portal address, not a short-lived signed object-store URL: mail is read late)
 - `section10_notice`: applicant_name, tracking_number, licence_name, agency_name, due_date (the end of
   the time in the manual), days_overdue (calendar days since due_date), reasons (a list of str),
   application_url. Licensing Facilitation Act B.E. 2558 s.10: sent every 7 days until the decision,
   with a copy to OPDC, so `notify` refuses it without a `cc`.
+- `renewal_reminder`: holder_name, tracking_number (of the application the licence was issued on),
+  licence_name, licence_number, business_name, valid_until (date), days_left (int), renew_by (the last day
+  of the grace period), renew_url
+- `licence_cancelled`: holder_name, tracking_number, licence_name, licence_number, business_name,
+  agency_name, cancelled_on, application_url
 
 Dates print in the Buddhist era in Thai (`thai_date`) and the common era in English.
 """
@@ -65,8 +72,11 @@ _LINKS: dict[str, tuple[tuple[str, str, str], ...]] = {
     "documents_requested": (("application_url", "ส่งเอกสารเพิ่มเติม", "Provide the documents"),),
     "licence_decided": (("application_url", "ดูรายละเอียดคำขอ", "See your application"),),
     "payment_due": (("payment_url", "ชำระค่าธรรมเนียม", "Pay the fee"),),
+    "payment_expired": (("application_url", "ดูรายละเอียดคำขอ", "See your application"),),
     "licence_issued": (("download_url", "ดาวน์โหลดใบอนุญาต (PDF)", "Download the licence (PDF)"),),
     SECTION10_NOTICE: (("application_url", "ติดตามสถานะคำขอ", "Follow your application"),),
+    "renewal_reminder": (("renew_url", "ยื่นคำขอต่ออายุใบอนุญาต", "Renew the licence"),),
+    "licence_cancelled": (("application_url", "ดูรายละเอียดคำขอ", "See your request"),),
 }
 EVENTS: frozenset[str] = frozenset(_LINKS)
 

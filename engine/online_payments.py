@@ -28,7 +28,7 @@ from bizportal.adapters.payment_provider import (
     PaymentRequest,
     ProviderUnavailable,
 )
-from bizportal.engine import audit
+from bizportal.engine import audit, receipts
 from bizportal.engine.applications import readable
 from bizportal.engine.context import EngineContext
 from bizportal.engine.errors import Conflict, DefinitionError, Forbidden, NotFound, Unauthenticated
@@ -214,6 +214,7 @@ def _apply(ctx: EngineContext, session: Session, provider: PaymentProvider, even
     payment.state, payment.settled_at = "succeeded", now
     audit.record(session, SYSTEM, "payment.recorded", now, payment.application_id, payment_id=payment.id,
                  provider=payment.provider, amount_satang=payment.amount_satang, invoices=invoice_ids)
+    receipts.request_receipt(ctx, session, receipts.ONLINE, payment.id)
     for invoice_id in invoice_ids:
         invoice = session.get(InvoiceRow, invoice_id, populate_existing=True)
         assert invoice is not None

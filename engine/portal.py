@@ -15,14 +15,16 @@ from bizportal.adapters.notification_channel import NotificationChannel
 from bizportal.adapters.registry_lookup import RegistryLookup
 from bizportal.engine.agency_delivery import DELIVER_TASK, deliver_task_job, on_tasks_opened
 from bizportal.engine.agency_registry import AgencyAdapters
+from bizportal.engine.case_kinds import LIFECYCLE_PROCESSES
 from bizportal.engine.catalogue import load_catalogue
 from bizportal.engine.clock import Clock
 from bizportal.engine.context import EngineContext
 from bizportal.engine.definitions import DefinitionRegistry
 from bizportal.engine.errors import DefinitionError
 from bizportal.engine.finder import Finder, load_finder
-from bizportal.engine.invoices import create_invoice, settle_waived_invoice_job
+from bizportal.engine.invoices import create_invoice, expire_invoice, settle_waived_invoice_job
 from bizportal.engine.issuing import issue_licence_job, request_issue
+from bizportal.engine.licence_cancellation import cancel_licence
 from bizportal.engine.licence_cases import record_overdue, start_case_job
 from bizportal.engine.licence_signing import LicenceSigning
 from bizportal.engine.notifier import SEND_JOB, notify, send_notification_job
@@ -30,6 +32,9 @@ from bizportal.engine.offices import load_offices
 from bizportal.engine.online_payments import PaymentProviders
 from bizportal.engine.outbox import InProcessQueue, JobQueue, Outbox, dispatch_pending
 from bizportal.engine.process_runtime import ProcessRuntime
+from bizportal.engine.receipts import ISSUE_RECEIPT, issue_receipt_job
+from bizportal.engine.refunds import REFUND_JOB, refund_payment_job
+from bizportal.engine.renewal_reminders import send_due_reminders
 from bizportal.engine.statutory_clock import fire_section10
 from bizportal.engine.timers import fire_due_timers
 from bizportal.storage.database import transaction
@@ -54,12 +59,15 @@ class Portal:
         return dispatch_pending(self.outbox, self.queue)
 
     def fire_due_timers(self) -> int:
-        """Fire the due BPMN timers, then send the due Section 10 notices; returns how many of both."""
+        """Fire the due BPMN timers, then send the due Section 10 notices and renewal reminders; returns how
+        many of all three."""
         fired = fire_due_timers(self.ctx, self.db)
         with transaction(self.db) as session:
             fired += fire_section10(session, self.ctx.clock, notify, self.ctx.clock.now(),
                                     catalogue=self.ctx.catalogue, opdc_email=self.opdc_email,
                                     application_url=self.application_url)
+        with transaction(self.db) as session:
+            fired += send_due_reminders(session, self.ctx, notify)
         return fired
 
     def application_url(self, application_id: str) -> str:
@@ -84,15 +92,19 @@ def build_portal(db: Engine, bpmn_dir: Path, object_store: ObjectStore, clock: C
     ctx: EngineContext  # bound below; the operators only run once it is
     operators = {
         "create_invoice": lambda session, instance, call: create_invoice(ctx, session, instance, call),
+        "expire_invoice": lambda session, instance, call: expire_invoice(ctx, session, instance, call),
         "issue_licence": lambda session, instance, call: request_issue(ctx, session, instance, call),
         "record_overdue": lambda session, instance, call: record_overdue(ctx, session, instance, call),
+        "cancel_licence": lambda session, instance, call: cancel_licence(ctx, session, instance, call),
     }
     definitions = DefinitionRegistry(functions=ProcessRuntime.FUNCTIONS, operators=operators)
     definitions.load_directory(bpmn_dir)
     catalogue = load_catalogue(bpmn_dir)
-    missing = sorted(set(catalogue.licences) - {d.process_id for d in definitions.processes()})
+    # Every licence has its process, and renewals, amendments and cancellations theirs (bpmn/lifecycle/).
+    missing = sorted((set(catalogue.licences) | set(LIFECYCLE_PROCESSES.values()))
+                     - {d.process_id for d in definitions.processes()})
     if missing:
-        raise DefinitionError(f"licences without a process: {', '.join(missing)}")
+        raise DefinitionError(f"licences or lifecycle requests without a process: {', '.join(missing)}")
     offices = load_offices(bpmn_dir / "offices.yaml", catalogue.agencies.keys())
     finder = load_finder(bpmn_dir / "finder", set(catalogue.licences),
                          {code: m.prerequisites for code, m in catalogue.licences.items()},
@@ -104,14 +116,17 @@ def build_portal(db: Engine, bpmn_dir: Path, object_store: ObjectStore, clock: C
     ctx = EngineContext(catalogue=catalogue, runtime=runtime, clock=clock, object_store=object_store,
                         offices=offices, public_base_url=public_base_url, registry=registry, agencies=agencies,
                         signing=signing)
+    payments = payments or PaymentProviders()
     outbox = Outbox(db, clock, {
         "start_licence_case": partial(start_case_job, ctx),
         "issue_licence": partial(issue_licence_job, ctx),
         "settle_waived_invoice": partial(settle_waived_invoice_job, ctx),
         SEND_JOB: partial(send_notification_job, channel or LogNotificationChannel(), clock=clock),
         DELIVER_TASK: partial(deliver_task_job, ctx),
+        ISSUE_RECEIPT: partial(issue_receipt_job, ctx),
+        REFUND_JOB: partial(refund_payment_job, ctx, payments),
     })
     with transaction(db) as session:
         definitions.record(session)
     return Portal(db=db, ctx=ctx, definitions=definitions, outbox=outbox, queue=queue or InProcessQueue(outbox),
-                  finder=finder, opdc_email=opdc_email, payments=payments or PaymentProviders())
+                  finder=finder, opdc_email=opdc_email, payments=payments)

@@ -162,6 +162,19 @@ class ProcessRuntime:
         self._save(session, row, workflow, definition)
         return row
 
+    def cancel(self, session: Session, instance_id: str, status: str) -> WorkflowInstanceRow:
+        """End an instance where it stands with `status`; its open tasks and waiting timers are cancelled.
+
+        Raises:
+            Conflict: the instance has already ended.
+        """
+        row, workflow, definition = self.load(session, instance_id)
+        if row.completed:
+            raise Conflict(f"the case has already ended as {row.status}", hint="an ended case cannot be cancelled")
+        workflow.cancel()
+        self._save(session, row, workflow, definition, status=status)
+        return row
+
     def due_timers(self, session: Session, now: datetime, instance_id: str) -> list[TimerRow]:
         """Claim an instance's due timers without loading its workflow (SKIP LOCKED on PostgreSQL)."""
         query = select(TimerRow).where(TimerRow.instance_id == instance_id, TimerRow.state == "waiting",
@@ -191,10 +204,11 @@ class ProcessRuntime:
 
     # -- persistence and projection ----------------------------------------------------
     def _save(self, session: Session, row: WorkflowInstanceRow, workflow: BpmnWorkflow,
-              definition: ProcessDefinition, new: bool = False) -> None:
+              definition: ProcessDefinition, new: bool = False, status: str | None = None) -> None:
         now = self.clock.now()
         document = self.documents.dumps(workflow, definition)
-        status, step, waiting = self._status(workflow, row.status)
+        projected, step, waiting = self._status(workflow, row.status)
+        status = status or projected
         values = {"document": document, "status": status, "current_step": step,
                   "waiting_messages": ",".join(waiting), "completed": workflow.is_completed(), "updated_at": now}
         if new:

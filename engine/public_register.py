@@ -16,6 +16,8 @@ from bizportal.engine.catalogue import Catalogue
 from bizportal.storage.applications import ApplicationRow
 from bizportal.storage.issued_licences import IssuedLicenceRow
 
+NOT_LISTED = ("cancelled", "renewed", "replaced")
+
 
 class RegisterEntry(BaseModel):
     number: str
@@ -37,7 +39,9 @@ def search(session: Session, catalogue: Catalogue, text: str | None = None, prov
     displayed = [code for code, manual in catalogue.licences.items() if manual.public_display_required]
     query = (select(IssuedLicenceRow, ApplicationRow)
              .join(ApplicationRow, col(ApplicationRow.id) == col(IssuedLicenceRow.application_id))
-             .where(col(IssuedLicenceRow.licence_code).in_(displayed))
+             .where(col(IssuedLicenceRow.licence_code).in_(displayed),
+                    # A cancelled licence is no longer held; a renewed or replaced one is listed as its successor.
+                    col(IssuedLicenceRow.status).not_in(NOT_LISTED))
              .order_by(col(IssuedLicenceRow.issued_on).desc(), col(IssuedLicenceRow.number))
              .limit(limit).offset(offset))
     if text:

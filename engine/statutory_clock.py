@@ -37,7 +37,8 @@ log = logging.getLogger(__name__)
 # Statuses before the agency's clock runs, and those that are the agency's decision (the clock stops).
 # A licence without a fee goes from consideration straight to `issuing`: that approval is its decision.
 NOT_STARTED = frozenset({Status.DRAFT, Status.SUBMITTED})
-DECIDED = frozenset({Status.AWAITING_PAYMENT, Status.ISSUING, Status.ISSUED, Status.REJECTED, Status.CANCELLED})
+DECIDED = frozenset({Status.AWAITING_PAYMENT, Status.ISSUING, Status.ISSUED, Status.REJECTED, Status.PAYMENT_EXPIRED,
+                     Status.CANCELLED})
 NOTICE_EVERY = timedelta(days=7)  # s.10: "every 7 days" (calendar days, unlike the service times)
 NOTICE_EVENT = "section10_notice"
 SUPERVISOR_ROLE = "agency_supervisor"  # the role an overrun is escalated to (Role.AGENCY_SUPERVISOR)

@@ -20,7 +20,11 @@ from bizportal.engine.licence_signing import LicenceSigner, validate_pdf
 from bizportal.engine.working_days import BANGKOK
 from bizportal.storage.issued_licences import IssuedLicenceRow
 
-VerificationStatus = Literal["valid", "expired", "revoked", "suspended", "invalid_signature", "unknown"]
+VerificationStatus = Literal["valid", "expired", "revoked", "suspended", "cancelled", "renewed", "replaced",
+                             "invalid_signature", "unknown"]
+# A licence's recorded standing other than valid, shown as it is: the agency revoked or suspended it, its holder
+# cancelled it, or a successor (`successor_number`) renewed or replaced it. Expiry is computed from the date.
+_RECORDED = ("revoked", "suspended", "cancelled", "renewed", "replaced")
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,7 @@ class VerificationResult:
     business_name: str | None = None
     valid_until: date | None = None
     issued_on: date | None = None
+    successor_number: str | None = None  # the licence that renewed or replaced this one
 
 
 @dataclass(frozen=True)
@@ -49,7 +54,7 @@ class PdfVerification:
 
 
 def _standing(row: IssuedLicenceRow, now: datetime) -> VerificationStatus:
-    if row.status in ("revoked", "suspended"):
+    if row.status in _RECORDED:
         return row.status  # type: ignore[return-value]
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
@@ -70,7 +75,8 @@ def verify_number(session: Session, number: str, signature: str, signer: Licence
         return VerificationResult(status="invalid_signature", number=number)
     return VerificationResult(status=_standing(row, now), number=row.number, licence_code=row.licence_code,
                               holder_name=row.holder_name, business_name=row.business_name,
-                              valid_until=row.valid_until, issued_on=row.issued_on)
+                              valid_until=row.valid_until, issued_on=row.issued_on,
+                              successor_number=row.successor_number)
 
 
 def verify_pdf(session: Session, pdf: bytes,

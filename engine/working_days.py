@@ -41,3 +41,18 @@ def add_working_days(start: datetime, days: int) -> datetime:
         if is_working_day(day):
             remaining -= 1
     return datetime.combine(day, END_OF_DAY, BANGKOK).astimezone(start.tzinfo or BANGKOK)
+
+
+def calendar_deadline(start: datetime, days: int) -> datetime:
+    """The end of the `days`-th calendar day after `start` (Bangkok time), moved on to the next working
+    day when it falls on a weekend or holiday; returned in `start`'s time zone.
+
+    For deadlines the law or a policy counts in plain days (paying a fee): a deadline that ends when
+    counters are closed would take a day from those who pay in cash.
+    """
+    if days < 0:
+        raise ValueError("days must be >= 0")
+    day = start.astimezone(BANGKOK).date() + timedelta(days=days)
+    while not is_working_day(day):
+        day += timedelta(days=1)
+    return datetime.combine(day, END_OF_DAY, BANGKOK).astimezone(start.tzinfo or BANGKOK)

@@ -60,3 +60,8 @@ class LicenceCaseRow(SQLModel, table=True):
     due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     licence_number: str | None = Field(default=None, max_length=60)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    kind: str = Field(default="new", max_length=20, description="new | renewal | amendment | cancellation")
+    subject_licence: str | None = Field(default=None, index=True, max_length=60,
+                                        description="the issued licence a renewal, amendment or cancellation is about")
+    # What the holder asked for (the reason; an amendment's changed details), shown to the officer.
+    request_details: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))

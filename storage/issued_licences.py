@@ -22,8 +22,18 @@ class IssuedLicenceRow(SQLModel, table=True):
     business_name: str = Field(max_length=300)
     issued_on: date
     valid_until: date | None = None
-    status: str = Field(default="valid", max_length=20)
+    status: str = Field(default="valid", max_length=20,
+                        description="valid | suspended | revoked (the agency) | cancelled (given up by the holder) "
+                                    "| renewed | replaced (a successor was issued)")
     pdf_key: str = Field(max_length=200)
     pdf_sha256: str = Field(max_length=64)
     pdf_size: int
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # A renewal or an amendment issues a new e-licence; the two records point at each other.
+    predecessor_number: str | None = Field(default=None, max_length=60,
+                                           description="the licence this one renewed or replaced")
+    successor_number: str | None = Field(default=None, max_length=60,
+                                         description="the licence that renewed or replaced this one")
+    # Renewal reminders: the periodic scan reads only this indexed day (None: nothing more to remind of).
+    next_reminder_on: date | None = Field(default=None, index=True)
+    last_reminder_days: int | None = Field(default=None, description="days before expiry of the last reminder sent")

@@ -18,8 +18,11 @@ class InvoiceRow(SQLModel, table=True):
     agency: str = Field(max_length=40)
     amount_satang: int
     currency: str = Field(default="THB", max_length=3)
-    status: str = Field(default="open", max_length=20, description="open|paid|waived|cancelled|expired")
+    status: str = Field(default="open", max_length=20,
+                        description="open|paid|waived|cancelled|expired|refunded")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    due_at: datetime | None = Field(default=None, sa_type=UTCDateTime,
+                                    description="unpaid by then, the invoice expires (the process's payment timer)")
     paid_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 

@@ -11,6 +11,8 @@ from bizportal.storage.notifications import NotificationRow
 from bizportal.storage.online_payments import OnlinePaymentRow, PaymentEventRow, PaymentInvoiceRow
 from bizportal.storage.outbox import OutboxRow
 from bizportal.storage.payments import InvoiceRow, PaymentRow
+from bizportal.storage.receipts import ReceiptRow
+from bizportal.storage.refunds import RefundRow
 from bizportal.storage.timeline import AuditEventRow
 from bizportal.storage.workflow_tables import (
     HumanTaskRow,
@@ -24,6 +26,6 @@ metadata = SQLModel.metadata
 __all__ = [
     "AgencyCallbackRow", "ApplicationRow", "AuditEventRow", "CaseClockRow", "CounterRow", "HumanTaskRow",
     "IncidentRow", "InvoiceRow", "IssuedLicenceRow", "LicenceCaseRow", "NotificationRow", "OnlinePaymentRow",
-    "OutboxRow", "PaymentEventRow", "PaymentInvoiceRow", "PaymentRow", "ProcessDefinitionRow",
-    "TaskDeliveryRow", "TimerRow", "WorkflowInstanceRow", "metadata",
+    "OutboxRow", "PaymentEventRow", "PaymentInvoiceRow", "PaymentRow", "ProcessDefinitionRow", "ReceiptRow",
+    "RefundRow", "TaskDeliveryRow", "TimerRow", "WorkflowInstanceRow", "metadata",
 ]

@@ -150,7 +150,8 @@ class FlakyStore:
 
 
 def test_issuing_survives_an_object_store_outage(journey: Journey, portal: Portal, clock: object) -> None:
-    portal.ctx.object_store = FlakyStore(portal.ctx.object_store, failures=1)  # type: ignore[assignment]
+    # Two writes fail: the licence's and the payment's receipt (both jobs run after the payment commits).
+    portal.ctx.object_store = FlakyStore(portal.ctx.object_store, failures=2)  # type: ignore[assignment]
     journey.create()
     journey.submit()
     journey.decide("document_check", "approve")

@@ -33,8 +33,9 @@ def test_full_journey_issues_a_downloadable_e_licence(journey: Journey, client: 
     awaiting = journey.view()
     assert awaiting["status"] == "awaiting_payment"
     (invoice,) = awaiting["invoices"]
+    # 30 days from 1 Dec is 31 Dec (New Year's Eve), then New Year's Day and a weekend: due Monday 4 Jan 2027.
     assert invoice == {"id": invoice["id"], "licence": LICENCE, "amount_satang": 50_000, "currency": "THB",
-                       "status": "open"}
+                       "status": "open", "due_at": "2027-01-04T16:59:59Z"}
 
     paid = journey.pay()
     assert paid.status_code == 200 and paid.json()["status"] == "paid"

@@ -31,8 +31,10 @@ DECISION_KINDS = ("review", "inspection", "committee", "opinion", "public_hearin
 # Human tasks of hand-written processes that are no step of their manual (a manual's total adds sequential
 # steps only): each runs in parallel with, and within the working days of, the step named here.
 PARALLEL_TASKS = {"hotel_business_licence": {"lao_opinion": "site_inspection"}}
-RESULTS = {"create_invoice": {"invoice_id": "inv-1", "amount_satang": 50000, "currency": "THB"},
-           "issue_licence": {"request_id": "iss-1"}, "record_overdue": {"recorded": True}}
+RESULTS = {"create_invoice": {"invoice_id": "inv-1", "amount_satang": 50000, "currency": "THB",
+                               "due_at": "2099-12-31T16:59:59+00:00"},
+           "issue_licence": {"request_id": "iss-1"}, "record_overdue": {"recorded": True},
+           "expire_invoice": {"expired": True}}
 
 
 class FakeServices(PythonScriptEngine):
@@ -84,7 +86,8 @@ def _status(workflow: BpmnWorkflow) -> str | None:
     return None
 
 
-def drive(code: str, choose: Callable[[str, list[str]], str]) -> Run:
+def drive(code: str, choose: Callable[[str, list[str]], str], pay: bool = True) -> Run:
+    """Run `code` choosing each task's action; without `pay`, the payment deadline passes instead."""
     manual, spec = licence(code)
     order = {step.id: index for index, step in enumerate(manual.steps)}
     run = Run()
@@ -107,6 +110,13 @@ def drive(code: str, choose: Callable[[str, list[str]], str]) -> Run:
             task.data.update(decision=action, comment="")
             task.run()
             run.completed.append(task.task_spec.name)
+            workflow.do_engine_steps()
+        elif "await_payment" in waiting and not pay:
+            # As ProcessRuntime.fire_timers does when the timer table says the deadline is due.
+            (deadline,) = [t for t in workflow.get_tasks(state=TaskState.WAITING)
+                           if t.task_spec.name == "payment_deadline"]
+            deadline._set_internal_data(event_fired=True)
+            workflow.refresh_timers()
             workflow.do_engine_steps()
         elif "await_payment" in waiting or "await_licence" in waiting:
             message = "payment_received" if "await_payment" in waiting else "licence_issued"
@@ -193,6 +203,16 @@ def test_documents_requested_once_then_approved(code: str) -> None:
     assert run.statuses == ["document_check", "documents_requested", "document_check",
                             *(["under_consideration"] if decisions(manual) else []), *statuses]
     assert run.messages == messages and run.end_status == "issued"
+
+
+FEE_CODES = [code for code in CODES if load_manual(BPMN_DIR / code / "manual.yaml").fee.type != "none"]
+
+
+@pytest.mark.parametrize("code", FEE_CODES)
+def test_an_invoice_unpaid_by_its_deadline_expires(code: str) -> None:
+    run = drive(code, approve, pay=False)
+    assert run.statuses[-1] == "awaiting_payment" and run.messages == []
+    assert (run.end, run.end_status) == ("payment_expired", "payment_expired")
 
 
 GENERATED = [code for code in CODES if load_manual(BPMN_DIR / code / "manual.yaml").shape != "custom"]

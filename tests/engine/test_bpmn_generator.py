@@ -27,8 +27,8 @@ NS = {
     "di": "http://www.omg.org/spec/DD/20100524/DI",
     "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core",
 }
-FLOW_NODE_TAGS = ("startEvent", "endEvent", "userTask", "serviceTask", "exclusiveGateway", "parallelGateway",
-                  "intermediateCatchEvent", "boundaryEvent")
+FLOW_NODE_TAGS = ("startEvent", "endEvent", "userTask", "serviceTask", "receiveTask", "exclusiveGateway",
+                  "parallelGateway", "intermediateCatchEvent", "boundaryEvent")
 DECISION_KINDS = {"review", "inspection", "committee", "opinion", "public_hearing"}
 # Human tasks of hand-written processes that are no step of their manual (a manual's total adds sequential
 # steps only): each runs in parallel with, and within the working days of, the step named here.
@@ -99,8 +99,10 @@ def test_no_process_has_drifted_from_its_manual() -> None:
 
 def test_every_licence_has_a_process_and_every_process_loads_in_the_engine() -> None:
     registry = DefinitionRegistry(functions=ProcessRuntime.FUNCTIONS,
-                                  operators=("create_invoice", "issue_licence", "record_overdue"))
-    loaded = registry.load_directory(BPMN_DIR)
+                                  operators=("create_invoice", "expire_invoice", "issue_licence", "record_overdue",
+                                             "cancel_licence"))
+    # Renewal, amendment and cancellation (bpmn/lifecycle/) are tested in tests/engine/test_lifecycle_processes.py.
+    loaded = [d for d in registry.load_directory(BPMN_DIR) if not d.source_name.startswith("bpmn/lifecycle/")]
     assert sorted(definition.process_id for definition in loaded) == CODES
     for definition in loaded:
         assert definition.source_name == f"bpmn/{definition.process_id}/process.bpmn"
@@ -234,6 +236,11 @@ def test_fee_and_issuing(licence) -> None:
     statuses = {e.get("id"): properties(e).get("status") for e in xpath(doc, "//bpmn:endEvent")}
     assert statuses.pop("issued") == "issued"
     assert statuses.pop("rejected") == "rejected"
+    if has_fee:  # an unpaid invoice expires at its own due date, cancelling the wait for payment
+        assert statuses.pop("payment_expired") == "payment_expired"
+        (deadline,) = xpath(doc, "//bpmn:boundaryEvent[@attachedToRef='await_payment']")
+        assert deadline.get("cancelActivity") == "true"
+        assert xpath(deadline, "string(.//bpmn:timeDate)") == 'invoice["due_at"]'
     for end_id, status in statuses.items():
         assert status == (None if end_id.endswith("_overdue_end") else "rejected"), end_id
 

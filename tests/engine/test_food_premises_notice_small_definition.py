@@ -44,6 +44,7 @@ FLOW_NODE_TAGS = (
     "endEvent",
     "userTask",
     "serviceTask",
+    "receiveTask",
     "exclusiveGateway",
     "intermediateCatchEvent",
     "boundaryEvent",
@@ -92,7 +93,8 @@ def bounds(doc: etree._ElementTree, element_id: str) -> tuple[float, float, floa
 class FakeServices(PythonScriptEngine):
     """Script engine with the engine's `due_in_working_days` and recorded service calls."""
 
-    def __init__(self, due_offset_days: int = 0) -> None:
+    def __init__(self, due_offset_days: int = 0, invoice_due_at: str = "2099-12-31T16:59:59+00:00") -> None:
+        self.invoice_due_at = invoice_due_at
         def due_in_working_days(n: int) -> str:
             # Calendar days stand in for working days; a negative offset makes every SLA overdue.
             return (datetime.now(UTC) + timedelta(days=n + due_offset_days)).isoformat()
@@ -103,9 +105,11 @@ class FakeServices(PythonScriptEngine):
     def call_service(self, task, operation_name, operation_params):
         self.calls.append((operation_name, operation_params))
         results = {
-            "create_invoice": {"invoice_id": "inv-1", "amount_satang": 50000, "currency": "THB"},
+            "create_invoice": {"invoice_id": "inv-1", "amount_satang": 50000, "currency": "THB",
+                               "due_at": self.invoice_due_at},
             "issue_licence": {"request_id": "iss-1"},
             "record_overdue": {"recorded": True},
+            "expire_invoice": {"expired": True},
         }
         return json.dumps(results[operation_name])
 
@@ -264,9 +268,11 @@ def test_events_carry_statuses(doc) -> None:
     for end_id, status in statuses.items():
         if end_id.endswith("_overdue_end"):
             assert status is None, end_id
+        elif end_id == "payment_expired":
+            assert status == "payment_expired"
         elif end_id != "issued":
             assert status == "rejected", end_id
-    assert properties(xpath(doc, "//bpmn:intermediateCatchEvent[@id='await_payment']")[0]) == {
+    assert properties(xpath(doc, "//bpmn:receiveTask[@id='await_payment']")[0]) == {
         "status": "awaiting_payment"
     }
     assert properties(xpath(doc, "//bpmn:intermediateCatchEvent[@id='await_licence']")[0]) == {"status": "issuing"}
@@ -321,7 +327,7 @@ def test_happy_path_reaches_issued(spec) -> None:
     complete(workflow, "document_check", "approve", "documents complete")
     complete(workflow, "consideration", "approve", "premises inspected")
     assert waiting_on(workflow) >= {"await_payment"}
-    assert [e.name for e in workflow.waiting_events()] == ["payment_received"]
+    assert [e.name for e in workflow.waiting_events()] == ["payment_received", "Payment deadline"]
 
     send_message(workflow, "payment_received", {"provider": "promptpay", "reference": "pay-1"})
     assert waiting_on(workflow) >= {"await_licence"}
@@ -329,12 +335,25 @@ def test_happy_path_reaches_issued(spec) -> None:
 
     assert end_event(workflow) == "issued"
     assert [name for name, _ in engine.calls] == ["create_invoice", "issue_licence"]
-    assert workflow.data["invoice"] == {"invoice_id": "inv-1", "amount_satang": 50000, "currency": "THB"}
+    assert workflow.data["invoice"] == {"invoice_id": "inv-1", "amount_satang": 50000, "currency": "THB",
+                               "due_at": "2099-12-31T16:59:59+00:00"}
     assert workflow.data["issue_request"] == {"request_id": "iss-1"}
     assert workflow.data["payment"] == {"provider": "promptpay", "reference": "pay-1"}
     assert workflow.data["licence"] == {"licence_number": "FP-2568-0001"}
     assert workflow.data["decision"] == "approve"
     assert workflow.data["comment"] == "premises inspected"
+
+
+def test_an_unpaid_invoice_expires_at_its_due_date(spec) -> None:
+    engine = FakeServices(invoice_due_at="2020-01-31T16:59:59+00:00")
+    workflow = start(spec, engine)
+    complete(workflow, "document_check", "approve")
+    complete(workflow, "consideration", "approve")
+    workflow.refresh_timers()
+    workflow.do_engine_steps()
+    assert end_event(workflow) == "payment_expired"
+    assert [name for name, _ in engine.calls] == ["create_invoice", "expire_invoice"]
+    assert not workflow.waiting_events()  # a payment arriving now finds nothing waiting: it is refunded
 
 
 def test_reject_at_document_check(spec) -> None:

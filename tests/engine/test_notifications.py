@@ -55,7 +55,12 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "payment_due": {
         "applicant_name": "นางสาวสมหญิง ใจดี", "tracking_number": "BP-T-000123",
         "licence_name": "ขอจดทะเบียนพาณิชย์", "amount_satang": 123450,
-        "payment_url": PAY_LINK,
+        "due_at": datetime(2026, 12, 30, 16, 59, 59, tzinfo=UTC), "payment_url": PAY_LINK,
+    },
+    "payment_expired": {
+        "applicant_name": "นางสาวสมหญิง ใจดี", "tracking_number": "BP-T-000123",
+        "licence_name": "ขอจดทะเบียนพาณิชย์", "amount_satang": 123450,
+        "due_at": datetime(2026, 12, 30, 16, 59, 59, tzinfo=UTC), "application_url": LINK,
     },
     "licence_issued": {
         "applicant_name": "นางสาวสมหญิง ใจดี", "tracking_number": "BP-T-000123",
@@ -67,6 +72,18 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "licence_name": "ขอจดทะเบียนพาณิชย์", "agency_name": "กรมพัฒนาธุรกิจการค้า",
         "due_date": date(2026, 12, 15), "days_overdue": 8,
         "reasons": ["รอความเห็นจากกรมโยธาธิการและผังเมือง", "คณะกรรมการยังไม่ได้ประชุม"], "application_url": LINK,
+    },
+    "renewal_reminder": {
+        "holder_name": "นางสาวสมหญิง ใจดี", "tracking_number": "BP-T-000123",
+        "licence_name": "ขอหนังสือรับรองการแจ้งจัดตั้งสถานที่จำหน่ายอาหาร", "licence_number": "LAO-L-000123",
+        "business_name": "ร้านข้าวมันไก่น้ำใจ", "valid_until": date(2026, 11, 30), "days_left": 30,
+        "renew_by": date(2026, 12, 30), "renew_url": "https://bizportal.test/api/v1/issued-licences/LAO-L-000123/renewals",
+    },
+    "licence_cancelled": {
+        "holder_name": "นางสาวสมหญิง ใจดี", "tracking_number": "BP-T-000123",
+        "licence_name": "ขอหนังสือรับรองการแจ้งจัดตั้งสถานที่จำหน่ายอาหาร", "licence_number": "LAO-L-000123",
+        "business_name": "ร้านข้าวมันไก่น้ำใจ", "agency_name": "สำนักงานเขตคลองเตย", "cancelled_on": date(2026, 12, 20),
+        "application_url": LINK,
     },
 }
 
@@ -113,6 +130,11 @@ def test_thai_and_english_say_the_specific_things() -> None:
     assert "1,234.50 บาท" in render("payment_due", "th", SAMPLES["payment_due"]).text
     payment_en = render("payment_due", "en", SAMPLES["payment_due"])
     assert "THB 1,234.50" in payment_en.subject
+    # The pay-by date: 23:59:59 on 30 December in Bangkok, B.E. 2569 in Thai.
+    assert "30 December 2026" in payment_en.text and "30 ธันวาคม 2569" in render("payment_due", "th",
+                                                                                SAMPLES["payment_due"]).text
+    expired = render("payment_expired", "en", SAMPLES["payment_expired"])
+    assert "not paid" in expired.subject and "apply again" in expired.text
 
     issued = render("licence_issued", "en", SAMPLES["licence_issued"])
     assert [(link.label, link.url) for link in issued.links] == [("Download the licence (PDF)", PDF_LINK)]

@@ -176,7 +176,7 @@ def test_unsafe_definitions_are_rejected_at_load(tmp_path: Path, old: str, new: 
     from bizportal.engine.process_runtime import ProcessRuntime
 
     registry = DefinitionRegistry(functions=ProcessRuntime.FUNCTIONS,
-                                  operators=("create_invoice", "issue_licence", "record_overdue"))
+                                  operators=("create_invoice", "expire_invoice", "issue_licence", "record_overdue"))
     with pytest.raises(DefinitionError) as raised:
         registry.load_directory(_broken_copy(tmp_path, old, new))
     message = str(raised.value)

@@ -9,7 +9,7 @@ import pytest
 from bizportal.engine.application_status import application_status
 from bizportal.engine.expressions import ExpressionRejected, evaluate, validate_expression
 from bizportal.engine.thai_id import is_valid_thai_id, mask_thai_id
-from bizportal.engine.working_days import add_working_days, is_working_day
+from bizportal.engine.working_days import add_working_days, calendar_deadline, is_working_day
 
 
 @pytest.mark.parametrize("number", ["1101700203395", "3100600123450", "0105556123453"])
@@ -36,12 +36,20 @@ def test_working_days_skip_weekends_and_thai_holidays() -> None:
     assert add_working_days(thursday, 0).date() == date(2026, 12, 3)
 
 
+def test_a_calendar_deadline_ending_on_a_closed_day_moves_to_the_next_working_day() -> None:
+    thursday = datetime(2026, 12, 3, 3, 0, tzinfo=UTC)
+    # +2 days is Saturday 5 Dec; Monday 7 Dec is the substitute holiday for King Bhumibol's birthday.
+    assert calendar_deadline(thursday, 2) == datetime(2026, 12, 8, 16, 59, 59, tzinfo=UTC)
+    assert calendar_deadline(thursday, 1) == datetime(2026, 12, 4, 16, 59, 59, tzinfo=UTC)
+
+
 @pytest.mark.parametrize(("expression", "names", "expected"), [
     ('decision == "approve"', {"decision": "approve"}, True),
     ('decision in ["approve", "reject"] and not late', {"decision": "reject", "late": False}, True),
     ("area > 200 or area <= 0", {"area": 80}, False),
     ("1 < x < 3", {"x": 2}, True),
     ("-x + 2 * 3", {"x": 1}, 5),
+    ('invoice["due_at"]', {"invoice": {"due_at": "2026-12-31T23:59:59+07:00"}}, "2026-12-31T23:59:59+07:00"),
 ])
 def test_whitelisted_expressions_evaluate(expression: str, names: dict[str, object], expected: object) -> None:
     assert evaluate(expression, names, {}) == expected
@@ -49,7 +57,7 @@ def test_whitelisted_expressions_evaluate(expression: str, names: dict[str, obje
 
 @pytest.mark.parametrize("expression", [
     "x.__class__", "().__class__.__bases__[0]", "__import__('os')", "open('/etc/passwd')", "[c for c in x]",
-    "lambda: 1", "x[0]", "f'{x}'", "_secret", "x if y else z", "(x := 1)",
+    "lambda: 1", "x[0]", "x[y]", "x[1:2]", 'x["__class__"][0]', "f'{x}'", "_secret", "x if y else z", "(x := 1)",
 ])
 def test_everything_else_is_rejected(expression: str) -> None:
     with pytest.raises(ExpressionRejected):
@@ -59,6 +67,13 @@ def test_everything_else_is_rejected(expression: str) -> None:
 def test_undefined_names_are_an_error_not_a_default() -> None:
     with pytest.raises(NameError):
         evaluate("missing == 1", {}, {})
+    with pytest.raises(NameError):
+        evaluate('invoice["missing"]', {"invoice": {}}, {})
+
+
+def test_only_mappings_have_fields() -> None:
+    with pytest.raises(ExpressionRejected):
+        evaluate('name["upper"]', {"name": "text"}, {})
 
 
 @pytest.mark.parametrize(("statuses", "expected"), [

@@ -1,0 +1,55 @@
+"""Signed download links for e-licences and e-receipts, and the download itself."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
+
+from bizportal.api.deps import PortalDep, PrincipalDep, query
+from bizportal.api.download_links import DEFAULT_LIFETIME, DownloadGrant, DownloadLinks
+from bizportal.engine import issuing, receipts
+
+router = APIRouter(tags=["downloads"])
+
+
+class DownloadLink(BaseModel):
+    url: str
+    expires_at: datetime
+
+
+def links(request: Request) -> DownloadLinks:
+    return request.app.state.download_links  # type: ignore[no-any-return]
+
+
+def link_to(request: Request, portal: PortalDep, key: str, filename: str, content_type: str) -> DownloadLink:
+    grant = DownloadGrant(key=key, filename=filename, content_type=content_type,
+                          expires_at=portal.ctx.clock.now() + DEFAULT_LIFETIME)
+    return DownloadLink(url=links(request).url(grant), expires_at=grant.expires_at)
+
+
+@router.post("/api/v1/issued-licences/{number}/download-link", response_model=DownloadLink,
+             summary="A link that downloads the e-licence PDF without signing in, valid for 5 minutes")
+def licence_download_link(number: str, request: Request, portal: PortalDep, principal: PrincipalDep) -> DownloadLink:
+    with query(portal) as session:
+        issued = issuing.readable_issued_licence(session, principal, number)
+        return link_to(request, portal, issued.pdf_key, f"{issued.number}.pdf", "application/pdf")
+
+
+@router.post("/api/v1/receipts/{number}/download-link", response_model=DownloadLink,
+             summary="A link that downloads the e-receipt PDF without signing in, valid for 5 minutes")
+def receipt_download_link(number: str, request: Request, portal: PortalDep, principal: PrincipalDep) -> DownloadLink:
+    with query(portal) as session:
+        receipt = receipts.readable_receipt(session, principal, number)
+        return link_to(request, portal, receipt.pdf_key, f"{receipt.number}.pdf", "application/pdf")
+
+
+@router.get("/api/v1/downloads/{token}", response_class=StreamingResponse,
+            summary="Download through a signed link (no sign-in; 403 if altered, 410 once expired)",
+            responses={200: {"content": {"application/pdf": {}}}})
+def download(token: str, request: Request, portal: PortalDep) -> StreamingResponse:
+    grant = links(request).check(token, portal.ctx.clock.now())
+    return StreamingResponse(portal.ctx.object_store.iter_chunks(grant.key), media_type=grant.content_type, headers={
+        "Content-Disposition": f'attachment; filename="{grant.filename}"', "Cache-Control": "private, no-store"})

@@ -1,0 +1,75 @@
+"""Amending an issued licence: the printed details change, the validity does not.
+
+What may change: the business name, the business address (within the same district: a business that
+moves elsewhere needs a licence from that place's office), and for a juristic person its registered name
+(an individual's name is their identity, not a detail of the licence). Approved, the amendment issues a
+replacement e-licence with the new details and the same expiry; the old record shows `replaced`.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import Field, model_validator
+
+from bizportal.engine.errors import Conflict, InvalidInput
+from bizportal.engine.lifecycle_input import ReasonInput
+from bizportal.storage.applications import ApplicationRow
+from bizportal.storage.issued_licences import IssuedLicenceRow
+
+AMENDABLE = ("business_name", "business_address", "holder_name")
+
+
+class AmendmentInput(ReasonInput):
+    business_name: str | None = Field(default=None, min_length=1, max_length=300)
+    business_address: str | None = Field(default=None, min_length=1, max_length=1000,
+                                         description="the new address, in the same district")
+    holder_name: str | None = Field(default=None, min_length=1, max_length=300,
+                                    description="a juristic person's new registered name")
+
+    @model_validator(mode="after")
+    def _something_changes(self) -> AmendmentInput:
+        if all(getattr(self, name) is None for name in AMENDABLE):
+            raise ValueError(f"give at least one of {', '.join(AMENDABLE)}")
+        return self
+
+
+def check_amendable(issued: IssuedLicenceRow, today: date) -> None:
+    """Raises Conflict, saying why, unless `issued` may be amended `today`."""
+    number = issued.number
+    if issued.status in ("renewed", "replaced"):
+        raise Conflict(f"licence {number} was {issued.status} by {issued.successor_number}",
+                       hint=f"amend {issued.successor_number} instead")
+    if issued.status == "suspended":
+        raise Conflict(f"licence {number} is suspended", hint="it can be amended once the agency reinstates it")
+    if issued.status != "valid":
+        raise Conflict(f"licence {number} is {issued.status} and cannot be amended",
+                       hint="apply for a new licence with POST /api/v1/applications")
+    if issued.valid_until is not None and issued.valid_until < today:
+        raise Conflict(f"licence {number} expired on {issued.valid_until.isoformat()}",
+                       hint="renew it first (POST .../renewals), then amend the renewed licence")
+
+
+def changes(data: AmendmentInput, issued: IssuedLicenceRow, application: ApplicationRow) -> dict[str, str]:
+    """The details that change, each with its new value.
+
+    Raises:
+        InvalidInput: naming the field: a holder name for an individual, or a value that is what the
+            licence already says.
+    """
+    if data.holder_name is not None and application.applicant_kind != "juristic":
+        raise InvalidInput("only a juristic person's name can be amended on a licence",
+                           hint="an individual holder's name is their identity: leave `holder_name` out",
+                           details={"field": "holder_name"})
+    current = {"business_name": issued.business_name, "business_address": application.business_address,
+               "holder_name": issued.holder_name}
+    changed: dict[str, str] = {}
+    for name in AMENDABLE:
+        value = getattr(data, name)
+        if value is None:
+            continue
+        if value.strip() == current[name]:
+            raise InvalidInput(f"`{name}` is already {current[name]!r} on licence {issued.number}",
+                               hint="send only the details that change", details={"field": name})
+        changed[name] = value.strip()
+    return changed

@@ -1,0 +1,32 @@
+"""Refunds: money paid for a licence that will not be issued goes back, once per invoice."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from bizportal.storage.clock_columns import UTCDateTime, utcnow
+
+
+class RefundRow(SQLModel, table=True):
+    __tablename__ = "refund"
+
+    id: str = Field(primary_key=True, max_length=36, description="also the idempotency key sent to the provider")
+    invoice_id: str = Field(foreign_key="invoice.id", unique=True, max_length=36,
+                            description="unique: an invoice is refunded at most once")
+    application_id: str = Field(foreign_key="application.id", index=True, max_length=36)
+    agency: str = Field(max_length=40)
+    provider: str = Field(max_length=40, description="counter, stripe, promptpay, ...")
+    payment_id: str = Field(max_length=36, description="the counter payment or online payment refunded")
+    amount_satang: int
+    currency: str = Field(default="THB", max_length=3)
+    state: str = Field(default="requested", max_length=20,
+                       description="requested (the provider is being asked)|refunded|"
+                                   "owed (to be paid back by the agency: cash, or a provider without refunds)")
+    reason: str = Field(max_length=2000)
+    requested_by: str = Field(max_length=200)
+    provider_reference: str | None = Field(default=None, max_length=100)
+    settled_by: str | None = Field(default=None, max_length=200)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    settled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
