@@ -15,7 +15,7 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from bizportal.engine.errors import DefinitionError
 from bizportal.engine.expressions import ExpressionRejected, validate_expression
@@ -178,7 +178,12 @@ class DefinitionRegistry:
 
     def record(self, session: Session) -> None:
         """Store the source of every current definition (once per hash)."""
+        hashes = [definition.spec_hash for definition in self._current.values()]
+        # One query for all (a deploy starts with ~80 definitions), not one per definition.
+        known = set(session.exec(select(ProcessDefinitionRow.spec_hash)
+                                 .where(col(ProcessDefinitionRow.spec_hash).in_(hashes))))
         for definition in self._current.values():
-            if session.get(ProcessDefinitionRow, definition.spec_hash) is None:
+            if definition.spec_hash not in known:
+                known.add(definition.spec_hash)
                 session.add(ProcessDefinitionRow(spec_hash=definition.spec_hash, process_id=definition.process_id,
                                                  source_name=definition.source_name, bpmn_xml=definition.bpmn_xml))
