@@ -71,14 +71,7 @@ def _notify(client: TestClient, event: dict[str, Any], secret: bytes = SECRET) -
 def _approved(journey: Journey) -> dict[str, Any]:
     journey.create(licences=[LICENCE, FITNESS])
     journey.submit()
-    while tasks := journey.open_tasks(journey.officer):
-        for task in tasks:
-            body: dict[str, Any] = {"action": "approve"}
-            if task["sets_fee"]:
-                body["fee_satang"] = task["sets_fee"]["min_satang"]
-            assert journey.client.post(f"/api/v1/tasks/{task['id']}/complete", json=body,
-                                       headers=journey.officer).status_code == 200
-    view = journey.view()
+    view = journey.approve_until_payment(journey.officer)
     assert {item["status"] for item in view["licences"]} == {"awaiting_payment"}
     return view
 

@@ -37,14 +37,7 @@ def _pdf_text(pdf: bytes) -> str:
 def _awaiting_payment(journey: Journey, licences: list[str] | None = None) -> dict[str, Any]:
     journey.create(licences=licences or [LICENCE])
     journey.submit()
-    while tasks := journey.open_tasks(journey.officer):
-        for task in tasks:
-            body: dict[str, Any] = {"action": "approve"}
-            if task["sets_fee"]:
-                body["fee_satang"] = task["sets_fee"]["min_satang"]
-            assert journey.client.post(f"/api/v1/tasks/{task['id']}/complete", json=body,
-                                       headers=journey.officer).status_code == 200
-    view = journey.view()
+    view = journey.approve_until_payment(journey.officer)
     assert {item["status"] for item in view["invoices"]} == {"open"}
     return view
 
