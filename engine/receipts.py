@@ -143,7 +143,8 @@ def receipts_of(session: Session, principal: Principal, application_id: str) -> 
 
 
 def readable_receipt(session: Session, principal: Principal, number: str) -> ReceiptRow:
-    """The receipt, if the caller may read its application (the applicant, its agencies' officers, admins).
+    """The receipt, if the caller may read its application (the applicant, its agencies' officers, admins),
+    or is the counter officer who took the cash (to print it for the payer at the counter).
 
     Raises:
         NotFound: no such receipt, or the caller may not see it (existence is not revealed).
@@ -151,6 +152,10 @@ def readable_receipt(session: Session, principal: Principal, number: str) -> Rec
     receipt = session.get(ReceiptRow, number)
     if receipt is None:
         raise NotFound(f"receipt {number} does not exist")
+    if receipt.source == COUNTER:
+        payment = session.get(PaymentRow, receipt.payment_id)
+        if payment is not None and payment.recorded_by == principal.label:
+            return receipt
     try:
         readable(session, principal, receipt.application_id)
     except NotFound:

@@ -124,6 +124,9 @@ def test_only_those_who_may_read_the_application_read_its_receipts(journey: Jour
     officer = auth("agency_officer", "olivia", "LAO", OFFICE)
     assert _receipts(journey, officer).json() == [receipt]
     assert client.get(receipt["pdf_url"], headers=officer).status_code == 200
+    # The counter officer who took the cash prints it for the payer; another counter officer may not.
+    assert client.get(receipt["pdf_url"], headers=journey.counter).status_code == 200
+    assert client.get(receipt["pdf_url"], headers=auth("counter_officer", "dave")).status_code == 404
     assert client.get(receipt["pdf_url"]).status_code == 401
     unknown = client.get("/api/v1/receipts/BP-R-2569-999999/pdf", headers=journey.applicant)
     assert unknown.status_code == 404
