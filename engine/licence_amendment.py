@@ -13,6 +13,7 @@ from datetime import date
 from pydantic import Field, model_validator
 
 from bizportal.engine.errors import Conflict, InvalidInput
+from bizportal.engine.licence_standing import require_current
 from bizportal.engine.lifecycle_input import ReasonInput
 from bizportal.storage.applications import ApplicationRow
 from bizportal.storage.issued_licences import IssuedLicenceRow
@@ -37,14 +38,7 @@ class AmendmentInput(ReasonInput):
 def check_amendable(issued: IssuedLicenceRow, today: date) -> None:
     """Raises Conflict, saying why, unless `issued` may be amended `today`."""
     number = issued.number
-    if issued.status in ("renewed", "replaced"):
-        raise Conflict(f"licence {number} was {issued.status} by {issued.successor_number}",
-                       hint=f"amend {issued.successor_number} instead")
-    if issued.status == "suspended":
-        raise Conflict(f"licence {number} is suspended", hint="it can be amended once the agency reinstates it")
-    if issued.status != "valid":
-        raise Conflict(f"licence {number} is {issued.status} and cannot be amended",
-                       hint="apply for a new licence with POST /api/v1/applications")
+    require_current(issued, "amend")
     if issued.valid_until is not None and issued.valid_until < today:
         raise Conflict(f"licence {number} expired on {issued.valid_until.isoformat()}",
                        hint="renew it first (POST .../renewals), then amend the renewed licence")

@@ -19,6 +19,7 @@ from datetime import date, timedelta
 from pydantic import Field
 
 from bizportal.engine.errors import Conflict
+from bizportal.engine.licence_standing import require_current
 from bizportal.engine.lifecycle_input import HolderInput
 from bizportal.storage.issued_licences import IssuedLicenceRow
 
@@ -41,14 +42,7 @@ def check_renewable(issued: IssuedLicenceRow, today: date) -> None:
     if issued.valid_until is None:
         raise Conflict(f"licence {number} does not expire, so it is never renewed",
                        hint="nothing to do: it stays valid until it is cancelled or revoked")
-    if issued.status in ("renewed", "replaced"):
-        raise Conflict(f"licence {number} was {issued.status} by {issued.successor_number}",
-                       hint=f"renew {issued.successor_number} instead")
-    if issued.status == "suspended":
-        raise Conflict(f"licence {number} is suspended", hint="it can be renewed once the agency reinstates it")
-    if issued.status != "valid":
-        raise Conflict(f"licence {number} is {issued.status} and cannot be renewed",
-                       hint="apply for a new licence with POST /api/v1/applications")
+    require_current(issued, "renew")
     opens, closes = window(issued.valid_until)
     if today < opens:
         raise Conflict(f"renewal of licence {number} opens on {opens.isoformat()}, {WINDOW_DAYS} days before it "
