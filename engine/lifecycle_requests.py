@@ -68,7 +68,7 @@ def request_amendment(ctx: EngineContext, session: Session, principal: Principal
     def prepare(issued: IssuedLicenceRow, application: ApplicationRow,
                 today: date) -> tuple[dict[str, Any], dict[str, str]]:
         check_amendable(issued, today)
-        changed = changes(data, issued, application)
+        changed = changes(data, issued, application, ctx.offices)
         return {"reason": data.reason, "changes": changed}, changed
 
     return _open(ctx, session, principal, number, Kind.AMENDMENT, data.holder_id_number, prepare, idempotency_key)
