@@ -10,14 +10,12 @@ import pytest
 import redis
 from conftest import SIGNING_KEY
 from fastapi.testclient import TestClient
-from helpers import Auth
+from helpers import REDIS_URL, Auth
 from pydantic import ValidationError
 
 from bizportal.api.app import create_app
 from bizportal.api.settings import Settings
 from bizportal.engine.portal import Portal
-
-REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 def _client(settings: Settings, portal: Portal, **limits: str) -> TestClient:
@@ -66,11 +64,9 @@ def test_a_malformed_limit_stops_start_up() -> None:
 @pytest.fixture
 def clean_redis_limits() -> Iterator[None]:
     connection = redis.Redis.from_url(REDIS_URL)
-    for key in connection.scan_iter("LIMITS*"):
-        connection.delete(key)
+    connection.flushdb()  # the tests' own database
     yield
-    for key in connection.scan_iter("LIMITS*"):
-        connection.delete(key)
+    connection.flushdb()
 
 
 @pytest.mark.redis
