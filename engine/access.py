@@ -12,7 +12,9 @@ issued licence is held by the `(role, subject)` of its first application. Both h
 another role that happens to carry the same `sub` is someone else. The owning role is an applicant, or a
 counter officer who filed for a citizen at the counter (README, "who may do what").
 
-Admins pass every check. Anything not answered here is refused: the checks fail closed.
+Admins may do everything: callers let them through before asking about scope or ownership (which answer
+no for an admin; only `owner_filter`, for lists, gives an admin every row). Any role or claim not named
+here gets no: the checks fail closed.
 """
 
 from __future__ import annotations
