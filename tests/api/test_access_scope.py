@@ -12,11 +12,11 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SIGNING_KEY, MovableClock
 from fastapi.testclient import TestClient
 from helpers import OFFICE, VALID_IDS, Journey, application_body
 
@@ -29,6 +29,7 @@ from bizportal.engine.principal import Role
 from bizportal.storage.object_store import ObjectStoreUnavailable
 
 BANG_RAK = "BKK-BANG-RAK"
+SIGNING_KEY = "access-scope-test-key-" + "k" * 32  # this module's own app signs and checks its tokens
 
 
 def _token(role: str, subject: str, agency: str | None = None, office: str | None = None) -> dict[str, str]:
@@ -59,6 +60,13 @@ P = {
     "admin": _token("admin", "root"),
 }
 MISSING_LICENCE = "LAO-2569-999999"
+
+
+class FixedClock:
+    """Tuesday 1 December 2026, 09:00 Bangkok (as the suite's clock starts); nothing here waits for time."""
+
+    def now(self) -> datetime:
+        return datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
 
 
 class DownStore:
@@ -171,7 +179,7 @@ def world(tmp_path_factory: pytest.TempPathFactory, migrated_sqlite: Path) -> It
     shutil.copyfile(migrated_sqlite, folder / "test.db")
     settings = Settings(data_dir=folder / "var", database_url=f"sqlite:///{folder / 'test.db'}",
                         token_signing_key=SIGNING_KEY, public_base_url="https://bizportal.test")
-    portal = portal_from(settings, clock=MovableClock())
+    portal = portal_from(settings, clock=FixedClock())
     with TestClient(create_app(settings, portal=portal)) as client:
         yield _build(client, portal)
     portal.db.dispose()
