@@ -29,13 +29,14 @@ from bizportal.adapters.payment_provider import (
     ProviderUnavailable,
 )
 from bizportal.engine import audit, receipts
+from bizportal.engine.access import is_owner
 from bizportal.engine.applications import readable
 from bizportal.engine.context import EngineContext
 from bizportal.engine.errors import Conflict, DefinitionError, Forbidden, NotFound, Unauthenticated
 from bizportal.engine.errors import Unavailable as UnavailableError
 from bizportal.engine.licence_cases import sync_case
 from bizportal.engine.plugins import installed
-from bizportal.engine.principal import SYSTEM, Principal, Role
+from bizportal.engine.principal import SYSTEM, Principal
 from bizportal.storage.applications import LicenceCaseRow
 from bizportal.storage.online_payments import OnlinePaymentRow, PaymentEventRow, PaymentInvoiceRow
 from bizportal.storage.payments import InvoiceRow
@@ -102,7 +103,7 @@ def start_payment(ctx: EngineContext, session: Session, providers: PaymentProvid
         Unavailable: the provider is not configured or unreachable (nothing is recorded).
     """
     application = readable(session, principal, application_id)
-    if principal.role not in (Role.APPLICANT, Role.COUNTER_OFFICER) or application.owner != principal.subject:
+    if not is_owner(principal, application):
         raise Forbidden("only the applicant pays their application's fees online")
     provider = providers.get(data.provider)
     query = select(InvoiceRow).where(InvoiceRow.application_id == application.id)
