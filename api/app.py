@@ -70,6 +70,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, por
                              daemon=True, name="bizportal-sweeper").start()
         yield
         stop.set()
+        portal.queue.close()  # e.g. the arq queue's Redis pool
 
     app = FastAPI(title="Biz Portal engine", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.portal = portal

@@ -12,8 +12,8 @@ from datetime import date
 
 from pydantic import Field, model_validator
 
+from bizportal.engine.current_licence import require_current
 from bizportal.engine.errors import Conflict, InvalidInput
-from bizportal.engine.licence_standing import require_current
 from bizportal.engine.lifecycle_input import ReasonInput
 from bizportal.engine.offices import OfficeDirectory
 from bizportal.storage.applications import ApplicationRow

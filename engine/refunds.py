@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, col, select
@@ -22,14 +22,20 @@ from bizportal.engine.access import AGENCY_ROLES, in_scope, is_owner
 from bizportal.engine.applications import readable
 from bizportal.engine.context import EngineContext
 from bizportal.engine.errors import Conflict, Forbidden, NotFound
-from bizportal.engine.online_payments import PaymentProviders
 from bizportal.engine.principal import SYSTEM, Principal, Role
 from bizportal.storage.applications import ApplicationRow, LicenceCaseRow
 from bizportal.storage.online_payments import OnlinePaymentRow, PaymentInvoiceRow
 from bizportal.storage.payments import InvoiceRow, PaymentRow
 from bizportal.storage.refunds import RefundRow
 
+if TYPE_CHECKING:  # online_payments records refunds through this module: importing it here would be a cycle
+    from bizportal.engine.online_payments import PaymentProviders
+
 REFUND_JOB = "refund_payment"
+# Why a payment that settled nothing is refunded, by the state its invoice was in when it arrived.
+_UNSETTLED = {"paid": "already paid by another payment", "cancelled": "cancelled when the application was withdrawn",
+              "expired": "expired unpaid at its deadline", "refunded": "already refunded",
+              "waived": "waived", "open": "still open: refunded with the rest of this payment"}
 
 
 class RefundPaidOut(BaseModel):
@@ -64,6 +70,31 @@ def request_refund(ctx: EngineContext, session: Session, principal: Principal, i
     audit.record(session, principal, "refund.requested", now, invoice.application_id, invoice_id=invoice.id,
                  refund_id=refund.id, provider=provider, amount_satang=refund.amount_satang, state=refund.state)
     return refund
+
+
+def refund_unsettled_payment(ctx: EngineContext, session: Session, payment: OnlinePaymentRow,
+                            invoices: list[InvoiceRow]) -> list[RefundRow]:
+    """Record the refund of an online payment that settled none of its invoices, and queue asking the provider.
+
+    One refund per invoice, each of that invoice's amount and agency (they add up to the payment); the
+    invoice keeps its own state (paid by the other payment, cancelled, expired). Asked after commit like any
+    refund, with the refund's id as the idempotency key; a provider without refunds leaves it owed.
+    """
+    now, recorded = ctx.clock.now(), []
+    for invoice in invoices:
+        refund = RefundRow(id=str(uuid.uuid4()), invoice_id=invoice.id, application_id=payment.application_id,
+                           agency=invoice.agency, provider=payment.provider, payment_id=payment.id,
+                           amount_satang=invoice.amount_satang, currency=invoice.currency, state="requested",
+                           reason=f"payment {payment.reference} arrived after invoice {invoice.id} was "
+                                  f"{_UNSETTLED.get(invoice.status, invoice.status)}",
+                           requested_by=SYSTEM.label, created_at=now)
+        session.add(refund)
+        outbox.enqueue(session, REFUND_JOB, ctx.clock, refund_id=refund.id)
+        audit.record(session, SYSTEM, "refund.requested", now, payment.application_id, invoice_id=invoice.id,
+                     refund_id=refund.id, provider=payment.provider, amount_satang=refund.amount_satang,
+                     state=refund.state, payment_id=payment.id, reason=refund.reason)
+        recorded.append(refund)
+    return recorded
 
 
 def refund_payment_job(ctx: EngineContext, providers: PaymentProviders, session: Session,
