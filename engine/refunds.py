@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, col, select
 
-from bizportal.adapters.payment_provider import PaymentError
+from bizportal.adapters.payment_provider import PaymentError, ProviderUnavailable
 from bizportal.engine import audit, outbox
 from bizportal.engine.access import AGENCY_ROLES, in_scope, is_owner
 from bizportal.engine.applications import readable
@@ -113,6 +113,8 @@ def refund_payment_job(ctx: EngineContext, providers: PaymentProviders, session:
     try:
         reference = providers.get(refund.provider).refund(payment.provider_reference, refund.amount_satang,
                                                           idempotency_key=f"refund-{refund.id}")
+    except ProviderUnavailable:
+        raise  # down or failing: the outbox retries with back-off, the refund stays requested
     except PaymentError as err:
         refund.state = "owed"
         audit.record(session, SYSTEM, "refund.owed", now, refund.application_id, refund_id=refund.id,
