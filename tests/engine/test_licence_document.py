@@ -8,6 +8,7 @@ import unicodedata
 from datetime import date
 
 import pytest
+from pdf_text import pdftotext_words
 from pypdf import PdfReader
 
 from bizportal.engine.licence_document import (
@@ -233,3 +234,13 @@ def test_every_month_has_its_own_name() -> None:
         "November",
         "December",
     ]
+
+
+def test_pdftotext_reads_the_same_words_as_the_text_layer(sample_pdf: bytes, sample_text: str) -> None:
+    # poppler rebuilds words from glyph positions (search and copy in Evince, Okular): no word may come apart,
+    # as "จำ หน่าย" or "ผู้ได้รบ ั อนุญาต" did when the text of a Thai cluster sat on a glyph of no width.
+    words = pdftotext_words(sample_pdf)
+    assert sorted(words) == sorted(sample_text.split())
+    for word in ("สำนักงานเขตคลองเตย", "จำหน่ายหรือสะสมอาหาร", "ผู้ได้รับอนุญาต", "เลขประจำตัวผู้ได้รับอนุญาต",
+                 "ร้านข้าวมันไก่น้ำใจ"):
+        assert word in words

@@ -6,6 +6,7 @@ import unicodedata
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from pdf_text import pdftotext_words
 from pypdf import PdfReader
 
 from bizportal.engine.document_formats import baht, english_datetime, thai_datetime
@@ -128,3 +129,9 @@ def test_date_times_print_in_bangkok_time() -> None:
 def test_characters_xml_cannot_carry_are_dropped_from_values() -> None:
     text = _compact(_text(render_receipt_pdf(dataclasses.replace(ONLINE, payer_name="สมหญิง\x0b ใจดี\x00"))))
     assert _compact("สมหญิง ใจดี") in text
+
+
+def test_pdftotext_reads_the_same_words_as_the_text_layer(online_pdf: bytes) -> None:
+    words = pdftotext_words(online_pdf)
+    assert sorted(words) == sorted(_text(online_pdf).split())
+    assert {"จำหน่ายหรือสะสมอาหาร", "สำนักงานเขตคลองเตย", "ใบเสร็จรับเงินค่าธรรมเนียมใบอนุญาต", "วิธีชำระเงิน"} <= set(words)
