@@ -61,11 +61,13 @@ def token(role: Annotated[Role, typer.Option(help="applicant, counter_officer, a
           agency: Annotated[str | None, typer.Option(help="agency code, required for agency officers")] = None,
           office: Annotated[str | None, typer.Option(help="local office code (e.g. BKK-BANG-RAK) for local-government "
                                                      "officers")] = None,
-          hours: Annotated[int, typer.Option(help="validity in hours")] = 12) -> None:
+          hours: Annotated[int, typer.Option(help="validity in hours")] = 12,
+          name: Annotated[str | None, typer.Option(help="the person's display name (e.g. on the receipts a counter "
+                                                   "officer issues)")] = None) -> None:
     """Print a bearer token signed with the configured key."""
     try:
         typer.echo(issue_token(Settings().signing_key(), subject, role, agency, ttl=timedelta(hours=hours),
-                               office=office))
+                               office=office, name=name))
     except ValueError as err:
         raise typer.BadParameter(str(err)) from err
 

@@ -99,10 +99,11 @@ def client(settings: Settings, portal: Portal) -> Iterator[TestClient]:
 
 @pytest.fixture
 def auth() -> Auth:
-    """`auth(role, subject, agency=None)` -> headers with a signed bearer token."""
+    """`auth(role, subject, agency=None, office=None, name=None)` -> headers with a signed bearer token."""
 
-    def headers(role: str, subject: str, agency: str | None = None, office: str | None = None) -> dict[str, str]:
-        token = issue_token(SIGNING_KEY, subject, Role(role), agency, office=office)
+    def headers(role: str, subject: str, agency: str | None = None, office: str | None = None,
+                name: str | None = None) -> dict[str, str]:
+        token = issue_token(SIGNING_KEY, subject, Role(role), agency, office=office, name=name)
         return {"Authorization": f"Bearer {token}"}
 
     return headers

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import jwt
 import pytest
 from typer.testing import CliRunner
 
@@ -20,6 +21,21 @@ def test_token_is_signed_with_the_configured_key(monkeypatch: pytest.MonkeyPatch
     assert (principal.subject, principal.role.value, principal.agency) == ("olivia", "agency_officer", "LAO")
     with pytest.raises(Unauthenticated):
         read_token("another-key-" + "z" * 32, result.output.strip())
+
+
+def test_a_token_can_carry_the_person_s_display_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    key = "cli-key-" + "z" * 32
+    monkeypatch.setenv("BIZPORTAL_TOKEN_SIGNING_KEY", key)
+    named = CliRunner().invoke(app, ["token", "--role", "counter_officer", "--subject", "carl",
+                                     "--name", "สมชาย  รับเงิน"])
+    assert named.exit_code == 0, named.output
+    assert read_token(key, named.output.strip()).name == "สมชาย รับเงิน"
+    unnamed = CliRunner().invoke(app, ["token", "--role", "counter_officer", "--subject", "carl"])
+    assert read_token(key, unnamed.output.strip()).name is None
+    not_text = jwt.encode({"sub": "carl", "role": "counter_officer", "iss": "bizportal", "exp": 4102444800,
+                           "name": ["Carl"]}, key, algorithm="HS256")
+    with pytest.raises(Unauthenticated, match="name"):
+        read_token(key, not_text)
 
 
 def test_officer_token_needs_an_agency(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -73,14 +73,25 @@ def test_counter_payment_gets_a_signed_receipt(journey: Journey, client: TestCli
     text = _pdf_text(pdf)
     manual = portal.ctx.catalogue.licence(LICENCE)
     for value in (manual.name_th, manual.name_en, baht(invoice["amount_satang"]), receipt["number"],
-                  journey.view()["tracking_number"], "สมหญิง ใจดี", "เงินสด", "counter_officer:carl"):
+                  journey.view()["tracking_number"], "สมหญิง ใจดี", "เงินสด", "Counter officer (carl)"):
         assert _compact(value) in text, value
+    assert "counter_officer:carl" not in text  # Carl's token has no display name: role and user id, not a label
     assert "1101700203395" not in text  # the payer's ID number is never printed (PDPA)
     assert portal.ctx.signing is not None
     check = validate_pdf(pdf, portal.ctx.signing.trust_roots)
     assert check.valid, check.reason
     events = [e for e in journey.view()["timeline"] if e["event"] == "receipt.issued"]
     assert [e["detail"]["receipt_number"] for e in events] == [receipt["number"]]
+
+
+def test_the_receipt_names_the_officer_who_took_the_cash_by_the_name_their_token_carries(
+        journey: Journey, client: TestClient, auth: Auth) -> None:
+    _awaiting_payment(journey)
+    journey.counter = auth("counter_officer", "carl", name="  Carl   Somsak ")
+    assert journey.pay().status_code == 200
+    [receipt] = _receipts(journey).json()
+    text = _pdf_text(client.get(receipt["pdf_url"], headers=journey.applicant).content)
+    assert _compact("ผู้รับเงิน Received by Carl Somsak") in text and "(carl)" not in text
 
 
 def test_receipt_is_made_after_the_payment_commits_and_only_once(journey: Journey, portal: Portal) -> None:

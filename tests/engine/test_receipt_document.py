@@ -11,7 +11,7 @@ from pypdf import PdfReader
 
 from bizportal.engine.document_formats import baht, english_datetime, thai_datetime
 from bizportal.engine.licence_signing import dev_certificate, pem_signer, sign_pdf, validate_pdf
-from bizportal.engine.receipt_document import ReceiptDocument, ReceiptLine, render_receipt_pdf
+from bizportal.engine.receipt_document import Cashier, ReceiptDocument, ReceiptLine, render_receipt_pdf
 
 FOOD_TH = "ขอหนังสือรับรองการแจ้งจัดตั้งสถานที่ จำหน่ายหรือสะสมอาหาร (ไม่เกิน 200 ตร.ม.)"
 FITNESS_TH = "ใบอนุญาตประกอบกิจการที่เป็นอันตรายต่อสุขภาพ (สถานที่ออกกำลังกาย)"
@@ -34,7 +34,7 @@ ONLINE = ReceiptDocument(
     record_url="https://bizportal.example/api/v1/receipts/BP-R-2569-000042/pdf",
 )
 COUNTER = dataclasses.replace(ONLINE, method="counter", payment_reference="0b6f3c2e-1f0a-4c55-9d36-1a2b3c4d5e6f",
-                              lines=ONLINE.lines[:1], recorded_by="counter_officer:carl")
+                              lines=ONLINE.lines[:1], recorded_by=Cashier("counter_officer", "carl", "สมชาย รับเงิน"))
 
 
 def _compact(text: str) -> str:
@@ -62,11 +62,23 @@ def test_online_receipt_lists_every_invoice_with_its_amount_and_the_total(online
     assert "Recordedby" not in text  # nobody took cash
 
 
-def test_counter_receipt_names_cash_and_who_recorded_it() -> None:
+def test_counter_receipt_names_cash_and_the_officer_who_took_it() -> None:
     text = _compact(_text(render_receipt_pdf(COUNTER)))
     assert _compact("เงินสด ชำระที่เคาน์เตอร์") in text and "Cashatacounter" in text
-    assert "Recordedby" in text and "counter_officer:carl" in text
+    assert _compact("ผู้รับเงิน Received by สมชาย รับเงิน") in text
+    assert "counter_officer" not in text and "carl" not in text  # the name, not the audit label or user id
     assert "500.00THB" in text and FITNESS_TH not in text
+
+
+@pytest.mark.parametrize(("role", "thai", "english"), [
+    ("counter_officer", "เจ้าหน้าที่รับชำระเงิน", "Counter officer"),
+    ("agency_officer", "เจ้าหน้าที่หน่วยงาน", "Agency officer"),
+    ("admin", "ผู้ดูแลระบบ", "Administrator"),
+])
+def test_an_officer_without_a_display_name_is_named_by_role_and_user_id(role: str, thai: str, english: str) -> None:
+    text = _compact(_text(render_receipt_pdf(dataclasses.replace(COUNTER, recorded_by=Cashier(role, "carl")))))
+    assert _compact(f"{thai} (carl) {english} (carl)") in text
+    assert f"{role}:carl" not in text
 
 
 def test_same_receipt_gives_identical_bytes_and_any_change_differs(online_pdf: bytes) -> None:
