@@ -10,7 +10,13 @@ from pdf_text import pdftotext_words
 from pypdf import PdfReader
 
 from bizportal.engine.document_formats import baht, english_datetime, thai_datetime
-from bizportal.engine.licence_signing import dev_certificate, pem_signer, sign_pdf, validate_pdf
+from bizportal.engine.licence_signing import (
+    development_certificate,
+    new_signing_key_pem,
+    pem_signer,
+    sign_pdf,
+    validate_pdf,
+)
 from bizportal.engine.receipt_document import Cashier, ReceiptDocument, ReceiptLine, render_receipt_pdf
 
 FOOD_TH = "ขอหนังสือรับรองการแจ้งจัดตั้งสถานที่ จำหน่ายหรือสะสมอาหาร (ไม่เกิน 200 ตร.ม.)"
@@ -92,8 +98,9 @@ def test_same_receipt_gives_identical_bytes_and_any_change_differs(online_pdf: b
     assert metadata is not None and metadata["/CreationDate"].startswith("D:20261201090500+07")
 
 
-def test_signed_receipt_validates(online_pdf: bytes, tmp_path_factory: pytest.TempPathFactory) -> None:
-    key, cert = dev_certificate(tmp_path_factory.mktemp("pki"))
+def test_signed_receipt_validates(online_pdf: bytes) -> None:
+    key = new_signing_key_pem()
+    cert = development_certificate(key, datetime.now(UTC))  # the real time: validation checks it against the clock
     signed = sign_pdf(online_pdf, pem_signer(key, cert), reason="Electronic receipt issued by Biz Portal")
     check = validate_pdf(signed, [cert])
     assert check.valid and check.reason is None
