@@ -10,8 +10,9 @@ to one text for the whole file, so Thai clusters HarfBuzz shapes into several gl
 when the PDF is searched, copied or read by pypdf: "ตั้งแต่" reads "ตังแต่", "น้ำใจ" reads "นาใจ", every
 SARA AM (ำ) is lost. fpdf2's `write_html` allows one style per table cell, no links in cells, and breaks
 an overlong Thai word between any two characters. fpdf2's drawing keeps a text mapping per occurrence
-(completed by `_CompleteToUnicodeOutputProducer`), so the templates describe the layout and this
-module draws it.
+(completed by `_CompleteToUnicodeOutputProducer`, and put on the glyph extractors read it from by
+`_TextLayerFont`, so pypdf and poppler's `pdftotext` both read every Thai word whole), so the templates
+describe the layout and this module draws it.
 
 Fonts are bundled in `fonts/` (Noto Sans Thai for Thai, Noto Sans for Latin letters and digits, which
 Noto Sans Thai lacks); HarfBuzz (`uharfbuzz`) places Thai vowels and tone marks.
@@ -413,10 +414,11 @@ class _CompleteToUnicodeOutputProducer(OutputProducer):
     """Gives every shaped glyph an entry in its font's ToUnicode CMap.
 
     HarfBuzz's Thai shaper decomposes SARA AM (ำ) into NIKHAHIT + SARA AA, so one input cluster
-    becomes two or three glyphs. fpdf2 attaches the cluster's text to the first glyph and leaves the
-    others out of the ToUnicode CMap; viewers drop such glyphs, but some extractors (pypdf) emit
-    their raw glyph code instead, e.g. "จำ\\x18หน่าย". Mapping them explicitly to no text keeps the
-    text layer exact for search, copy and indexing. Fonts without such glyphs are left untouched.
+    becomes two or three glyphs, and `_TextLayerFont` gives the text of a cluster or a mark to one
+    glyph only. fpdf2 leaves glyphs without text out of the ToUnicode CMap; viewers drop such glyphs,
+    but some extractors (pypdf) emit their raw glyph code instead, e.g. "จำ\\x18หน่าย". Mapping them
+    explicitly to no text keeps the text layer exact for search, copy and indexing. Fonts without such
+    glyphs are left untouched.
     """
 
     def _add_fonts(self, *args: Any, **kwargs: Any) -> Any:
