@@ -2,6 +2,8 @@
 
 Every variable is `BIZPORTAL_<FIELD>`; the defaults are the embedded set-up (SQLite and a
 local object-store folder under ./var, jobs in-process), so `make run` needs no server.
+A variable set to the empty string counts as unset (its default applies): docker-compose.yml passes
+every setting as `${BIZPORTAL_X:-}`, so an operator sets only the ones they need.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ DEFAULT_BPMN_DIR = Path(__file__).resolve().parent.parent / "bpmn"
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="BIZPORTAL_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="BIZPORTAL_", extra="ignore", env_ignore_empty=True)
 
     data_dir: Path = Field(default=Path("var"), description="SQLite file, local objects and the generated key")
     database_url: str | None = Field(default=None, description="default: sqlite:///<data_dir>/bizportal.db")
@@ -46,6 +48,8 @@ class Settings(BaseSettings):
     promptpay_id: str | None = Field(default=None, description="PromptPay id (mobile, tax id) that receives fees")
     promptpay_biller_id: str | None = Field(default=None, description="Thai QR bill-payment biller id (tag 30)")
     promptpay_webhook_secret: SecretStr | None = None
+    # The three key files are read, never created; unset, development keys are generated into the data dir
+    # (refused in production: see is_production). `bizportal keys <folder>` writes a set.
     verification_key: Path | None = Field(default=None, description="Ed25519 PEM key signing the verification "
                                           "QR; default <data_dir>/verification-ed25519.pem, created on first run")
     licence_signing_key: Path | None = Field(default=None, description="PEM key of the PAdES signing certificate")
@@ -76,6 +80,16 @@ class Settings(BaseSettings):
         except ValueError as err:
             raise ValueError(f"{value!r} is not a rate limit; write it like '20/minute' or '1000/hour'") from err
         return value
+
+    def is_production(self) -> bool:
+        """Jobs on Redis workers or objects on S3: several processes serve one deployment, so they must share
+        their keys (see `missing_production_keys`)."""
+        return bool(self.redis_url) or self.object_store == "s3"
+
+    def missing_production_keys(self) -> list[str]:
+        """The key settings left to their development default (a key generated into this process's data dir)."""
+        names = ("token_signing_key", "verification_key", "licence_signing_key", "licence_signing_cert")
+        return [f"BIZPORTAL_{name.upper()}" for name in names if getattr(self, name) is None]
 
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'bizportal.db').resolve()}"

@@ -164,7 +164,7 @@ def record_counter_payment(ctx: EngineContext, session: Session, principal: Prin
     assert case is not None and case.instance_id is not None
     audit.record(session, principal, "payment.recorded", now, invoice.application_id, licence=case.licence_code,
                  invoice_id=invoice.id, provider="counter", amount_satang=data.amount_satang)
-    receipts.request_receipt(ctx, session, receipts.COUNTER, payment.id)
+    receipts.request_receipt(ctx, session, receipts.COUNTER, payment.id, cashier=principal)
     instance = ctx.runtime.send_message(session, case.instance_id, "payment_received",
                                         {"invoice_id": invoice.id, "amount_satang": invoice.amount_satang})
     sync_case(session, ctx, case, instance, principal)

@@ -8,7 +8,7 @@ signature that does not match reveals nothing but the verdict.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Literal
 
@@ -16,6 +16,7 @@ from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from sqlmodel import Session, select
 
+from bizportal.engine.catalogue import Catalogue
 from bizportal.engine.licence_signing import LicenceSigner, validate_pdf
 from bizportal.engine.working_days import BANGKOK
 from bizportal.storage.issued_licences import IssuedLicenceRow
@@ -37,6 +38,8 @@ class VerificationResult:
     valid_until: date | None = None
     issued_on: date | None = None
     successor_number: str | None = None  # the licence that renewed or replaced this one
+    licence_name_th: str | None = None  # what people read; `licence_code` is the catalogue's key
+    licence_name_en: str | None = None
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,15 @@ def verify_number(session: Session, number: str, signature: str, signer: Licence
                               holder_name=row.holder_name, business_name=row.business_name,
                               valid_until=row.valid_until, issued_on=row.issued_on,
                               successor_number=row.successor_number)
+
+
+def with_licence_names(result: VerificationResult, catalogue: Catalogue) -> VerificationResult:
+    """`result` with its licence's Thai and English names from the catalogue (nothing to add to a verdict
+    that reveals no licence, or for a code the catalogue no longer lists)."""
+    manual = catalogue.licences.get(result.licence_code) if result.licence_code else None
+    if manual is None:
+        return result
+    return replace(result, licence_name_th=manual.name_th, licence_name_en=manual.name_en)
 
 
 def verify_pdf(session: Session, pdf: bytes,

@@ -2,7 +2,6 @@ import dataclasses
 import hashlib
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -11,7 +10,13 @@ from sqlmodel import Session, SQLModel, create_engine
 
 import bizportal.storage.tables  # noqa: F401  (registers every table before create_all)
 from bizportal.engine.licence_document import LicenceDocument, render_licence_pdf
-from bizportal.engine.licence_signing import LicenceSigner, dev_certificate, pem_signer, sign_pdf
+from bizportal.engine.licence_signing import (
+    LicenceSigner,
+    development_certificate,
+    new_signing_key_pem,
+    pem_signer,
+    sign_pdf,
+)
 from bizportal.engine.verification import verify_number, verify_pdf
 from bizportal.storage.applications import ApplicationRow, LicenceCaseRow
 from bizportal.storage.issued_licences import IssuedLicenceRow
@@ -34,9 +39,15 @@ DOC = LicenceDocument(
 )
 
 
+def _key_and_certificate() -> tuple[bytes, bytes]:
+    # Made at the real time: PDF validation checks the certificate's validity against the wall clock.
+    key = new_signing_key_pem()
+    return key, development_certificate(key, datetime.now(UTC))
+
+
 @pytest.fixture(scope="module")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, bytes]:
-    return dev_certificate(tmp_path_factory.mktemp("pki"))
+def pki() -> tuple[bytes, bytes]:
+    return _key_and_certificate()
 
 
 @pytest.fixture(scope="module")
@@ -145,8 +156,8 @@ def test_validly_signed_but_not_issued_pdf(session: Session, pki: tuple[bytes, b
     assert not result.authentic and result.reason == "this file is not an e-licence issued by Biz Portal"
 
 
-def test_recorded_pdf_with_an_untrusted_signer(session: Session, signed_pdf: bytes, tmp_path: Path) -> None:
-    other_root = dev_certificate(tmp_path)[1]
+def test_recorded_pdf_with_an_untrusted_signer(session: Session, signed_pdf: bytes) -> None:
+    other_root = _key_and_certificate()[1]
     result = verify_pdf(session, signed_pdf, [other_root], now=NOW)
     assert not result.authentic and result.number == NUMBER
     assert result.reason == "the signing certificate is not trusted"
