@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from bizportal.api import errors
+from bizportal.api import errors, input_guard
 from bizportal.api.composition import portal_from
 from bizportal.api.download_links import DownloadLinks
 from bizportal.api.routes_agencies import router as agencies_router
@@ -76,6 +76,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, por
     app.state.signing_key = settings.signing_key()
     app.state.download_links = DownloadLinks(app.state.signing_key, settings.public_base_url)
     errors.install(app)
+    app.add_middleware(input_guard.NulGuard)
     for router in (health_router, licences_router, open_data_router, business_types_router, applications_router,
                    tasks_router, agencies_router, payments_router, online_payments_router, receipts_router,
                    refunds_router, downloads_router, issued_router, kpis_router, register_router, verification_router,

@@ -13,6 +13,7 @@ from datetime import date
 from pydantic import Field, model_validator
 
 from bizportal.engine.errors import Conflict, InvalidInput
+from bizportal.engine.input_text import line, text
 from bizportal.engine.licence_standing import require_current
 from bizportal.engine.lifecycle_input import ReasonInput
 from bizportal.storage.applications import ApplicationRow
@@ -22,11 +23,11 @@ AMENDABLE = ("business_name", "business_address", "holder_name")
 
 
 class AmendmentInput(ReasonInput):
-    business_name: str | None = Field(default=None, min_length=1, max_length=300)
-    business_address: str | None = Field(default=None, min_length=1, max_length=1000,
-                                         description="the new address, in the same district")
-    holder_name: str | None = Field(default=None, min_length=1, max_length=300,
-                                    description="a juristic person's new registered name")
+    business_name: line(300, min_length=1) | None = None
+    business_address: text(1000, min_length=1) | None = Field(default=None,
+                                                             description="the new address, in the same district")
+    holder_name: line(300, min_length=1) | None = Field(default=None,
+                                                        description="a juristic person's new registered name")
 
     @model_validator(mode="after")
     def _something_changes(self) -> AmendmentInput:

@@ -21,6 +21,7 @@ from bizportal.engine import audit, outbox
 from bizportal.engine.applications import readable
 from bizportal.engine.context import EngineContext
 from bizportal.engine.errors import Conflict, Forbidden, NotFound
+from bizportal.engine.input_text import text
 from bizportal.engine.online_payments import PaymentProviders
 from bizportal.engine.principal import SYSTEM, Principal, Role
 from bizportal.storage.online_payments import OnlinePaymentRow, PaymentInvoiceRow
@@ -33,7 +34,7 @@ REFUND_JOB = "refund_payment"
 class RefundPaidOut(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    note: str = Field(min_length=3, max_length=2000, description="how the money went back (cash, bank transfer ref)")
+    note: text(2000, min_length=3) = Field(description="how the money went back (cash, bank transfer ref)")
 
 
 def request_refund(ctx: EngineContext, session: Session, principal: Principal, invoice: InvoiceRow,
