@@ -5,7 +5,7 @@ may span lines: addresses, comments, reasons), each with its maximum length. Bot
 names the field:
 
 * control characters (NUL above all: PostgreSQL cannot store it, so it used to be a 500) and lone
-  surrogates; `Text` keeps tab and line breaks;
+  surrogates; `text(...)` keeps tab and line breaks;
 * bidirectional embedding, override and isolate controls (U+202A-U+202E, U+2066-U+2069): they make a name
   read differently from how it is stored ("Alice" written backwards as U+202E "ecilA"), and they would be
   printed on a licence;
@@ -53,12 +53,12 @@ def _refuse_hidden(value: str, *, multiline: bool) -> str:
 
 
 def check_line(value: str) -> str:
-    """The `Line` rule, for validators: one line of visible text (see the module's docstring)."""
+    """The rule of `line(...)`: one line of visible text (see the module's docstring)."""
     return _refuse_hidden(value, multiline=False)
 
 
 def check_text(value: str) -> str:
-    """The `Text` rule, for validators: visible text that may span lines (see the module's docstring)."""
+    """The rule of `text(...)`: visible text that may span lines (see the module's docstring)."""
     return _refuse_hidden(value, multiline=True)
 
 

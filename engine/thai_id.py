@@ -3,16 +3,19 @@
 The first digit is the kind of holder: 1-8 are the population registry's categories of people (Thai
 nationals by when and how they were registered, and foreign residents), 0 is a juristic person's
 registration number at the Department of Business Development (e.g. 0-1055-56123-45-3). No number starts
-with 9, and none is twelve zeros and a check digit. Digits are ASCII only: Thai (๐-๙), Arabic-Indic or
-full-width digits would store the same person under a second, unequal number and defeat every comparison
-(the holder's ID at the counter, prerequisites, registry look-ups).
+with 9, and none is twelve zeros and a check digit. (People without registration status get numbers
+starting with 0 as well; they are not accepted as `individual` applicants.)
+
+Digits are ASCII only: Thai (๐-๙), Arabic-Indic or full-width digits would store the same person under a
+second, unequal number and defeat every comparison (the holder's ID at the counter, prerequisites, registry
+look-ups).
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, StringConstraints
 
 _DIGITS = frozenset("0123456789")
 PERSON_FIRST_DIGITS = frozenset("12345678")
@@ -71,5 +74,5 @@ def check_holder_kind(number: str, kind: Literal["individual", "juristic"]) -> N
                          "a citizen ID (send kind: individual)")
 
 
-ThaiIdNumber = Annotated[str, AfterValidator(normalise_thai_id)]
+ThaiIdNumber = Annotated[str, StringConstraints(max_length=30), AfterValidator(normalise_thai_id)]
 """An input field holding a 13-digit number with dashes or spaces allowed; stored as the 13 digits."""
