@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from bizportal.api import errors
+from bizportal.api import errors, input_guard
 from bizportal.api.composition import portal_from
 from bizportal.api.download_links import DownloadLinks
 from bizportal.api.rate_limits import RateLimitMiddleware, public_rules
@@ -78,6 +78,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, por
     app.state.signing_key = settings.signing_key()
     app.state.download_links = DownloadLinks(app.state.signing_key, settings.public_base_url)
     errors.install(app)
+    app.add_middleware(input_guard.NulGuard)
     app.add_middleware(RateLimitMiddleware,
                        rules=public_rules(settings.rate_limit_verify_uploads, settings.rate_limit_lookups),
                        auth_failures=settings.rate_limit_auth_failures, storage_uri=settings.redis_url or "memory://")

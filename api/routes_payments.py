@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bizportal.api.deps import PortalDep, PrincipalDep, command
 from bizportal.engine import invoices, online_payments
+from bizportal.engine.input_text import line
 from bizportal.engine.invoices import CounterPaymentInput
 from bizportal.engine.online_payments import PaymentStart
 from bizportal.storage.payments import InvoiceRow
@@ -48,7 +49,7 @@ def pay_application(application_id: str, body: PaymentStart, portal: PortalDep, 
 
 
 class ProviderChoice(BaseModel):
-    provider: str
+    provider: line(40, min_length=1)
 
 
 @online.post("/api/v1/invoices/{invoice_id}/payments", status_code=201,

@@ -125,7 +125,8 @@ def task_dispatch(ctx: EngineContext, session: Session, delivery: TaskDeliveryRo
         business=DispatchBusiness(name=application.business_name, address=application.business_address,
                                   province=application.business_province, district=application.business_district,
                                   area_m2=application.business_area_m2),
-        sets_fee=sets_fee, callback_url=callback_url(ctx, delivery.agency), sent_at=ctx.clock.now())
+        form=application.form.get(case.licence_code, {}), sets_fee=sets_fee,
+        callback_url=callback_url(ctx, delivery.agency), sent_at=ctx.clock.now())
 
 
 def deliver_task_job(ctx: EngineContext, session: Session, payload: Mapping[str, Any], *,

@@ -22,6 +22,7 @@ from bizportal.engine.access import AGENCY_ROLES, in_scope, is_owner
 from bizportal.engine.applications import readable
 from bizportal.engine.context import EngineContext
 from bizportal.engine.errors import Conflict, Forbidden, NotFound
+from bizportal.engine.input_text import text
 from bizportal.engine.principal import SYSTEM, Principal, Role
 from bizportal.storage.applications import ApplicationRow, LicenceCaseRow
 from bizportal.storage.online_payments import OnlinePaymentRow, PaymentInvoiceRow
@@ -41,7 +42,7 @@ _UNSETTLED = {"paid": "already paid by another payment", "cancelled": "cancelled
 class RefundPaidOut(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    note: str = Field(min_length=3, max_length=2000, description="how the money went back (cash, bank transfer ref)")
+    note: text(2000, min_length=3) = Field(description="how the money went back (cash, bank transfer ref)")
 
 
 def request_refund(ctx: EngineContext, session: Session, principal: Principal, invoice: InvoiceRow,

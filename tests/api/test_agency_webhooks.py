@@ -34,6 +34,7 @@ from bizportal.storage.timeline import AuditEventRow
 from bizportal.storage.workflow_tables import HumanTaskRow
 
 PLAN = "vet_facility_plan_approval"
+FORM = {PLAN: {"kennels": 12, "species": "dogs and cats"}}
 SECRET = "dld-shared-secret-" + "k" * 24
 STEPS = ["document_check", "plan_review"]
 
@@ -102,7 +103,7 @@ class Agency:
         return app
 
     def apply(self) -> str:
-        created = self.api.post("/api/v1/applications", json=application_body(licences=[PLAN]),
+        created = self.api.post("/api/v1/applications", json=application_body(licences=[PLAN], form=FORM),
                                 headers=self.applicant)
         assert created.status_code == 201, created.text
         self.application_id = created.json()["id"]
@@ -167,6 +168,7 @@ def test_the_agency_back_office_decides_the_licence_over_http(agency: Agency) ->
         task = record["task"]
         assert task["agency"] == "DLD" and task["licence_code"] == PLAN
         assert task["tracking_number"] == issued["tracking_number"] and task["applicant"]["name"] == "สมหญิง ใจดี"
+        assert task["form"] == FORM[PLAN]  # the agency's officer sees all the applicant gave, as ours do
         assert task["callback_url"] == "https://bizportal.test/api/v1/agencies/DLD/callbacks"
     deliveries = agency.deliveries()
     assert [(d.state, d.attempts) for d in deliveries] == [("delivered", 1)] * 2
