@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -18,6 +18,13 @@ bpmn_app = typer.Typer(help="The licence processes derived from their manuals", 
 app.add_typer(bpmn_app, name="bpmn")
 
 
+def server_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's options for `serve`: the h11 parser, which bounds the request head it buffers (httptools
+    reads headers of any size), and no `server: uvicorn` banner."""
+    return {"http": "h11", "h11_max_incomplete_event_size": settings.max_header_bytes, "server_header": False,
+            "log_level": settings.log_level}
+
+
 @app.command()
 def serve(host: Annotated[str | None, typer.Option(help="default BIZPORTAL_HOST")] = None,
           port: Annotated[int | None, typer.Option(help="default BIZPORTAL_PORT")] = None) -> None:
@@ -29,10 +36,14 @@ def serve(host: Annotated[str | None, typer.Option(help="default BIZPORTAL_HOST"
     settings = Settings()
     try:
         application = create_app(settings, background_sweeper=True)
-    except DefinitionError as err:  # a bad BPMN or manual file: say which, and stop
-        typer.echo(f"cannot start: {err.message}" + (f" ({err.hint})" if err.hint else ""), err=True)
-        raise typer.Exit(code=2) from err
-    uvicorn.run(application, host=host or settings.host, port=port or settings.port, log_level=settings.log_level)
+    except DefinitionError as err:  # a bad BPMN or manual file, a short signing key: say which, and stop
+        _cannot_start(err)
+    uvicorn.run(application, host=host or settings.host, port=port or settings.port, **server_options(settings))
+
+
+def _cannot_start(err: DefinitionError) -> NoReturn:
+    typer.echo(f"cannot start: {err.message}" + (f" ({err.hint})" if err.hint else ""), err=True)
+    raise typer.Exit(code=2) from err
 
 
 @app.command()
@@ -63,9 +74,16 @@ def token(role: Annotated[Role, typer.Option(help="applicant, counter_officer, a
                                                      "officers")] = None,
           hours: Annotated[int, typer.Option(help="validity in hours")] = 12) -> None:
     """Print a bearer token signed with the configured key."""
+    settings = Settings()
+    if not 0 < hours * 60 <= settings.token_max_lifetime_minutes:
+        raise typer.BadParameter(f"--hours must be from 1 to {settings.token_max_lifetime_minutes // 60}: the "
+                                 "server refuses tokens that live longer (BIZPORTAL_TOKEN_MAX_LIFETIME_MINUTES)")
     try:
-        typer.echo(issue_token(Settings().signing_key(), subject, role, agency, ttl=timedelta(hours=hours),
-                               office=office))
+        key = settings.signing_key()
+    except DefinitionError as err:
+        _cannot_start(err)
+    try:
+        typer.echo(issue_token(key, subject, role, agency, ttl=timedelta(hours=hours), office=office))
     except ValueError as err:
         raise typer.BadParameter(str(err)) from err
 
