@@ -70,6 +70,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, por
                background_sweeper: bool = False) -> FastAPI:
     """Build the app. Loads and validates every definition now, so a bad file stops start-up."""
     settings = settings or Settings()
+    signing_key = settings.signing_key()  # first: a missing or short key stops start-up before anything is built
     portal = portal or portal_from(settings, clock=clock)
 
     @asynccontextmanager
@@ -85,7 +86,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, por
     app.state.portal = portal
     app.state.finder = portal.finder
     app.state.public_base_url = settings.public_base_url
-    app.state.signing_key = settings.signing_key()
+    app.state.signing_key = signing_key
     app.state.token_max_lifetime = timedelta(minutes=settings.token_max_lifetime_minutes)
     app.state.download_links = DownloadLinks(app.state.signing_key, settings.public_base_url)
     errors.install(app)
