@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Literal
@@ -19,6 +20,7 @@ from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from sqlmodel import Session, select
 
+from bizportal.engine.errors import Unavailable
 from bizportal.engine.licence_signing import LicenceSigner, validate_pdf
 from bizportal.engine.working_days import BANGKOK
 from bizportal.storage.issued_licences import IssuedLicenceRow
@@ -30,6 +32,11 @@ VerificationStatus = Literal["valid", "expired", "revoked", "suspended", "cancel
                              "unknown"]
 NOT_ISSUED_HERE = "this file is not an e-licence issued by Biz Portal"
 SIGNATURE_NOT_VERIFIED = "the file's signature could not be verified"
+# pyHanko's validation is the one costly step (about 40 ms for an e-licence) and the verifier is public: one
+# validation at a time per process, so uploading a genuine licence over and over occupies one thread at most.
+# A caller that cannot get a turn within the wait is told to come back, rather than queue up server threads.
+_VALIDATION_TURN = threading.Lock()
+VALIDATION_WAIT_SECONDS = 5.0
 # A licence's recorded standing other than valid, shown as it is: the agency revoked or suspended it, its holder
 # cancelled it, or a successor (`successor_number`) renewed or replaced it. Expiry is computed from the date.
 _RECORDED = ("revoked", "suspended", "cancelled", "renewed", "replaced")
@@ -95,14 +102,22 @@ def verify_pdf(session: Session, pdf: bytes,
 
     Both must hold: its sha256 is an issued licence's recorded `pdf_sha256`, and its PAdES signature
     is intact, valid, trusted by `trust_roots` and covers the whole file. The hash is looked up first;
-    the signature (pyHanko, the costly part) is validated only for files issued here. Reasons are fixed
-    sentences: what the parser said is logged, never returned.
+    the signature (pyHanko, the costly part) is validated only for files issued here, one at a time.
+    Reasons are fixed sentences: what the parser said is logged, never returned.
+
+    Raises:
+        Unavailable: another validation held the turn for longer than VALIDATION_WAIT_SECONDS.
     """
     digest = hashlib.sha256(pdf).hexdigest()
     row = session.exec(select(IssuedLicenceRow).where(IssuedLicenceRow.pdf_sha256 == digest)).first()
     if row is None:
         return PdfVerification(authentic=False, number=None, status="unknown", reason=NOT_ISSUED_HERE)
-    check = validate_pdf(pdf, trust_roots)
+    if not _VALIDATION_TURN.acquire(timeout=VALIDATION_WAIT_SECONDS):
+        raise Unavailable("the PDF check is busy", hint="try again in a moment")
+    try:
+        check = validate_pdf(pdf, trust_roots)
+    finally:
+        _VALIDATION_TURN.release()
     if not check.valid:
         # The exact bytes issued here no longer validate: the trust roots changed (a new signing
         # certificate without the old one kept as a root). An operator has to look.

@@ -10,8 +10,9 @@ from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine
 
 import bizportal.storage.tables  # noqa: F401  (registers every table before create_all)
-from bizportal.engine.licence_document import LicenceDocument, render_licence_pdf
 from bizportal.engine import verification
+from bizportal.engine.errors import Unavailable
+from bizportal.engine.licence_document import LicenceDocument, render_licence_pdf
 from bizportal.engine.licence_signing import LicenceSigner, PdfCheck, dev_certificate, pem_signer, sign_pdf
 from bizportal.engine.verification import (
     NOT_ISSUED_HERE,
@@ -181,3 +182,15 @@ def test_a_file_never_issued_here_is_never_parsed(session: Session, signed_pdf: 
     # L9: whatever the parser says about a file issued here, the answer is a fixed sentence.
     result = verify_pdf(session, signed_pdf, [pki[1]], now=NOW)
     assert validated == [len(signed_pdf)] and result.reason == SIGNATURE_NOT_VERIFIED
+
+
+def test_one_validation_at_a_time(session: Session, signed_pdf: bytes, pki: tuple[bytes, bytes],
+                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """M6: however many genuine licences are uploaded at once, pyHanko runs once at a time; files never issued
+    here do not wait for a turn (they are never validated)."""
+    monkeypatch.setattr(verification, "VALIDATION_WAIT_SECONDS", 0.01)
+    with verification._VALIDATION_TURN:  # another upload is being validated
+        with pytest.raises(Unavailable, match="busy"):
+            verify_pdf(session, signed_pdf, [pki[1]], now=NOW)
+        assert verify_pdf(session, b"%PDF-1.7 junk", [pki[1]], now=NOW).reason == NOT_ISSUED_HERE
+    assert verify_pdf(session, signed_pdf, [pki[1]], now=NOW).authentic
