@@ -7,8 +7,9 @@
   spooled to disk or stored. The server then closes the connection (the body was not drained).
 - Headers: the request head is read by the server before any app code runs, so the limit that protects
   memory is the server's: `bizportal serve` runs uvicorn's h11 parser with
-  `h11_max_incomplete_event_size = max_header_bytes` (it drops a longer head with a bare 400). This
-  middleware checks the same limit again (431 with the error envelope) for any other server in front.
+  `h11_max_incomplete_event_size = max_header_bytes`, which stops buffering a head still incomplete past the
+  limit (a bare 400). A longer head that arrived whole in one network read gets here: this middleware
+  answers it 431 with the error envelope, as it does behind any other server.
 """
 
 from __future__ import annotations

@@ -46,7 +46,7 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=10 * 1024 * 1024, gt=0, description="largest multipart/form-data "
                                   "request body (the PDF verifier's upload)")
     max_header_bytes: int = Field(default=16 * 1024, gt=0, description="largest request head (request line and "
-                                  "headers): uvicorn's h11 parser stops reading past it; the app answers 431")
+                                  "headers): uvicorn's h11 parser stops buffering past it; the app answers 431")
     public_base_url: str = "http://127.0.0.1:8000"
     smtp_host: str | None = Field(default=None, description="set to e-mail notifications; unset = log only")
     smtp_port: int = 587
