@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -18,6 +18,13 @@ bpmn_app = typer.Typer(help="The licence processes derived from their manuals", 
 app.add_typer(bpmn_app, name="bpmn")
 
 
+def server_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's options for `serve`: the h11 parser, which bounds the request head it buffers (httptools
+    reads headers of any size), and no `server: uvicorn` banner."""
+    return {"http": "h11", "h11_max_incomplete_event_size": settings.max_header_bytes, "server_header": False,
+            "log_level": settings.log_level}
+
+
 @app.command()
 def serve(host: Annotated[str | None, typer.Option(help="default BIZPORTAL_HOST")] = None,
           port: Annotated[int | None, typer.Option(help="default BIZPORTAL_PORT")] = None) -> None:
@@ -29,9 +36,9 @@ def serve(host: Annotated[str | None, typer.Option(help="default BIZPORTAL_HOST"
     settings = Settings()
     try:
         application = create_app(settings, background_sweeper=True)
-    except DefinitionError as err:  # a bad BPMN or manual file, or settings that cannot work: say which, and stop
+    except DefinitionError as err:  # a bad BPMN or manual file, settings that cannot work: say which, and stop
         _cannot_start(err)
-    uvicorn.run(application, host=host or settings.host, port=port or settings.port, log_level=settings.log_level)
+    uvicorn.run(application, host=host or settings.host, port=port or settings.port, **server_options(settings))
 
 
 @app.command()
@@ -73,9 +80,16 @@ def token(role: Annotated[Role, typer.Option(help="applicant, counter_officer, a
           name: Annotated[str | None, typer.Option(help="the person's display name (e.g. on the receipts a counter "
                                                    "officer issues)")] = None) -> None:
     """Print a bearer token signed with the configured key."""
+    settings = Settings()
+    if not 0 < hours * 60 <= settings.token_max_lifetime_minutes:
+        raise typer.BadParameter(f"--hours must be from 1 to {settings.token_max_lifetime_minutes // 60}: the "
+                                 "server refuses tokens that live longer (BIZPORTAL_TOKEN_MAX_LIFETIME_MINUTES)")
     try:
-        typer.echo(issue_token(Settings().signing_key(), subject, role, agency, ttl=timedelta(hours=hours),
-                               office=office, name=name))
+        key = settings.signing_key()
+    except DefinitionError as err:
+        _cannot_start(err)
+    try:
+        typer.echo(issue_token(key, subject, role, agency, ttl=timedelta(hours=hours), office=office, name=name))
     except ValueError as err:
         raise typer.BadParameter(str(err)) from err
 

@@ -211,8 +211,8 @@ def handle_callback(ctx: EngineContext, session: Session, agency: str, headers: 
         decision = adapter.parse_callback(headers, body, now)
     except InvalidCallback as err:
         raise Unauthenticated(f"callback rejected: {err}",
-                              hint="sign `<timestamp>.<body>` with the agency's shared secret (HMAC-SHA256) and "
-                                   "send it with a current timestamp") from err
+                              hint="sign `callback.<timestamp>.<body>` with the agency's shared secret "
+                                   "(HMAC-SHA256) and send it with a current timestamp") from err
     except AgencyAdapterError as err:  # MalformedCallback, or an adapter's own kind
         raise InvalidInput(str(err), hint="send a CallbackDecision: callback_id, task_id, action, comment, "
                                           "fee_satang, officer") from err

@@ -48,9 +48,19 @@ def test_the_qr_link_verifies_and_a_forged_one_does_not(journey: Journey, client
     assert "id_number" not in valid and "1101700203395" not in str(valid)  # PDPA: only what the law needs
     # Change a character in the middle: the last ones of base64 may be padding bits that decode the same.
     tampered = signature[:10] + ("B" if signature[10] != "B" else "C") + signature[11:]
-    forged = client.get(f"/api/v1/verify/{number}", params={"s": tampered}).json()
-    assert forged["status"] == "invalid_signature" and forged["holder_name"] is None
-    assert client.get("/api/v1/verify/LAO-2569-999999", params={"s": signature}).json()["status"] == "unknown"
+    missing_number = number[:-6] + "999999"
+    for s in (tampered, "x", ""):
+        # L5: an existing number with a bad signature answers exactly like a number that does not exist.
+        forged = client.get(f"/api/v1/verify/{number}", params={"s": s})
+        missing = client.get(f"/api/v1/verify/{missing_number}", params={"s": s})
+        assert forged.status_code == missing.status_code == 200
+        assert forged.json() == {**missing.json(), "number": number} and forged.json()["status"] == "unknown"
+        assert forged.json()["holder_name"] is None
+        for lang in ("th", "en"):
+            forged_page = client.get(f"/verify/{number}", params={"s": s, "lang": lang})
+            missing_page = client.get(f"/verify/{missing_number}", params={"s": s, "lang": lang})
+            assert forged_page.status_code == missing_page.status_code == 200
+            assert forged_page.text == missing_page.text.replace(missing_number, number)
     page = client.get(f"/verify/{number}", params={"s": signature})
     assert page.status_code == 200 and "ใบอนุญาตถูกต้อง" in page.text
 
