@@ -157,7 +157,10 @@ def create(ctx: EngineContext, session: Session, principal: Principal, data: App
     try:
         session.flush()
     except IntegrityError as err:  # the same idempotency key raced in twice
-        raise Conflict("an application with this Idempotency-Key is being created", hint="retry the request") from err
+        # Or the key was first sent by the same subject in another role (the stored key is unique per subject).
+        raise Conflict("an application with this Idempotency-Key is being created, or the key was used in another "
+                       "role", hint="retry the request; if it is refused again, send a new Idempotency-Key",
+                       details={"header": "Idempotency-Key"}) from err
     return application, True
 
 

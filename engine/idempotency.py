@@ -32,7 +32,9 @@ def replayed(session: Session, principal: Principal, key: str, request_fingerpri
     Raises:
         Conflict: the key was first used with a different request.
     """
-    existing = session.exec(select(ApplicationRow).where(ApplicationRow.created_by == principal.subject,
+    # The key's sender is the role and the subject: the same `sub` in another role is someone else.
+    existing = session.exec(select(ApplicationRow).where(ApplicationRow.created_by_role == principal.role.value,
+                                                         ApplicationRow.created_by == principal.subject,
                                                          ApplicationRow.idempotency_key == key)).first()
     if existing is None:
         return None

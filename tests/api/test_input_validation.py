@@ -165,3 +165,9 @@ def test_an_idempotency_key_reused_with_another_body_is_a_conflict(client: TestC
     assert [a["id"] for a in client.get("/api/v1/applications", headers=headers).json()] == [first.json()["id"]]
     bob = {**auth("applicant", "bob"), "Idempotency-Key": "k-1"}  # keys are per caller
     assert client.post("/api/v1/applications", json=application_body(area_m2=81), headers=bob).status_code == 201
+    # ... and a caller is a role and a subject: a counter officer whose `sub` is also "alice" never gets alice's
+    # draft back. (The stored key is still unique per subject, so that counter officer is asked for a new key.)
+    counter = {**auth("counter_officer", "alice"), "Idempotency-Key": "k-1"}
+    filed = client.post("/api/v1/applications", json=application_body(), headers=counter)
+    assert filed.status_code == 409 and first.json()["id"] not in filed.text, filed.text
+    assert "Idempotency-Key" in filed.json()["error"]["message"]
