@@ -144,7 +144,13 @@ def create(ctx: EngineContext, session: Session, principal: Principal, data: App
         obtained_documents=found.obtained_documents if found else [],
         status=Status.DRAFT.value, created_at=now, updated_at=now)
     session.add(application)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError as err:  # the same idempotency key raced in twice
+        # Or the key was first sent by the same subject in another role (the stored key is unique per subject).
+        raise Conflict("an application with this Idempotency-Key is being created, or the key was used in another "
+                       "role", hint="retry the request; if it is refused again, send a new Idempotency-Key",
+                       details={"header": "Idempotency-Key"}) from err
     for code in data.licences:
         session.add(LicenceCaseRow(id=str(uuid.uuid4()), application_id=application.id, licence_code=code,
                                    agency=ctx.catalogue.licence(code).agency, office=offices[code],
@@ -154,13 +160,6 @@ def create(ctx: EngineContext, session: Session, principal: Principal, data: App
         audit.record(session, principal, "registry.looked_up", now, application.id, source=found.source,
                      id_number=mask_thai_id(data.applicant.id_number), documents=found.obtained_documents,
                      purpose=_lookup_purpose(data))
-    try:
-        session.flush()
-    except IntegrityError as err:  # the same idempotency key raced in twice
-        # Or the key was first sent by the same subject in another role (the stored key is unique per subject).
-        raise Conflict("an application with this Idempotency-Key is being created, or the key was used in another "
-                       "role", hint="retry the request; if it is refused again, send a new Idempotency-Key",
-                       details={"header": "Idempotency-Key"}) from err
     return application, True
 
 
