@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from typing import Any
 
 from fastapi.testclient import TestClient
+from pypdf import PdfReader
 
 # Thai IDs with correct check digits.
 VALID_IDS = ("1101700203395", "3100600123450", "0105556123453")
@@ -69,6 +71,16 @@ class Journey:
         return self.client.post(f"/api/v1/invoices/{invoice['id']}/counter-payment",
                                 json={"amount_satang": invoice["amount_satang"]}, headers=self.counter)
 
+    def issue(self) -> tuple[str, bytes]:
+        """File, approve and pay the sample licence: its number and its e-licence PDF."""
+        self.create()
+        self.submit()
+        self.decide("document_check", "approve")
+        self.decide("consideration", "approve")
+        self.pay()
+        number = self.view()["licences"][0]["licence_number"]
+        return number, self.client.get(f"/api/v1/issued-licences/{number}/pdf", headers=self.applicant).content
+
     def open_tasks(self, headers: dict[str, str]) -> list[dict[str, Any]]:
         return [t for t in self.client.get("/api/v1/tasks", headers=headers).json() if t["application_id"] == self.id]
 
@@ -102,3 +114,11 @@ class Journey:
             for task in tasks:
                 self.approve(task, officer)
         return self.view()
+
+
+def qr_link(pdf: bytes) -> str:
+    """The verification address an e-licence carries (its QR and its printed address link to it)."""
+    links = {str(annotation.get_object()["/A"]["/URI"]) for page in PdfReader(io.BytesIO(pdf)).pages
+             for annotation in page.get("/Annots", []) if "/A" in annotation.get_object()}
+    (link,) = {link for link in links if "/verify/" in link}
+    return link

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import os
 import stat
 from pathlib import Path
@@ -11,8 +10,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from cryptography import x509
 from fastapi.testclient import TestClient
-from helpers import Journey
-from pypdf import PdfReader
+from helpers import Journey, qr_link
 
 from bizportal.api.composition import portal_from
 from bizportal.api.key_files import (
@@ -32,19 +30,10 @@ from bizportal.storage.database import transaction
 KEYS = ("verification_key", "licence_signing_key", "licence_signing_cert")
 
 
-def _issue(journey: Journey, client: TestClient) -> tuple[str, str, bytes]:
+def _issue(journey: Journey) -> tuple[str, str, bytes]:
     """A licence issued by the `portal` fixture's process: its number, QR signature and PDF."""
-    journey.create()
-    journey.submit()
-    journey.decide("document_check", "approve")
-    journey.decide("consideration", "approve")
-    journey.pay()
-    number = journey.view()["licences"][0]["licence_number"]
-    pdf = client.get(f"/api/v1/issued-licences/{number}/pdf", headers=journey.applicant).content
-    links = {str(annotation.get_object()["/A"]["/URI"]) for page in PdfReader(io.BytesIO(pdf)).pages
-             for annotation in page.get("/Annots", []) if "/A" in annotation.get_object()}
-    (link,) = {link for link in links if "/verify/" in link}
-    return number, parse_qs(urlparse(link).query)["s"][0], pdf
+    number, pdf = journey.issue()
+    return number, parse_qs(urlparse(qr_link(pdf)).query)["s"][0], pdf
 
 
 def _checks(portal: Portal, number: str, signature: str, pdf: bytes) -> tuple[str, str | None]:
@@ -60,7 +49,7 @@ def test_a_licence_signed_by_one_process_verifies_in_another_that_shares_the_key
         journey: Journey, client: TestClient, settings: Settings, tmp_path: Path) -> None:
     # The `portal` fixture plays the worker that issued the licence; the API runs with a data dir of its own
     # (another container), and so does an API re-created by a redeploy: all read the same key files.
-    number, signature, pdf = _issue(journey, client)
+    number, signature, pdf = _issue(journey)
     for data_dir in ("api", "api-after-redeploy"):
         api = portal_from(settings.model_copy(update={"data_dir": tmp_path / data_dir}), migrate=False)
         try:

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import html
-import io
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 from fastapi.testclient import TestClient
-from helpers import LICENCE, Journey
-from pypdf import PdfReader
+from helpers import LICENCE, Journey, qr_link
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -19,27 +17,9 @@ FOOD_TH = "ขอหนังสือรับรองการแจ้งจ
 FOOD_EN = "Certificate of notification to set up a food sale or food storage premises (area not over 200 m2)"
 
 
-def _issued_pdf(journey: Journey, client: TestClient) -> tuple[str, bytes]:
-    journey.create()
-    journey.submit()
-    journey.decide("document_check", "approve")
-    journey.decide("consideration", "approve")
-    journey.pay()
-    number = journey.view()["licences"][0]["licence_number"]
-    pdf = client.get(f"/api/v1/issued-licences/{number}/pdf", headers=journey.applicant).content
-    return number, pdf
-
-
-def _qr_link(pdf: bytes) -> str:
-    links = [annotation.get_object()["/A"]["/URI"] for page in PdfReader(io.BytesIO(pdf)).pages
-             for annotation in page.get("/Annots", []) if "/A" in annotation.get_object()]
-    (link,) = {str(link) for link in links if "/verify/" in link}  # the QR and the printed address
-    return str(link)
-
-
 def test_the_qr_link_verifies_and_a_forged_one_does_not(journey: Journey, client: TestClient) -> None:
-    number, pdf = _issued_pdf(journey, client)
-    link = urlparse(_qr_link(pdf))
+    number, pdf = journey.issue()
+    link = urlparse(qr_link(pdf))
     assert link.path == f"/verify/{number}"
     signature = parse_qs(link.query)["s"][0]
 
@@ -66,8 +46,8 @@ def test_the_qr_link_verifies_and_a_forged_one_does_not(journey: Journey, client
 
 
 def test_the_verification_page_and_json_name_the_licence_not_its_code(journey: Journey, client: TestClient) -> None:
-    number, pdf = _issued_pdf(journey, client)
-    signature = parse_qs(urlparse(_qr_link(pdf)).query)["s"][0]
+    number, pdf = journey.issue()
+    signature = parse_qs(urlparse(qr_link(pdf)).query)["s"][0]
     valid = client.get(f"/api/v1/verify/{number}", params={"s": signature}).json()
     assert (valid["licence_name_th"], valid["licence_name_en"]) == (FOOD_TH, FOOD_EN)
     assert valid["licence_code"] == LICENCE  # the catalogue key stays for machines
@@ -82,7 +62,7 @@ def test_the_verification_page_and_json_name_the_licence_not_its_code(journey: J
 
 
 def test_an_uploaded_pdf_is_authentic_and_a_changed_byte_is_caught(journey: Journey, client: TestClient) -> None:
-    number, pdf = _issued_pdf(journey, client)
+    number, pdf = journey.issue()
     authentic = client.post("/api/v1/verify", files={"file": ("licence.pdf", pdf, "application/pdf")}).json()
     assert authentic == {"authentic": True, "number": number, "status": "valid", "reason": None}
 
@@ -94,8 +74,8 @@ def test_an_uploaded_pdf_is_authentic_and_a_changed_byte_is_caught(journey: Jour
 
 def test_the_agency_revokes_or_suspends_and_verification_says_so(journey: Journey, client: TestClient,
                                                                   auth: Any) -> None:
-    number, pdf = _issued_pdf(journey, client)
-    signature = parse_qs(urlparse(_qr_link(pdf)).query)["s"][0]
+    number, pdf = journey.issue()
+    signature = parse_qs(urlparse(qr_link(pdf)).query)["s"][0]
     url = f"/api/v1/issued-licences/{number}"
     reason = {"reason": "พบการจำหน่ายอาหารไม่ถูกสุขลักษณะ"}
     # Not the issuing agency's: told the licence does not exist, as for a missing number (no existence oracle).
@@ -115,7 +95,7 @@ def test_the_agency_revokes_or_suspends_and_verification_says_so(journey: Journe
 
 def test_public_register_shows_displayed_licences_without_personal_data(journey: Journey,
                                                                         client: TestClient) -> None:
-    number, _ = _issued_pdf(journey, client)  # food premises: public display required
+    number, _ = journey.issue()  # food premises: public display required
     (entry,) = client.get("/api/v1/register", params={"q": "ข้าวมันไก่"}).json()
     assert entry["number"] == number and entry["district"] == "คลองเตย" and entry["status"] == "valid"
     assert "holder" not in str(entry) and "1101700203395" not in str(entry) and "สมหญิง" not in str(entry)
