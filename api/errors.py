@@ -64,6 +64,14 @@ _HTTP_ERRORS = {
 }
 
 
+def _plain(status: int) -> tuple[str, str, str | None]:
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:
+        phrase = "Error"
+    return phrase.replace(" ", "").replace("-", ""), phrase.lower(), None
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(errors.BizPortalError)
     async def _engine_error(_: Request, err: errors.BizPortalError) -> JSONResponse:
@@ -82,8 +90,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_: Request, err: StarletteHTTPException) -> JSONResponse:
-        phrase = HTTPStatus(err.status_code).phrase if err.status_code in HTTPStatus._value2member_map_ else "Error"
-        code, message, hint = _HTTP_ERRORS.get(err.status_code, (phrase.replace(" ", ""), phrase.lower(), None))
+        code, message, hint = _HTTP_ERRORS.get(err.status_code) or _plain(err.status_code)
         return JSONResponse(error_body(code, message, hint), status_code=err.status_code, headers=err.headers)
 
     @app.exception_handler(ObjectNotFound)
