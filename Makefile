@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test install install-test services lint bench clean
+.PHONY: run test test-any-date install install-test services lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,13 @@ services:
 test: install-test services
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q
+
+## The suite with the wall clock moved years ahead and years back (libfaketime): no test may depend on
+## today's date, only on the engine's clock. Long (two whole runs), so not part of `make test`.
+test-any-date: install-test services
+	@command -v faketime >/dev/null || (apt-get update -qq && apt-get install -y -qq faketime >/dev/null)
+	faketime -f "+1600d" $(BIN)/pytest -q -p no:cacheprovider
+	faketime -f "-1000d" $(BIN)/pytest -q -p no:cacheprovider
 
 lint: install-test
 	$(BIN)/ruff check .

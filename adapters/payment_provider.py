@@ -13,11 +13,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class PaymentError(Exception):
-    """Root of the providers' errors."""
+    """Root of the providers' errors. Raised as itself: the provider answered and refused the request (a 4xx);
+    the message carries the provider's reason (the API answers 502 with it)."""
 
 
 class ProviderUnavailable(PaymentError):
-    """The provider is not configured or cannot be reached (the API answers 503 with this message)."""
+    """The provider is not configured, cannot be reached, or fails (5xx): the API answers 503; try again later."""
 
 
 class InvalidWebhook(PaymentError):

@@ -164,8 +164,12 @@ class StripeProvider:
         return self._client
 
     def _raise(self, error: stripe.StripeError, action: str) -> NoReturn:
+        """Unreachable, overloaded (429) or failing (5xx): ProviderUnavailable, worth retrying later.
+        Any other answer (4xx) refused the request: PaymentError with Stripe's own message."""
         if isinstance(error, stripe.APIConnectionError):
             raise ProviderUnavailable(f"Stripe could not be reached to {action}") from None
+        if isinstance(error, stripe.RateLimitError) or (error.http_status or 0) >= 500:
+            raise ProviderUnavailable(f"Stripe could not {action} right now (HTTP {error.http_status})") from None
         detail = error.user_message or type(error).__name__
         if self._secret_key:
             detail = detail.replace(self._secret_key, "***")

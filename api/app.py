@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from bizportal.api import errors
 from bizportal.api.composition import portal_from
 from bizportal.api.download_links import DownloadLinks
+from bizportal.api.rate_limits import RateLimitMiddleware, public_rules
 from bizportal.api.routes_agencies import router as agencies_router
 from bizportal.api.routes_applications import router as applications_router
 from bizportal.api.routes_business_types import router as business_types_router
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, por
                              daemon=True, name="bizportal-sweeper").start()
         yield
         stop.set()
+        portal.queue.close()  # e.g. the arq queue's Redis pool
 
     app = FastAPI(title="Biz Portal engine", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.portal = portal
@@ -76,6 +78,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, por
     app.state.signing_key = settings.signing_key()
     app.state.download_links = DownloadLinks(app.state.signing_key, settings.public_base_url)
     errors.install(app)
+    app.add_middleware(RateLimitMiddleware,
+                       rules=public_rules(settings.rate_limit_verify_uploads, settings.rate_limit_lookups),
+                       auth_failures=settings.rate_limit_auth_failures, storage_uri=settings.redis_url or "memory://")
     for router in (health_router, licences_router, open_data_router, business_types_router, applications_router,
                    tasks_router, agencies_router, payments_router, online_payments_router, receipts_router,
                    refunds_router, downloads_router, issued_router, kpis_router, register_router, verification_router,

@@ -50,7 +50,7 @@ def migrate() -> None:
     from bizportal.storage.migrate import upgrade_to_head
 
     settings = Settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     upgrade_to_head(make_engine(settings.resolved_database_url()))
     typer.echo("database is at the newest revision")
 

@@ -69,7 +69,7 @@ def registry_from(settings: Settings) -> RegistryLookup | None:
 
 def portal_from(settings: Settings, clock: Clock | None = None, migrate: bool = True) -> Portal:
     """Build the whole engine from settings; migrations are applied first (idempotent)."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # private: the database, keys, objects
     db = make_engine(settings.resolved_database_url())
     if migrate:
         upgrade_to_head(db)

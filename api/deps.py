@@ -14,7 +14,7 @@ from bizportal.api.tokens import read_token
 from bizportal.engine.errors import Unauthenticated
 from bizportal.engine.portal import Portal
 from bizportal.engine.principal import Principal
-from bizportal.storage.database import transaction
+from bizportal.storage.database import read_session, transaction
 
 bearer = HTTPBearer(auto_error=False, description="JWT from Digital ID sign-in or `bizportal token`")
 
@@ -44,5 +44,6 @@ def command(portal: Portal, background: BackgroundTasks) -> Iterator[Session]:
 
 @contextmanager
 def query(portal: Portal) -> Iterator[Session]:
-    with transaction(portal.db) as session:
+    """A read: it does not wait for, nor hold up, commands and other reads (it must not write)."""
+    with read_session(portal.db) as session:
         yield session

@@ -26,6 +26,7 @@ STATUS = {
     errors.Conflict: 409,
     errors.InvalidInput: 422,
     errors.Unavailable: 503,
+    errors.ProviderRefused: 502,
     errors.Expired: 410,
     errors.DefinitionError: 500,
 }

@@ -10,7 +10,7 @@ from bizportal.api.deps import PortalDep, PrincipalDep, command, query
 from bizportal.engine import applications, withdrawals
 from bizportal.engine.application_input import ApplicationInput
 from bizportal.engine.applications import ApplicationSummary, ApplicationView
-from bizportal.engine.notification_log import NotificationView, notifications_for
+from bizportal.engine.notification_log import NotificationView, readable_notifications
 from bizportal.engine.withdrawals import WithdrawalInput
 
 router = APIRouter(prefix="/api/v1/applications", tags=["applications"])
@@ -67,5 +67,4 @@ def withdraw_application(application_id: str, body: WithdrawalInput, portal: Por
             summary="Every message sent about the application (the notification log)")
 def list_notifications(application_id: str, portal: PortalDep, principal: PrincipalDep) -> list[NotificationView]:
     with query(portal) as session:
-        applications.readable(session, principal, application_id)
-        return notifications_for(session, application_id)
+        return readable_notifications(session, principal, application_id)

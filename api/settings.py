@@ -10,7 +10,8 @@ import secrets
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr
+from limits import parse as parse_rate_limit
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_BPMN_DIR = Path(__file__).resolve().parent.parent / "bpmn"
@@ -61,6 +62,20 @@ class Settings(BaseSettings):
     port: int = 8000
     background_interval_seconds: float = Field(default=30.0, description="in-process timer/outbox sweep period")
     log_level: str = "info"
+    # Per client address; counted in Redis when redis_url is set (shared by every API process).
+    rate_limit_verify_uploads: str = Field(default="20/minute", description="POST /api/v1/verify (PDF uploads)")
+    rate_limit_lookups: str = Field(default="120/minute", description="verification look-ups and download links")
+    rate_limit_auth_failures: str = Field(default="30/minute", description="requests with a rejected token; past "
+                                          "it, every signed-in request from that address waits")
+
+    @field_validator("rate_limit_verify_uploads", "rate_limit_lookups", "rate_limit_auth_failures")
+    @classmethod
+    def _a_rate_limit(cls, value: str) -> str:
+        try:
+            parse_rate_limit(value)
+        except ValueError as err:
+            raise ValueError(f"{value!r} is not a rate limit; write it like '20/minute' or '1000/hour'") from err
+        return value
 
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'bizportal.db').resolve()}"

@@ -1,8 +1,9 @@
 """Applications: create a draft, submit it (one process per licence), read it back.
 
 An applicant sees only their own applications; a counter officer those they filed for
-someone; an agency officer those that include a licence of their agency; an admin all.
-Anyone else gets 404, so ids of other people's applications reveal nothing.
+someone; an agency officer those that include a licence of their agency (and of their office, for
+cases routed to a local office); an admin all (engine/access.py decides). Anyone else gets 404, so
+ids of other people's applications reveal nothing.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bizportal.engine import audit, case_notices
+from bizportal.engine.access import OFFICERS, in_scope, is_owner, owner_filter
 from bizportal.engine.application_input import ApplicationInput
 from bizportal.engine.application_status import Status
 from bizportal.engine.context import EngineContext
@@ -202,14 +204,12 @@ def _check_prerequisites(ctx: EngineContext, session: Session, data: Application
 
 
 def _visible(session: Session, principal: Principal, application: ApplicationRow) -> bool:
-    if principal.role == Role.ADMIN or application.owner == principal.subject:
+    if principal.role == Role.ADMIN or is_owner(principal, application):
         return True
     if principal.role == Role.AGENCY_OFFICER and application.status != Status.DRAFT:
-        query = select(LicenceCaseRow).where(LicenceCaseRow.application_id == application.id,
-                                             LicenceCaseRow.agency == principal.agency)
-        if principal.office:
-            query = query.where(LicenceCaseRow.office == principal.office)
-        return session.exec(query).first() is not None
+        cases = session.exec(select(LicenceCaseRow).where(LicenceCaseRow.application_id == application.id,
+                                                          LicenceCaseRow.agency == principal.agency))
+        return any(in_scope(principal, case.agency, case.office, OFFICERS) for case in cases)
     return False
 
 
@@ -228,7 +228,7 @@ def submit(ctx: EngineContext, session: Session, principal: Principal, applicati
         Conflict: already submitted.
     """
     application = readable(session, principal, application_id)
-    if application.owner != principal.subject:
+    if not is_owner(principal, application):
         raise Forbidden("only the applicant who created the application can submit it")
     if application.status != Status.DRAFT:
         raise Conflict(f"application {application_id} is already {application.status}",
@@ -294,9 +294,8 @@ def _documents(ctx: EngineContext, licence: str, obtained: list[str]) -> list[Do
 
 def list_for(session: Session, principal: Principal, limit: int = 100, offset: int = 0) -> list[ApplicationSummary]:
     """The caller's own applications, newest first (admins see all)."""
-    query = select(ApplicationRow).order_by(col(ApplicationRow.created_at).desc()).limit(limit).offset(offset)
-    if principal.role != Role.ADMIN:
-        query = query.where(ApplicationRow.owner == principal.subject)
+    query = (select(ApplicationRow).where(owner_filter(principal, ApplicationRow.owner, ApplicationRow.created_by_role))
+             .order_by(col(ApplicationRow.created_at).desc()).limit(limit).offset(offset))
     applications = session.exec(query).all()
     ids = [a.id for a in applications]
     licences: dict[str, list[str]] = {i: [] for i in ids}

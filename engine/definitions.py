@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lxml import etree
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
-from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from sqlmodel import Session, col, select
 
 from bizportal.engine.errors import DefinitionError
 from bizportal.engine.expressions import ExpressionRejected, validate_expression
+from bizportal.engine.timer_events import ENGINE_TIMERS, EngineBpmnParser
 from bizportal.storage.workflow_tables import ProcessDefinitionRow
 
 # Task-spec classes that would run code or loop in ways the whitelist cannot check.
@@ -61,10 +62,29 @@ def _parse(xml: bytes, source_name: str) -> list[tuple[str, Any, dict[str, Any]]
     return _PARSED[key]
 
 
-def _parse_uncached(xml: bytes, source_name: str) -> list[tuple[str, Any, dict[str, Any]]]:
-    parser = SpiffBpmnParser()
+# BPMN needs no DTD. Entities are never resolved, nothing is fetched, and a document type is refused
+# outright below, so an entity cannot smuggle text into a task name or blow up on expansion.
+_XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+
+
+def _read_xml(xml: bytes, source_name: str) -> Any:
+    """The BPMN file's XML tree; a file with a document type declaration (DTD) is refused."""
     try:
-        parser.add_bpmn_str(xml, filename=source_name)
+        root = etree.fromstring(xml, parser=_XML_PARSER)
+    except etree.XMLSyntaxError as err:
+        raise DefinitionError(f"{source_name}: cannot parse BPMN: {err}") from err
+    docinfo = root.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
+        raise DefinitionError(f"{source_name}: a BPMN file may not declare a DTD (<!DOCTYPE ...>)",
+                              hint="remove the <!DOCTYPE> declaration and any entities; BPMN needs neither")
+    return root
+
+
+def _parse_uncached(xml: bytes, source_name: str) -> list[tuple[str, Any, dict[str, Any]]]:
+    root = _read_xml(xml, source_name)
+    parser = EngineBpmnParser()
+    try:
+        parser.add_bpmn_xml(root, filename=source_name)
         process_ids = parser.get_process_ids()
         return [(pid, parser.get_spec(pid), parser.get_subprocess_specs(pid)) for pid in process_ids]
     except DefinitionError:
@@ -89,7 +109,9 @@ def validate_spec(spec: Any, source_name: str, functions: Iterable[str], operato
         try:
             validate_expression(expression, allowed_functions)
         except ExpressionRejected as err:
-            raise DefinitionError(f"{source_name}: element {element!r}: {what} {expression!r} rejected: {err}",
+            shown = expression if len(expression) <= 120 else expression[:120] + "…"
+            reason = str(err) if len(str(err)) <= 200 else str(err)[:200] + "…"
+            raise DefinitionError(f"{source_name}: element {element!r}: {what} {shown!r} rejected: {reason}",
                                   hint="BPMN expressions may use names, literals, comparisons, and/or/not "
                                        f"and the functions {sorted(allowed_functions)}") from err
 
@@ -107,6 +129,11 @@ def validate_spec(spec: Any, source_name: str, functions: Iterable[str], operato
             check(condition.args[0] if hasattr(condition, "args") else condition, name, "condition")
         event_definition = getattr(task_spec, "event_definition", None)
         if isinstance(event_definition, TimerEventDefinition):
+            if type(event_definition) not in ENGINE_TIMERS.values():
+                # Only the engine's timer table may fire a timer, and it holds one due date per timer.
+                raise DefinitionError(f"{source_name}: element {name!r} has a repeating timer (timeCycle), "
+                                      "which the engine refuses",
+                                      hint="use a timeDate (e.g. due_in_working_days(n)) or a timeDuration")
             check(event_definition.expression, name, "timer expression")
         for prop in getattr(event_definition, "correlation_properties", None) or []:
             check(prop.retrieval_expression, name, "correlation expression")

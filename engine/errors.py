@@ -49,5 +49,9 @@ class Unavailable(BizPortalError):
     """A dependency (object store, provider) cannot be reached right now."""
 
 
+class ProviderRefused(BizPortalError):
+    """An outside service (a payment provider) answered and refused the request; its reason is in the message."""
+
+
 class Expired(BizPortalError):
     """Something time-limited (a signed download link) is past its time; ask for a new one."""

@@ -1,7 +1,7 @@
 """Cases escalated to an agency's supervisor: past the manual's total time, still undecided (s.10).
 
-Read from the `case_clock` projection; a supervisor sees the cases of their agency (and of their
-office, when the token names one), an admin sees every agency's.
+Read from the `case_clock` projection; a supervisor sees the cases of their agency and, for cases routed
+to local offices, of their own office only (engine/access.py); an admin sees every agency's.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from datetime import datetime
 from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
+from bizportal.engine.access import scope_filter
 from bizportal.engine.errors import Forbidden
 from bizportal.engine.principal import Principal, Role
 from bizportal.engine.statutory_clock import SUPERVISOR_ROLE, effective_due, working_days_between
@@ -47,9 +48,7 @@ def escalated_cases(session: Session, principal: Principal, now: datetime) -> li
              .where(col(CaseClockRow.escalated_at).is_not(None), col(CaseClockRow.decided_at).is_(None))
              .order_by(col(CaseClockRow.due_at), col(CaseClockRow.case_id)))
     if principal.role == SUPERVISOR_ROLE and principal.agency:
-        query = query.where(LicenceCaseRow.agency == principal.agency)
-        if principal.office:
-            query = query.where(LicenceCaseRow.office == principal.office)
+        query = query.where(scope_filter(principal, LicenceCaseRow.agency, LicenceCaseRow.office))
     elif principal.role != Role.ADMIN:
         raise Forbidden("only an agency's supervisors (and admins) see its escalated cases",
                         hint=f"sign in with the {SUPERVISOR_ROLE} role of your agency")

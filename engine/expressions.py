@@ -25,15 +25,28 @@ _COMPARE: dict[type[ast.cmpop], Callable[[Any, Any], bool]] = {
     ast.Is: operator.is_,
     ast.IsNot: operator.is_not,
 }
-_ARITH: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
-    ast.Add: operator.add,
-    ast.Sub: operator.sub,
-    ast.Mult: operator.mul,
-}
 
 
 class ExpressionRejected(ValueError):
     """The expression uses something outside the whitelist."""
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _multiply(left: Any, right: Any) -> Any:
+    # Numbers only: `"x" * 10**11` or `[0] * 10**11` would allocate without bound.
+    if not (_is_number(left) and _is_number(right)):
+        raise ExpressionRejected("only numbers may be multiplied in a BPMN expression")
+    return left * right
+
+
+_ARITH: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: _multiply,
+}
 
 
 def _check(node: ast.AST, functions: Mapping[str, object] | set[str]) -> None:
@@ -52,6 +65,9 @@ def _check(node: ast.AST, functions: Mapping[str, object] | set[str]) -> None:
         case ast.UnaryOp(op=ast.Not() | ast.USub(), operand=operand):
             _check(operand, functions)
         case ast.BinOp(op=op, left=left, right=right) if type(op) in _ARITH:
+            if isinstance(op, ast.Mult) and any(isinstance(side, ast.Constant) and not _is_number(side.value)
+                                                or isinstance(side, ast.List | ast.Tuple) for side in (left, right)):
+                raise ExpressionRejected("only numbers may be multiplied in a BPMN expression")
             _check(left, functions)
             _check(right, functions)
         case ast.Compare(left=left, ops=ops, comparators=comparators):

@@ -10,6 +10,7 @@ from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from bizportal.engine import audit
+from bizportal.engine.access import AGENCY_ROLES, OFFICERS, in_scope, is_owner, owner_filter, scope_filter
 from bizportal.engine.case_kinds import fee_setting_step
 from bizportal.engine.context import EngineContext
 from bizportal.engine.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -80,12 +81,11 @@ def _may_work_on(session: Session, principal: Principal, task: HumanTaskRow) -> 
         return True
     if task.lane == "agency":
         # An officer of a local government works only on their own office's cases.
-        return (principal.role == Role.AGENCY_OFFICER and principal.agency == task.agency
-                and (task.office is None or task.office == principal.office))
+        return in_scope(principal, task.agency, task.office, OFFICERS)
     if task.lane == "applicant":
         instance = session.get(WorkflowInstanceRow, task.instance_id)
         application = session.get(ApplicationRow, instance.context["application_id"]) if instance else None
-        return application is not None and application.owner == principal.subject
+        return application is not None and is_owner(principal, application)
     return False
 
 
@@ -98,17 +98,19 @@ def _fee_to_set(ctx: EngineContext, case: LicenceCaseRow, step: str) -> FeeToSet
 
 def open_tasks(ctx: EngineContext, session: Session, principal: Principal, filters: TaskFilter | None = None,
                limit: int = 200) -> list[TaskView]:
-    """Open tasks the caller can work on: an officer's agency lane, or an applicant's own steps."""
+    """Open tasks the caller can work on: an officer's agency lane (a supervisor sees the same, without
+    working on them), or an applicant's own steps; an admin sees all, anyone else none."""
     query = (select(HumanTaskRow, LicenceCaseRow, ApplicationRow)
              .join(WorkflowInstanceRow, col(WorkflowInstanceRow.id) == col(HumanTaskRow.instance_id))
              .join(LicenceCaseRow, col(LicenceCaseRow.instance_id) == col(WorkflowInstanceRow.id))
              .join(ApplicationRow, col(ApplicationRow.id) == col(LicenceCaseRow.application_id))
              .where(HumanTaskRow.state == "open").order_by(col(HumanTaskRow.opened_at)).limit(limit))
-    if principal.role == Role.AGENCY_OFFICER:
-        query = query.where(HumanTaskRow.lane == "agency", HumanTaskRow.agency == principal.agency,
-                            or_(col(HumanTaskRow.office).is_(None), HumanTaskRow.office == principal.office))
-    elif principal.role in (Role.APPLICANT, Role.COUNTER_OFFICER):
-        query = query.where(HumanTaskRow.lane == "applicant", ApplicationRow.owner == principal.subject)
+    if principal.role in AGENCY_ROLES:
+        query = query.where(HumanTaskRow.lane == "agency",
+                            scope_filter(principal, HumanTaskRow.agency, HumanTaskRow.office))
+    elif principal.role != Role.ADMIN:
+        query = query.where(HumanTaskRow.lane == "applicant",
+                            owner_filter(principal, ApplicationRow.owner, ApplicationRow.created_by_role))
     external = ctx.agencies.external_agencies()
     if external and principal.role != Role.ADMIN:
         # Steps delivered to an agency's own system are decided there, not in this inbox.

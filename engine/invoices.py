@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from bizportal.engine import audit, outbox, receipts
+from bizportal.engine.access import OFFICERS, in_scope
 from bizportal.engine.context import EngineContext
 from bizportal.engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from bizportal.engine.licence_cases import case_of, sync_case
@@ -123,8 +124,11 @@ def record_counter_payment(ctx: EngineContext, session: Session, principal: Prin
                            data: CounterPaymentInput) -> InvoiceRow:
     """An officer records cash paid at a counter; the licence's process moves on to issuing.
 
+    A counter officer takes cash for any invoice; an agency officer only for their own agency's (and local
+    office's) invoices.
+
     Raises:
-        Forbidden: not a counter officer, or an officer of another agency.
+        Forbidden: not a counter officer, or an officer of another agency or office.
         NotFound: no such invoice.
         Conflict: the invoice is already paid or no longer open.
         InvalidInput: the amount differs from the invoice.
@@ -134,8 +138,11 @@ def record_counter_payment(ctx: EngineContext, session: Session, principal: Prin
     invoice = session.get(InvoiceRow, invoice_id)
     if invoice is None:
         raise NotFound(f"invoice {invoice_id} does not exist")
-    if principal.role == Role.AGENCY_OFFICER and principal.agency != invoice.agency:
-        raise Forbidden(f"invoice {invoice_id} belongs to agency {invoice.agency}, not {principal.agency}")
+    if principal.role == Role.AGENCY_OFFICER:
+        invoiced = session.get(LicenceCaseRow, invoice.licence_case_id)
+        if invoiced is None or not in_scope(principal, invoice.agency, invoiced.office, OFFICERS):
+            raise Forbidden(f"invoice {invoice_id} is not one of your agency's (and office's)",
+                            hint="officers record cash for their own office's invoices; a counter officer for any")
     if invoice.status != "open":
         raise Conflict(f"invoice {invoice_id} is {invoice.status}", hint=_CLOSED_HINTS.get(
             invoice.status, "only an open invoice can be paid"))

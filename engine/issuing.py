@@ -14,6 +14,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from bizportal.engine import audit, outbox, renewal_reminders
+from bizportal.engine.access import OFFICERS, holds, in_scope
 from bizportal.engine.case_kinds import Kind
 from bizportal.engine.context import EngineContext
 from bizportal.engine.errors import NotFound
@@ -141,6 +142,7 @@ def _issue(ctx: EngineContext, session: Session, case: LicenceCaseRow) -> Issued
                               holder_name=application.applicant_name,
                               # A successor stays with the holder, also when a counter officer filed for them.
                               holder_subject=predecessor.holder_subject if predecessor else application.owner,
+                              holder_role=predecessor.holder_role if predecessor else application.created_by_role,
                               business_name=application.business_name, issued_on=issued_on,
                               valid_until=valid_until, pdf_key=stored.key, pdf_sha256=stored.sha256,
                               pdf_size=stored.size, created_at=ctx.clock.now(),
@@ -155,16 +157,16 @@ def _issue(ctx: EngineContext, session: Session, case: LicenceCaseRow) -> Issued
 
 
 def readable_issued_licence(session: Session, principal: Principal, number: str) -> IssuedLicenceRow:
-    """The issued licence, if the caller is its holder, an officer of its agency, or an admin.
+    """The issued licence, if the caller is its holder, an officer of its agency (and office), or an admin.
 
     Raises:
         NotFound: no such licence, or the caller may not see it (existence is not revealed).
     """
     issued = session.get(IssuedLicenceRow, number)
-    allowed = issued is not None and (
-        principal.role == Role.ADMIN
-        or (principal.role == Role.AGENCY_OFFICER and principal.agency == issued.agency)
-        or issued.holder_subject == principal.subject)
+    case = session.get(LicenceCaseRow, issued.licence_case_id) if issued is not None else None
+    allowed = issued is not None and case is not None and (
+        principal.role == Role.ADMIN or holds(principal, issued)
+        or in_scope(principal, issued.agency, case.office, OFFICERS))
     if not allowed:
         raise NotFound(f"issued licence {number} does not exist")
     assert issued is not None

@@ -12,9 +12,10 @@ from datetime import date
 
 from pydantic import Field, model_validator
 
+from bizportal.engine.current_licence import require_current
 from bizportal.engine.errors import Conflict, InvalidInput
-from bizportal.engine.licence_standing import require_current
 from bizportal.engine.lifecycle_input import ReasonInput
+from bizportal.engine.offices import OfficeDirectory
 from bizportal.storage.applications import ApplicationRow
 from bizportal.storage.issued_licences import IssuedLicenceRow
 
@@ -25,6 +26,9 @@ class AmendmentInput(ReasonInput):
     business_name: str | None = Field(default=None, min_length=1, max_length=300)
     business_address: str | None = Field(default=None, min_length=1, max_length=1000,
                                          description="the new address, in the same district")
+    business_district: str | None = Field(default=None, min_length=1, max_length=100,
+                                          description="the district of the new address: it must be the "
+                                                      "licence's own (a move elsewhere needs a new licence)")
     holder_name: str | None = Field(default=None, min_length=1, max_length=300,
                                     description="a juristic person's new registered name")
 
@@ -44,13 +48,31 @@ def check_amendable(issued: IssuedLicenceRow, today: date) -> None:
                        hint="renew it first (POST .../renewals), then amend the renewed licence")
 
 
-def changes(data: AmendmentInput, issued: IssuedLicenceRow, application: ApplicationRow) -> dict[str, str]:
+def _require_same_district(data: AmendmentInput, application: ApplicationRow, offices: OfficeDirectory) -> None:
+    """A licence is issued for a place: a new address in another district needs that district's licence."""
+    province, district = application.business_province, application.business_district or ""
+    hint = (f"a licence covers a business in {district or 'its district'}; for a move to another district, "
+            "apply for a new licence there and cancel this one (POST .../cancellations)")
+    if data.business_district is not None and not offices.same_district(province, district, data.business_district):
+        raise InvalidInput(f"`business_district` {data.business_district!r} is not the licence's district "
+                           f"{district!r}", hint=hint, details={"field": "business_district"})
+    if data.business_address is None or not district:
+        return
+    named = offices.districts_named_in(province, data.business_address)
+    if named and not any(offices.same_district(province, district, name) for name in named):
+        raise InvalidInput(f"the new address is in {', '.join(named)}, not in the licence's district {district}",
+                           hint=hint, details={"field": "business_address", "districts_named": named})
+
+
+def changes(data: AmendmentInput, issued: IssuedLicenceRow, application: ApplicationRow,
+            offices: OfficeDirectory) -> dict[str, str]:
     """The details that change, each with its new value.
 
     Raises:
-        InvalidInput: naming the field: a holder name for an individual, or a value that is what the
-            licence already says.
+        InvalidInput: naming the field: a holder name for an individual, a value that is what the
+            licence already says, or an address in another district.
     """
+    _require_same_district(data, application, offices)
     if data.holder_name is not None and application.applicant_kind != "juristic":
         raise InvalidInput("only a juristic person's name can be amended on a licence",
                            hint="an individual holder's name is their identity: leave `holder_name` out",

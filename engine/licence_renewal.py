@@ -18,8 +18,8 @@ from datetime import date, timedelta
 
 from pydantic import Field
 
+from bizportal.engine.current_licence import require_current
 from bizportal.engine.errors import Conflict
-from bizportal.engine.licence_standing import require_current
 from bizportal.engine.lifecycle_input import HolderInput
 from bizportal.storage.issued_licences import IssuedLicenceRow
 

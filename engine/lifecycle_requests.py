@@ -6,10 +6,11 @@ once: it gets a tracking number, its process starts, and the agency's step reach
 the agency's adapter) as any licence's step does. Status, timeline, notifications, the statutory clock,
 the fee and the issuing are the ones every licence uses.
 
-Who may ask: the holder (the subject the licence was issued to), or a counter officer on the holder's
-behalf, who has seen the holder's ID card and gives its number (`holder_id_number`). Anyone else is told
-the licence does not exist. A licence has one open request at a time, whatever its kind: a second one is
-a conflict (the licence's row is locked while a request is opened, so two at once cannot both pass).
+Who may ask: the holder (the role and subject the licence was issued to: engine/access.py), or a counter
+officer on the holder's behalf, who has seen the holder's ID card and gives its number
+(`holder_id_number`). Anyone else is told the licence does not exist. A licence has one open request at a
+time, whatever its kind: a second one is a conflict (the licence's row is locked while a request is
+opened, so two at once cannot both pass).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bizportal.engine import audit, case_notices
+from bizportal.engine.access import holds
 from bizportal.engine.application_status import TERMINAL, Status
 from bizportal.engine.applications import tracking_number
 from bizportal.engine.case_kinds import Kind
@@ -68,7 +70,7 @@ def request_amendment(ctx: EngineContext, session: Session, principal: Principal
     def prepare(issued: IssuedLicenceRow, application: ApplicationRow,
                 today: date) -> tuple[dict[str, Any], dict[str, str]]:
         check_amendable(issued, today)
-        changed = changes(data, issued, application)
+        changed = changes(data, issued, application, ctx.offices)
         return {"reason": data.reason, "changes": changed}, changed
 
     return _open(ctx, session, principal, number, Kind.AMENDMENT, data.holder_id_number, prepare, idempotency_key)
@@ -168,7 +170,7 @@ def _held(session: Session, principal: Principal, number: str,
     if principal.role == Role.COUNTER_OFFICER:
         if holder_id_number != application.applicant_id_number:
             raise missing  # whether the number exists is not revealed to a wrong ID
-    elif issued.holder_subject != principal.subject:
+    elif not holds(principal, issued):
         raise missing
     elif holder_id_number is not None and holder_id_number != application.applicant_id_number:
         raise InvalidInput("`holder_id_number` is not the number the licence was issued to",

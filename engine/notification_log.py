@@ -7,6 +7,8 @@ from datetime import datetime
 from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
+from bizportal.engine.applications import readable
+from bizportal.engine.principal import Principal
 from bizportal.storage.notifications import NotificationRow
 from bizportal.storage.outbox import OutboxRow
 
@@ -29,6 +31,15 @@ class NotificationView(BaseModel):
     last_error: str | None
     created_at: datetime
     sent_at: datetime | None
+
+
+def readable_notifications(session: Session, principal: Principal, application_id: str) -> list[NotificationView]:
+    """The notification log of an application the caller may read (engine/access.py).
+
+    Raises:
+        NotFound: no such application, or the caller may not read it (the same answer).
+    """
+    return notifications_for(session, readable(session, principal, application_id).id)
 
 
 def notifications_for(session: Session, application_id: str) -> list[NotificationView]:

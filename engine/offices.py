@@ -43,6 +43,9 @@ _SEPARATORS = re.compile(r"[\s\-\u2010-\u2015.,'\u2019()_/]+")
 # Romanisations of เมือง (the district of a province's capital) that all mean the same word.
 _MUEANG_SPELLINGS = re.compile(r"^(muang|meuang|mueng|muaeng)")
 
+# A district named inside a free-text address: after เขต/อำเภอ/อ./Khet/Amphoe, or before "District".
+_DISTRICT_IN_TEXT = re.compile(r"(?:เขต|อำเภอ|อ\.|\bkhet\b|\bamphoe\b)\s*([^,;\n]+)|([^,;\n\d]+?)\s+district\b")
+
 _FIELD_PROVINCE = "business.province"
 _FIELD_DISTRICT = "business.district"
 
@@ -293,6 +296,34 @@ class OfficeDirectory:
                      "this province; details.connected_districts lists the districts with a connected office",
                 details={"field": _FIELD_DISTRICT, "agency": agency, "connected_districts": connected_districts})
         return self._offices[code]
+
+    def same_district(self, province: str, district: str, other: str) -> bool:
+        """Whether `other` names the same district of `province` as `district` (any spelling the directory
+        knows; unknown names are compared as written)."""
+        province_id = self._province_ids.get(_province_key(province))
+        keys = [_district_key(name) for name in (district, other)]
+        ids = [self._district_ids.get((province_id, key), key) if province_id else key for key in keys]
+        return ids[0] == ids[1]
+
+    def districts_named_in(self, province: str, text: str) -> list[str]:
+        """The districts of `province` that an address text names with a district word (เขต, อำเภอ, อ.,
+        Khet, Amphoe, "... District"), in Thai, in the order found. Names not in the directory are ignored."""
+        province_id = self._province_ids.get(_province_key(province))
+        if province_id is None:
+            return []
+        keys = sorted(((key, district_id) for (p, key), district_id in self._district_ids.items()
+                       if p == province_id), key=lambda item: -len(item[0]))
+        found: list[str] = []
+        for after, before in _DISTRICT_IN_TEXT.findall(_clean(text)):
+            words = _SEPARATORS.sub("", after or before)
+            for key, district_id in keys:
+                # Thai: the name follows the district word; English: it ends right before "District".
+                if (words.startswith(key) if after else words.endswith(key)) and len(key) >= 3:
+                    name = self._district_names[(province_id, district_id)][0]
+                    if name not in found:
+                        found.append(name)
+                    break
+        return found
 
     def _connected_districts(self, agency: str, province_id: str) -> list[str]:
         # In the order of the file, which for Bangkok is the DOPA order of its districts.

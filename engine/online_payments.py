@@ -3,7 +3,9 @@
 No baht lost or charged twice: a provider event is stored unique on (provider, event id) before it is
 applied, so a duplicate delivery changes nothing; the amount and currency must equal the payment's (a
 mismatch is recorded, not applied); an invoice moves from open to paid in one conditional UPDATE, so when
-two payments race for it the loser is marked `duplicate` and refunded.
+two payments race for it the loser is marked `duplicate` and refunded. A payment that arrives after its
+invoices were cancelled (withdrawal) or expired is refunded the same way: a refund record per invoice, which
+the provider is asked for after commit, or which stays owed when it has no refund API (PromptPay).
 """
 
 from __future__ import annotations
@@ -28,14 +30,15 @@ from bizportal.adapters.payment_provider import (
     PaymentRequest,
     ProviderUnavailable,
 )
-from bizportal.engine import audit, receipts
+from bizportal.engine import audit, receipts, refunds
+from bizportal.engine.access import is_owner
 from bizportal.engine.applications import readable
 from bizportal.engine.context import EngineContext
-from bizportal.engine.errors import Conflict, DefinitionError, Forbidden, NotFound, Unauthenticated
+from bizportal.engine.errors import Conflict, DefinitionError, Forbidden, NotFound, ProviderRefused, Unauthenticated
 from bizportal.engine.errors import Unavailable as UnavailableError
 from bizportal.engine.licence_cases import sync_case
 from bizportal.engine.plugins import installed
-from bizportal.engine.principal import SYSTEM, Principal, Role
+from bizportal.engine.principal import SYSTEM, Principal
 from bizportal.storage.applications import LicenceCaseRow
 from bizportal.storage.online_payments import OnlinePaymentRow, PaymentEventRow, PaymentInvoiceRow
 from bizportal.storage.payments import InvoiceRow
@@ -99,10 +102,11 @@ def start_payment(ctx: EngineContext, session: Session, providers: PaymentProvid
     Raises:
         NotFound: not the caller's application, an unknown invoice or provider.
         Conflict: an invoice is not open (already paid, cancelled).
-        Unavailable: the provider is not configured or unreachable (nothing is recorded).
+        Unavailable: the provider is not configured, unreachable or failing (nothing is recorded).
+        ProviderRefused: the provider refused the payment; its reason is in the message (nothing is recorded).
     """
     application = readable(session, principal, application_id)
-    if principal.role not in (Role.APPLICANT, Role.COUNTER_OFFICER) or application.owner != principal.subject:
+    if not is_owner(principal, application):
         raise Forbidden("only the applicant pays their application's fees online")
     provider = providers.get(data.provider)
     query = select(InvoiceRow).where(InvoiceRow.application_id == application.id)
@@ -132,8 +136,10 @@ def start_payment(ctx: EngineContext, session: Session, providers: PaymentProvid
             description=f"Biz Portal {application.tracking_number}", invoice_ids=[i.id for i in invoices]))
     except ProviderUnavailable as err:
         raise UnavailableError(str(err), hint="pay at a counter, or try again later") from err
-    except PaymentError as err:
-        raise UnavailableError(f"the payment provider refused the payment: {err}") from err
+    except PaymentError as err:  # it answered and said no: trying again will not help until that is fixed
+        raise ProviderRefused(f"the payment provider refused the payment: {err}",
+                              hint="nothing was charged or recorded; pay at a counter meanwhile, and tell the "
+                                   "portal's operator the provider's reason above") from err
     payment.provider_reference = instructions.provider_reference
     audit.record(session, principal, "payment.started", ctx.clock.now(), application.id, payment_id=payment.id,
                  provider=data.provider, amount_satang=payment.amount_satang, invoices=[i.id for i in invoices])
@@ -162,12 +168,11 @@ def apply_webhook(ctx: EngineContext, session: Session, providers: PaymentProvid
     except IntegrityError:
         previous = session.get(PaymentEventRow, (provider_name, event.event_id))
         return f"duplicate:{previous.outcome if previous else 'unknown'}"
-    stored.outcome = _apply(ctx, session, provider, event, stored)
+    stored.outcome = _apply(ctx, session, event, stored)
     return stored.outcome
 
 
-def _apply(ctx: EngineContext, session: Session, provider: PaymentProvider, event: PaymentEvent,
-           stored: PaymentEventRow) -> str:
+def _apply(ctx: EngineContext, session: Session, event: PaymentEvent, stored: PaymentEventRow) -> str:
     payment = session.exec(select(OnlinePaymentRow).where(
         OnlinePaymentRow.provider == event.provider,
         OnlinePaymentRow.provider_reference == event.provider_reference)).first()
@@ -196,20 +201,14 @@ def _apply(ctx: EngineContext, session: Session, provider: PaymentProvider, even
         if result.rowcount == 1:  # type: ignore[attr-defined]
             won.append(invoice_id)
     if len(won) != len(invoice_ids):
-        # Another payment settled one of them meanwhile: keep nothing of this one and refund it whole.
+        # Another payment settled one of them meanwhile, or they were cancelled (withdrawal) or expired: keep
+        # nothing of this one and refund it whole, asking the provider after commit (engine/refunds.py).
         if won:
             session.execute(update(InvoiceRow).where(col(InvoiceRow.id).in_(won))
                             .values(status="open", paid_at=None).execution_options(synchronize_session=False))
         payment.state, payment.settled_at = "duplicate", now
-        try:
-            payment.refund_reference = provider.refund(event.provider_reference, event.amount_satang,
-                                                       idempotency_key=f"refund-{payment.id}")
-        except PaymentError as err:  # e.g. PromptPay: no refund API, the agency's bank refunds it
-            audit.record(session, SYSTEM, "payment.refund_needed", now, payment.application_id,
-                         payment_id=payment.id, amount_satang=event.amount_satang, reason=str(err))
-            return "duplicate_payment_refund_manual"
-        audit.record(session, SYSTEM, "payment.refunded_duplicate", now, payment.application_id,
-                     payment_id=payment.id, refund=payment.refund_reference)
+        invoices = [session.get(InvoiceRow, invoice_id, populate_existing=True) for invoice_id in invoice_ids]
+        refunds.refund_unsettled_payment(ctx, session, payment, [i for i in invoices if i is not None])
         return "duplicate_payment"
     payment.state, payment.settled_at = "succeeded", now
     audit.record(session, SYSTEM, "payment.recorded", now, payment.application_id, payment_id=payment.id,

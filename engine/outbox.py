@@ -34,6 +34,10 @@ class JobQueue(Protocol):
         """Hand committed outbox rows to whatever runs jobs."""
         ...
 
+    def close(self) -> None:
+        """Release connections at shutdown (a later `submit` may open them again)."""
+        ...
+
 
 def enqueue(session: Session, job: str, clock: Clock, **payload: Any) -> OutboxRow:
     row = OutboxRow(id=str(uuid.uuid4()), job=job, payload=payload, created_at=clock.now(), available_at=clock.now())
@@ -104,6 +108,9 @@ class InProcessQueue:
     def submit(self, outbox_ids: list[str]) -> None:
         for outbox_id in outbox_ids:
             self.outbox.run_job(outbox_id)
+
+    def close(self) -> None:
+        """Nothing to release."""
 
 
 def dispatch_pending(outbox: Outbox, queue: JobQueue, max_rounds: int = 20) -> int:

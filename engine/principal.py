@@ -23,9 +23,25 @@ class Principal:
 
     @property
     def label(self) -> str:
-        """How the audit trail names the actor."""
-        unit = ":".join(part for part in (self.agency, self.office) if part)
-        return f"{self.role.value}:{unit}:{self.subject}" if unit else f"{self.role.value}:{self.subject}"
+        """How the audit trail names the actor: `role[:agency[:office]]:subject` (`role::office:subject` for an
+        office without an agency).
+
+        The label also decides who claimed a task and who took a payment, so two different principals must
+        never share one: `%` and `:` inside a part are percent-escaped (an officer whose subject is
+        `BKK-KHLONG-TOEI:olivia` and who has no office is not olivia of Khlong Toei). Parts without them,
+        which is every code and ordinary subject, read as they are.
+        """
+        parts = [self.role.value]
+        if self.agency or self.office:
+            parts.append(self.agency or "")
+        if self.office:
+            parts.append(self.office)
+        parts.append(self.subject)
+        return ":".join(_escape(part) for part in parts)
+
+
+def _escape(part: str) -> str:
+    return part.replace("%", "%25").replace(":", "%3A")
 
 
 SYSTEM = Principal(subject="system", role=Role.ADMIN)

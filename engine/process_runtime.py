@@ -76,7 +76,7 @@ class ProcessRuntime:
     def _attach(self, workflow: BpmnWorkflow, session: Session, row: WorkflowInstanceRow) -> None:
         # A deserialized workflow carries a default script engine; ours is re-attached every time.
         bound = {name: partial(fn, session, row) for name, fn in self.operators.items()}
-        workflow.script_engine = WorkflowScriptEngine(self.functions(), bound)
+        workflow.script_engine = WorkflowScriptEngine(self.functions(), bound, self.clock.now)
 
     @staticmethod
     def _run(action: Callable[[], Any]) -> None:
@@ -189,8 +189,8 @@ class ProcessRuntime:
         for timer_id in timer_ids:
             task = workflow.get_task_from_id(UUID(timer_id))
             if task is not None and task.state == TaskState.WAITING:
-                # The timer table decides when a timer is due (and tests move its clock);
-                # SpiffWorkflow would compare against the wall clock, so mark it fired.
+                # The timer table is the only decider of when a timer is due: the engine's timer
+                # events (timer_events.py) report "fired" only once marked here.
                 task._set_internal_data(event_fired=True)
         workflow.refresh_timers()
         self._run(workflow.do_engine_steps)

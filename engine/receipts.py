@@ -154,6 +154,7 @@ def readable_receipt(session: Session, principal: Principal, number: str) -> Rec
         raise NotFound(f"receipt {number} does not exist")
     if receipt.source == COUNTER:
         payment = session.get(PaymentRow, receipt.payment_id)
+        # Labels name one (role, agency, office, subject) each (engine/principal.py): only that very officer.
         if payment is not None and payment.recorded_by == principal.label:
             return receipt
     try:

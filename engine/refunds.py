@@ -11,23 +11,31 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, col, select
 
 from bizportal.adapters.payment_provider import PaymentError
 from bizportal.engine import audit, outbox
+from bizportal.engine.access import AGENCY_ROLES, in_scope, is_owner
 from bizportal.engine.applications import readable
 from bizportal.engine.context import EngineContext
 from bizportal.engine.errors import Conflict, Forbidden, NotFound
-from bizportal.engine.online_payments import PaymentProviders
 from bizportal.engine.principal import SYSTEM, Principal, Role
+from bizportal.storage.applications import ApplicationRow, LicenceCaseRow
 from bizportal.storage.online_payments import OnlinePaymentRow, PaymentInvoiceRow
 from bizportal.storage.payments import InvoiceRow, PaymentRow
 from bizportal.storage.refunds import RefundRow
 
+if TYPE_CHECKING:  # online_payments records refunds through this module: importing it here would be a cycle
+    from bizportal.engine.online_payments import PaymentProviders
+
 REFUND_JOB = "refund_payment"
+# Why a payment that settled nothing is refunded, by the state its invoice was in when it arrived.
+_UNSETTLED = {"paid": "already paid by another payment", "cancelled": "cancelled when the application was withdrawn",
+              "expired": "expired unpaid at its deadline", "refunded": "already refunded",
+              "waived": "waived", "open": "still open: refunded with the rest of this payment"}
 
 
 class RefundPaidOut(BaseModel):
@@ -64,6 +72,31 @@ def request_refund(ctx: EngineContext, session: Session, principal: Principal, i
     return refund
 
 
+def refund_unsettled_payment(ctx: EngineContext, session: Session, payment: OnlinePaymentRow,
+                            invoices: list[InvoiceRow]) -> list[RefundRow]:
+    """Record the refund of an online payment that settled none of its invoices, and queue asking the provider.
+
+    One refund per invoice, each of that invoice's amount and agency (they add up to the payment); the
+    invoice keeps its own state (paid by the other payment, cancelled, expired). Asked after commit like any
+    refund, with the refund's id as the idempotency key; a provider without refunds leaves it owed.
+    """
+    now, recorded = ctx.clock.now(), []
+    for invoice in invoices:
+        refund = RefundRow(id=str(uuid.uuid4()), invoice_id=invoice.id, application_id=payment.application_id,
+                           agency=invoice.agency, provider=payment.provider, payment_id=payment.id,
+                           amount_satang=invoice.amount_satang, currency=invoice.currency, state="requested",
+                           reason=f"payment {payment.reference} arrived after invoice {invoice.id} was "
+                                  f"{_UNSETTLED.get(invoice.status, invoice.status)}",
+                           requested_by=SYSTEM.label, created_at=now)
+        session.add(refund)
+        outbox.enqueue(session, REFUND_JOB, ctx.clock, refund_id=refund.id)
+        audit.record(session, SYSTEM, "refund.requested", now, payment.application_id, invoice_id=invoice.id,
+                     refund_id=refund.id, provider=payment.provider, amount_satang=refund.amount_satang,
+                     state=refund.state, payment_id=payment.id, reason=refund.reason)
+        recorded.append(refund)
+    return recorded
+
+
 def refund_payment_job(ctx: EngineContext, providers: PaymentProviders, session: Session,
                        payload: Mapping[str, Any]) -> None:
     """Job: ask the provider for a requested refund (idempotent: the refund id is the idempotency key).
@@ -92,19 +125,21 @@ def refund_payment_job(ctx: EngineContext, providers: PaymentProviders, session:
 
 def record_paid_out(ctx: EngineContext, session: Session, principal: Principal, refund_id: str,
                     data: RefundPaidOut) -> RefundRow:
-    """An officer of the invoicing agency (or a counter officer) records an owed refund as paid back.
+    """Someone who answers for the money records an owed refund as paid back: an officer or supervisor of the
+    invoicing agency (and of the case's local office), the counter officer who took the cash, or the counter
+    officer who filed the application for the citizen.
 
     Raises:
-        NotFound: no such refund. Forbidden: not an officer who may pay it out.
+        NotFound: no such refund. Forbidden: not someone who may pay it out.
         Conflict: the refund is not owed (already paid back, or the provider is handling it).
     """
     refund = session.get(RefundRow, refund_id)
     if refund is None:
         raise NotFound(f"refund {refund_id} does not exist")
-    allowed = principal.role in (Role.COUNTER_OFFICER, Role.ADMIN) or (
-        principal.role in (Role.AGENCY_OFFICER, Role.AGENCY_SUPERVISOR) and principal.agency == refund.agency)
-    if not allowed:
-        raise Forbidden(f"only a counter officer or an officer of {refund.agency} records this refund as paid back")
+    if not _may_pay_out(session, principal, refund):
+        raise Forbidden(f"refund {refund_id} is not yours to pay out",
+                        hint=f"an officer of {refund.agency} (and the case's office) records it, or the counter "
+                             "officer who took the cash or filed the application")
     if refund.state != "owed":
         raise Conflict(f"refund {refund_id} is {refund.state}, not owed",
                        hint="only a refund the agency owes is recorded by hand")
@@ -113,6 +148,22 @@ def record_paid_out(ctx: EngineContext, session: Session, principal: Principal, 
     audit.record(session, principal, "refund.paid_out", now, refund.application_id, refund_id=refund.id,
                  amount_satang=refund.amount_satang, note=data.note)
     return refund
+
+
+def _may_pay_out(session: Session, principal: Principal, refund: RefundRow) -> bool:
+    if principal.role == Role.ADMIN:
+        return True
+    if principal.role in AGENCY_ROLES:
+        invoice = session.get(InvoiceRow, refund.invoice_id)
+        case = session.get(LicenceCaseRow, invoice.licence_case_id) if invoice is not None else None
+        return case is not None and in_scope(principal, refund.agency, case.office)
+    if principal.role != Role.COUNTER_OFFICER:
+        return False
+    payment = session.get(PaymentRow, refund.payment_id) if refund.provider == "counter" else None
+    if payment is not None and payment.recorded_by == principal.label:
+        return True  # the cash they took goes back over the same counter
+    application = session.get(ApplicationRow, refund.application_id)
+    return application is not None and is_owner(principal, application)
 
 
 def refunds_of(session: Session, principal: Principal, application_id: str) -> list[RefundRow]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
@@ -51,11 +52,14 @@ class WhitelistEnvironment(TaskDataEnvironment):
 
 
 class WorkflowScriptEngine(PythonScriptEngine):
-    """Script engine bound to one unit of work: its functions and service operators."""
+    """Script engine bound to one unit of work: its functions, service operators and the engine's clock."""
 
-    def __init__(self, functions: Mapping[str, Callable[..., Any]], operators: Mapping[str, ServiceOperator]) -> None:
+    def __init__(self, functions: Mapping[str, Callable[..., Any]], operators: Mapping[str, ServiceOperator],
+                 now: Callable[[], datetime]) -> None:
         super().__init__(environment=WhitelistEnvironment(functions))
         self.operators = dict(operators)
+        # Timer durations start from the engine's clock, never the wall clock (see timer_events).
+        self.now = now
 
     def call_service(self, task: Any, operation_name: str, operation_params: dict[str, Any], **_: Any) -> str:
         operator_fn = self.operators.get(operation_name)

@@ -12,6 +12,7 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from bizportal.engine import audit
+from bizportal.engine.access import is_owner
 from bizportal.engine.application_status import TERMINAL, Status
 from bizportal.engine.applications import readable
 from bizportal.engine.context import EngineContext
@@ -44,7 +45,7 @@ def withdraw(ctx: EngineContext, session: Session, principal: Principal, applica
             concurrent move of its process won the race (nothing is changed; try again).
     """
     application = readable(session, principal, application_id)
-    if application.owner != principal.subject:
+    if not is_owner(principal, application):
         raise Forbidden("only the applicant who owns the application can withdraw it")
     cases = list(session.exec(select(LicenceCaseRow).where(LicenceCaseRow.application_id == application.id)))
     if data.licences is None:

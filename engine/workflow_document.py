@@ -14,9 +14,9 @@ from uuid import UUID
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
-from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
 from bizportal.engine.definitions import ProcessDefinition
+from bizportal.engine.timer_events import SERIALIZER_CONFIG
 
 FORMAT = "bizportal-workflow/1"
 
@@ -44,7 +44,7 @@ class WorkflowDocuments:
     """Turns workflows into JSON text and back, given the definition they run on."""
 
     def __init__(self) -> None:
-        registry = BpmnWorkflowSerializer.configure(SPIFF_CONFIG)
+        registry = BpmnWorkflowSerializer.configure(SERIALIZER_CONFIG)
         self._converter = _ByReferenceConverter(BpmnWorkflow, registry)
 
     def dumps(self, workflow: BpmnWorkflow, definition: ProcessDefinition) -> str:

@@ -1,29 +1,42 @@
-"""Database engine construction for SQLite (embedded default) and PostgreSQL."""
+"""Database engine construction for SQLite (embedded default) and PostgreSQL, and the two kinds of unit of work.
+
+- `transaction` for commands: on SQLite it takes the write lock when it begins (BEGIN IMMEDIATE), so two
+  commands never read the same version before either writes.
+- `read_session` for queries: on SQLite a plain (deferred) BEGIN on a connection that refuses writes, so a
+  query reads a snapshot (WAL) and blocks neither other readers nor the writer.
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
+_READ_ONLY = "bizportal_read_only"  # execution option set by `read_session`
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+
+def make_engine(url: str, busy_timeout: float = 30, **kwargs: Any) -> Engine:
     """Create an engine tuned for the backend behind `url`.
 
-    SQLite gets WAL (readers never block the single writer), enforced foreign keys
-    and a busy timeout, because the embedded default serves HTTP from several threads.
+    SQLite gets WAL (readers never block the single writer), enforced foreign keys and a busy timeout
+    (`busy_timeout` seconds), because the embedded default serves HTTP from several threads. Its file is
+    created private (0600, and its folder 0700 when created here): it holds citizens' IDs and addresses;
+    SQLite gives the -wal and -shm files the database file's mode.
     """
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
+        _create_private(make_url(url).database)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": busy_timeout}, **kwargs)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
             # pysqlite's own transaction handling defers BEGIN, which would let two writers
-            # read the same version before either writes; BEGIN IMMEDIATE takes the write lock.
+            # read the same version before either writes; `_sqlite_begin` says how each one begins.
             dbapi_conn.isolation_level = None
             cursor = dbapi_conn.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
@@ -33,12 +46,28 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # Set on every begin, since pooled connections serve both kinds of unit of work.
+            read_only = bool(conn.get_execution_options().get(_READ_ONLY))
+            conn.exec_driver_sql(f"PRAGMA query_only={int(read_only)}")
+            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def _create_private(database: str | None) -> None:
+    """Create a SQLite database file readable by its owner only (an existing file keeps its mode)."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
 
 
 @contextmanager
@@ -51,3 +80,13 @@ def transaction(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+@contextmanager
+def read_session(engine: Engine) -> Iterator[Session]:
+    """A unit of work that only reads: it never takes SQLite's write lock, and SQLite refuses a write in it.
+
+    Nothing is committed; the rows read stay usable after it ends.
+    """
+    with Session(engine.execution_options(**{_READ_ONLY: True}), expire_on_commit=False) as session:
+        yield session

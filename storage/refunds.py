@@ -1,9 +1,11 @@
-"""Refunds: money paid for a licence that will not be issued goes back, once per invoice."""
+"""Refunds: money paid for a licence that will not be issued, or paid for an invoice that was no longer open
+(paid twice, withdrawn, expired), goes back once per invoice and payment."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from bizportal.storage.clock_columns import UTCDateTime, utcnow
@@ -11,10 +13,12 @@ from bizportal.storage.clock_columns import UTCDateTime, utcnow
 
 class RefundRow(SQLModel, table=True):
     __tablename__ = "refund"
+    # A payment of an invoice is refunded at most once. An invoice may have two: the refund of the payment
+    # that settled it (a withdrawal) and that of a second payment of it (paid twice).
+    __table_args__ = (UniqueConstraint("invoice_id", "payment_id", name="uq_refund_invoice_payment"),)
 
     id: str = Field(primary_key=True, max_length=36, description="also the idempotency key sent to the provider")
-    invoice_id: str = Field(foreign_key="invoice.id", unique=True, max_length=36,
-                            description="unique: an invoice is refunded at most once")
+    invoice_id: str = Field(foreign_key="invoice.id", max_length=36)
     application_id: str = Field(foreign_key="application.id", index=True, max_length=36)
     agency: str = Field(max_length=40)
     provider: str = Field(max_length=40, description="counter, stripe, promptpay, ...")

@@ -6,7 +6,8 @@ objects and Stripe's error JSON (``{"error": {"type", "code", "message"}}``). En
 ``POST /v1/payment_intents``, ``GET /v1/payment_intents/{id}``, ``POST /v1/refunds``.
 
 Tests read :class:`FakeStripeState` (``calls``, ``intents``, ``refunds``) and can mark an intent paid with
-:meth:`FakeStripeState.succeed` (a real intent is paid by the customer, not through our API).
+:meth:`FakeStripeState.succeed` (a real intent is paid by the customer, not through our API), or make the
+next requests fail with :meth:`FakeStripeState.answer_next` (a refusal, an outage).
 """
 
 from __future__ import annotations
@@ -39,6 +40,12 @@ class FakeStripeState:
     refunds: dict[str, dict[str, Any]] = field(default_factory=dict)
     # idempotency key -> (method + path, params, status, body): a replay answers the stored response.
     idempotency: dict[str, tuple[str, dict[str, Any], int, dict[str, Any]]] = field(default_factory=dict)
+    # (status, message) answered to the next authenticated requests, in order, instead of doing them.
+    scripted: list[tuple[int, str]] = field(default_factory=list)
+
+    def answer_next(self, status: int, message: str, times: int = 1) -> None:
+        """Answer the next `times` requests with a Stripe error of `status` (e.g. 400: refused; 500: failing)."""
+        self.scripted += [(status, message)] * times
 
     def succeed(self, intent_id: str) -> dict[str, Any]:
         """Mark an intent paid in full, as if the customer had confirmed it."""
@@ -108,6 +115,9 @@ def create_stripe_app(state: FakeStripeState | None = None) -> FastAPI:
             # Stripe masks all but the last four characters of a wrong key.
             return _error(401, "invalid_request_error", f"Invalid API Key provided: sk_test_****{token[-4:]}",
                           code="api_key_invalid")
+        if state.scripted:
+            status, message = state.scripted.pop(0)
+            return _error(status, "invalid_request_error" if status < 500 else "api_error", message)
         if request.method != "POST" or key is None:
             return action(params)
         endpoint = f"{request.method} {request.url.path}"

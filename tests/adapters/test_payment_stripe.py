@@ -176,6 +176,29 @@ def test_a_wrong_key_is_a_payment_error_that_does_not_leak_the_key(
     assert caught.value.__cause__ is None and caught.value.__suppress_context__
 
 
+def test_a_refusal_is_a_payment_error_with_stripes_message(
+        provider: StripeProvider, fake_stripe: tuple[str, FakeStripeState]) -> None:
+    _, state = fake_stripe
+    state.answer_next(400, "Unexpected description")
+
+    with pytest.raises(PaymentError) as caught:
+        provider.create(a_request())
+
+    assert not isinstance(caught.value, ProviderUnavailable)  # it answered: retrying will not help
+    assert "Unexpected description" in str(caught.value) and "HTTP 400" in str(caught.value)
+
+
+@pytest.mark.parametrize("status", [500, 503, 429])
+def test_a_failing_or_overloaded_stripe_is_unavailable(status: int, fake_stripe: tuple[str, FakeStripeState],
+                                                       http: httpx.Client) -> None:
+    base_url, state = fake_stripe
+    provider = StripeProvider({"secret_key": API_KEY, "api_base": base_url, "max_network_retries": 0}, http)
+    state.answer_next(status, "An unknown error occurred")
+
+    with pytest.raises(ProviderUnavailable, match=f"HTTP {status}"):
+        provider.create(a_request())
+
+
 # -- refund -------------------------------------------------------------------------------------
 
 

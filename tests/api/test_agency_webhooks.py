@@ -173,8 +173,8 @@ def test_the_agency_back_office_decides_the_licence_over_http(agency: Agency) ->
     assert [d.external_reference for d in deliveries] == ["DLD-1", "DLD-2"]
     with transaction(agency.portal.db) as session:
         actors = {e.actor for e in session.exec(select(AuditEventRow).where(AuditEventRow.event == "task.completed"))}
-        assert actors == {"agency_officer:DLD:DLD:backoffice"}
-        assert {t.completed_by for t in session.exec(select(HumanTaskRow))} == {"agency_officer:DLD:DLD:backoffice"}
+        assert actors == {"agency_officer:DLD:DLD%3Abackoffice"}
+        assert {t.completed_by for t in session.exec(select(HumanTaskRow))} == {"agency_officer:DLD:DLD%3Abackoffice"}
 
 
 def test_forged_stale_and_replayed_callbacks_change_nothing(agency: Agency) -> None:

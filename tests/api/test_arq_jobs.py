@@ -4,22 +4,34 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+from typing import Protocol
 
 import pytest
 import redis
+from arq import create_pool
 from fastapi.testclient import TestClient
 from helpers import OFFICE, REDIS_URL, Auth, Journey
 from sqlmodel import select
 
+from bizportal.adapters import arq_job_queue
 from bizportal.api.app import create_app
 from bizportal.api.composition import portal_from
 from bizportal.api.settings import Settings
 from bizportal.api.worker import build_worker
+from bizportal.engine import outbox
 from bizportal.engine.portal import Portal
 from bizportal.storage.database import transaction
 from bizportal.storage.outbox import OutboxRow
 
 pytestmark = pytest.mark.redis
+
+
+class MovableClock(Protocol):  # the `clock` fixture
+    def now(self) -> datetime: ...
+
+    def advance(self, **delta: float) -> None: ...
 
 
 @pytest.fixture
@@ -91,3 +103,74 @@ def test_a_job_enqueued_twice_runs_once(redis_settings: Settings, redis_portal: 
     view = journey.view()
     assert view["status"] == "document_check"
     assert [e["event"] for e in view["timeline"]].count("licence.status_changed") == 1
+
+
+class FailsOnce:
+    """An outbox job handler that fails on its first run and succeeds on the next."""
+
+    def __init__(self) -> None:
+        self.runs = 0
+
+    def __call__(self, session: object, payload: object) -> None:
+        self.runs += 1
+        if self.runs == 1:
+            raise ConnectionError("the provider is down")
+
+
+def test_a_failed_job_is_retried_at_its_back_off(redis_settings: Settings, redis_portal: Portal,
+                                                 clock: MovableClock) -> None:
+    portal, handler = redis_portal, FailsOnce()
+    portal.outbox.handlers["fails_once"] = handler
+    with transaction(portal.db) as session:
+        row_id = outbox.enqueue(session, "fails_once", clock).id
+    assert portal.dispatch() == 1
+    _drain(redis_settings, portal)
+    with transaction(portal.db) as session:
+        row = session.get(OutboxRow, row_id)
+        assert row is not None and (row.state, row.attempts) == ("pending", 1)
+        assert row.available_at == clock.now() + timedelta(seconds=1)  # the outbox's back-off: 2**0 s
+
+    assert portal.dispatch() == 0  # not due yet
+    clock.advance(seconds=1)
+    assert portal.dispatch() == 1
+    _drain(redis_settings, portal)  # arq must not refuse the job id of the failed run
+    assert handler.runs == 2
+    with transaction(portal.db) as session:
+        row = session.get(OutboxRow, row_id)
+        assert row is not None and (row.state, row.attempts) == ("done", 2)
+
+
+def _queue_connections(connection: redis.Redis) -> int:
+    """Connections to the tests' Redis database other than `connection` itself."""
+    own = connection.client_id()
+    return sum(1 for client in connection.client_list() if client["db"] == "15" and int(client["id"]) != own)
+
+
+def test_dispatches_share_one_redis_pool_closed_at_shutdown(redis_settings: Settings, redis_portal: Portal,
+                                                            clock: MovableClock,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    portal, connection = redis_portal, redis.Redis.from_url(REDIS_URL)
+    pools: list[object] = []
+
+    async def counted_pool(*args: object, **kwargs: object) -> object:
+        pools.append(await create_pool(*args, **kwargs))  # type: ignore[arg-type]
+        return pools[-1]
+
+    monkeypatch.setattr(arq_job_queue, "create_pool", counted_pool)
+    portal.outbox.handlers["noop"] = lambda session, payload: None
+    baseline = _queue_connections(connection)
+
+    def commit_and_dispatch(_: int) -> None:
+        with transaction(portal.db) as session:
+            outbox.enqueue(session, "noop", clock)
+        portal.dispatch()
+
+    with TestClient(create_app(redis_settings, portal=portal)):
+        with ThreadPoolExecutor(max_workers=4) as threads:  # request threads dispatch at the same time
+            list(threads.map(commit_and_dispatch, range(12)))
+        assert connection.zcard("arq:queue") == 12
+        assert len(pools) == 1
+        assert 1 <= _queue_connections(connection) - baseline <= 4  # the pool's connections, kept open
+    # The app's shutdown closed the pool: its connections are gone.
+    assert _queue_connections(connection) == baseline
+    connection.close()

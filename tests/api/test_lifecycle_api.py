@@ -347,6 +347,24 @@ def test_bad_bodies_are_422_naming_the_field(journey: Journey) -> None:
                                                             "reason": "เหมือนเดิม"})) == {"business_name"}
 
 
+def test_an_amended_address_stays_in_the_licence_district(journey: Journey) -> None:
+    number = _issue(journey)  # a shop in Khlong Toei, Bangkok
+    moved = _request(journey, number, "amendments", {"business_address": "Somewhere, เขตบางรัก",
+                                                       "reason": "ย้ายร้าน"})
+    assert moved.status_code == 422, moved.text
+    assert moved.json()["error"]["details"] == {"field": "business_address", "districts_named": ["บางรัก"]}
+    assert "new licence" in moved.json()["error"]["hint"]
+    english = _request(journey, number, "amendments", {"business_address": "12 Silom Road, Bang Rak District",
+                                                         "reason": "moving"})
+    assert english.status_code == 422 and english.json()["error"]["details"]["districts_named"] == ["บางรัก"]
+    stated = _request(journey, number, "amendments", {"business_address": "12 ถนนสีลม", "business_district": "Bang Rak",
+                                                        "reason": "ย้ายร้าน"})
+    assert stated.status_code == 422 and stated.json()["error"]["details"] == {"field": "business_district"}
+    same = _request(journey, number, "amendments", {"business_address": "99 ถนนพระรามสี่ แขวงคลองเตย เขตคลองเตย",
+                                                      "business_district": "Khlong Toei", "reason": "เลขที่ใหม่"})
+    assert same.status_code == 201, same.text
+
+
 def test_two_requests_at_once_open_one(journey: Journey, clock: Any) -> None:
     number = _issue(journey)
     _at(clock, "2027-10-01")

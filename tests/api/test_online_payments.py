@@ -7,6 +7,7 @@ import hmac
 import json
 from collections.abc import Mapping
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import pytest
@@ -21,6 +22,7 @@ from bizportal.adapters.payment_provider import (
 )
 from bizportal.engine.online_payments import PaymentProviders
 from bizportal.engine.portal import Portal
+from bizportal.engine.refunds import REFUND_JOB, refund_payment_job
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 SECRET = b"test-provider-secret"
@@ -55,10 +57,25 @@ class RecordingProvider:
         return f"re_{len(self.refunds)}"
 
 
+class HeldQueue:
+    """A job queue that runs nothing until released: shows what a webhook's own transaction did."""
+
+    def __init__(self) -> None:
+        self.held: list[str] = []
+
+    def submit(self, outbox_ids: list[str]) -> None:
+        self.held += outbox_ids
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
 @pytest.fixture
 def provider(portal: Portal) -> RecordingProvider:
     recording = RecordingProvider()
     portal.payments = PaymentProviders({"testpay": recording})
+    # The refund job was bound to the providers the portal was built with.
+    portal.outbox.handlers[REFUND_JOB] = partial(refund_payment_job, portal.ctx, portal.payments)
     return recording
 
 
@@ -111,18 +128,31 @@ def test_bad_signatures_and_wrong_amounts_change_nothing(journey: Journey, clien
     assert len(mismatches) == 2
 
 
-def test_two_payments_racing_for_an_invoice_charge_once(journey: Journey, client: TestClient,
+def test_two_payments_racing_for_an_invoice_charge_once(journey: Journey, client: TestClient, portal: Portal,
                                                         provider: RecordingProvider) -> None:
     view = _approved(journey)
     invoice = view["invoices"][0]
     first, second = (client.post(f"/api/v1/invoices/{invoice['id']}/payments", json={"provider": "testpay"},
                                  headers=journey.applicant).json() for _ in range(2))
+    held = HeldQueue()
+    portal.queue = held
     for n, payment in enumerate((first, second)):
         event = {"id": f"evt_race_{n}", "kind": "succeeded", "reference": payment["provider_reference"],
                  "amount": invoice["amount_satang"], "currency": "THB"}
         assert _notify(client, event).json() == {"outcome": "applied" if n == 0 else "duplicate_payment"}
-    assert provider.refunds == [(second["provider_reference"], invoice["amount_satang"],
-                                 f"refund-{second['payment_id']}")]
+    # The webhook's transaction recorded the refund; the provider was not asked inside it.
+    assert provider.refunds == []
+    refunds_url = f"/api/v1/applications/{journey.id}/refunds"
+    (refund,) = client.get(refunds_url, headers=journey.applicant).json()
+    assert (refund["state"], refund["provider"], refund["invoice_id"], refund["amount_satang"]) == (
+        "requested", "testpay", invoice["id"], invoice["amount_satang"])
+    assert "already paid by another payment" in refund["reason"]
+
+    for outbox_id in held.held:  # after commit, the jobs run
+        portal.outbox.run_job(outbox_id)
+    assert provider.refunds == [(second["provider_reference"], invoice["amount_satang"], f"refund-{refund['id']}")]
+    (refunded,) = client.get(refunds_url, headers=journey.applicant).json()
+    assert (refunded["state"], refunded["provider_reference"]) == ("refunded", "re_1")
     paid = [i for i in journey.view()["invoices"] if i["id"] == invoice["id"]][0]
     assert paid["status"] == "paid"
 

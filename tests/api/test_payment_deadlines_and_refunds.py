@@ -18,6 +18,7 @@ from helpers import LICENCE, OFFICE, VALID_IDS, Auth, Journey
 from pydantic import SecretStr
 from sqlmodel import select
 
+from bizportal.adapters.payment_promptpay import sign_bank_notification
 from bizportal.adapters.payment_stripe import sign_webhook
 from bizportal.api.app import create_app
 from bizportal.api.composition import portal_from
@@ -235,3 +236,64 @@ def test_a_payment_arriving_after_the_deadline_is_refunded(
     assert late.json() == {"outcome": "duplicate_payment"}  # not applied: charged back in full
     assert journey.view()["status"] == "payment_expired"
     assert any(r["payment_intent"] == payment["provider_reference"] for r in state.refunds.values())
+    (refund,) = client.get(f"/api/v1/applications/{journey.id}/refunds", headers=journey.applicant).json()
+    assert refund["state"] == "refunded" and "expired" in refund["reason"]
+
+
+def test_a_refusal_by_stripe_is_a_502_with_its_reason(stripe_app: tuple[TestClient, Portal, Journey],
+                                                      fake_stripe: tuple[str, FakeStripeState]) -> None:
+    client, _portal, journey = stripe_app
+    _, state = fake_stripe
+    invoice = _approve(journey)
+    state.answer_next(400, "Unexpected description")  # as localstripe answers some descriptions
+    refused = client.post(f"/api/v1/invoices/{invoice['id']}/payments", json={"provider": "stripe"},
+                          headers=journey.applicant)
+    assert refused.status_code == 502, refused.text
+    error = refused.json()["error"]
+    assert error["code"] == "ProviderRefused" and "Unexpected description" in error["message"]
+    assert "counter" in error["hint"]
+    assert journey.view()["invoices"][0]["status"] == "open"  # nothing recorded: paying again works
+    assert client.post(f"/api/v1/invoices/{invoice['id']}/payments", json={"provider": "stripe"},
+                       headers=journey.applicant).status_code == 201
+
+
+# -- PromptPay: no refund API, so a refund is owed by the agency ------------------------------------
+
+
+def test_a_promptpay_payment_after_a_withdrawal_is_an_owed_refund(settings: Any, clock: Any, auth: Auth) -> None:
+    secret = "bank-webhook-secret-0123456789"
+    configured = settings.model_copy(update={"promptpay_id": "0812345678",
+                                             "promptpay_webhook_secret": SecretStr(secret)})
+    portal = portal_from(configured, clock=clock)
+    with TestClient(create_app(configured, portal=portal)) as client:
+        journey = Journey(client, auth("applicant", "alice"), auth("agency_officer", "olivia", "LAO", OFFICE),
+                          auth("counter_officer", "carl"))
+        invoice = _approve(journey)
+        qr = client.post(f"/api/v1/invoices/{invoice['id']}/payments", json={"provider": "promptpay"},
+                         headers=journey.applicant).json()
+        assert client.post(f"/api/v1/applications/{journey.id}/withdrawal", json={"reason": "closing down"},
+                           headers=journey.applicant).status_code == 200
+        refunds_url = f"/api/v1/applications/{journey.id}/refunds"
+        assert client.get(refunds_url, headers=journey.applicant).json() == []  # the invoice was only cancelled
+
+        # The payer scanned the QR before withdrawing; the bank's notification arrives afterwards.
+        timestamp = int(clock.now().timestamp())
+        body = json.dumps({"event_id": "bank-late-1", "transaction_id": "T9", "ref1": qr["reference"],
+                           "amount": f"{invoice['amount_satang'] / 100:.2f}", "currency": "764",
+                           "paid_at": clock.now().isoformat()}).encode()
+        headers = {"X-Bank-Timestamp": str(timestamp),
+                   "X-Bank-Signature": sign_bank_notification(secret, timestamp, body)}
+        late = client.post("/api/v1/payments/webhooks/promptpay", content=body, headers=headers)
+        assert late.json() == {"outcome": "duplicate_payment"}  # not applied: the money goes back
+
+        (refund,) = client.get(refunds_url, headers=journey.applicant).json()
+        assert (refund["state"], refund["provider"], refund["invoice_id"], refund["amount_satang"]) == (
+            "owed", "promptpay", invoice["id"], invoice["amount_satang"])
+        assert "withdrawn" in refund["reason"]
+        assert journey.view()["invoices"][0]["status"] == "cancelled"
+        paid_out = client.post(f"/api/v1/refunds/{refund['id']}/paid-out",
+                               json={"note": "bank transfer BT-0001 back to the payer"}, headers=journey.officer)
+        assert paid_out.status_code == 200 and paid_out.json()["state"] == "refunded"
+        events = [e["event"] for e in journey.view()["timeline"]]
+        assert {"refund.requested", "refund.owed", "refund.paid_out"} <= set(events)
+    portal.db.dispose()

@@ -67,8 +67,9 @@ def test_the_agency_revokes_or_suspends_and_verification_says_so(journey: Journe
     signature = parse_qs(urlparse(_qr_link(pdf)).query)["s"][0]
     url = f"/api/v1/issued-licences/{number}"
     reason = {"reason": "พบการจำหน่ายอาหารไม่ถูกสุขลักษณะ"}
-    assert client.post(f"{url}/suspend", json=reason, headers=journey.applicant).status_code == 403
-    assert client.post(f"{url}/suspend", json=reason, headers=auth("agency_officer", "fred", "FDA")).status_code == 403
+    # Not the issuing agency's: told the licence does not exist, as for a missing number (no existence oracle).
+    assert client.post(f"{url}/suspend", json=reason, headers=journey.applicant).status_code == 404
+    assert client.post(f"{url}/suspend", json=reason, headers=auth("agency_officer", "fred", "FDA")).status_code == 404
     assert client.post(f"{url}/suspend", json={"reason": ""}, headers=journey.officer).status_code == 422
     assert client.post(f"{url}/suspend", json=reason, headers=journey.officer).json()["status"] == "suspended"
     assert client.get(f"/api/v1/verify/{number}", params={"s": signature}).json()["status"] == "suspended"

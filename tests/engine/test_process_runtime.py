@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from helpers import LICENCE, Journey
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
-from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from sqlalchemy import update
 from sqlmodel import select
 
 from bizportal.engine.errors import Conflict, DefinitionError
 from bizportal.engine.portal import Portal
+from bizportal.engine.timer_events import SERIALIZER_CONFIG
 from bizportal.storage.database import transaction
 from bizportal.storage.workflow_tables import HumanTaskRow, ProcessDefinitionRow, TimerRow, WorkflowInstanceRow
 
@@ -65,7 +66,7 @@ def test_document_holds_the_spec_by_reference(journey: Journey, portal: Portal) 
     with transaction(portal.db) as session:
         _, workflow, definition = portal.ctx.runtime.load(session, row.id)
         assert session.get(ProcessDefinitionRow, row.spec_hash).bpmn_xml == definition.bpmn_xml
-    full = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG)).serialize_json(workflow)
+    full = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SERIALIZER_CONFIG)).serialize_json(workflow)
     assert len(row.document) < len(full) / 2
 
 
@@ -100,6 +101,55 @@ def test_sla_timer_marks_the_step_overdue_without_deciding(journey: Journey, por
     assert view["status"] == "document_check"
     assert [e["detail"]["step"] for e in view["timeline"] if e["event"] == "step.overdue"] == ["document_check"]
     assert journey.decide("document_check", "approve").status_code == 200
+
+
+@pytest.mark.parametrize("engine_start", [
+    datetime(2016, 12, 6, 2, 0, tzinfo=UTC),   # a Tuesday years before the wall clock
+    datetime(2036, 12, 2, 2, 0, tzinfo=UTC),   # a Tuesday years after it
+], ids=["engine-clock-in-the-past", "engine-clock-in-the-future"])
+def test_only_the_engine_clock_decides_when_a_timer_fires(journey: Journey, portal: Portal, clock: object,
+                                                          engine_start: datetime) -> None:
+    clock.current = engine_start  # type: ignore[attr-defined]
+    journey.create()
+    journey.submit()
+    # Projected, not fired at start, whatever the wall clock says.
+    task = journey.task("document_check")
+    assert task["due_at"] is not None and task["overdue"] is False
+    with transaction(portal.db) as session:
+        (timer,) = session.exec(select(TimerRow).where(TimerRow.state == "waiting")).all()
+    assert timer.due_at.astimezone(UTC).date() == (engine_start + timedelta(days=1)).date()
+    assert portal.fire_due_timers() == 0
+    assert journey.view()["status"] == "document_check"
+    clock.advance(hours=12)  # type: ignore[attr-defined]
+    assert portal.fire_due_timers() == 0
+    # It fires when, and only when, the engine's clock passes its due date.
+    clock.current = timer.due_at + timedelta(seconds=1)  # type: ignore[attr-defined]
+    assert portal.fire_due_timers() == 1
+    assert journey.task("document_check")["overdue"] is True
+
+
+def test_a_duration_timer_starts_from_the_engine_clock(tmp_path: Path, clock: object) -> None:
+    from bizportal.engine.definitions import DefinitionRegistry
+    from bizportal.engine.process_runtime import ProcessRuntime
+    from bizportal.storage.database import make_engine
+    from bizportal.storage.migrate import upgrade_to_head
+
+    root = _broken_copy(tmp_path, "<bpmn:timeDate xsi:type=\"bpmn:tFormalExpression\">due_in_working_days(1)"
+                                  "</bpmn:timeDate>",
+                        "<bpmn:timeDuration xsi:type=\"bpmn:tFormalExpression\">\"P3D\"</bpmn:timeDuration>")
+    registry = DefinitionRegistry(functions=ProcessRuntime.FUNCTIONS,
+                                  operators=("create_invoice", "expire_invoice", "issue_licence", "record_overdue"))
+    registry.load_directory(root)
+    clock.current = datetime(2036, 12, 2, 2, 0, tzinfo=UTC)  # type: ignore[attr-defined]
+    runtime = ProcessRuntime(registry, clock, operators={})  # type: ignore[arg-type]
+    db = make_engine(f"sqlite:///{tmp_path / 'duration.db'}")
+    upgrade_to_head(db)
+    with transaction(db) as session:
+        registry.record(session)
+        row = runtime.start(session, LICENCE, {"agency": "LAO"})
+        (timer,) = session.exec(select(TimerRow).where(TimerRow.instance_id == row.id)).all()
+    assert timer.due_at.astimezone(UTC) == datetime(2036, 12, 5, 2, 0, tzinfo=UTC)
+    db.dispose()
 
 
 def test_a_lost_race_is_a_conflict(journey: Journey, portal: Portal) -> None:
@@ -170,6 +220,17 @@ def _broken_copy(tmp_path: Path, old: str, new: str) -> Path:
     ("due_in_working_days(1)", "open('/etc/passwd')", "call to 'open' is not allowed"),
     ('<bpmn:userTask id="consideration"', '<bpmn:scriptTask id="consideration"', "ScriptTask"),
     ('serviceTaskOperator id="create_invoice"', 'serviceTaskOperator id="wire_money"', "wire_money"),
+    # Would allocate 100 GB when the gateway is evaluated.
+    ('decision == "approve"', 'decision == "x" * 100000000000', "only numbers may be multiplied"),
+    # An internal entity would be expanded into the task name; a DTD is refused outright.
+    ('<?xml version="1.0" encoding="UTF-8"?>',
+     '<?xml version="1.0" encoding="UTF-8"?><!DOCTYPE d [<!ENTITY ie "EXPANDED">]>', "may not declare a DTD"),
+    ('<?xml version="1.0" encoding="UTF-8"?>',
+     '<?xml version="1.0" encoding="UTF-8"?><!DOCTYPE d [<!ENTITY xxe SYSTEM "file:///etc/hostname">]>',
+     "may not declare a DTD"),
+    # A repeating timer has no single due date for the engine's timer table.
+    ("<bpmn:timeDate xsi:type=\"bpmn:tFormalExpression\">due_in_working_days(1)</bpmn:timeDate>",
+     "<bpmn:timeCycle xsi:type=\"bpmn:tFormalExpression\">\"R3/PT1H\"</bpmn:timeCycle>", "repeating timer"),
 ])
 def test_unsafe_definitions_are_rejected_at_load(tmp_path: Path, old: str, new: str, complaint: str) -> None:
     from bizportal.engine.definitions import DefinitionRegistry

@@ -342,6 +342,8 @@ def test_the_supervisor_sees_the_escalated_cases_of_their_agency(journey: Journe
         assert len(escalated_cases(session, Principal("root", Role.ADMIN), clock.now())) == 1
         assert escalated_cases(session, Principal("sue", SUPERVISOR, agency="LAO", office="OTHER"), clock.now()) == []
         assert escalated_cases(session, Principal("dan", SUPERVISOR, agency="DBD"), clock.now()) == []
+        # A supervisor of an agency of local offices who names no office oversees none of them.
+        assert escalated_cases(session, Principal("hq", SUPERVISOR, agency="LAO"), clock.now()) == []
         with pytest.raises(Forbidden):
             escalated_cases(session, Principal("olivia", Role.AGENCY_OFFICER, agency="LAO"), clock.now())
 

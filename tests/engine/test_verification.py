@@ -64,7 +64,7 @@ def session(signed_pdf: bytes) -> Iterator[Session]:
                                    agency="BMA"))
         session.add(IssuedLicenceRow(number=NUMBER, licence_case_id="case-1", application_id="app-1",
                                      licence_code="FOOD-NOTIFY-200", agency="BMA", holder_name=HOLDER,
-                                     holder_subject="citizen-1", business_name=BUSINESS,
+                                     holder_subject="citizen-1", holder_role="citizen", business_name=BUSINESS,
                                      issued_on=date(2026, 11, 22), valid_until=VALID_UNTIL,
                                      pdf_key=f"sha256/{hashlib.sha256(signed_pdf).hexdigest()}",
                                      pdf_sha256=hashlib.sha256(signed_pdf).hexdigest(), pdf_size=len(signed_pdf)))
