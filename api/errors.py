@@ -123,6 +123,7 @@ ERROR_STATUSES = {
     410: "the link has expired: ask for a new one",
     413: "the request is larger than this server accepts",
     422: "the request breaks a rule: the fields at fault are in `details`",
+    429: "too many requests from this address (a public door's budget, or failed sign-ins): see `Retry-After`",
     502: "the payment provider refused: its reason is in `message`",
     503: "a service it needs cannot be reached right now (file storage, a registry, a payment provider)",
 }
@@ -152,7 +153,7 @@ def _error_statuses(method: str, path: str, operation: dict[str, Any]) -> set[in
     parameters = operation.get("parameters", [])
     has_body = "requestBody" in operation
     signed_in = bool(operation.get("security"))
-    statuses = set(EXTRA_STATUSES.get((method, path), ()))
+    statuses = {429, *EXTRA_STATUSES.get((method, path), ())}  # api/rate_limits.py may refuse any request
     if parameters or has_body:
         statuses.add(422)
     if has_body:

@@ -34,6 +34,7 @@ from schemathesis.checks import (
 )
 
 from bizportal.api.errors import with_error_responses
+from bizportal.api.settings import Settings
 
 # Examples per operation and generation mode: ~20 s of CPU at 6. Search deeper locally with, e.g.,
 # CONTRACT_MAX_EXAMPLES=100 .venv/bin/pytest tests/api/test_openapi_contract.py
@@ -49,6 +50,14 @@ CALLERS: dict[str, tuple[Any, ...] | None] = {
 }
 RUN = settings(max_examples=MAX_EXAMPLES, derandomize=True, database=None, deadline=None,
                phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The run sends far more requests from one address than anyone would: rate limits stay out of its way
+    (429 is declared for every operation; tests/api/test_rate_limits.py tests the limits)."""
+    return settings.model_copy(update={"rate_limit_verify_uploads": "100000/minute",
+                                       "rate_limit_lookups": "100000/minute"})
 
 
 def _seed(client: TestClient, journey: Journey) -> dict[str, str]:
