@@ -4,7 +4,9 @@
 #   bizportal serve    (default) the HTTP API on :8000
 #   bizportal worker   an arq worker (needs BIZPORTAL_REDIS_URL)
 #   bizportal migrate  apply database migrations and exit
-# Configuration is the BIZPORTAL_* environment (see api/settings.py); see docker-compose.yml.
+#   bizportal keys DIR write a set of signing keys (every api and worker must mount the same set)
+# Configuration is the BIZPORTAL_* environment (see api/settings.py); see docker-compose.yml. Signing keys
+# are mounted at run time (never copied into the image: .dockerignore keeps keys/ and *.pem out).
 
 ARG PYTHON_IMAGE=python:3.11-slim
 

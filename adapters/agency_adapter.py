@@ -79,6 +79,8 @@ class TaskDispatch(BaseModel):
     due_at: datetime | None = Field(description="the statutory deadline of the step")
     applicant: DispatchApplicant
     business: DispatchBusiness
+    form: dict[str, Any] = Field(default_factory=dict, description="the applicant's own fields for this licence, "
+                                 "as the officer sees them in Biz Portal (never a fee parameter)")
     sets_fee: FeeBounds | None = None
     callback_url: str = Field(description="where the agency's system POSTs its signed `CallbackDecision`")
     sent_at: datetime = Field(description="Biz Portal's time of sending; webhook adapters sign with it")

@@ -27,6 +27,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -57,6 +58,10 @@ SIGNATURE_HEADER = "X-Bank-Signature"
 REPLAY_WINDOW_SECONDS = 300
 RAW_TYPE = "bank.payment_notification"
 REFUND_MESSAGE = "PromptPay transfers are refunded by the agency's bank: record the refund manually"
+# Unix seconds as ASCII digits, at most 12: anything else is refused before any arithmetic.
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+# The payment tables keep satang in 32-bit integer columns: a larger amount is no payment of ours.
+MAX_AMOUNT_SATANG = 2**31 - 1
 
 
 def sign_bank_notification(secret: str, timestamp: int | str, body: bytes) -> str:
@@ -107,9 +112,11 @@ def amount_to_satang(amount: str) -> int:
     """A THB decimal string as exact integer satang: "500.00" -> 50000, "0.5" -> 50.
 
     Raises:
-        InvalidWebhook: not a plain positive decimal, or more than 2 decimals.
+        InvalidWebhook: not a plain positive decimal, more than 2 decimals, or more than MAX_AMOUNT_SATANG.
     """
     text = amount.strip()
+    if len(text) > 20:
+        raise InvalidWebhook("amount is too long to be a payment")
     if not text or any(c not in "0123456789." for c in text):
         raise InvalidWebhook(f"amount must be a plain decimal number of THB, got {amount!r}")
     try:
@@ -122,6 +129,8 @@ def amount_to_satang(amount: str) -> int:
     satang = int(value * 100)
     if satang <= 0:
         raise InvalidWebhook(f"amount must be positive, got {amount!r}")
+    if satang > MAX_AMOUNT_SATANG:
+        raise InvalidWebhook(f"amount {amount!r} is larger than any payment")
     return satang
 
 
@@ -216,11 +225,10 @@ class PromptPayProvider:
         signature = lowered.get(SIGNATURE_HEADER.lower())
         if not raw_timestamp or not signature:
             raise InvalidWebhook(f"send {TIMESTAMP_HEADER} and {SIGNATURE_HEADER}")
-        try:
-            timestamp = int(raw_timestamp)
-        except ValueError:
-            raise InvalidWebhook(f"{TIMESTAMP_HEADER} must be unix seconds") from None
-        if abs(now.timestamp() - timestamp) > REPLAY_WINDOW_SECONDS:
+        if _TIMESTAMP.fullmatch(raw_timestamp.strip()) is None:
+            raise InvalidWebhook(f"{TIMESTAMP_HEADER} must be unix seconds")
+        timestamp = int(raw_timestamp)
+        if abs(int(now.timestamp()) - timestamp) > REPLAY_WINDOW_SECONDS:
             raise InvalidWebhook(f"{TIMESTAMP_HEADER} is more than {REPLAY_WINDOW_SECONDS} s from the receiver's time")
         # The bank signed the header text as sent, so sign that, not a re-formatted number.
         expected = sign_bank_notification(self.settings.webhook_secret, raw_timestamp, body)

@@ -32,8 +32,9 @@ from .payment_provider import (
 __all__ = ["StripeProvider", "sign_webhook", "WEBHOOK_TOLERANCE_SECONDS"]
 
 WEBHOOK_TOLERANCE_SECONDS = 300
-_NOT_CONFIGURED = "Stripe is not configured: set BIZPORTAL_STRIPE_SECRET_KEY"
-_NO_WEBHOOK_SECRET = "Stripe webhooks are not configured: set BIZPORTAL_STRIPE_WEBHOOK_SECRET"
+# Callers see these (a 503, a refused webhook): they say what is missing, not which setting holds it.
+_NOT_CONFIGURED = "Stripe is not configured on this server (it has no API secret key)"
+_NO_WEBHOOK_SECRET = "Stripe webhooks are not configured on this server (it has no webhook signing secret)"
 _KINDS = {
     "payment_intent.succeeded": "succeeded",
     "payment_intent.payment_failed": "failed",

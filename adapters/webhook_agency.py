@@ -4,22 +4,31 @@ Each ready step is POSTed to the agency's `url` as a `TaskDispatch`; the agency 
 `CallbackDecision` POSTed to the dispatch's `callback_url`. Both directions carry
 
     X-BizPortal-Timestamp: <unix seconds>
-    X-BizPortal-Signature: sha256=<hex HMAC-SHA256(secret, b"<timestamp>." + body)>
+    X-BizPortal-Signature: sha256=<hex HMAC-SHA256(secret, b"<direction>.<timestamp>." + body)>
 
-and the receiver rejects a wrong signature or a timestamp more than `replay_window_seconds` away from
-its own time (either direction). Dispatches also carry `Idempotency-Key: <delivery_id>`.
+where `<direction>` is `dispatch` on what Biz Portal sends and `callback` on what the agency sends back:
+one shared secret, but a dispatch captured at the agency does not authenticate as a callback (or the
+reverse). The receiver rejects a wrong signature or a timestamp more than `replay_window_seconds` away
+from its own time (either direction). Dispatches also carry `Idempotency-Key: <delivery_id>`.
+
+The `url` must be https: dispatches carry the applicant's full ID number. Plain http is accepted only to
+a loopback address (127.0.0.0/8, ::1, localhost) and only with `"allow_http_loopback": true`, for an
+agency system on the same machine in development (the example back-office).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
+import re
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from bizportal.adapters.agency_adapter import (
     CallbackDecision,
@@ -36,23 +45,30 @@ SIGNATURE_HEADER = "X-BizPortal-Signature"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 # Statuses that say "not now" rather than "never": the request timed out, or the server asks to slow down.
 RETRIABLE_CLIENT_STATUSES = {408, 425, 429}
+Direction = Literal["dispatch", "callback"]
+DISPATCH: Direction = "dispatch"  # Biz Portal -> the agency's system
+CALLBACK: Direction = "callback"  # the agency's system -> Biz Portal
+# Unix seconds as ASCII digits, at most 12 (year 33658): a longer or non-ASCII value is refused before
+# any arithmetic (a 400-digit number does not fit a float).
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+LOOPBACK_NAMES = {"localhost"}
 
 
-def sign(secret: str, timestamp: int, body: bytes) -> str:
-    """The signature header value for `body` sent at `timestamp` (unix seconds)."""
-    digest = hmac.new(secret.encode("utf-8"), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-    return f"sha256={digest}"
+def sign(secret: str, timestamp: int, body: bytes, *, direction: Direction) -> str:
+    """The signature header value for `body` sent at `timestamp` (unix seconds) in `direction`."""
+    message = f"{direction}.{timestamp}.".encode() + body
+    return f"sha256={hmac.new(secret.encode('utf-8'), message, hashlib.sha256).hexdigest()}"
 
 
-def signed_headers(secret: str, timestamp: int, body: bytes) -> dict[str, str]:
-    """Headers that authenticate `body`: timestamp, signature and the JSON content type."""
-    return {TIMESTAMP_HEADER: str(timestamp), SIGNATURE_HEADER: sign(secret, timestamp, body),
+def signed_headers(secret: str, timestamp: int, body: bytes, *, direction: Direction) -> dict[str, str]:
+    """Headers that authenticate `body` in `direction`: timestamp, signature and the JSON content type."""
+    return {TIMESTAMP_HEADER: str(timestamp), SIGNATURE_HEADER: sign(secret, timestamp, body, direction=direction),
             "Content-Type": "application/json"}
 
 
-def verify(secret: str, headers: Mapping[str, str], body: bytes, now: datetime,
-           replay_window_seconds: int = 300) -> None:
-    """Check that a request was signed with `secret` recently.
+def verify(secret: str, headers: Mapping[str, str], body: bytes, now: datetime, replay_window_seconds: int = 300,
+           *, direction: Direction) -> None:
+    """Check that a request was signed with `secret` recently, for `direction`.
 
     Args:
         secret: the shared secret.
@@ -60,23 +76,35 @@ def verify(secret: str, headers: Mapping[str, str], body: bytes, now: datetime,
         body: the raw body as received.
         now: the receiver's time.
         replay_window_seconds: how far the signed timestamp may be from `now`, earlier or later.
+        direction: what the receiver expects: `dispatch` at the agency, `callback` at Biz Portal.
 
     Raises:
-        InvalidCallback: a header is missing, the timestamp is outside the window, or the signature is wrong.
+        InvalidCallback: a header is missing, the timestamp is not unix seconds or is outside the window, or
+            the signature is wrong (including a signature made for the other direction).
     """
     lowered = {key.lower(): value for key, value in headers.items()}
     raw_timestamp = lowered.get(TIMESTAMP_HEADER.lower())
     signature = lowered.get(SIGNATURE_HEADER.lower())
     if not raw_timestamp or not signature:
         raise InvalidCallback(f"send {TIMESTAMP_HEADER} and {SIGNATURE_HEADER}")
-    try:
-        timestamp = int(raw_timestamp)
-    except ValueError:
-        raise InvalidCallback(f"{TIMESTAMP_HEADER} must be unix seconds") from None
-    if abs(now.timestamp() - timestamp) > replay_window_seconds:
+    if _TIMESTAMP.fullmatch(raw_timestamp.strip()) is None:
+        raise InvalidCallback(f"{TIMESTAMP_HEADER} must be unix seconds")
+    timestamp = int(raw_timestamp)
+    if abs(int(now.timestamp()) - timestamp) > replay_window_seconds:
         raise InvalidCallback(f"{TIMESTAMP_HEADER} is more than {replay_window_seconds} s from the receiver's time")
-    if not hmac.compare_digest(sign(secret, timestamp, body).encode(), signature.strip().encode()):
+    expected = sign(secret, timestamp, body, direction=direction)
+    if not hmac.compare_digest(expected.encode(), signature.strip().encode("utf-8", "replace")):
         raise InvalidCallback(f"{SIGNATURE_HEADER} does not match the body")
+
+
+def is_loopback(host: str) -> bool:
+    """127.0.0.0/8, ::1 or `localhost`: traffic that never leaves the machine."""
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class WebhookSettings(BaseModel):
@@ -84,10 +112,27 @@ class WebhookSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    url: str = Field(pattern=r"^https?://", description="where ready steps are POSTed")
+    # Before `url`: its check reads this.
+    allow_http_loopback: bool = Field(default=False, description="development only: accept an http:// url to a "
+                                      "loopback address (an agency system on the same machine)")
+    url: str = Field(pattern=r"^https?://", description="where ready steps are POSTed (https)")
     secret: str = Field(min_length=16, description="shared HMAC secret, both directions")
     replay_window_seconds: int = Field(default=300, gt=0)
     timeout_seconds: float = Field(default=10.0, gt=0)
+
+    @field_validator("url")
+    @classmethod
+    def _https(cls, url: str, info: ValidationInfo) -> str:
+        parts = urlsplit(url)
+        if parts.scheme == "https":
+            return url
+        if not is_loopback(parts.hostname or ""):
+            raise ValueError("must be https: dispatches carry the applicant's ID number (plain http is accepted "
+                             "only to a loopback address, with allow_http_loopback, in development)")
+        if not info.data.get("allow_http_loopback"):
+            raise ValueError("is plain http: use https, or for an agency system on this machine in development "
+                             "set allow_http_loopback: true")
+        return url
 
 
 class WebhookAgencyAdapter:
@@ -107,7 +152,7 @@ class WebhookAgencyAdapter:
 
     def dispatch(self, task: TaskDispatch) -> DispatchResult:
         body = task.model_dump_json().encode()
-        headers = {**signed_headers(self.settings.secret, int(task.sent_at.timestamp()), body),
+        headers = {**signed_headers(self.settings.secret, int(task.sent_at.timestamp()), body, direction=DISPATCH),
                    IDEMPOTENCY_HEADER: task.delivery_id}
         try:
             response = self.http.post(self.settings.url, content=body, headers=headers,
@@ -122,7 +167,7 @@ class WebhookAgencyAdapter:
         raise FinalAgencyError(detail)
 
     def parse_callback(self, headers: Mapping[str, str], body: bytes, now: datetime) -> CallbackDecision:
-        verify(self.settings.secret, headers, body, now, self.settings.replay_window_seconds)
+        verify(self.settings.secret, headers, body, now, self.settings.replay_window_seconds, direction=CALLBACK)
         try:
             return CallbackDecision.model_validate_json(body)
         except ValidationError as err:

@@ -6,13 +6,16 @@ import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI
+from starlette.types import ASGIApp
 
-from bizportal.api import errors
+from bizportal.api import access_log, errors, input_guard
 from bizportal.api.composition import portal_from
 from bizportal.api.download_links import DownloadLinks
 from bizportal.api.rate_limits import RateLimitMiddleware, public_rules
+from bizportal.api.request_limits import Limits, RequestLimits
 from bizportal.api.routes_agencies import router as agencies_router
 from bizportal.api.routes_applications import router as applications_router
 from bizportal.api.routes_business_types import router as business_types_router
@@ -30,6 +33,7 @@ from bizportal.api.routes_refunds import router as refunds_router
 from bizportal.api.routes_register import router as register_router
 from bizportal.api.routes_tasks import router as tasks_router
 from bizportal.api.routes_verification import router as verification_router
+from bizportal.api.security_headers import SecurityHeaders
 from bizportal.api.settings import Settings
 from bizportal.engine.clock import Clock
 from bizportal.engine.portal import Portal
@@ -56,10 +60,18 @@ def _sweeper(portal: Portal, interval: float, stop: threading.Event) -> None:
             log.exception("background sweep failed")
 
 
+class _App(FastAPI):
+    """FastAPI with the security headers outside its server-error middleware, so a 500 carries them too."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeaders(super().build_middleware_stack(), self.state.public_base_url)
+
+
 def create_app(settings: Settings | None = None, clock: Clock | None = None, portal: Portal | None = None,
                background_sweeper: bool = False) -> FastAPI:
     """Build the app. Loads and validates every definition now, so a bad file stops start-up."""
     settings = settings or Settings()
+    signing_key = settings.signing_key()  # first: a missing or short key stops start-up before anything is built
     portal = portal or portal_from(settings, clock=clock)
 
     @asynccontextmanager
@@ -72,15 +84,23 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, por
         stop.set()
         portal.queue.close()  # e.g. the arq queue's Redis pool
 
-    app = FastAPI(title="Biz Portal engine", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app = _App(title="Biz Portal engine", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.portal = portal
     app.state.finder = portal.finder
-    app.state.signing_key = settings.signing_key()
+    app.state.public_base_url = settings.public_base_url
+    app.state.signing_key = signing_key
+    app.state.token_max_lifetime = timedelta(minutes=settings.token_max_lifetime_minutes)
     app.state.download_links = DownloadLinks(app.state.signing_key, settings.public_base_url)
     errors.install(app)
+    app.add_middleware(input_guard.NulGuard)
+    app.add_middleware(RequestLimits, limits=Limits(body_bytes=settings.max_body_bytes,
+                                                    upload_bytes=settings.max_upload_bytes,
+                                                    header_bytes=settings.max_header_bytes))
+    # Added last, so it runs first: a spent budget is refused before anything else reads the request.
     app.add_middleware(RateLimitMiddleware,
                        rules=public_rules(settings.rate_limit_verify_uploads, settings.rate_limit_lookups),
                        auth_failures=settings.rate_limit_auth_failures, storage_uri=settings.redis_url or "memory://")
+    access_log.install()
     for router in (health_router, licences_router, open_data_router, business_types_router, applications_router,
                    tasks_router, agencies_router, payments_router, online_payments_router, receipts_router,
                    refunds_router, downloads_router, issued_router, kpis_router, register_router, verification_router,

@@ -1,10 +1,10 @@
-"""`bizportal serve | worker | migrate | token | bpmn generate`."""
+"""`bizportal serve | worker | migrate | token | keys | bpmn generate`."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -18,6 +18,13 @@ bpmn_app = typer.Typer(help="The licence processes derived from their manuals", 
 app.add_typer(bpmn_app, name="bpmn")
 
 
+def server_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's options for `serve`: the h11 parser, which bounds the request head it buffers (httptools
+    reads headers of any size), and no `server: uvicorn` banner."""
+    return {"http": "h11", "h11_max_incomplete_event_size": settings.max_header_bytes, "server_header": False,
+            "log_level": settings.log_level}
+
+
 @app.command()
 def serve(host: Annotated[str | None, typer.Option(help="default BIZPORTAL_HOST")] = None,
           port: Annotated[int | None, typer.Option(help="default BIZPORTAL_PORT")] = None) -> None:
@@ -29,10 +36,9 @@ def serve(host: Annotated[str | None, typer.Option(help="default BIZPORTAL_HOST"
     settings = Settings()
     try:
         application = create_app(settings, background_sweeper=True)
-    except DefinitionError as err:  # a bad BPMN or manual file: say which, and stop
-        typer.echo(f"cannot start: {err.message}" + (f" ({err.hint})" if err.hint else ""), err=True)
-        raise typer.Exit(code=2) from err
-    uvicorn.run(application, host=host or settings.host, port=port or settings.port, log_level=settings.log_level)
+    except DefinitionError as err:  # a bad BPMN or manual file, settings that cannot work: say which, and stop
+        _cannot_start(err)
+    uvicorn.run(application, host=host or settings.host, port=port or settings.port, **server_options(settings))
 
 
 @app.command()
@@ -40,7 +46,16 @@ def worker() -> None:
     """Run an arq worker (needs BIZPORTAL_REDIS_URL)."""
     from bizportal.api.worker import build_worker
 
-    build_worker(Settings()).run()
+    try:
+        built = build_worker(Settings())
+    except DefinitionError as err:
+        _cannot_start(err)
+    built.run()
+
+
+def _cannot_start(err: DefinitionError) -> NoReturn:
+    typer.echo(f"cannot start: {err.message}" + (f" ({err.hint})" if err.hint else ""), err=True)
+    raise typer.Exit(code=2) from err
 
 
 @app.command()
@@ -61,13 +76,43 @@ def token(role: Annotated[Role, typer.Option(help="applicant, counter_officer, a
           agency: Annotated[str | None, typer.Option(help="agency code, required for agency officers")] = None,
           office: Annotated[str | None, typer.Option(help="local office code (e.g. BKK-BANG-RAK) for local-government "
                                                      "officers")] = None,
-          hours: Annotated[int, typer.Option(help="validity in hours")] = 12) -> None:
+          hours: Annotated[int, typer.Option(help="validity in hours")] = 12,
+          name: Annotated[str | None, typer.Option(help="the person's display name (e.g. on the receipts a counter "
+                                                   "officer issues)")] = None) -> None:
     """Print a bearer token signed with the configured key."""
+    settings = Settings()
+    if not 0 < hours * 60 <= settings.token_max_lifetime_minutes:
+        raise typer.BadParameter(f"--hours must be from 1 to {settings.token_max_lifetime_minutes // 60}: the "
+                                 "server refuses tokens that live longer (BIZPORTAL_TOKEN_MAX_LIFETIME_MINUTES)")
     try:
-        typer.echo(issue_token(Settings().signing_key(), subject, role, agency, ttl=timedelta(hours=hours),
-                               office=office))
+        key = settings.signing_key()
+    except DefinitionError as err:
+        _cannot_start(err)
+    try:
+        typer.echo(issue_token(key, subject, role, agency, ttl=timedelta(hours=hours), office=office, name=name))
     except ValueError as err:
         raise typer.BadParameter(str(err)) from err
+
+
+@app.command()
+def keys(folder: Annotated[Path, typer.Argument(help="the folder to write the key set into (created if missing)")],
+         organization: Annotated[str, typer.Option(help="named in the PDF signing certificate")] = "Biz Portal",
+         ) -> None:
+    """Write a new set of signing keys for a deployment: every API and worker process must use the same set."""
+    from bizportal.api.key_files import write_key_set
+
+    try:
+        verification, pdf_key, pdf_cert, token_key = write_key_set(folder, organization)
+    except FileExistsError as err:
+        typer.echo(f"cannot write the keys: {err}", err=True)
+        raise typer.Exit(code=1) from err
+    typer.echo(f"wrote a key set into {folder} (private keys mode 0600). Give every API and worker process:\n"
+               f"  BIZPORTAL_VERIFICATION_KEY={verification}\n"
+               f"  BIZPORTAL_LICENCE_SIGNING_KEY={pdf_key}\n"
+               f"  BIZPORTAL_LICENCE_SIGNING_CERT={pdf_cert}\n"
+               f"  BIZPORTAL_TOKEN_SIGNING_KEY=<the content of {token_key}>\n"
+               "(paths as the processes see them; docker-compose.yml mounts this folder's files as secrets).\n"
+               "Back the folder up: without the verification key no printed QR code can be checked again.")
 
 
 @bpmn_app.command("generate")

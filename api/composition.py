@@ -10,11 +10,11 @@ from bizportal.adapters.log_notification_channel import LogNotificationChannel
 from bizportal.adapters.notification_channel import NotificationChannel
 from bizportal.adapters.registry_http import HttpRegistryLookup
 from bizportal.adapters.registry_lookup import RegistryLookup
+from bizportal.api.key_files import signing_from
 from bizportal.api.settings import Settings
 from bizportal.engine.agency_registry import load_agency_adapters
 from bizportal.engine.clock import Clock, SystemClock
 from bizportal.engine.errors import DefinitionError
-from bizportal.engine.licence_signing import licence_signing_from
 from bizportal.engine.online_payments import PaymentProviders, load_payment_providers
 from bizportal.engine.portal import Portal, build_portal
 from bizportal.storage.database import make_engine
@@ -68,8 +68,14 @@ def registry_from(settings: Settings) -> RegistryLookup | None:
 
 
 def portal_from(settings: Settings, clock: Clock | None = None, migrate: bool = True) -> Portal:
-    """Build the whole engine from settings; migrations are applied first (idempotent)."""
+    """Build the whole engine from settings; migrations are applied first (idempotent).
+
+    Raises:
+        DefinitionError: a setting that cannot work (checked before anything is migrated or started),
+            e.g. production settings without shared signing keys (see `key_files`).
+    """
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # private: the database, keys, objects
+    signing = signing_from(settings)
     db = make_engine(settings.resolved_database_url())
     if migrate:
         upgrade_to_head(db)
@@ -82,5 +88,4 @@ def portal_from(settings: Settings, clock: Clock | None = None, migrate: bool = 
                         opdc_email=settings.opdc_email,
                         agency_adapters=lambda codes: load_agency_adapters(settings.agency_adapters, codes, http),
                         payments=payments_from(settings, http),
-                        signing=licence_signing_from(settings.data_dir, settings.verification_key,
-                                                     settings.licence_signing_key, settings.licence_signing_cert))
+                        signing=signing)

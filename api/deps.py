@@ -27,7 +27,7 @@ def current_principal(request: Request,
                       credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Principal:
     if credentials is None:
         raise Unauthenticated("authentication required", hint="send `Authorization: Bearer <token>`")
-    return read_token(request.app.state.signing_key, credentials.credentials)
+    return read_token(request.app.state.signing_key, credentials.credentials, request.app.state.token_max_lifetime)
 
 
 PortalDep = Annotated[Portal, Depends(get_portal)]

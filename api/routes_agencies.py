@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
@@ -9,11 +10,18 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
 from bizportal.api.deps import PortalDep, PrincipalDep, command, query
 from bizportal.engine import agency_delivery, incidents
 from bizportal.engine.agency_delivery import CallbackOutcome
-from bizportal.engine.errors import Forbidden
+from bizportal.engine.errors import Forbidden, Unauthenticated
 from bizportal.engine.incidents import IncidentState, IncidentView
 from bizportal.engine.principal import Principal, Role
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1", tags=["agencies"])
+# One answer for every callback that does not authenticate: an unknown agency, an agency working in the
+# inbox, a stale timestamp or a wrong signature. A different answer for each would tell anyone which
+# agencies are connected to a system of their own. The reason is logged.
+NOT_AUTHENTIC = "the callback is not authentic"
+NOT_AUTHENTIC_HINT = ("sign 'callback.<timestamp>.' + body with the agency's shared secret (HMAC-SHA256) and send "
+                      "it with a current timestamp")
 
 
 async def raw_body(request: Request) -> bytes:
@@ -31,7 +39,7 @@ CALLBACK_BODY = {
     "parameters": [{"name": "X-BizPortal-Timestamp", "in": "header", "required": True, "schema": {"type": "string"},
                     "description": "unix seconds"},
                    {"name": "X-BizPortal-Signature", "in": "header", "required": True, "schema": {"type": "string"},
-                    "description": "sha256=<hex HMAC-SHA256(secret, '<timestamp>.' + body)>"}],
+                    "description": "sha256=<hex HMAC-SHA256(secret, 'callback.<timestamp>.' + body)>"}],
 }
 
 
@@ -40,8 +48,15 @@ CALLBACK_BODY = {
 def agency_callback(code: str, body: Annotated[bytes, Depends(raw_body)], request: Request, portal: PortalDep,
                     background: BackgroundTasks) -> CallbackOutcome:
     # No bearer token: the HMAC signature with the agency's shared secret is the authentication.
-    with command(portal, background) as session:
-        return agency_delivery.handle_callback(portal.ctx, session, code, dict(request.headers), body)
+    if not portal.ctx.agencies.handles_tasks(code):
+        log.warning("callback for agency %r refused: no agency of that code works in a system of its own", code)
+        raise Unauthenticated(NOT_AUTHENTIC, hint=NOT_AUTHENTIC_HINT)
+    try:
+        with command(portal, background) as session:
+            return agency_delivery.handle_callback(portal.ctx, session, code, dict(request.headers), body)
+    except Unauthenticated as err:
+        log.warning("callback for agency %s refused: %s", code, err.message)
+        raise Unauthenticated(NOT_AUTHENTIC, hint=NOT_AUTHENTIC_HINT) from err
 
 
 def _admin(principal: Principal) -> None:

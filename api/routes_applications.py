@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Header, Query, Response
 
 from bizportal.api.deps import PortalDep, PrincipalDep, command, query
+from bizportal.api.pagination import Offset
 from bizportal.engine import applications, withdrawals
 from bizportal.engine.application_input import ApplicationInput
 from bizportal.engine.applications import ApplicationSummary, ApplicationView
@@ -33,7 +34,7 @@ def create_application(body: ApplicationInput, portal: PortalDep, principal: Pri
 @router.get("", response_model=list[ApplicationSummary], summary="The caller's own applications")
 def list_applications(portal: PortalDep, principal: PrincipalDep,
                       limit: Annotated[int, Query(ge=1, le=500)] = 100,
-                      offset: Annotated[int, Query(ge=0)] = 0) -> list[ApplicationSummary]:
+                      offset: Offset = 0) -> list[ApplicationSummary]:
     with query(portal) as session:
         return applications.list_for(session, principal, limit, offset)
 

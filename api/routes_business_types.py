@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bizportal.engine.errors import Unavailable
 from bizportal.engine.finder import Finder, Question
+from bizportal.engine.input_text import line
 
 router = APIRouter(prefix="/api/v1/business-types", tags=["licence finder"])
 
@@ -45,7 +46,7 @@ class FinderRequest(BaseModel):
     ]})
 
     # The engine checks each answer against its question, so its messages name the question and choice.
-    answers: dict[str, Any] = Field(default_factory=dict)
+    answers: dict[line(100), Any] = Field(default_factory=dict, max_length=200)
 
 
 class FoundLicence(BaseModel):

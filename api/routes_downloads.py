@@ -11,8 +11,12 @@ from pydantic import BaseModel
 from bizportal.api.deps import PortalDep, PrincipalDep, query
 from bizportal.api.download_links import DEFAULT_LIFETIME, DownloadGrant, DownloadLinks
 from bizportal.engine import issuing, receipts
+from bizportal.engine.errors import Expired
+from bizportal.storage.issued_licences import IssuedLicenceRow
 
 router = APIRouter(tags=["downloads"])
+# A licence in one of these standings may not be shared any more: links made before stop working.
+NOT_SHAREABLE = ("revoked", "suspended", "cancelled")
 
 
 class DownloadLink(BaseModel):
@@ -24,9 +28,10 @@ def links(request: Request) -> DownloadLinks:
     return request.app.state.download_links  # type: ignore[no-any-return]
 
 
-def link_to(request: Request, portal: PortalDep, key: str, filename: str, content_type: str) -> DownloadLink:
+def link_to(request: Request, portal: PortalDep, key: str, filename: str, content_type: str,
+            licence: str | None = None) -> DownloadLink:
     grant = DownloadGrant(key=key, filename=filename, content_type=content_type,
-                          expires_at=portal.ctx.clock.now() + DEFAULT_LIFETIME)
+                          expires_at=portal.ctx.clock.now() + DEFAULT_LIFETIME, licence=licence)
     return DownloadLink(url=links(request).url(grant), expires_at=grant.expires_at)
 
 
@@ -35,7 +40,7 @@ def link_to(request: Request, portal: PortalDep, key: str, filename: str, conten
 def licence_download_link(number: str, request: Request, portal: PortalDep, principal: PrincipalDep) -> DownloadLink:
     with query(portal) as session:
         issued = issuing.readable_issued_licence(session, principal, number)
-        return link_to(request, portal, issued.pdf_key, f"{issued.number}.pdf", "application/pdf")
+        return link_to(request, portal, issued.pdf_key, f"{issued.number}.pdf", "application/pdf", issued.number)
 
 
 @router.post("/api/v1/receipts/{number}/download-link", response_model=DownloadLink,
@@ -47,9 +52,17 @@ def receipt_download_link(number: str, request: Request, portal: PortalDep, prin
 
 
 @router.get("/api/v1/downloads/{token}", response_class=StreamingResponse,
-            summary="Download through a signed link (no sign-in; 403 if altered, 410 once expired)",
+            summary="Download through a signed link (no sign-in; 403 if altered, 410 once expired or once the "
+                    "licence is revoked, suspended or cancelled)",
             responses={200: {"content": {"application/pdf": {}}}})
 def download(token: str, request: Request, portal: PortalDep) -> StreamingResponse:
     grant = links(request).check(token, portal.ctx.clock.now())
+    if grant.licence is not None:
+        with query(portal) as session:
+            issued = session.get(IssuedLicenceRow, grant.licence)
+            standing = issued.status if issued is not None else None
+        if standing is None or standing in NOT_SHAREABLE:
+            raise Expired(f"this download link no longer works: the licence is {standing or 'gone'}",
+                          hint="the licence's holder or its agency can tell you more")
     return StreamingResponse(portal.ctx.object_store.iter_chunks(grant.key), media_type=grant.content_type, headers={
         "Content-Disposition": f'attachment; filename="{grant.filename}"', "Cache-Control": "private, no-store"})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import APIRouter, BackgroundTasks, Request
@@ -10,10 +11,13 @@ from starlette.concurrency import run_in_threadpool
 
 from bizportal.api.deps import PortalDep, PrincipalDep, command
 from bizportal.engine import invoices, online_payments
+from bizportal.engine.errors import Unauthenticated
+from bizportal.engine.input_text import line
 from bizportal.engine.invoices import CounterPaymentInput
 from bizportal.engine.online_payments import PaymentStart
 from bizportal.storage.payments import InvoiceRow
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/invoices", tags=["payments"])
 
 
@@ -48,7 +52,7 @@ def pay_application(application_id: str, body: PaymentStart, portal: PortalDep, 
 
 
 class ProviderChoice(BaseModel):
-    provider: str
+    provider: line(40, min_length=1)
 
 
 @online.post("/api/v1/invoices/{invoice_id}/payments", status_code=201,
@@ -80,4 +84,11 @@ async def payment_webhook(provider: str, request: Request, portal: PortalDep,
         with command(portal, background) as session:
             return online_payments.apply_webhook(portal.ctx, session, portal.payments, provider, headers, body)
 
-    return {"outcome": await run_in_threadpool(apply)}
+    try:
+        return {"outcome": await run_in_threadpool(apply)}
+    except Unauthenticated as err:
+        # Why it failed (a missing secret, a parser's complaint) is for the operator's log, not the caller.
+        log.warning("%s notification refused: %s", provider, err.message)
+        raise Unauthenticated(f"the {provider} notification does not verify",
+                              hint="sign the exact body with the shared webhook secret and a current timestamp"
+                              ) from err

@@ -8,6 +8,7 @@ from fastapi import APIRouter, BackgroundTasks, Query
 from pydantic import BaseModel
 
 from bizportal.api.deps import PortalDep, PrincipalDep, command, query
+from bizportal.api.pagination import Offset
 from bizportal.engine import licence_standing, public_register
 from bizportal.engine.licence_standing import Action, StandingChange
 from bizportal.engine.public_register import RegisterEntry
@@ -22,7 +23,7 @@ def register(portal: PortalDep, q: Annotated[str | None, Query(max_length=200, d
              province: Annotated[str | None, Query(max_length=100)] = None,
              district: Annotated[str | None, Query(max_length=100)] = None,
              limit: Annotated[int, Query(ge=1, le=200)] = 50,
-             offset: Annotated[int, Query(ge=0)] = 0) -> list[RegisterEntry]:
+             offset: Offset = 0) -> list[RegisterEntry]:
     with query(portal) as session:
         return public_register.search(session, portal.ctx.catalogue, q, province, district, limit, offset)
 

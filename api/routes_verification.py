@@ -13,7 +13,7 @@ from bizportal.api.page_labels import Lang
 from bizportal.api.routes_licences import page_helpers, templates
 from bizportal.engine.errors import InvalidInput, Unavailable
 from bizportal.engine.portal import Portal
-from bizportal.engine.verification import verify_number, verify_pdf
+from bizportal.engine.verification import verify_number, verify_pdf, with_licence_names
 
 router = APIRouter(tags=["verification"])
 MAX_PDF_BYTES = 10 * 1024 * 1024
@@ -28,7 +28,7 @@ def _signing(portal: Portal) -> Any:
 def _check(portal: Portal, number: str, signature: str) -> dict[str, Any]:
     with query(portal) as session:
         result = verify_number(session, number, signature, _signing(portal).qr, portal.ctx.clock.now())
-    return asdict(result)
+    return asdict(with_licence_names(result, portal.ctx.catalogue))
 
 
 @router.get("/api/v1/verify/{number}", summary="Check a licence from its QR code (public)")

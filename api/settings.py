@@ -2,11 +2,15 @@
 
 Every variable is `BIZPORTAL_<FIELD>`; the defaults are the embedded set-up (SQLite and a
 local object-store folder under ./var, jobs in-process), so `make run` needs no server.
+A variable set to the empty string counts as unset (its default applies): docker-compose.yml passes
+every setting as `${BIZPORTAL_X:-}`, so an operator sets only the ones they need.
 """
 
 from __future__ import annotations
 
+import os
 import secrets
+import tempfile
 from pathlib import Path
 from typing import Any, Literal
 
@@ -14,11 +18,16 @@ from limits import parse as parse_rate_limit
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bizportal.engine.errors import DefinitionError
+
 DEFAULT_BPMN_DIR = Path(__file__).resolve().parent.parent / "bpmn"
+# HS256 needs a key at least as long as its hash (RFC 7518 s.3.2): a shorter one can be guessed offline.
+MIN_SIGNING_KEY_BYTES = 32
+KEY_FILE = "token-signing.key"
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="BIZPORTAL_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="BIZPORTAL_", extra="ignore", env_ignore_empty=True)
 
     data_dir: Path = Field(default=Path("var"), description="SQLite file, local objects and the generated key")
     database_url: str | None = Field(default=None, description="default: sqlite:///<data_dir>/bizportal.db")
@@ -30,8 +39,17 @@ class Settings(BaseSettings):
     s3_bucket: str = "bizportal"
     s3_region: str = "us-east-1"
     s3_secure: bool = False
-    token_signing_key: SecretStr | None = Field(default=None, description="HS256 key; generated on first run")
+    token_signing_key: SecretStr | None = Field(default=None, description="HS256 key of 32+ bytes; generated "
+                                                "into <data_dir>/token-signing.key on first run")
     token_ttl_minutes: int = 60 * 12
+    token_max_lifetime_minutes: int = Field(default=24 * 60, gt=0, description="a token whose exp is further than "
+                                            "this from its iat (or from now) is refused, whoever signed it")
+    max_body_bytes: int = Field(default=1024 * 1024, gt=0, description="largest JSON (or other non-multipart) "
+                                "request body; larger ones get 413 while they are read")
+    max_upload_bytes: int = Field(default=10 * 1024 * 1024, gt=0, description="largest multipart/form-data "
+                                  "request body (the PDF verifier's upload)")
+    max_header_bytes: int = Field(default=16 * 1024, gt=0, description="largest request head (request line and "
+                                  "headers): uvicorn's h11 parser stops buffering past it; the app answers 431")
     public_base_url: str = "http://127.0.0.1:8000"
     smtp_host: str | None = Field(default=None, description="set to e-mail notifications; unset = log only")
     smtp_port: int = 587
@@ -46,6 +64,8 @@ class Settings(BaseSettings):
     promptpay_id: str | None = Field(default=None, description="PromptPay id (mobile, tax id) that receives fees")
     promptpay_biller_id: str | None = Field(default=None, description="Thai QR bill-payment biller id (tag 30)")
     promptpay_webhook_secret: SecretStr | None = None
+    # The three key files are read, never created; unset, development keys are generated into the data dir
+    # (refused in production: see is_production). `bizportal keys <folder>` writes a set.
     verification_key: Path | None = Field(default=None, description="Ed25519 PEM key signing the verification "
                                           "QR; default <data_dir>/verification-ed25519.pem, created on first run")
     licence_signing_key: Path | None = Field(default=None, description="PEM key of the PAdES signing certificate")
@@ -77,16 +97,62 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not a rate limit; write it like '20/minute' or '1000/hour'") from err
         return value
 
+    def is_production(self) -> bool:
+        """Jobs on Redis workers or objects on S3: several processes serve one deployment, so they must share
+        their keys (see `missing_production_keys`)."""
+        return bool(self.redis_url) or self.object_store == "s3"
+
+    def missing_production_keys(self) -> list[str]:
+        """The key settings left to their development default (a key generated into this process's data dir)."""
+        names = ("token_signing_key", "verification_key", "licence_signing_key", "licence_signing_cert")
+        return [f"BIZPORTAL_{name.upper()}" for name in names if getattr(self, name) is None]
+
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'bizportal.db').resolve()}"
 
     def signing_key(self) -> str:
-        """The configured key, or one generated into the data dir on first run (kept private)."""
+        """The configured key, or one generated into the data dir on first run (kept private).
+
+        Raises:
+            DefinitionError: the key (configured, or read from the key file) is shorter than 32 bytes.
+        """
         if self.token_signing_key is not None:
-            return self.token_signing_key.get_secret_value()
-        path = self.data_dir / "token-signing.key"
+            return _long_enough(self.token_signing_key.get_secret_value(), "BIZPORTAL_TOKEN_SIGNING_KEY",
+                                "set a random key of 32+ bytes, e.g. `openssl rand -hex 32`")
+        path = self.data_dir / KEY_FILE
         if not path.exists():
             self.data_dir.mkdir(parents=True, exist_ok=True)
-            path.touch(mode=0o600)
-            path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
-        return path.read_text(encoding="utf-8").strip()
+            _create_key_file(path)
+        return _long_enough(path.read_text(encoding="utf-8").strip(), str(path),
+                            "delete the file to have a new key generated (tokens signed with the old one stop "
+                            "working), or set BIZPORTAL_TOKEN_SIGNING_KEY")
+
+
+def _long_enough(key: str, source: str, hint: str) -> str:
+    if len(key.encode("utf-8")) < MIN_SIGNING_KEY_BYTES:
+        state = "is empty" if not key else f"is shorter than {MIN_SIGNING_KEY_BYTES} bytes"
+        raise DefinitionError(f"the token signing key in {source} {state}", hint=hint)
+    return key
+
+
+def _create_key_file(path: Path) -> None:
+    """Write a new random key to `path` all at once, readable by this user only.
+
+    The key is written to a private temporary file beside `path`, then linked into place: readers see no
+    file or the whole key, never an empty one (a crash half-way leaves only the temporary file), and when
+    two processes start at once the first link wins and both use its key.
+    """
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # mode 0600
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(secrets.token_urlsafe(48))
+            file.flush()
+            os.fsync(file.fileno())
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass  # another process created it first: use theirs
+        except OSError:  # a file system without hard links
+            os.replace(temporary, path)
+    finally:
+        Path(temporary).unlink(missing_ok=True)

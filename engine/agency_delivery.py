@@ -125,7 +125,8 @@ def task_dispatch(ctx: EngineContext, session: Session, delivery: TaskDeliveryRo
         business=DispatchBusiness(name=application.business_name, address=application.business_address,
                                   province=application.business_province, district=application.business_district,
                                   area_m2=application.business_area_m2),
-        sets_fee=sets_fee, callback_url=callback_url(ctx, delivery.agency), sent_at=ctx.clock.now())
+        form=application.form.get(case.licence_code, {}), sets_fee=sets_fee,
+        callback_url=callback_url(ctx, delivery.agency), sent_at=ctx.clock.now())
 
 
 def deliver_task_job(ctx: EngineContext, session: Session, payload: Mapping[str, Any], *,
@@ -210,8 +211,8 @@ def handle_callback(ctx: EngineContext, session: Session, agency: str, headers: 
         decision = adapter.parse_callback(headers, body, now)
     except InvalidCallback as err:
         raise Unauthenticated(f"callback rejected: {err}",
-                              hint="sign `<timestamp>.<body>` with the agency's shared secret (HMAC-SHA256) and "
-                                   "send it with a current timestamp") from err
+                              hint="sign `callback.<timestamp>.<body>` with the agency's shared secret "
+                                   "(HMAC-SHA256) and send it with a current timestamp") from err
     except AgencyAdapterError as err:  # MalformedCallback, or an adapter's own kind
         raise InvalidInput(str(err), hint="send a CallbackDecision: callback_id, task_id, action, comment, "
                                           "fee_satang, officer") from err

@@ -16,12 +16,13 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from bizportal.engine import audit, case_notices
+from bizportal.engine import audit, case_notices, idempotency
 from bizportal.engine.access import OFFICERS, in_scope, is_owner, owner_filter
 from bizportal.engine.application_input import ApplicationInput
 from bizportal.engine.application_status import Status
 from bizportal.engine.context import EngineContext
 from bizportal.engine.errors import Conflict, Forbidden, InvalidInput, NotFound
+from bizportal.engine.fees import fee_by_rule
 from bizportal.engine.issuing import BUDDHIST_ERA_OFFSET
 from bizportal.engine.licence_cases import start_when_ready
 from bizportal.engine.principal import Principal, Role
@@ -81,6 +82,9 @@ class ApplicationView(BaseModel):
     tracking_number: str | None
     applicant: dict[str, str | None]
     business: dict[str, Any]
+    form: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="per licence code, the applicant's own fields for that licence, as sent "
+        "(shown so the officer sees everything the applicant gave; it never sets the fee)")
     created_at: datetime
     submitted_at: datetime | None
     licences: list[LicenceView]
@@ -104,12 +108,13 @@ def create(ctx: EngineContext, session: Session, principal: Principal, data: App
     Raises:
         Forbidden: the role may not file applications.
         InvalidInput: an unknown licence, or a form for a licence not applied for.
+        Conflict: the idempotency key was first used with a different request.
     """
     if principal.role not in (Role.APPLICANT, Role.COUNTER_OFFICER):
         raise Forbidden("only applicants and counter officers file applications")
+    request_fingerprint = idempotency.fingerprint("applications.create", data)
     if idempotency_key:
-        existing = session.exec(select(ApplicationRow).where(ApplicationRow.created_by == principal.subject,
-                                                             ApplicationRow.idempotency_key == idempotency_key)).first()
+        existing = idempotency.replayed(session, principal, idempotency_key, request_fingerprint)
         if existing is not None:
             return existing, False
     unknown = [code for code in data.licences if code not in ctx.catalogue.licences]
@@ -121,6 +126,7 @@ def create(ctx: EngineContext, session: Session, principal: Principal, data: App
     if stray:
         raise InvalidInput(f"form given for licence(s) not applied for: {', '.join(stray)}",
                            hint="key `form` by the codes listed in `licences`", details={"field": "form"})
+    _check_fees(ctx, data)
     _check_prerequisites(ctx, session, data)
     offices = _route(ctx, data)
     found = _look_up(ctx, data)
@@ -128,6 +134,7 @@ def create(ctx: EngineContext, session: Session, principal: Principal, data: App
     application = ApplicationRow(
         id=str(uuid.uuid4()), owner=principal.subject, created_by=principal.subject,
         created_by_role=principal.role.value, idempotency_key=idempotency_key,
+        idempotency_fingerprint=request_fingerprint if idempotency_key else None,
         applicant_kind=data.applicant.kind, applicant_id_number=data.applicant.id_number,
         applicant_name=found.name if found else data.applicant.name,
         applicant_email=data.applicant.email, language=data.applicant.language,
@@ -137,7 +144,13 @@ def create(ctx: EngineContext, session: Session, principal: Principal, data: App
         obtained_documents=found.obtained_documents if found else [],
         status=Status.DRAFT.value, created_at=now, updated_at=now)
     session.add(application)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError as err:  # the same idempotency key raced in twice
+        # Or the key was first sent by the same subject in another role (the stored key is unique per subject).
+        raise Conflict("an application with this Idempotency-Key is being created, or the key was used in another "
+                       "role", hint="retry the request; if it is refused again, send a new Idempotency-Key",
+                       details={"header": "Idempotency-Key"}) from err
     for code in data.licences:
         session.add(LicenceCaseRow(id=str(uuid.uuid4()), application_id=application.id, licence_code=code,
                                    agency=ctx.catalogue.licence(code).agency, office=offices[code],
@@ -147,11 +160,19 @@ def create(ctx: EngineContext, session: Session, principal: Principal, data: App
         audit.record(session, principal, "registry.looked_up", now, application.id, source=found.source,
                      id_number=mask_thai_id(data.applicant.id_number), documents=found.obtained_documents,
                      purpose=_lookup_purpose(data))
-    try:
-        session.flush()
-    except IntegrityError as err:  # the same idempotency key raced in twice
-        raise Conflict("an application with this Idempotency-Key is being created", hint="retry the request") from err
     return application, True
+
+
+def _check_fees(ctx: EngineContext, data: ApplicationInput) -> None:
+    """A fee set by the business's fields must be computable now, not fail at the officer's approval.
+
+    Raises:
+        InvalidInput: `business.area_m2` is outside a licence's fee bands.
+    """
+    for code in data.licences:
+        fee = ctx.catalogue.licence(code).fee
+        if fee.parameter is not None:
+            fee_by_rule(code, fee, data.business.area_m2)
 
 
 def _route(ctx: EngineContext, data: ApplicationInput) -> dict[str, str | None]:
@@ -273,7 +294,7 @@ def view(ctx: EngineContext, session: Session, principal: Principal, application
         business={"name": application.business_name, "address": application.business_address,
                   "province": application.business_province, "district": application.business_district,
                   "area_m2": application.business_area_m2},
-        created_at=application.created_at, submitted_at=application.submitted_at,
+        form=application.form, created_at=application.created_at, submitted_at=application.submitted_at,
         licences=[LicenceView(code=c.licence_code, agency=c.agency, office=c.office, status=c.status,
                               current_step=c.current_step, due_at=c.due_at, licence_number=c.licence_number,
                               documents=_documents(ctx, c.licence_code, application.obtained_documents),

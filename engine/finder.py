@@ -526,13 +526,14 @@ def _validate_answer(question: Question, value: object) -> Answer | None:
         return None
     details: dict[str, Any] = {"question": question.id}
     if question.type == "number":
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-            raise InvalidInput(f"question {question.id!r} takes a number, got {value!r}",
+        number = _finite_number(value)
+        if number is None:
+            raise InvalidInput(f"question {question.id!r} takes a number, got {_shown(value)}",
                                hint=f"send a number{f' in {question.unit}' if question.unit else ''}", details=details)
-        if value < 0:
-            raise InvalidInput(f"question {question.id!r} takes a number of 0 or more, got {value!r}",
+        if number < 0:
+            raise InvalidInput(f"question {question.id!r} takes a number of 0 or more, got {_shown(value)}",
                                hint="send 0 or a positive number", details=details)
-        return float(value)
+        return number
     allowed = question.choice_ids()
     choices_hint = f"choices: {', '.join(allowed)}"
     if question.type == "single":
@@ -542,7 +543,7 @@ def _validate_answer(question: Question, value: object) -> Answer | None:
         _known_choice(question, value, choices_hint)
         return str(value)
     if not isinstance(value, list | tuple):
-        raise InvalidInput(f"question {question.id!r} takes a list of choices, got {value!r}",
+        raise InvalidInput(f"question {question.id!r} takes a list of choices, got {_shown(value)}",
                            hint=f"send a list; {choices_hint}", details=details)
     for item in value:
         _known_choice(question, item, choices_hint)
@@ -561,5 +562,24 @@ def _validate_answer(question: Question, value: object) -> Answer | None:
 
 def _known_choice(question: Question, value: object, choices_hint: str) -> None:
     if not isinstance(value, str) or value not in question.choice_ids():
-        raise InvalidInput(f"question {question.id!r} has no choice {value!r}", hint=choices_hint,
-                           details={"question": question.id, "choice": value})
+        raise InvalidInput(f"question {question.id!r} has no choice {_shown(value)}", hint=choices_hint,
+                           details={"question": question.id, "choice": value if isinstance(value, str)
+                                    else _shown(value)})
+
+
+def _finite_number(value: object) -> float | None:
+    """`value` as a float, or None unless it is a finite number (not a bool, NaN, an infinity or a huge int)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:  # an int beyond the float range
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _shown(value: object) -> str:
+    """A wrong answer as the error quotes it: its repr, cut short (the error body must stay valid JSON and
+    small: NaN, infinities and huge numbers are not JSON values)."""
+    shown = repr(value)
+    return shown if len(shown) <= 80 else f"{shown[:77]}..."

@@ -14,6 +14,7 @@ from bizportal.engine.access import AGENCY_ROLES, OFFICERS, in_scope, is_owner, 
 from bizportal.engine.case_kinds import fee_setting_step
 from bizportal.engine.context import EngineContext
 from bizportal.engine.errors import Conflict, Forbidden, InvalidInput, NotFound
+from bizportal.engine.input_text import has_visible_text, line, text
 from bizportal.engine.licence_cases import case_of, sync_case
 from bizportal.engine.principal import Principal, Role
 from bizportal.storage.applications import ApplicationRow, LicenceCaseRow
@@ -62,8 +63,8 @@ class TaskFilter(BaseModel):
 class TaskCompletion(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    action: str = Field(min_length=1, max_length=60, description="one of the task's `actions`")
-    comment: str = Field(default="", max_length=4000)
+    action: line(60, min_length=1) = Field(description="one of the task's `actions`")
+    comment: text(4000) = ""
     fee_satang: int | None = Field(default=None, ge=0, description="the assessed fee, when approving a licence "
                                    "whose manual leaves the amount to the agency (within its range)")
 
@@ -71,7 +72,7 @@ class TaskCompletion(BaseModel):
     def _reasons(self) -> TaskCompletion:
         # Licensing Facilitation Act s.8: what is missing must be recorded in writing, and a
         # refusal must give its reason; both reach the applicant's timeline.
-        if self.action in ("reject", "request_documents") and not self.comment.strip():
+        if self.action in ("reject", "request_documents") and not has_visible_text(self.comment):
             raise ValueError(f"`comment` is required for {self.action}: say what is wrong or missing")
         return self
 

@@ -15,6 +15,7 @@ from bizportal.engine import audit, outbox, receipts
 from bizportal.engine.access import OFFICERS, in_scope
 from bizportal.engine.context import EngineContext
 from bizportal.engine.errors import Conflict, Forbidden, InvalidInput, NotFound
+from bizportal.engine.fees import fee_by_rule
 from bizportal.engine.licence_cases import case_of, sync_case
 from bizportal.engine.principal import SYSTEM, Principal, Role
 from bizportal.engine.script_engine import ServiceCall
@@ -40,8 +41,8 @@ _CLOSED_HINTS = {
 def fee_for(ctx: EngineContext, application: ApplicationRow, case: LicenceCaseRow, assessed: int | None) -> int:
     """The fee in satang, less the channel discount for applying here.
 
-    From the licence's fee rule and the application's parameters (floor area and the licence's
-    own form fields), or, where the manual leaves the amount to the agency, as its officer assessed it.
+    From the licence's fee rule applied to the business's validated fields (engine/fees.py; never the
+    applicant's `form`), or, where the manual leaves the amount to the agency, as its officer assessed it.
     """
     manual = ctx.catalogue.licence(case.licence_code)
     if manual.fee_assessed_by_agency:
@@ -49,8 +50,7 @@ def fee_for(ctx: EngineContext, application: ApplicationRow, case: LicenceCaseRo
             raise InvalidInput(f"the fee of {case.licence_code} is assessed by the agency and was not set")
         amount = assessed
     else:
-        parameters = {"area_m2": application.business_area_m2, **application.form.get(case.licence_code, {})}
-        amount = manual.fee.amount_for(parameters)
+        amount = fee_by_rule(case.licence_code, manual.fee, application.business_area_m2)
     return amount * (100 - manual.channel_discount_percent) // 100
 
 
@@ -164,7 +164,7 @@ def record_counter_payment(ctx: EngineContext, session: Session, principal: Prin
     assert case is not None and case.instance_id is not None
     audit.record(session, principal, "payment.recorded", now, invoice.application_id, licence=case.licence_code,
                  invoice_id=invoice.id, provider="counter", amount_satang=data.amount_satang)
-    receipts.request_receipt(ctx, session, receipts.COUNTER, payment.id)
+    receipts.request_receipt(ctx, session, receipts.COUNTER, payment.id, cashier=principal)
     instance = ctx.runtime.send_message(session, case.instance_id, "payment_received",
                                         {"invoice_id": invoice.id, "amount_satang": invoice.amount_satang})
     sync_case(session, ctx, case, instance, principal)

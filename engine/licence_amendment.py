@@ -14,6 +14,7 @@ from pydantic import Field, model_validator
 
 from bizportal.engine.current_licence import require_current
 from bizportal.engine.errors import Conflict, InvalidInput
+from bizportal.engine.input_text import line, text
 from bizportal.engine.lifecycle_input import ReasonInput
 from bizportal.engine.offices import OfficeDirectory
 from bizportal.storage.applications import ApplicationRow
@@ -23,14 +24,14 @@ AMENDABLE = ("business_name", "business_address", "holder_name")
 
 
 class AmendmentInput(ReasonInput):
-    business_name: str | None = Field(default=None, min_length=1, max_length=300)
-    business_address: str | None = Field(default=None, min_length=1, max_length=1000,
-                                         description="the new address, in the same district")
-    business_district: str | None = Field(default=None, min_length=1, max_length=100,
-                                          description="the district of the new address: it must be the "
-                                                      "licence's own (a move elsewhere needs a new licence)")
-    holder_name: str | None = Field(default=None, min_length=1, max_length=300,
-                                    description="a juristic person's new registered name")
+    business_name: line(300, min_length=1) | None = None
+    business_address: text(1000, min_length=1) | None = Field(default=None,
+                                                             description="the new address, in the same district")
+    business_district: line(100, min_length=1) | None = Field(
+        default=None, description="the district of the new address: it must be the licence's own (a move "
+                                  "elsewhere needs a new licence)")
+    holder_name: line(300, min_length=1) | None = Field(default=None,
+                                                        description="a juristic person's new registered name")
 
     @model_validator(mode="after")
     def _something_changes(self) -> AmendmentInput:

@@ -79,7 +79,8 @@ class FeeRule(BaseModel):
     min_satang: int | None = Field(default=None, ge=0)
     # validate_default: the cross-field checks below must also run when the field is left out.
     max_satang: int | None = Field(default=None, ge=0, validate_default=True)
-    parameter: str | None = Field(default=None, pattern=_SNAKE_CASE)
+    # Fee parameters come only from validated business fields (engine/invoices.py `fee_parameters`).
+    parameter: Literal["area_m2"] | None = None
     bands: list[FeeBand] = Field(default_factory=list, validate_default=True)
     currency: Literal["THB"] = "THB"
     # The portal's policy unless a manual says otherwise: an unpaid invoice expires after this many

@@ -20,6 +20,7 @@ from pydantic import Field
 
 from bizportal.engine.current_licence import require_current
 from bizportal.engine.errors import Conflict
+from bizportal.engine.input_text import text
 from bizportal.engine.lifecycle_input import HolderInput
 from bizportal.storage.issued_licences import IssuedLicenceRow
 
@@ -28,7 +29,7 @@ GRACE_DAYS = 30
 
 
 class RenewalInput(HolderInput):
-    note: str = Field(default="", max_length=2000, description="anything the agency should know (optional)")
+    note: text(2000) = Field(default="", description="anything the agency should know (optional)")
 
 
 def window(valid_until: date) -> tuple[date, date]:

@@ -27,10 +27,8 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import io
-import os
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
@@ -94,52 +92,49 @@ class LicenceSigner:
         return True
 
 
-def _write_private(path: Path, data: bytes) -> None:
-    """Create `path` with mode 0600 (never readable by others, not even briefly)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
+def new_ed25519_pem() -> bytes:
+    """A fresh Ed25519 private key for the QR signatures, as unencrypted PKCS#8 PEM."""
+    return Ed25519PrivateKey.generate().private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                      serialization.NoEncryption())
 
 
-def load_or_create_ed25519(path: Path) -> Ed25519PrivateKey:
-    """The Ed25519 key in PEM at `path`; generated (mode 0600) on first use when none is configured."""
-    path = Path(path)
-    if not path.exists():
-        key = Ed25519PrivateKey.generate()
-        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())
-        try:
-            _write_private(path, pem)
-        except FileExistsError:  # another process created it first: use theirs
-            pass
-        else:
-            return key
-    loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    if not isinstance(loaded, Ed25519PrivateKey):
-        raise ValueError(f"{path} does not hold an Ed25519 private key")
-    return loaded
+def load_ed25519_pem(pem: bytes) -> Ed25519PrivateKey:
+    """The Ed25519 private key in `pem`.
+
+    Raises:
+        ValueError: `pem` holds no private key, or one of another type.
+    """
+    key = serialization.load_pem_private_key(pem, password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ValueError("the key is not an Ed25519 private key")
+    return key
 
 
 # --------------------------------------------------------------------------- PAdES (the PDF)
 
-def dev_certificate(path_dir: Path) -> tuple[bytes, bytes]:
-    """A self-signed ECDSA P-256 development signing certificate, valid 10 years: `(key_pem, cert_pem)`.
+def new_signing_key_pem() -> bytes:
+    """A fresh ECDSA P-256 private key for the PDF signature, as unencrypted PKCS#8 PEM."""
+    return ec.generate_private_key(ec.SECP256R1()).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
 
-    Kept as `signing-key.pem` (mode 0600) and `signing-cert.pem` in `path_dir`; created on first use,
-    read back afterwards. For development and tests only: production configures a real certificate.
+
+def self_signed_certificate(key_pem: bytes, common_name: str, organization: str, now: dt.datetime,
+                            years: int = 10) -> bytes:
+    """A self-signed certificate (PEM) for the PDF signing key `key_pem`, valid from a day before `now` for `years`.
+
+    `now` is the real time of generation (PDF readers check the validity against their own clock).
+    For development and for deployments that are their own trust root; an agency may configure a
+    certificate from a certification authority instead.
     """
-    path_dir = Path(path_dir)
-    key_path, cert_path = path_dir / "signing-key.pem", path_dir / "signing-cert.pem"
-    if key_path.exists() and cert_path.exists():
-        return key_path.read_bytes(), cert_path.read_bytes()
-    key = ec.generate_private_key(ec.SECP256R1())
+    key = serialization.load_pem_private_key(key_pem, password=None)
+    if not isinstance(key, ec.EllipticCurvePrivateKey):
+        raise ValueError("the PDF signing key must be an ECDSA key")
     name = x509.Name([
-        x509.NameAttribute(NameOID.COMMON_NAME, DEV_SIGNER_CN),
-        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Biz Portal (development)"),
+        x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization),
         x509.NameAttribute(NameOID.COUNTRY_NAME, "TH"),
     ])
-    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    now = now.astimezone(dt.UTC).replace(microsecond=0)
     cert = (
         x509.CertificateBuilder()
         .subject_name(name)
@@ -147,7 +142,7 @@ def dev_certificate(path_dir: Path) -> tuple[bytes, bytes]:
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=3650))
+        .not_valid_after(now + dt.timedelta(days=365 * years))
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True, key_encipherment=False,
                                      data_encipherment=False, key_agreement=False, key_cert_sign=True,
@@ -155,16 +150,16 @@ def dev_certificate(path_dir: Path) -> tuple[bytes, bytes]:
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .sign(key, hashes.SHA256())
     )
-    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())
-    cert_pem = cert.public_bytes(serialization.Encoding.PEM)
-    _write_private(key_path, key_pem)
-    cert_path.write_bytes(cert_pem)
-    return key_pem, cert_pem
+    return cert.public_bytes(serialization.Encoding.PEM)
+
+
+def development_certificate(key_pem: bytes, now: dt.datetime) -> bytes:
+    """The self-signed certificate of a development set-up (its name says so to anyone who checks)."""
+    return self_signed_certificate(key_pem, DEV_SIGNER_CN, "Biz Portal (development)", now)
 
 
 def pem_signer(key_pem: bytes, cert_pem: bytes, passphrase: bytes | None = None) -> signers.SimpleSigner:
-    """A pyHanko signer from a PEM private key and certificate (e.g. `dev_certificate`'s output)."""
+    """A pyHanko signer from a PEM private key and certificate (e.g. `self_signed_certificate`'s output)."""
     key = serialization.load_pem_private_key(key_pem, password=passphrase)
     key_der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
                                 serialization.NoEncryption())
@@ -259,12 +254,20 @@ class LicenceSigning:
     trust_roots: list[bytes]
 
 
-def licence_signing_from(data_dir: Path, verification_key: Path | None, key_pem: Path | None,
-                         cert_pem: Path | None) -> LicenceSigning:
-    """Configured keys, or development ones generated into the data dir (the certificate is the trust root)."""
-    qr = LicenceSigner(load_or_create_ed25519(verification_key or data_dir / "verification-ed25519.pem"))
-    if key_pem is not None and cert_pem is not None:
-        key, cert = key_pem.read_bytes(), cert_pem.read_bytes()
-    else:
-        key, cert = dev_certificate(data_dir)
-    return LicenceSigning(qr=qr, pdf=pem_signer(key, cert), trust_roots=[cert])
+def licence_signing(verification_key_pem: bytes, key_pem: bytes, cert_pem: bytes) -> LicenceSigning:
+    """The signing material from its PEM texts; the certificate is also the trust root of uploaded PDFs.
+
+    Where the keys come from (configured files, or development keys in the data dir) is the composition
+    root's business: the engine never reads or writes key files.
+
+    Raises:
+        ValueError: a key or the certificate cannot be read, or the key does not belong to the certificate.
+    """
+    qr = LicenceSigner(load_ed25519_pem(verification_key_pem))
+    certificate = x509.load_pem_x509_certificate(cert_pem)
+    key = serialization.load_pem_private_key(key_pem, password=None)
+    spki = serialization.PublicFormat.SubjectPublicKeyInfo
+    if (key.public_key().public_bytes(serialization.Encoding.DER, spki)
+            != certificate.public_key().public_bytes(serialization.Encoding.DER, spki)):
+        raise ValueError("the PDF signing key does not belong to the signing certificate")
+    return LicenceSigning(qr=qr, pdf=pem_signer(key_pem, cert_pem), trust_roots=[cert_pem])

@@ -16,6 +16,7 @@ from bizportal.engine import audit, renewal_reminders
 from bizportal.engine.access import in_scope
 from bizportal.engine.context import EngineContext
 from bizportal.engine.errors import Conflict, NotFound
+from bizportal.engine.input_text import text
 from bizportal.engine.principal import Principal, Role
 from bizportal.engine.working_days import BANGKOK
 from bizportal.storage.applications import LicenceCaseRow
@@ -29,7 +30,7 @@ _ALLOWED_FROM = {"revoke": {"valid", "suspended"}, "suspend": {"valid"}, "reinst
 class StandingChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field(min_length=3, max_length=2000, description="recorded and shown to the holder")
+    reason: text(2000, min_length=3) = Field(description="recorded and shown to the holder")
 
 
 def change_standing(ctx: EngineContext, session: Session, principal: Principal, number: str, action: Action,

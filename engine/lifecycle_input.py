@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-from bizportal.engine.thai_id import normalise_thai_id
+from bizportal.engine.input_text import text
+from bizportal.engine.thai_id import ThaiIdNumber
 
 
 class HolderInput(BaseModel):
@@ -16,14 +17,10 @@ class HolderInput(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    holder_id_number: str | None = Field(default=None, description="the holder's 13-digit citizen ID or juristic "
-                                         "registration number (required when a counter officer files)")
-
-    @field_validator("holder_id_number")
-    @classmethod
-    def _thai_id(cls, value: str | None) -> str | None:
-        return None if value is None else normalise_thai_id(value)
+    holder_id_number: ThaiIdNumber | None = Field(default=None, description="the holder's 13-digit citizen ID or "
+                                                  "juristic registration number (required when a counter officer "
+                                                  "files)")
 
 
 class ReasonInput(HolderInput):
-    reason: str = Field(min_length=3, max_length=2000, description="why: recorded and shown to the agency")
+    reason: text(2000, min_length=3) = Field(description="why: recorded and shown to the agency")

@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from bizportal.engine import audit, case_notices
+from bizportal.engine import audit, case_notices, idempotency
 from bizportal.engine.access import holds
 from bizportal.engine.application_status import TERMINAL, Status
 from bizportal.engine.applications import tracking_number
@@ -34,6 +34,7 @@ from bizportal.engine.licence_amendment import AmendmentInput, changes, check_am
 from bizportal.engine.licence_cancellation import CancellationInput, check_cancellable
 from bizportal.engine.licence_cases import start_when_ready
 from bizportal.engine.licence_renewal import RenewalInput, check_renewable
+from bizportal.engine.lifecycle_input import HolderInput
 from bizportal.engine.principal import Principal, Role
 from bizportal.engine.working_days import BANGKOK
 from bizportal.storage.applications import ApplicationRow, LicenceCaseRow
@@ -60,7 +61,7 @@ def request_renewal(ctx: EngineContext, session: Session, principal: Principal, 
         check_renewable(issued, today)
         return ({"note": data.note} if data.note else {}), {}
 
-    return _open(ctx, session, principal, number, Kind.RENEWAL, data.holder_id_number, prepare, idempotency_key)
+    return _open(ctx, session, principal, number, Kind.RENEWAL, data, prepare, idempotency_key)
 
 
 def request_amendment(ctx: EngineContext, session: Session, principal: Principal, number: str,
@@ -73,7 +74,7 @@ def request_amendment(ctx: EngineContext, session: Session, principal: Principal
         changed = changes(data, issued, application, ctx.offices)
         return {"reason": data.reason, "changes": changed}, changed
 
-    return _open(ctx, session, principal, number, Kind.AMENDMENT, data.holder_id_number, prepare, idempotency_key)
+    return _open(ctx, session, principal, number, Kind.AMENDMENT, data, prepare, idempotency_key)
 
 
 def request_cancellation(ctx: EngineContext, session: Session, principal: Principal, number: str,
@@ -83,20 +84,20 @@ def request_cancellation(ctx: EngineContext, session: Session, principal: Princi
         check_cancellable(issued, today)
         return {"reason": data.reason}, {}
 
-    return _open(ctx, session, principal, number, Kind.CANCELLATION, data.holder_id_number, prepare,
-                 idempotency_key)
+    return _open(ctx, session, principal, number, Kind.CANCELLATION, data, prepare, idempotency_key)
 
 
 def _open(ctx: EngineContext, session: Session, principal: Principal, number: str, kind: Kind,
-          holder_id_number: str | None, prepare: Prepare, idempotency_key: str | None) -> tuple[ApplicationRow, bool]:
+          data: HolderInput, prepare: Prepare, idempotency_key: str | None) -> tuple[ApplicationRow, bool]:
     if principal.role not in (Role.APPLICANT, Role.COUNTER_OFFICER):
         raise Forbidden(f"only the licence's holder, or a counter officer for them, requests a {kind}",
                         hint="agencies revoke or suspend with POST /api/v1/issued-licences/{number}/revoke|suspend")
+    request_fingerprint = idempotency.fingerprint(f"issued-licences.{kind.value}:{number}", data)
     if idempotency_key:
-        replayed = _replay(session, principal, idempotency_key, number, kind)
+        replayed = _replay(session, principal, idempotency_key, request_fingerprint, number, kind)
         if replayed is not None:
             return replayed, False
-    issued, licence_application = _held(session, principal, number, holder_id_number)
+    issued, licence_application = _held(session, principal, number, data.holder_id_number)
     _refuse_a_second_request(session, number)
     now = ctx.clock.now()
     details, changed = prepare(issued, licence_application, now.astimezone(BANGKOK).date())
@@ -106,6 +107,7 @@ def _open(ctx: EngineContext, session: Session, principal: Principal, number: st
     application = ApplicationRow(
         id=str(uuid.uuid4()), owner=principal.subject, created_by=principal.subject,
         created_by_role=principal.role.value, idempotency_key=idempotency_key,
+        idempotency_fingerprint=request_fingerprint if idempotency_key else None,
         applicant_kind=licence_application.applicant_kind, applicant_id_number=licence_application.applicant_id_number,
         applicant_name=changed.get("holder_name", issued.holder_name),
         applicant_email=licence_application.applicant_email, language=licence_application.language,
@@ -140,15 +142,15 @@ def _open(ctx: EngineContext, session: Session, principal: Principal, number: st
     return application, True
 
 
-def _replay(session: Session, principal: Principal, key: str, number: str, kind: Kind) -> ApplicationRow | None:
-    existing = session.exec(select(ApplicationRow).where(ApplicationRow.created_by == principal.subject,
-                                                         ApplicationRow.idempotency_key == key)).first()
+def _replay(session: Session, principal: Principal, key: str, request_fingerprint: str, number: str,
+            kind: Kind) -> ApplicationRow | None:
+    existing = idempotency.replayed(session, principal, key, request_fingerprint)
     if existing is None:
         return None
+    # A key first used by a new application, or (before fingerprints) for another licence or kind.
     case = session.exec(select(LicenceCaseRow).where(LicenceCaseRow.application_id == existing.id)).first()
     if case is None or case.kind != kind or case.subject_licence != number:
-        raise Conflict(f"Idempotency-Key {key!r} was already used for another request",
-                       hint="send a new key with each new request")
+        raise idempotency.key_reused(key)
     return existing
 
 

@@ -36,6 +36,7 @@ from bizportal.engine.applications import readable
 from bizportal.engine.context import EngineContext
 from bizportal.engine.errors import Conflict, DefinitionError, Forbidden, NotFound, ProviderRefused, Unauthenticated
 from bizportal.engine.errors import Unavailable as UnavailableError
+from bizportal.engine.input_text import line
 from bizportal.engine.licence_cases import sync_case
 from bizportal.engine.plugins import installed
 from bizportal.engine.principal import SYSTEM, Principal
@@ -49,8 +50,9 @@ ENTRY_POINT_GROUP = "bizportal.payments"
 class PaymentStart(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    provider: str = Field(description="stripe or promptpay (see GET /api/v1/payments/providers)")
-    invoice_ids: list[str] | None = Field(default=None, description="default: every open invoice of the application")
+    provider: line(40, min_length=1) = Field(description="stripe or promptpay (see GET /api/v1/payments/providers)")
+    invoice_ids: list[line(100, min_length=1)] | None = Field(
+        default=None, description="default: every open invoice of the application")
 
 
 class PaymentProviders:

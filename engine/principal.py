@@ -20,6 +20,7 @@ class Principal:
     role: Role
     agency: str | None = None
     office: str | None = None  # the local office an officer of a local government works at
+    name: str | None = None  # the display name the sign-in gave (OpenID Connect `name`), printed on receipts
 
     @property
     def label(self) -> str:

@@ -26,6 +26,16 @@ class ReceiptLine:
 
 
 @dataclass(frozen=True)
+class Cashier:
+    """The officer who took the cash at a counter, as the receipt names them: by their display name when
+    their sign-in carried one, otherwise by role and user id ("Counter officer (carl)")."""
+
+    role: str  # a Role value: counter_officer, agency_officer or admin
+    subject: str
+    name: str | None = None
+
+
+@dataclass(frozen=True)
 class ReceiptDocument:
     """Everything printed on one e-receipt.
 
@@ -41,7 +51,7 @@ class ReceiptDocument:
     payment_reference: str
     lines: tuple[ReceiptLine, ...]
     currency: str
-    recorded_by: str | None
+    recorded_by: Cashier | None
     record_url: str
 
     @property

@@ -23,7 +23,7 @@ from bizportal.engine.document_formats import BANGKOK, BUDDHIST_ERA_OFFSET
 from bizportal.engine.errors import NotFound
 from bizportal.engine.licence_signing import sign_pdf
 from bizportal.engine.principal import SYSTEM, Principal
-from bizportal.engine.receipt_document import ReceiptDocument, ReceiptLine, render_receipt_pdf
+from bizportal.engine.receipt_document import Cashier, ReceiptDocument, ReceiptLine, render_receipt_pdf
 from bizportal.storage.applications import ApplicationRow, LicenceCaseRow
 from bizportal.storage.counters import next_value
 from bizportal.storage.online_payments import OnlinePaymentRow, PaymentInvoiceRow
@@ -36,9 +36,16 @@ COUNTER: Source = "counter"
 ONLINE: Source = "online"
 
 
-def request_receipt(ctx: EngineContext, session: Session, source: Source, payment_id: str) -> None:
-    """Queue the receipt of a payment recorded in this transaction (rendered after it commits)."""
-    outbox.enqueue(session, ISSUE_RECEIPT, ctx.clock, source=source, payment_id=payment_id)
+def request_receipt(ctx: EngineContext, session: Session, source: Source, payment_id: str,
+                    cashier: Principal | None = None) -> None:
+    """Queue the receipt of a payment recorded in this transaction (rendered after it commits).
+
+    `cashier` is the officer who took cash at a counter: who they are (role, user id and display name)
+    is kept with the job, as the sign-in told it at the time of payment.
+    """
+    who = {} if cashier is None else {
+        "cashier": {"role": cashier.role.value, "subject": cashier.subject, "name": cashier.name}}
+    outbox.enqueue(session, ISSUE_RECEIPT, ctx.clock, source=source, payment_id=payment_id, **who)
 
 
 def receipt_number(session: Session, paid_at: datetime) -> str:
@@ -55,7 +62,7 @@ class _Payment:
     paid_at: datetime
     method: str
     reference: str
-    recorded_by: str | None
+    recorded_by: Cashier | None
     amount_satang: int
     currency: str
     invoices: list[InvoiceRow]
@@ -72,7 +79,7 @@ def issue_receipt_job(ctx: EngineContext, session: Session, payload: Mapping[str
                                                      ReceiptRow.payment_id == payment_id)).first()
     if existing is not None:
         return
-    payment = _payment(session, source, payment_id)
+    payment = _payment(session, source, payment_id, payload.get("cashier"))
     if payment is None:
         return
     application = session.get(ApplicationRow, payment.application_id)
@@ -96,7 +103,16 @@ def issue_receipt_job(ctx: EngineContext, session: Session, payload: Mapping[str
                  payment_id=payment_id, amount_satang=payment.amount_satang, sha256=stored.sha256)
 
 
-def _payment(session: Session, source: str, payment_id: str) -> _Payment | None:
+def _cashier(recorded_by: str, cashier: Mapping[str, Any] | None) -> Cashier:
+    """Who took the cash: as the job was queued with, or (a job queued before the names were kept) read from
+    the payment's actor label `role[:agency[:office]]:subject`."""
+    if cashier:
+        return Cashier(role=str(cashier["role"]), subject=str(cashier["subject"]), name=cashier.get("name") or None)
+    return Cashier(role=recorded_by.split(":", 1)[0], subject=recorded_by.rsplit(":", 1)[-1])
+
+
+def _payment(session: Session, source: str, payment_id: str,
+             cashier: Mapping[str, Any] | None = None) -> _Payment | None:
     """The payment behind a receipt; None for an online payment that did not succeed (no money, no receipt)."""
     if source == COUNTER:
         counter = session.get(PaymentRow, payment_id)
@@ -105,7 +121,8 @@ def _payment(session: Session, source: str, payment_id: str) -> _Payment | None:
         invoice = session.get(InvoiceRow, counter.invoice_id)
         assert invoice is not None
         return _Payment(application_id=invoice.application_id, paid_at=counter.created_at, method=counter.provider,
-                        reference=counter.id, recorded_by=counter.recorded_by, amount_satang=counter.amount_satang,
+                        reference=counter.id, recorded_by=_cashier(counter.recorded_by, cashier),
+                        amount_satang=counter.amount_satang,
                         currency=counter.currency, invoices=[invoice])
     if source != ONLINE:
         raise LookupError(f"unknown payment source {source!r}")

@@ -16,12 +16,13 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, col, select
 
-from bizportal.adapters.payment_provider import PaymentError
+from bizportal.adapters.payment_provider import PaymentError, ProviderUnavailable
 from bizportal.engine import audit, outbox
 from bizportal.engine.access import AGENCY_ROLES, in_scope, is_owner
 from bizportal.engine.applications import readable
 from bizportal.engine.context import EngineContext
 from bizportal.engine.errors import Conflict, Forbidden, NotFound
+from bizportal.engine.input_text import text
 from bizportal.engine.principal import SYSTEM, Principal, Role
 from bizportal.storage.applications import ApplicationRow, LicenceCaseRow
 from bizportal.storage.online_payments import OnlinePaymentRow, PaymentInvoiceRow
@@ -41,7 +42,7 @@ _UNSETTLED = {"paid": "already paid by another payment", "cancelled": "cancelled
 class RefundPaidOut(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    note: str = Field(min_length=3, max_length=2000, description="how the money went back (cash, bank transfer ref)")
+    note: text(2000, min_length=3) = Field(description="how the money went back (cash, bank transfer ref)")
 
 
 def request_refund(ctx: EngineContext, session: Session, principal: Principal, invoice: InvoiceRow,
@@ -113,6 +114,8 @@ def refund_payment_job(ctx: EngineContext, providers: PaymentProviders, session:
     try:
         reference = providers.get(refund.provider).refund(payment.provider_reference, refund.amount_satang,
                                                           idempotency_key=f"refund-{refund.id}")
+    except ProviderUnavailable:
+        raise  # down or failing: the outbox retries with back-off, the refund stays requested
     except PaymentError as err:
         refund.state = "owed"
         audit.record(session, SYSTEM, "refund.owed", now, refund.application_id, refund_id=refund.id,

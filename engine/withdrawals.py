@@ -17,6 +17,7 @@ from bizportal.engine.application_status import TERMINAL, Status
 from bizportal.engine.applications import readable
 from bizportal.engine.context import EngineContext
 from bizportal.engine.errors import Conflict, Forbidden, InvalidInput
+from bizportal.engine.input_text import line, text
 from bizportal.engine.licence_cases import close_case, sync_case
 from bizportal.engine.principal import Principal
 from bizportal.engine.refunds import request_refund
@@ -29,8 +30,8 @@ _CANCEL_ISSUED = "an issued licence is cancelled through POST /api/v1/issued-lic
 class WithdrawalInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field(min_length=3, max_length=2000, description="why: recorded and shown to the agency")
-    licences: list[str] | None = Field(default=None, min_length=1,
+    reason: text(2000, min_length=3) = Field(description="why: recorded and shown to the agency")
+    licences: list[line(100, min_length=1)] | None = Field(default=None, min_length=1,
                                        description="licence codes to withdraw; default: every one not yet decided")
 
 

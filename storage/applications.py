@@ -22,6 +22,8 @@ class ApplicationRow(SQLModel, table=True):
     created_by: str = Field(max_length=200)
     created_by_role: str = Field(max_length=40)
     idempotency_key: str | None = Field(default=None, max_length=200)
+    idempotency_fingerprint: str | None = Field(default=None, max_length=64,
+                                                description="sha256 of the request the key was first used with")
     applicant_kind: str = Field(max_length=20)
     applicant_id_number: str = Field(max_length=13)
     applicant_name: str = Field(max_length=300)

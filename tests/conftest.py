@@ -18,6 +18,7 @@ from smtp_server import Mailbox, free_port
 
 from bizportal.api.app import create_app
 from bizportal.api.composition import portal_from
+from bizportal.api.key_files import LICENCE_CERT_FILE, LICENCE_KEY_FILE, VERIFICATION_KEY_FILE, write_key_set
 from bizportal.api.settings import Settings
 from bizportal.api.tokens import issue_token
 from bizportal.engine.portal import Portal
@@ -74,14 +75,23 @@ def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def key_set(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One signing key set (`bizportal keys`), given to every test portal as a deployment gives it to every process."""
+    folder = tmp_path_factory.mktemp("keys")
+    write_key_set(folder)
+    return folder
+
+
 @pytest.fixture
-def settings(tmp_path: Path, database_url: str, migrated_sqlite: Path) -> Settings:
+def settings(tmp_path: Path, database_url: str, migrated_sqlite: Path, key_set: Path) -> Settings:
     if database_url.startswith("sqlite:///"):
         # The app migrates on start; copying a migrated file skips ~0.2 s of Alembic per test (the
         # migrations themselves are tested from empty databases in tests/storage).
         shutil.copyfile(migrated_sqlite, database_url.removeprefix("sqlite:///"))
     return Settings(data_dir=tmp_path / "var", database_url=database_url, token_signing_key=SIGNING_KEY,
-                    public_base_url="https://bizportal.test")
+                    public_base_url="https://bizportal.test", verification_key=key_set / VERIFICATION_KEY_FILE,
+                    licence_signing_key=key_set / LICENCE_KEY_FILE, licence_signing_cert=key_set / LICENCE_CERT_FILE)
 
 
 @pytest.fixture
@@ -99,10 +109,11 @@ def client(settings: Settings, portal: Portal) -> Iterator[TestClient]:
 
 @pytest.fixture
 def auth() -> Auth:
-    """`auth(role, subject, agency=None)` -> headers with a signed bearer token."""
+    """`auth(role, subject, agency=None, office=None, name=None)` -> headers with a signed bearer token."""
 
-    def headers(role: str, subject: str, agency: str | None = None, office: str | None = None) -> dict[str, str]:
-        token = issue_token(SIGNING_KEY, subject, Role(role), agency, office=office)
+    def headers(role: str, subject: str, agency: str | None = None, office: str | None = None,
+                name: str | None = None) -> dict[str, str]:
+        token = issue_token(SIGNING_KEY, subject, Role(role), agency, office=office, name=name)
         return {"Authorization": f"Bearer {token}"}
 
     return headers

@@ -6,6 +6,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
@@ -13,8 +14,9 @@ from fastapi import FastAPI
 STARTUP_TIMEOUT_S = 10.0
 
 
-def serve_in_thread(app: FastAPI, name: str) -> tuple[str, Callable[[], None]]:
-    """Start `app` on a free port; returns `(base_url, stop)` (`stop()` is idempotent).
+def serve_in_thread(app: FastAPI, name: str, **options: Any) -> tuple[str, Callable[[], None]]:
+    """Start `app` on a free port; returns `(base_url, stop)` (`stop()` is idempotent). `options` are more
+    `uvicorn.Config` arguments (they override the defaults here).
 
     Raises:
         RuntimeError: the server did not start within ~10 seconds.
@@ -25,8 +27,9 @@ def serve_in_thread(app: FastAPI, name: str) -> tuple[str, Callable[[], None]]:
     sock.bind(("127.0.0.1", 0))
     sock.listen(64)
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False,
-                                           timeout_graceful_shutdown=1))
+    config: dict[str, Any] = {"log_level": "warning", "lifespan": "off", "access_log": False,
+                              "timeout_graceful_shutdown": 1, **options}
+    server = uvicorn.Server(uvicorn.Config(app, **config))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=f"{name}-{port}", daemon=True)
     thread.start()
     base_url = f"http://127.0.0.1:{port}"

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
+import jwt
 import pytest
 from typer.testing import CliRunner
 
@@ -20,6 +22,22 @@ def test_token_is_signed_with_the_configured_key(monkeypatch: pytest.MonkeyPatch
     assert (principal.subject, principal.role.value, principal.agency) == ("olivia", "agency_officer", "LAO")
     with pytest.raises(Unauthenticated):
         read_token("another-key-" + "z" * 32, result.output.strip())
+
+
+def test_a_token_can_carry_the_person_s_display_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    key = "cli-key-" + "z" * 32
+    monkeypatch.setenv("BIZPORTAL_TOKEN_SIGNING_KEY", key)
+    named = CliRunner().invoke(app, ["token", "--role", "counter_officer", "--subject", "carl",
+                                     "--name", "สมชาย  รับเงิน"])
+    assert named.exit_code == 0, named.output
+    assert read_token(key, named.output.strip()).name == "สมชาย รับเงิน"
+    unnamed = CliRunner().invoke(app, ["token", "--role", "counter_officer", "--subject", "carl"])
+    assert read_token(key, unnamed.output.strip()).name is None
+    # Tokens live in real time (their expiry is checked against the wall clock), so this one is an hour long.
+    not_text = jwt.encode({"sub": "carl", "role": "counter_officer", "iss": "bizportal",
+                           "exp": int(time.time()) + 3600, "name": ["Carl"]}, key, algorithm="HS256")
+    with pytest.raises(Unauthenticated, match="name"):
+        read_token(key, not_text)
 
 
 def test_officer_token_needs_an_agency(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -58,3 +76,28 @@ def test_serve_refuses_a_bad_definition_naming_the_file(monkeypatch: pytest.Monk
     result = CliRunner().invoke(app, ["serve"])
     assert result.exit_code == 2
     assert "cannot start" in result.output and "manual.yaml" in result.output and "total_working_days" in result.output
+
+
+def test_keys_writes_a_set_the_settings_can_name(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["keys", str(tmp_path / "keys")])
+    assert result.exit_code == 0, result.output
+    for name in ("verification-ed25519.pem", "signing-key.pem", "signing-cert.pem", "token-signing.key"):
+        assert (tmp_path / "keys" / name).exists() and name in result.output
+    assert "BIZPORTAL_LICENCE_SIGNING_CERT=" in result.output
+    again = CliRunner().invoke(app, ["keys", str(tmp_path / "keys")])
+    assert again.exit_code == 1 and "already there, not replaced" in again.output
+
+
+@pytest.mark.parametrize("command", ["serve", "worker"])
+def test_production_settings_without_keys_stop_start_up_with_a_clear_message(
+        command: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("BIZPORTAL_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("BIZPORTAL_REDIS_URL", "redis://127.0.0.1:1/0")  # jobs on workers: a production set-up
+    monkeypatch.setenv("BIZPORTAL_TOKEN_SIGNING_KEY", "cli-key-" + "z" * 32)
+    for name in ("VERIFICATION_KEY", "LICENCE_SIGNING_KEY", "LICENCE_SIGNING_CERT"):
+        monkeypatch.delenv(f"BIZPORTAL_{name}", raising=False)
+    result = CliRunner().invoke(app, [command])
+    assert result.exit_code == 2
+    assert "cannot start: production settings" in result.output and "BIZPORTAL_VERIFICATION_KEY" in result.output
+    assert "bizportal keys" in result.output
+    assert not (tmp_path / "verification-ed25519.pem").exists()

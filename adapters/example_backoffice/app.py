@@ -18,7 +18,12 @@ Run it with `python -m bizportal.adapters.example_backoffice.app`, configured by
 
 and point Biz Portal at it:
 
-    BIZPORTAL_AGENCY_ADAPTERS='{"DLD": {"adapter": "webhook", "url": "http://127.0.0.1:8100/tasks", "secret": "..."}}'
+    BIZPORTAL_AGENCY_ADAPTERS='{"DLD": {"adapter": "webhook", "url": "http://127.0.0.1:8100/tasks", "secret": "...",
+                                        "allow_http_loopback": true}}'
+
+(plain http to a loopback address is for development on one machine; anywhere else the url is https).
+Tasks arrive signed for the `dispatch` direction and decisions go back signed for `callback`, so neither
+side accepts the other's messages as its own.
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ from fastapi import BackgroundTasks, Depends, FastAPI, HTTPException, Request
 from pydantic import BaseModel, Field
 
 from bizportal.adapters.agency_adapter import CallbackDecision, InvalidCallback, TaskDispatch
-from bizportal.adapters.webhook_agency import IDEMPOTENCY_HEADER, signed_headers, verify
+from bizportal.adapters.webhook_agency import CALLBACK, DISPATCH, IDEMPOTENCY_HEADER, signed_headers, verify
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +86,7 @@ class BackOffice:
 
     def receive(self, headers: dict[str, str], body: bytes) -> tuple[dict[str, Any], bool]:
         """Verify and record a task; returns it and whether it is new (a retried delivery is not)."""
-        verify(self.secret, headers, body, self.clock(), self.replay_window_seconds)
+        verify(self.secret, headers, body, self.clock(), self.replay_window_seconds, direction=DISPATCH)
         task = TaskDispatch.model_validate_json(body).model_dump(mode="json")
         delivery_id = headers.get(IDEMPOTENCY_HEADER.lower(), task["delivery_id"])
         with self.lock:
@@ -100,7 +105,7 @@ class BackOffice:
         body = decision.model_dump_json().encode()
         record = self.tasks[task_id]
         for attempt in range(CALLBACK_ATTEMPTS):
-            headers = signed_headers(self.secret, int(self.clock().timestamp()), body)
+            headers = signed_headers(self.secret, int(self.clock().timestamp()), body, direction=CALLBACK)
             self.sent.append((headers, body))
             try:
                 response = self.http.post(self.callback_url, content=body, headers=headers)

@@ -187,7 +187,17 @@ def test_missing_or_malformed_headers_are_rejected(headers: dict[str, str]) -> N
         _provider().parse_webhook(headers, _body(), NOW)
 
 
-@pytest.mark.parametrize("amount", ["500.001", "1e3", "-5.00", "0.00", "abc", "", "5,000.00", "1.2.3", "NaN"])
+@pytest.mark.parametrize("timestamp", ["9" * 400, "-" + "9" * 400, "1e9", "๑๗๖๔๕๕๔๔๐๐", "+1764554400", "17645544.5"])
+def test_a_timestamp_that_is_not_plain_unix_seconds_is_rejected(timestamp: str) -> None:
+    """L1: 400 digits overflowed a float (500) before the signature was even checked."""
+    body = _body()
+    headers = {**_headers(body), "X-Bank-Timestamp": timestamp}
+    with pytest.raises(InvalidWebhook, match="unix seconds"):
+        _provider().parse_webhook(headers, body, NOW)
+
+
+@pytest.mark.parametrize("amount", ["500.001", "1e3", "-5.00", "0.00", "abc", "", "5,000.00", "1.2.3", "NaN",
+                                    "9" * 60, "21474836.48", "๕๐๐.๐๐"])  # L1: 60 digits were a 500 on PostgreSQL
 def test_a_bad_amount_is_rejected(amount: str) -> None:
     body = _body(amount=amount)
     with pytest.raises(InvalidWebhook):
@@ -214,7 +224,8 @@ def test_a_signed_non_json_body_is_rejected() -> None:
 
 
 @pytest.mark.parametrize(("amount", "satang"), [("500.00", 50000), ("500", 50000), ("0.5", 50), ("0.01", 1),
-                                                 ("123.45", 12345), ("1234567.89", 123456789)])
+                                                 ("123.45", 12345), ("1234567.89", 123456789),
+                                                 ("21474836.47", 2**31 - 1)])
 def test_amounts_convert_exactly_to_satang(amount: str, satang: int) -> None:
     assert amount_to_satang(amount) == satang
 

@@ -21,7 +21,14 @@ from bizportal.adapters.agency_adapter import (
     TaskDispatch,
 )
 from bizportal.adapters.inbox_agency import InboxAgencyAdapter
-from bizportal.adapters.webhook_agency import WebhookAgencyAdapter, sign, signed_headers, verify
+from bizportal.adapters.webhook_agency import (
+    CALLBACK,
+    DISPATCH,
+    WebhookAgencyAdapter,
+    sign,
+    signed_headers,
+    verify,
+)
 
 SECRET = "s3cret-shared-with-the-agency"
 NOW = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
@@ -52,18 +59,48 @@ def _callback(**overrides: object) -> bytes:
     return json.dumps(decision).encode()
 
 
-def test_signature_is_hmac_sha256_over_timestamp_and_body() -> None:
+def test_signature_is_hmac_sha256_over_direction_timestamp_and_body() -> None:
     body = b'{"a": 1}'
-    expected = hmac.new(SECRET.encode(), b"1764554400." + body, hashlib.sha256).hexdigest()
-    assert sign(SECRET, 1764554400, body) == f"sha256={expected}"
-    headers = signed_headers(SECRET, 1764554400, body)
-    assert headers["X-BizPortal-Timestamp"] == "1764554400"
-    verify(SECRET, headers, body, datetime.fromtimestamp(1764554400, UTC))
+    for direction in (DISPATCH, CALLBACK):
+        expected = hmac.new(SECRET.encode(), f"{direction}.1764554400.".encode() + body, hashlib.sha256).hexdigest()
+        assert sign(SECRET, 1764554400, body, direction=direction) == f"sha256={expected}"
+        headers = signed_headers(SECRET, 1764554400, body, direction=direction)
+        assert headers["X-BizPortal-Timestamp"] == "1764554400"
+        verify(SECRET, headers, body, datetime.fromtimestamp(1764554400, UTC), direction=direction)
+
+
+def test_a_captured_dispatch_does_not_pass_for_a_callback_or_the_reverse() -> None:
+    """L11: one secret, but each direction signs its own purpose."""
+    seen: list[httpx.Request] = []
+
+    def agency(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(202)
+
+    _adapter(agency).dispatch(_task())
+    (dispatch,) = seen
+    with pytest.raises(InvalidCallback, match="does not match"):
+        _adapter().parse_callback(dispatch.headers, dispatch.content, NOW)
+    body = _callback()
+    callback = signed_headers(SECRET, int(NOW.timestamp()), body, direction=CALLBACK)
+    with pytest.raises(InvalidCallback, match="does not match"):
+        verify(SECRET, callback, body, NOW, direction=DISPATCH)
+
+
+@pytest.mark.parametrize("timestamp", ["9" * 400, "-" + "9" * 400, "1e9", "１７６４５５４４００", "+1764554400",
+                                       "1764554400.5", "0x69"])
+def test_a_timestamp_that_is_not_plain_unix_seconds_is_refused(timestamp: str) -> None:
+    """L1: parsed as bounded ASCII digits before any arithmetic (400 digits overflowed a float: 500)."""
+    body = _callback()
+    headers = {**signed_headers(SECRET, int(NOW.timestamp()), body, direction=CALLBACK),
+               "X-BizPortal-Timestamp": timestamp}
+    with pytest.raises(InvalidCallback, match="unix seconds"):
+        _adapter().parse_callback(headers, body, NOW)
 
 
 def test_a_signed_callback_is_parsed_into_a_decision() -> None:
     body = _callback(comment="ครบถ้วน", fee_satang=None)
-    headers = {k.lower(): v for k, v in signed_headers(SECRET, int(NOW.timestamp()), body).items()}
+    headers = {k.lower(): v for k, v in signed_headers(SECRET, int(NOW.timestamp()), body, direction=CALLBACK).items()}
     decision = _adapter().parse_callback(headers, body, NOW)
     assert (decision.callback_id, decision.task_id, decision.action, decision.officer) == (
         "cb-1", "t-1", "approve", "somchai")
@@ -73,7 +110,7 @@ def test_a_signed_callback_is_parsed_into_a_decision() -> None:
 @pytest.mark.parametrize("skew", [timedelta(seconds=301), timedelta(seconds=-301), timedelta(hours=-6)])
 def test_a_timestamp_outside_the_replay_window_is_refused(skew: timedelta) -> None:
     body = _callback()
-    headers = signed_headers(SECRET, int((NOW + skew).timestamp()), body)
+    headers = signed_headers(SECRET, int((NOW + skew).timestamp()), body, direction=CALLBACK)
     with pytest.raises(InvalidCallback, match="300 s"):
         _adapter().parse_callback(headers, body, NOW)
 
@@ -81,18 +118,19 @@ def test_a_timestamp_outside_the_replay_window_is_refused(skew: timedelta) -> No
 def test_the_replay_window_edges_and_setting() -> None:
     body = _callback()
     for skew in (300, -300):
-        _adapter().parse_callback(signed_headers(SECRET, int(NOW.timestamp()) + skew, body), body, NOW)
-    headers = signed_headers(SECRET, int(NOW.timestamp()) - 61, body)
+        headers = signed_headers(SECRET, int(NOW.timestamp()) + skew, body, direction=CALLBACK)
+        _adapter().parse_callback(headers, body, NOW)
+    headers = signed_headers(SECRET, int(NOW.timestamp()) - 61, body, direction=CALLBACK)
     with pytest.raises(InvalidCallback):
         _adapter(replay_window_seconds=60).parse_callback(headers, body, NOW)
 
 
 def test_a_tampered_body_or_wrong_secret_or_missing_header_is_refused() -> None:
     body = _callback()
-    headers = signed_headers(SECRET, int(NOW.timestamp()), body)
+    headers = signed_headers(SECRET, int(NOW.timestamp()), body, direction=CALLBACK)
     with pytest.raises(InvalidCallback, match="does not match"):
         _adapter().parse_callback(headers, _callback(action="reject"), NOW)
-    forged = signed_headers("another-secret-entirely", int(NOW.timestamp()), body)
+    forged = signed_headers("another-secret-entirely", int(NOW.timestamp()), body, direction=CALLBACK)
     with pytest.raises(InvalidCallback, match="does not match"):
         _adapter().parse_callback(forged, body, NOW)
     # The signature covers the timestamp: moving it (to dodge the window) breaks the signature.
@@ -109,7 +147,7 @@ def test_a_tampered_body_or_wrong_secret_or_missing_header_is_refused() -> None:
 def test_an_authentic_but_invalid_body_is_malformed_not_unauthenticated() -> None:
     body = b'{"callback_id": "cb-1", "task_id": "t-1"}'
     with pytest.raises(MalformedCallback, match="action"):
-        _adapter().parse_callback(signed_headers(SECRET, int(NOW.timestamp()), body), body, NOW)
+        _adapter().parse_callback(signed_headers(SECRET, int(NOW.timestamp()), body, direction=CALLBACK), body, NOW)
 
 
 def test_dispatch_posts_signed_json_with_an_idempotency_key() -> None:
@@ -126,7 +164,7 @@ def test_dispatch_posts_signed_json_with_an_idempotency_key() -> None:
     assert request.headers["Idempotency-Key"] == "d-1"
     assert request.headers["Content-Type"] == "application/json"
     assert request.headers["X-BizPortal-Timestamp"] == str(int(NOW.timestamp()))
-    verify(SECRET, request.headers, request.content, NOW)  # the agency can check it with the shared secret
+    verify(SECRET, request.headers, request.content, NOW, direction=DISPATCH)  # the agency checks it
     assert TaskDispatch.model_validate_json(request.content) == _task()
 
 
@@ -165,6 +203,23 @@ def test_settings_are_checked_without_echoing_the_secret() -> None:
         WebhookAgencyAdapter({"url": "ftp://x", "secret": SECRET}, client)
     with pytest.raises(ValueError, match="unexpected"):
         WebhookAgencyAdapter({"url": URL, "secret": SECRET, "unexpected": 1}, client)
+
+
+@pytest.mark.parametrize("url", ["http://dld.example/tasks", "http://10.0.0.5/tasks", "http://127.0.0.1.nip.io/t",
+                                 "http://[::ffff:8.8.8.8]/t"])
+def test_a_plain_http_url_is_refused(url: str) -> None:
+    """L11: dispatches carry the applicant's ID number; plain http goes nowhere but this machine."""
+    for config in ({}, {"allow_http_loopback": True}):
+        with pytest.raises(ValueError, match="url: .*must be https"):
+            WebhookAgencyAdapter({"url": url, "secret": SECRET, **config}, httpx.Client())
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8100/tasks", "http://localhost/tasks", "http://[::1]:8100/t"])
+def test_loopback_http_needs_the_development_setting(url: str) -> None:
+    with pytest.raises(ValueError, match="url: .*allow_http_loopback"):
+        WebhookAgencyAdapter({"url": url, "secret": SECRET}, httpx.Client())
+    assert WebhookAgencyAdapter({"url": url, "secret": SECRET, "allow_http_loopback": True},
+                                httpx.Client()).settings.url == url
 
 
 def test_both_built_ins_satisfy_the_contract() -> None:

@@ -23,7 +23,7 @@ from helpers import Auth, application_body
 from sqlmodel import func, select
 
 from bizportal.adapters.example_backoffice.app import create_backoffice
-from bizportal.adapters.webhook_agency import signed_headers
+from bizportal.adapters.webhook_agency import CALLBACK, DISPATCH, signed_headers
 from bizportal.api.app import create_app
 from bizportal.api.composition import portal_from
 from bizportal.api.settings import Settings
@@ -34,6 +34,7 @@ from bizportal.storage.timeline import AuditEventRow
 from bizportal.storage.workflow_tables import HumanTaskRow
 
 PLAN = "vet_facility_plan_approval"
+FORM = {PLAN: {"kennels": 12, "species": "dogs and cats"}}
 SECRET = "dld-shared-secret-" + "k" * 24
 STEPS = ["document_check", "plan_review"]
 
@@ -87,7 +88,8 @@ class Agency:
         self.clock, self.auth = clock, auth
         self.backoffice_port, self.portal_port = _free_port(), _free_port()
         settings = settings.model_copy(update={"agency_adapters": {"DLD": {
-            "adapter": "webhook", "url": f"http://127.0.0.1:{self.backoffice_port}/tasks", "secret": SECRET}}})
+            "adapter": "webhook", "url": f"http://127.0.0.1:{self.backoffice_port}/tasks", "secret": SECRET,
+            "allow_http_loopback": True}}})
         self.portal = portal_from(settings, clock=clock)
         self.bizportal = ServerThread(create_app(settings, portal=self.portal), self.portal_port).start()
         self.api = httpx.Client(base_url=self.bizportal.url, timeout=30)
@@ -102,7 +104,7 @@ class Agency:
         return app
 
     def apply(self) -> str:
-        created = self.api.post("/api/v1/applications", json=application_body(licences=[PLAN]),
+        created = self.api.post("/api/v1/applications", json=application_body(licences=[PLAN], form=FORM),
                                 headers=self.applicant)
         assert created.status_code == 201, created.text
         self.application_id = created.json()["id"]
@@ -167,6 +169,7 @@ def test_the_agency_back_office_decides_the_licence_over_http(agency: Agency) ->
         task = record["task"]
         assert task["agency"] == "DLD" and task["licence_code"] == PLAN
         assert task["tracking_number"] == issued["tracking_number"] and task["applicant"]["name"] == "สมหญิง ใจดี"
+        assert task["form"] == FORM[PLAN]  # the agency's officer sees all the applicant gave, as ours do
         assert task["callback_url"] == "https://bizportal.test/api/v1/agencies/DLD/callbacks"
     deliveries = agency.deliveries()
     assert [(d.state, d.attempts) for d in deliveries] == [("delivered", 1)] * 2
@@ -189,27 +192,33 @@ def test_forged_stale_and_replayed_callbacks_change_nothing(agency: Agency) -> N
     body = (b'{"callback_id": "cb-1", "task_id": "%s", "action": "approve", "comment": "", "officer": "dara"}'
             % task_id.encode())
     now = int(agency.clock.now().timestamp())
-    forged = signed_headers("not-the-shared-secret-at-all", now, body)
-    stale = signed_headers(SECRET, now - 301, body)
-    future = signed_headers(SECRET, now + 301, body)
-    unsigned = {"Content-Type": "application/json"}
-    for headers in (forged, stale, future, unsigned):
-        response = agency.callback(headers, body)
+
+    def signed(payload: bytes, timestamp: int = now) -> dict[str, str]:
+        return signed_headers(SECRET, timestamp, payload, direction=CALLBACK)
+
+    forged = signed_headers("not-the-shared-secret-at-all", now, body, direction=CALLBACK)
+    # L11: a message Biz Portal sent to the agency, posted back here, is not a callback.
+    dispatch_signed = signed_headers(SECRET, now, body, direction=DISPATCH)
+    huge_timestamp = {**signed(body), "X-BizPortal-Timestamp": "9" * 400}  # L1: was a 500 (float overflow)
+    refusals = [agency.callback(headers, body) for headers in (
+        forged, dispatch_signed, signed(body, now - 301), signed(body, now + 301), {"Content-Type": "application/json"},
+        huge_timestamp)]
+    refusals.append(agency.callback(signed(body), body.replace(b"approve", b"reject")))
+    # L9: an agency working in the inbox, or no agency at all, answers like a bad signature: the callback
+    # endpoint does not tell which agencies are connected to a system of their own.
+    refusals += [agency.callback(signed(body), body, agency=code) for code in ("LAO", "NOPE")]
+    for response in refusals:
         assert response.status_code == 401, response.text
-        assert response.json()["error"]["code"] == "Unauthenticated"
-    tampered = agency.callback(signed_headers(SECRET, now, body), body.replace(b"approve", b"reject"))
-    assert tampered.status_code == 401
-    # An agency that works in the inbox takes no callbacks; an unknown agency does not exist.
-    assert agency.callback(signed_headers(SECRET, now, body), body, agency="LAO").status_code == 401
-    assert agency.callback(signed_headers(SECRET, now, body), body, agency="NOPE").status_code == 404
+    assert {response.text for response in refusals} == {refusals[0].text}
+    assert refusals[0].json()["error"]["message"] == "the callback is not authentic"
     assert agency.count(AgencyCallbackRow) == 0
     assert agency.view() == before
 
     # Authentic, but about a task that is not DLD's, or breaking the step's rules: refused, nothing written.
     other = body.replace(task_id.encode(), b"00000000-0000-0000-0000-000000000000")
-    assert agency.callback(signed_headers(SECRET, now, other), other).status_code == 404
+    assert agency.callback(signed(other), other).status_code == 404
     reject = body.replace(b'"approve"', b'"reject"')
-    refused = agency.callback(signed_headers(SECRET, now, reject), reject)
+    refused = agency.callback(signed(reject), reject)
     assert refused.status_code == 422 and "comment" in refused.text
     assert agency.count(AgencyCallbackRow) == 0 and agency.view() == before
 
@@ -231,7 +240,7 @@ def test_forged_stale_and_replayed_callbacks_change_nothing(agency: Agency) -> N
     assert replay.json() == {**first, "replayed": True}
     # Its id reused for another decision is a conflict, not a second completion.
     reused = sent.replace(b'"approve"', b'"reject"')
-    assert agency.callback(signed_headers(SECRET, now, reused), reused).status_code == 409
+    assert agency.callback(signed(reused), reused).status_code == 409
     assert agency.count(AgencyCallbackRow) == 1
     assert agency.view() == after and list(backoffice.tasks) == [task_id, next_task]
 
@@ -286,7 +295,11 @@ def test_agency_adapters_come_from_the_environment(monkeypatch: pytest.MonkeyPat
 def test_a_missing_or_misconfigured_adapter_stops_start_up(settings: Settings, clock: MovableClock) -> None:
     for config, message in (({"DLD": {"adapter": "soap"}}, "agency DLD: adapter 'soap' is not installed"),
                             ({"DLD": {"adapter": "webhook", "url": "http://dld.test"}},
-                             "agency DLD: adapter 'webhook' rejected its settings: .*secret: Field required")):
+                             "agency DLD: adapter 'webhook' rejected its settings: .*secret: Field required"),
+                            # L11: dispatches carry ID numbers; plain http to another host stops start-up.
+                            ({"DLD": {"adapter": "webhook", "url": "http://dld.test/tasks", "secret": SECRET,
+                                      "allow_http_loopback": True}},
+                             "agency DLD: adapter 'webhook' rejected its settings: .*url: .*must be https")):
         with pytest.raises(DefinitionError, match=message):
             create_app(settings.model_copy(update={"agency_adapters": config}), clock=clock)
 

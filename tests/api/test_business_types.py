@@ -123,6 +123,18 @@ def test_finder_rejects_bad_answers_with_422(client: TestClient, answers: dict[s
         assert name in error["message"]
 
 
+def test_finder_refuses_numbers_json_cannot_carry_with_422(client: TestClient) -> None:
+    # NaN and Infinity (which Python's JSON parser reads) and a 400-digit number used to be a 500:
+    # echoed in the error's details, they made the error body itself unserializable.
+    for question in ("sells_alcohol", "lpg_kg", "entertainment_services"):
+        for value in ("NaN", "Infinity", "-Infinity", "1" + "0" * 400, f"[{'NaN'}]"):
+            response = client.post("/api/v1/business-types/restaurant/finder",
+                                   content=f'{{"answers": {{"{question}": {value}}}}}'.encode(),
+                                   headers={"Content-Type": "application/json"})
+            assert response.status_code == 422, (question, value, response.text)
+            assert question in response.json()["error"]["message"]
+
+
 def test_finder_body_allows_only_answers(client: TestClient) -> None:
     response = client.post("/api/v1/business-types/restaurant/finder", json={"answers": {}, "business": "x"})
     assert response.status_code == 422

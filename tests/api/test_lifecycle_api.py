@@ -166,6 +166,9 @@ def test_renewal_end_to_end_continues_the_validity(journey: Journey, client: Tes
     assert case["office"] == OFFICE and case["request"] == {"note": "ต่ออายุตามปกติ"}
     replay = _request(journey, old, "renewals", {"note": "ต่ออายุตามปกติ"}, headers)
     assert replay.status_code == 200 and replay.json()["id"] == request["id"]
+    reused = _request(journey, old, "renewals", {"note": "another note"}, headers)  # the key, another body
+    assert reused.status_code == 409 and "renew-1" in reused.json()["error"]["message"]
+    assert "new Idempotency-Key" in reused.json()["error"]["hint"]
     again = _request(journey, old, "renewals")  # a second request while the first is open
     assert again.status_code == 409 and request["tracking_number"] in again.json()["error"]["message"]
     assert _request(journey, old, "cancellations", {"reason": "ปิดกิจการ"}).status_code == 409

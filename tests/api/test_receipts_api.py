@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from helpers import LICENCE, OFFICE, Auth, Journey
 from pypdf import PdfReader
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from bizportal.engine.document_formats import baht
 from bizportal.engine.licence_signing import validate_pdf
@@ -73,14 +73,42 @@ def test_counter_payment_gets_a_signed_receipt(journey: Journey, client: TestCli
     text = _pdf_text(pdf)
     manual = portal.ctx.catalogue.licence(LICENCE)
     for value in (manual.name_th, manual.name_en, baht(invoice["amount_satang"]), receipt["number"],
-                  journey.view()["tracking_number"], "สมหญิง ใจดี", "เงินสด", "counter_officer:carl"):
+                  journey.view()["tracking_number"], "สมหญิง ใจดี", "เงินสด", "Counter officer (carl)"):
         assert _compact(value) in text, value
+    assert "counter_officer:carl" not in text  # Carl's token has no display name: role and user id, not a label
     assert "1101700203395" not in text  # the payer's ID number is never printed (PDPA)
     assert portal.ctx.signing is not None
     check = validate_pdf(pdf, portal.ctx.signing.trust_roots)
     assert check.valid, check.reason
     events = [e for e in journey.view()["timeline"] if e["event"] == "receipt.issued"]
     assert [e["detail"]["receipt_number"] for e in events] == [receipt["number"]]
+
+
+def test_the_receipt_names_the_officer_who_took_the_cash_by_the_name_their_token_carries(
+        journey: Journey, client: TestClient, auth: Auth, portal: Portal) -> None:
+    _awaiting_payment(journey)
+    journey.counter = auth("counter_officer", "carl", name="  Carl   Somsak ")
+    portal.queue = HeldQueue()
+    assert journey.pay().status_code == 200
+    with transaction(portal.db) as session:
+        [job] = session.exec(select(OutboxRow).where(OutboxRow.job == ISSUE_RECEIPT)).all()
+        payload = dict(job.payload)
+    # Who took the cash is kept with the job, as the token said it at the time of payment.
+    assert payload["cashier"] == {"role": "counter_officer", "subject": "carl", "name": "Carl Somsak"}
+
+    # A job queued before names were kept reads role and user id from the payment's actor label.
+    with Session(portal.db) as session:
+        issue_receipt_job(portal.ctx, session, {key: value for key, value in payload.items() if key != "cashier"})
+        legacy = session.exec(select(ReceiptRow)).one()
+        legacy_text = _pdf_text(b"".join(portal.ctx.object_store.iter_chunks(legacy.pdf_key)))
+        session.rollback()
+    assert _compact("ผู้รับเงิน Received by เจ้าหน้าที่รับชำระเงิน (carl) Counter officer (carl)") in legacy_text
+
+    portal.queue = InProcessQueue(portal.outbox)
+    assert portal.outbox.run_job(job.id)
+    [receipt] = _receipts(journey).json()
+    text = _pdf_text(client.get(receipt["pdf_url"], headers=journey.applicant).content)
+    assert _compact("ผู้รับเงิน Received by Carl Somsak") in text and "(carl)" not in text
 
 
 def test_receipt_is_made_after_the_payment_commits_and_only_once(journey: Journey, portal: Portal) -> None:

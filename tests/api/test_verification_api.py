@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import html
 import io
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 from fastapi.testclient import TestClient
-from helpers import Journey
+from helpers import LICENCE, Journey
 from pypdf import PdfReader
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+# The catalogue's names of LICENCE (bpmn/food_premises_notice_small/manual.yaml).
+FOOD_TH = "ขอหนังสือรับรองการแจ้งจัดตั้งสถานที่ จำหน่ายหรือสะสมอาหาร (ไม่เกิน 200 ตร.ม.)"
+FOOD_EN = "Certificate of notification to set up a food sale or food storage premises (area not over 200 m2)"
 
 
 def _issued_pdf(journey: Journey, client: TestClient) -> tuple[str, bytes]:
@@ -43,11 +48,37 @@ def test_the_qr_link_verifies_and_a_forged_one_does_not(journey: Journey, client
     assert "id_number" not in valid and "1101700203395" not in str(valid)  # PDPA: only what the law needs
     # Change a character in the middle: the last ones of base64 may be padding bits that decode the same.
     tampered = signature[:10] + ("B" if signature[10] != "B" else "C") + signature[11:]
-    forged = client.get(f"/api/v1/verify/{number}", params={"s": tampered}).json()
-    assert forged["status"] == "invalid_signature" and forged["holder_name"] is None
-    assert client.get("/api/v1/verify/LAO-2569-999999", params={"s": signature}).json()["status"] == "unknown"
+    missing_number = number[:-6] + "999999"
+    for s in (tampered, "x", ""):
+        # L5: an existing number with a bad signature answers exactly like a number that does not exist.
+        forged = client.get(f"/api/v1/verify/{number}", params={"s": s})
+        missing = client.get(f"/api/v1/verify/{missing_number}", params={"s": s})
+        assert forged.status_code == missing.status_code == 200
+        assert forged.json() == {**missing.json(), "number": number} and forged.json()["status"] == "unknown"
+        assert forged.json()["holder_name"] is None
+        for lang in ("th", "en"):
+            forged_page = client.get(f"/verify/{number}", params={"s": s, "lang": lang})
+            missing_page = client.get(f"/verify/{missing_number}", params={"s": s, "lang": lang})
+            assert forged_page.status_code == missing_page.status_code == 200
+            assert forged_page.text == missing_page.text.replace(missing_number, number)
     page = client.get(f"/verify/{number}", params={"s": signature})
     assert page.status_code == 200 and "ใบอนุญาตถูกต้อง" in page.text
+
+
+def test_the_verification_page_and_json_name_the_licence_not_its_code(journey: Journey, client: TestClient) -> None:
+    number, pdf = _issued_pdf(journey, client)
+    signature = parse_qs(urlparse(_qr_link(pdf)).query)["s"][0]
+    valid = client.get(f"/api/v1/verify/{number}", params={"s": signature}).json()
+    assert (valid["licence_name_th"], valid["licence_name_en"]) == (FOOD_TH, FOOD_EN)
+    assert valid["licence_code"] == LICENCE  # the catalogue key stays for machines
+    for lang in ("th", "en"):
+        page = client.get(f"/verify/{number}", params={"s": signature, "lang": lang})
+        assert page.status_code == 200
+        assert html.escape(FOOD_TH) in page.text and html.escape(FOOD_EN) in page.text and LICENCE not in page.text
+        # The other language's link keeps the signature, so it shows the same verdict.
+        assert f"?s={signature}&amp;lang={'en' if lang == 'th' else 'th'}" in page.text
+    forged = client.get(f"/api/v1/verify/{number}", params={"s": "x" * 86}).json()
+    assert forged["licence_name_th"] is None and forged["licence_name_en"] is None  # a forgery learns nothing
 
 
 def test_an_uploaded_pdf_is_authentic_and_a_changed_byte_is_caught(journey: Journey, client: TestClient) -> None:

@@ -16,7 +16,7 @@ from bizportal.engine.agency_registry import available_adapters, load_agency_ada
 from bizportal.engine.errors import DefinitionError, NotFound
 
 AGENCIES = ["DLD", "FDA", "LAO"]
-WEBHOOK = {"adapter": "webhook", "url": "http://127.0.0.1:9/tasks", "secret": "x" * 32}
+WEBHOOK = {"adapter": "webhook", "url": "https://dld.example/tasks", "secret": "x" * 32}
 
 
 @dataclass

@@ -471,10 +471,17 @@ def test_fee_kinds() -> None:
     open_ended = FeeRule(
         type="from",
         min_satang=100,
-        parameter="rooms",
+        parameter="area_m2",
         bands=[{"up_to": 10, "amount_satang": 100}, {"amount_satang": 500}],
     )
-    assert open_ended.amount_for({"rooms": 1000}) == 500
+    assert open_ended.amount_for({"area_m2": 1000}) == 500
+
+
+def test_a_fee_parameter_is_a_validated_business_field() -> None:
+    # Security review H1: a fee read from anything else (the applicant's free `form`) is set unseen.
+    with pytest.raises(ValueError, match="area_m2"):
+        FeeRule(type="from", min_satang=100, parameter="rooms",
+                bands=[{"up_to": 10, "amount_satang": 100}, {"amount_satang": 500}])
 
 
 @pytest.mark.parametrize(

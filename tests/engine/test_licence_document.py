@@ -8,6 +8,7 @@ import unicodedata
 from datetime import date
 
 import pytest
+from pdf_text import pdftotext_words
 from pypdf import PdfReader
 
 from bizportal.engine.licence_document import (
@@ -90,7 +91,6 @@ def test_text_layer_has_the_licence_details(sample_text: str) -> None:
     compact = _compact(sample_text)
     for value in (
         SAMPLE.licence_number,
-        SAMPLE.licence_code,
         SAMPLE.holder_name,
         SAMPLE.holder_id_masked,
         SAMPLE.business_name,
@@ -101,6 +101,13 @@ def test_text_layer_has_the_licence_details(sample_text: str) -> None:
         SAMPLE.verification_url,
     ):
         assert _compact(value) in compact, value
+
+
+def test_the_page_names_the_licence_in_thai_and_english_never_by_its_code(sample_text: str) -> None:
+    compact = _compact(sample_text)
+    assert _compact(SAMPLE.licence_name_th) in compact and _compact(SAMPLE.licence_name_en) in compact
+    assert SAMPLE.licence_code not in compact  # a catalogue key such as `food_premises_notice_small`
+    assert "Licencetype" not in compact  # the row that showed the code; the heading names the licence
 
 
 def test_dates_are_in_buddhist_era_thai_and_in_english(sample_text: str) -> None:
@@ -133,6 +140,7 @@ def test_metadata_is_fixed_and_dated_from_the_issue_date(sample_pdf: bytes) -> N
     assert metadata is not None
     assert metadata["/Author"] == "Biz Portal"
     assert SAMPLE.licence_number in metadata["/Title"]
+    assert SAMPLE.licence_code in metadata["/Keywords"]  # for indexing only: the page shows the names
     assert metadata["/CreationDate"].startswith("D:20261122")
 
 
@@ -233,3 +241,13 @@ def test_every_month_has_its_own_name() -> None:
         "November",
         "December",
     ]
+
+
+def test_pdftotext_reads_the_same_words_as_the_text_layer(sample_pdf: bytes, sample_text: str) -> None:
+    # poppler rebuilds words from glyph positions (search and copy in Evince, Okular): no word may come apart,
+    # as "จำ หน่าย" or "ผู้ได้รบ ั อนุญาต" did when the text of a Thai cluster sat on a glyph of no width.
+    words = pdftotext_words(sample_pdf)
+    assert sorted(words) == sorted(sample_text.split())
+    for word in ("สำนักงานเขตคลองเตย", "จำหน่ายหรือสะสมอาหาร", "ผู้ได้รับอนุญาต", "เลขประจำตัวผู้ได้รับอนุญาต",
+                 "ร้านข้าวมันไก่น้ำใจ"):
+        assert word in words

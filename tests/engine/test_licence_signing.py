@@ -1,9 +1,6 @@
 import dataclasses
 import io
-import os
-import stat
-from datetime import date
-from pathlib import Path
+from datetime import UTC, date, datetime
 
 import pytest
 from cryptography import x509
@@ -15,8 +12,11 @@ from bizportal.engine.licence_document import LicenceDocument, render_licence_pd
 from bizportal.engine.licence_signing import (
     DEV_SIGNER_CN,
     LicenceSigner,
-    dev_certificate,
-    load_or_create_ed25519,
+    development_certificate,
+    licence_signing,
+    load_ed25519_pem,
+    new_ed25519_pem,
+    new_signing_key_pem,
     pem_signer,
     sign_pdf,
     validate_pdf,
@@ -39,9 +39,15 @@ DOC = LicenceDocument(
 )
 
 
+def _key_and_certificate() -> tuple[bytes, bytes]:
+    # Made at the real time: PDF validation checks the certificate's validity against the wall clock.
+    key = new_signing_key_pem()
+    return key, development_certificate(key, datetime.now(UTC))
+
+
 @pytest.fixture(scope="module")
-def dev_cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, bytes]:
-    return dev_certificate(tmp_path_factory.mktemp("pki"))
+def dev_cert() -> tuple[bytes, bytes]:
+    return _key_and_certificate()
 
 
 @pytest.fixture(scope="module")
@@ -70,16 +76,15 @@ def test_ed25519_no_expiry_and_another_key() -> None:
     assert not LicenceSigner(Ed25519PrivateKey.generate()).verify(sig, "N-1", "Holder", None, "")
 
 
-def test_ed25519_key_is_created_once_with_mode_0600(tmp_path: Path) -> None:
-    path = tmp_path / "keys" / "ed25519.pem"
-    first = load_or_create_ed25519(path)
-    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
-    again = load_or_create_ed25519(path)
-    sig = LicenceSigner(first).sign("N-1", "Holder", None, "")
-    assert LicenceSigner(again).verify(sig, "N-1", "Holder", None, "")
+def test_ed25519_keys_are_pem_and_only_ed25519_is_accepted(dev_cert: tuple[bytes, bytes]) -> None:
+    pem = new_ed25519_pem()
+    sig = LicenceSigner(load_ed25519_pem(pem)).sign("N-1", "Holder", None, "")
+    assert LicenceSigner(load_ed25519_pem(pem)).verify(sig, "N-1", "Holder", None, "")
+    with pytest.raises(ValueError, match="not an Ed25519"):
+        load_ed25519_pem(dev_cert[0])  # the PDF's ECDSA key
 
 
-def test_dev_certificate(dev_cert: tuple[bytes, bytes], tmp_path: Path) -> None:
+def test_dev_certificate(dev_cert: tuple[bytes, bytes]) -> None:
     key_pem, cert_pem = dev_cert
     assert b"PRIVATE KEY" in key_pem
     cert = x509.load_pem_x509_certificate(cert_pem)
@@ -88,9 +93,13 @@ def test_dev_certificate(dev_cert: tuple[bytes, bytes], tmp_path: Path) -> None:
     assert cert.issuer == cert.subject
     years = (cert.not_valid_after_utc - cert.not_valid_before_utc).days / 365
     assert 9.9 < years < 10.1
-    # Created once, then read back.
-    assert dev_certificate(tmp_path) == dev_certificate(tmp_path)
-    assert stat.S_IMODE(os.stat(tmp_path / "signing-key.pem").st_mode) == 0o600
+
+
+def test_the_signing_material_must_fit_together(dev_cert: tuple[bytes, bytes]) -> None:
+    signing = licence_signing(new_ed25519_pem(), *dev_cert)
+    assert signing.trust_roots == [dev_cert[1]]
+    with pytest.raises(ValueError, match="does not belong to the signing certificate"):
+        licence_signing(new_ed25519_pem(), new_signing_key_pem(), dev_cert[1])
 
 
 def test_signed_pdf_validates(signed_pdf: tuple[bytes, bytes], dev_cert: tuple[bytes, bytes]) -> None:
@@ -124,8 +133,8 @@ def test_garbage_and_appended_content_are_not_valid(signed_pdf: tuple[bytes, byt
     assert not appended.valid and appended.intact
 
 
-def test_untrusted_root_is_not_valid(signed_pdf: tuple[bytes, bytes], tmp_path: Path) -> None:
-    other_root = dev_certificate(tmp_path)[1]
+def test_untrusted_root_is_not_valid(signed_pdf: tuple[bytes, bytes]) -> None:
+    other_root = _key_and_certificate()[1]
     check = validate_pdf(signed_pdf[1], [other_root])
     assert not check.valid and check.intact
     assert check.reason == "the signing certificate is not trusted"

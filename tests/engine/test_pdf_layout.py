@@ -4,9 +4,10 @@ import io
 import unicodedata
 
 import pytest
+from pdf_text import pdftotext_words
 from pypdf import PdfReader
 
-from bizportal.engine.pdf_layout import layout_pdf
+from bizportal.engine.pdf_layout import glyph_texts, layout_pdf
 
 STYLES = '<style name="body" font="thai" size="11"/><style name="en" font="latin" size="9" color="#606874"/>'
 
@@ -60,3 +61,33 @@ def test_thai_wraps_between_clusters_in_a_narrow_cell() -> None:
 def test_a_template_that_renders_something_unknown_is_refused(markup: str, message: str) -> None:
     with pytest.raises(ValueError, match=message.replace("(", r"\(")):
         layout_pdf(markup)
+
+
+# Thai words whose clusters HarfBuzz shapes into several glyphs or places with offsets: SARA AM (drawn as
+# NIKHAHIT + SARA AA), stacked upper vowels and tone marks, marks moved left over tall consonants.
+THAI_WORDS = ("จำหน่าย ประจำตัว น้ำใจ ชำระเงิน คำขอ ผู้ได้รับอนุญาต ตั้งแต่ กรุงเทพมหานคร สำนักงาน ค่าธรรมเนียม "
+              "เจ้าหน้าที่ ปฏิบัติ ฎีกา ญาติ กำหนด ทำให้ ซ้ำซ้อน ล้ำค่า อันตรายต่อสุขภาพ ฤดูกาล กี่ปี ปั้นน้ำเป็นตัว "
+              "ที่นี่ ชั่วโมง ผู้ใหญ่ ฟื้นฟู ปู่ย่า ตั๋ว ก๊าซ เก๋ไก๋ ผ้าไหม สิ่งที่ เพื่อน ยี่สิบ นิ้ว").split()
+
+
+def test_pdftotext_reads_thai_words_whole_in_every_weight_and_size() -> None:
+    styles = ('<style name="small" font="thai" size="8"/><style name="bold" font="thai" bold="1" size="14"/>'
+              '<style name="latin" font="latin" size="10"/>')
+    lines = "".join(f'<text style="{style}">{word}</text>' for word in THAI_WORDS
+                    for style in ("body", "small", "bold", "latin"))
+    pdf = layout_pdf(_document(lines).replace(STYLES, STYLES + styles))
+    words = pdftotext_words(pdf)
+    assert [word for word in words if word not in THAI_WORDS] == []  # e.g. "จำ", "หน่าย" or a lone "ั"
+    assert words == [word for word in THAI_WORDS for _ in range(4)]
+
+
+def test_each_cluster_is_read_from_its_last_wide_glyph() -> None:
+    # "จำหน่าย" as HarfBuzz shapes it: จ, NIKHAHIT (no width) + SARA AA (cluster 1), ห, น, MAI EK (no width), า, ย.
+    texts = glyph_texts("จำหน่าย", [0, 1, 1, 2, 3, 4, 5, 6], [532, 0, 406, 587, 613, 0, 406, 594])
+    assert texts == ["จ", "", "ำ", "ห", "น่", "", "า", "ย"]
+    # "น้ำ": NIKHAHIT, MAI THO and SARA AA in one cluster; "รั": a mark alone in its cluster joins its consonant.
+    assert glyph_texts("น้ำ", [0, 1, 1, 1], [613, 0, 0, 406]) == ["น", "", "", "้ำ"]
+    assert glyph_texts("รับ", [0, 1, 2], [488, 0, 604]) == ["รั", "", "บ"]
+    # A run that starts with a mark keeps it; a ligature keeps all its characters; the text is never lost.
+    assert glyph_texts("\u0e31x", [0, 1], [0, 500]) == ["\u0e31", "x"]
+    assert glyph_texts("fix", [0, 2], [550, 300]) == ["fi", "x"]

@@ -2,7 +2,6 @@ import dataclasses
 import hashlib
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -10,9 +9,24 @@ from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine
 
 import bizportal.storage.tables  # noqa: F401  (registers every table before create_all)
+from bizportal.engine import verification
+from bizportal.engine.errors import Unavailable
 from bizportal.engine.licence_document import LicenceDocument, render_licence_pdf
-from bizportal.engine.licence_signing import LicenceSigner, dev_certificate, pem_signer, sign_pdf
-from bizportal.engine.verification import verify_number, verify_pdf
+from bizportal.engine.licence_signing import (
+    LicenceSigner,
+    PdfCheck,
+    development_certificate,
+    new_signing_key_pem,
+    pem_signer,
+    sign_pdf,
+)
+from bizportal.engine.verification import (
+    NOT_ISSUED_HERE,
+    SIGNATURE_NOT_VERIFIED,
+    VerificationResult,
+    verify_number,
+    verify_pdf,
+)
 from bizportal.storage.applications import ApplicationRow, LicenceCaseRow
 from bizportal.storage.issued_licences import IssuedLicenceRow
 
@@ -34,9 +48,15 @@ DOC = LicenceDocument(
 )
 
 
+def _key_and_certificate() -> tuple[bytes, bytes]:
+    # Made at the real time: PDF validation checks the certificate's validity against the wall clock.
+    key = new_signing_key_pem()
+    return key, development_certificate(key, datetime.now(UTC))
+
+
 @pytest.fixture(scope="module")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, bytes]:
-    return dev_certificate(tmp_path_factory.mktemp("pki"))
+def pki() -> tuple[bytes, bytes]:
+    return _key_and_certificate()
 
 
 @pytest.fixture(scope="module")
@@ -99,10 +119,11 @@ def test_unknown_number(session: Session, signer: LicenceSigner) -> None:
 def test_forged_signature_reveals_nothing(session: Session, signer: LicenceSigner) -> None:
     other = LicenceSigner(Ed25519PrivateKey.generate())
     for signature in (other.sign(NUMBER, HOLDER, VALID_UNTIL, ""), signer.sign(NUMBER, "someone else", VALID_UNTIL, ""),
-                      "garbage"):
-        result = verify_number(session, NUMBER, signature, signer, NOW)
-        assert result.status == "invalid_signature"
-        assert result.holder_name is None and result.business_name is None
+                      "garbage", ""):
+        # Not even whether the number exists (L5): the answer is the one a missing number gets.
+        assert verify_number(session, NUMBER, signature, signer, NOW) == VerificationResult("unknown", NUMBER)
+        missing = verify_number(session, "BMA-2569-999999", signature, signer, NOW)
+        assert missing == VerificationResult("unknown", "BMA-2569-999999")
 
 
 @pytest.mark.parametrize("status", ["revoked", "suspended"])
@@ -142,11 +163,46 @@ def test_validly_signed_but_not_issued_pdf(session: Session, pki: tuple[bytes, b
     # Signed with our certificate, but not the file on record (e.g. re-signed or never issued).
     other = sign_pdf(render_licence_pdf(DOC), pem_signer(*pki))
     result = verify_pdf(session, other, [pki[1]], now=NOW)
-    assert not result.authentic and result.reason == "this file is not an e-licence issued by Biz Portal"
+    assert not result.authentic and result.reason == NOT_ISSUED_HERE
 
 
-def test_recorded_pdf_with_an_untrusted_signer(session: Session, signed_pdf: bytes, tmp_path: Path) -> None:
-    other_root = dev_certificate(tmp_path)[1]
+def test_recorded_pdf_with_an_untrusted_signer(session: Session, signed_pdf: bytes,
+                                               caplog: pytest.LogCaptureFixture) -> None:
+    other_root = _key_and_certificate()[1]
     result = verify_pdf(session, signed_pdf, [other_root], now=NOW)
     assert not result.authentic and result.number == NUMBER
-    assert result.reason == "the signing certificate is not trusted"
+    assert result.reason == SIGNATURE_NOT_VERIFIED  # the detail is for the operator's log
+    assert "the signing certificate is not trusted" in caplog.text
+
+
+def test_a_file_never_issued_here_is_never_parsed(session: Session, signed_pdf: bytes, pki: tuple[bytes, bytes],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """M6: only the sha256 of an unknown file is computed; pyHanko runs only on files issued here."""
+    validated: list[int] = []
+
+    def counting(pdf: bytes, roots: list[object]) -> PdfCheck:
+        validated.append(len(pdf))
+        return PdfCheck(valid=False, intact=False, signer_cn=None, reason="unreadable PDF: not enough values to "
+                                                                          "unpack (expected 3, got 2)")
+
+    monkeypatch.setattr(verification, "validate_pdf", counting)
+    for junk in (b"", b"%PDF-1.7\n" + b"[" * 200_000, signed_pdf + b"\n%" + b"A" * 1_000_000):
+        result = verify_pdf(session, junk, [pki[1]], now=NOW)
+        assert result == verification.PdfVerification(authentic=False, number=None, status="unknown",
+                                                      reason=NOT_ISSUED_HERE)
+    assert validated == []
+    # L9: whatever the parser says about a file issued here, the answer is a fixed sentence.
+    result = verify_pdf(session, signed_pdf, [pki[1]], now=NOW)
+    assert validated == [len(signed_pdf)] and result.reason == SIGNATURE_NOT_VERIFIED
+
+
+def test_one_validation_at_a_time(session: Session, signed_pdf: bytes, pki: tuple[bytes, bytes],
+                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """M6: however many genuine licences are uploaded at once, pyHanko runs once at a time; files never issued
+    here do not wait for a turn (they are never validated)."""
+    monkeypatch.setattr(verification, "VALIDATION_WAIT_SECONDS", 0.01)
+    with verification._VALIDATION_TURN:  # another upload is being validated
+        with pytest.raises(Unavailable, match="busy"):
+            verify_pdf(session, signed_pdf, [pki[1]], now=NOW)
+        assert verify_pdf(session, b"%PDF-1.7 junk", [pki[1]], now=NOW).reason == NOT_ISSUED_HERE
+    assert verify_pdf(session, signed_pdf, [pki[1]], now=NOW).authentic

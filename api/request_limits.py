@@ -1,0 +1,117 @@
+"""Request size limits, enforced while the request is read (a pure ASGI middleware).
+
+- Bodies: multipart/form-data (the PDF verifier's upload) may be `max_upload_bytes`, every other body
+  (JSON, webhooks) `max_body_bytes`. A `Content-Length` over the limit is answered 413 before a byte of
+  the body is read; a body without one (chunked) is counted as it streams in, and the 413 is sent the
+  moment the count passes the limit. The rest is never read, so nothing past the limit is parsed,
+  spooled to disk or stored. The server then closes the connection (the body was not drained).
+- Headers: the request head is read by the server before any app code runs, so the limit that protects
+  memory is the server's: `bizportal serve` runs uvicorn's h11 parser with
+  `h11_max_incomplete_event_size = max_header_bytes`, which stops buffering a head still incomplete past the
+  limit (a bare 400). A longer head that arrived whole in one network read gets here: this middleware
+  answers it 431 with the error envelope, as it does behind any other server.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from bizportal.api.errors import error_body
+
+
+@dataclass(frozen=True)
+class Limits:
+    body_bytes: int
+    upload_bytes: int
+    header_bytes: int
+
+
+class _TooLarge(HTTPException):
+    """Raised from `receive` past the limit. An HTTPException, so FastAPI passes it on instead of turning a
+    failed body read into a 400; whatever answer the app then starts is replaced by the 413."""
+
+    def __init__(self) -> None:
+        super().__init__(status_code=413)
+
+
+def _header(scope: Scope, name: bytes) -> bytes | None:
+    return next((value for key, value in scope["headers"] if key.lower() == name), None)
+
+
+def _response(status: int, code: str, message: str, hint: str) -> list[Message]:
+    body = json.dumps(error_body(code, message, hint)).encode()
+    return [{"type": "http.response.start", "status": status,
+             "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                         (b"connection", b"close")]},
+            {"type": "http.response.body", "body": body}]
+
+
+class RequestLimits:
+    """Answers 413 (body) or 431 (headers) with the standard error envelope."""
+
+    def __init__(self, app: ASGIApp, limits: Limits) -> None:
+        self.app, self.limits = app, limits
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if sum(len(key) + len(value) for key, value in scope["headers"]) > self.limits.header_bytes:
+            await self._send_all(send, _response(
+                431, "HeadersTooLarge", f"the request headers are larger than {self.limits.header_bytes} bytes",
+                "send shorter headers"))
+            return
+        content_type = (_header(scope, b"content-type") or b"").split(b";")[0].strip().lower()
+        limit = self.limits.upload_bytes if content_type == b"multipart/form-data" else self.limits.body_bytes
+        too_large = _response(413, "PayloadTooLarge", f"the request body is larger than {limit} bytes",
+                              "send a smaller body" if limit == self.limits.body_bytes
+                              else "upload a smaller file")
+        declared = (_header(scope, b"content-length") or b"").strip()
+        if declared.isdigit() and int(declared) > limit:  # isdigit on bytes: ASCII digits only
+            await self._send_all(send, too_large)
+            return
+
+        received = 0
+        exceeded = False
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received, exceeded
+            if exceeded:
+                raise _TooLarge()
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    exceeded = True
+                    raise _TooLarge()
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if exceeded:
+                # The app's own answer to the failed read (or anything after it) is replaced by the 413.
+                if not started:
+                    started = True
+                    await self._send_all(send, too_large)
+                return
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, guarded_send)
+        except _TooLarge:
+            if started and not exceeded:
+                raise
+        if exceeded and not started:
+            await self._send_all(send, too_large)
+
+    @staticmethod
+    async def _send_all(send: Send, messages: list[Message]) -> None:
+        for message in messages:
+            await send(message)

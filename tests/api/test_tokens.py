@@ -1,0 +1,142 @@
+"""Bearer tokens and their key (L7): bounded lifetime, a real subject, typed claims, a key of 32+ bytes written
+whole."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import jwt
+import pytest
+from conftest import SIGNING_KEY
+from fastapi.testclient import TestClient
+from helpers import application_body
+from sqlmodel import select
+from typer.testing import CliRunner
+
+from bizportal.api import settings as settings_module
+from bizportal.api.cli import app as cli
+from bizportal.api.settings import Settings
+from bizportal.api.tokens import ISSUER, issue_token, read_token
+from bizportal.engine.errors import DefinitionError, Unauthenticated
+from bizportal.engine.portal import Portal
+from bizportal.engine.principal import Role
+from bizportal.storage.database import transaction
+from bizportal.storage.timeline import AuditEventRow
+
+KEY = "token-test-key-" + "k" * 32
+
+
+def _signed(**claims: Any) -> str:
+    """A token signed with the right key, carrying exactly `claims` (plus iss)."""
+    return jwt.encode({"iss": ISSUER, **claims}, KEY, algorithm="HS256")
+
+
+def _in(delta: timedelta) -> int:
+    # Tokens are checked against the wall clock (PyJWT's `exp`): every time here is relative to it.
+    return int((datetime.now(UTC) + delta).timestamp())
+
+
+def test_a_token_living_longer_than_the_maximum_is_refused() -> None:
+    assert read_token(KEY, issue_token(KEY, "alice", Role.APPLICANT, ttl=timedelta(hours=24))).subject == "alice"
+    for token in (issue_token(KEY, "alice", Role.APPLICANT, ttl=timedelta(hours=24, minutes=1)),
+                  _signed(sub="alice", role="applicant", exp=_in(timedelta(days=365 * 31))),  # no iat
+                  _signed(sub="alice", role="applicant", exp=10**400),  # was accepted
+                  # A recent exp, but issued long ago for a long life: still too long.
+                  _signed(sub="alice", role="applicant", iat=_in(-timedelta(days=30)), exp=_in(timedelta(hours=1)))):
+        with pytest.raises(Unauthenticated, match="longer than the 24 hours"):
+            read_token(KEY, token)
+    short = issue_token(KEY, "alice", Role.APPLICANT, ttl=timedelta(hours=2))
+    with pytest.raises(Unauthenticated, match="longer than the 1 hours"):
+        read_token(KEY, short, max_lifetime=timedelta(hours=1))
+
+
+@pytest.mark.parametrize("claims", [
+    {"sub": "", "role": "applicant"},
+    {"sub": "olivia", "role": "agency_officer", "agency": ["LAO", "EXCISE"]},
+    {"sub": "olivia", "role": "agency_officer", "agency": "LAO", "office": {"a": 1}},
+    {"sub": "olivia", "role": "agency_officer", "agency": ""},
+    {"sub": "olivia", "role": "agency_officer", "agency": 7},
+])
+def test_an_empty_subject_or_a_claim_of_the_wrong_type_is_refused(claims: dict[str, Any]) -> None:
+    with pytest.raises(Unauthenticated):
+        read_token(KEY, _signed(**claims, exp=_in(timedelta(hours=1))))
+
+
+def test_an_applicant_token_does_not_carry_an_agency_or_office() -> None:
+    principal = read_token(KEY, _signed(sub="alice", role="applicant", agency="LAO", office="BKK-BANG-RAK",
+                                        exp=_in(timedelta(hours=1))))
+    assert (principal.agency, principal.office, principal.label) == (None, None, "applicant:alice")
+    officer = read_token(KEY, issue_token(KEY, "olivia", Role.AGENCY_OFFICER, "LAO", office="BKK-KHLONG-TOEI"))
+    assert (officer.agency, officer.office) == ("LAO", "BKK-KHLONG-TOEI")
+
+
+def test_over_http_bad_claims_are_401_not_500_and_stray_claims_stay_out_of_the_audit(
+        client: TestClient, portal: Portal) -> None:
+    def bearer(**claims: Any) -> dict[str, str]:
+        token = jwt.encode({"iss": ISSUER, "exp": _in(timedelta(hours=1)), **claims}, SIGNING_KEY, algorithm="HS256")
+        return {"Authorization": f"Bearer {token}"}
+
+    for claims in ({"sub": "olivia", "role": "agency_officer", "agency": ["LAO", "EXCISE"]},
+                   {"sub": "olivia", "role": "agency_officer", "agency": "LAO", "office": {"a": 1}},
+                   {"sub": "", "role": "applicant"}):
+        for path in ("/api/v1/tasks", "/api/v1/applications"):
+            assert client.get(path, headers=bearer(**claims)).status_code == 401
+    long_lived = {"Authorization": "Bearer " + jwt.encode(
+        {"iss": ISSUER, "sub": "alice", "role": "applicant", "exp": _in(timedelta(days=2))}, SIGNING_KEY)}
+    refused = client.get("/api/v1/applications", headers=long_lived)
+    assert refused.status_code == 401 and "24 hours" in refused.json()["error"]["message"]
+
+    alice = bearer(sub="alice", role="applicant", agency="LAO", office="BKK-BANG-RAK")
+    created = client.post("/api/v1/applications", json=application_body(), headers=alice)
+    assert created.status_code == 201, created.text
+    with transaction(portal.db) as session:
+        actors = {row.actor for row in session.exec(select(AuditEventRow))}
+    assert actors == {"applicant:alice"}
+
+
+def test_a_short_or_empty_key_stops_start_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(DefinitionError, match="shorter than 32 bytes"):
+        Settings(data_dir=tmp_path, token_signing_key="a").signing_key()
+    key_file = tmp_path / "token-signing.key"
+    key_file.write_text("\n", encoding="utf-8")  # what a crash used to leave behind
+    with pytest.raises(DefinitionError, match=f"{key_file} is empty") as refused:
+        Settings(data_dir=tmp_path).signing_key()
+    assert "delete the file" in (refused.value.hint or "")
+
+    monkeypatch.delenv("BIZPORTAL_TOKEN_SIGNING_KEY", raising=False)
+    monkeypatch.setenv("BIZPORTAL_DATA_DIR", str(tmp_path))
+    for command in (["serve"], ["token", "--role", "applicant", "--subject", "alice"]):
+        result = CliRunner().invoke(cli, command)
+        assert result.exit_code == 2, result.output
+        assert "cannot start: the token signing key" in result.output and "is empty" in result.output
+
+
+def test_the_key_file_is_never_left_empty(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A crash while the key is being written leaves no key file (it used to leave an empty one)."""
+    def crash(_: int) -> str:
+        raise KeyboardInterrupt  # the process dies between creating the file and writing the key
+
+    monkeypatch.setattr(settings_module.secrets, "token_urlsafe", crash)
+    with pytest.raises(KeyboardInterrupt):
+        Settings(data_dir=tmp_path).signing_key()
+    assert list(tmp_path.iterdir()) == []
+    monkeypatch.undo()
+
+    key = Settings(data_dir=tmp_path).signing_key()
+    key_file = tmp_path / "token-signing.key"
+    assert len(key) >= 32 and key_file.read_text(encoding="utf-8") == key
+    assert oct(key_file.stat().st_mode & 0o777) == "0o600" and [p.name for p in tmp_path.iterdir()] == [key_file.name]
+    # A second process starting at the same moment keeps the key that got there first.
+    settings_module._create_key_file(key_file)
+    assert Settings(data_dir=tmp_path).signing_key() == key and os.listdir(tmp_path) == [key_file.name]
+
+
+def test_the_cli_mints_no_token_the_server_would_refuse(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BIZPORTAL_TOKEN_SIGNING_KEY", KEY)
+    result = CliRunner().invoke(cli, ["token", "--role", "applicant", "--subject", "alice", "--hours", "25"])
+    assert result.exit_code != 0 and "--hours must be from 1 to 24" in result.output
+    result = CliRunner().invoke(cli, ["token", "--role", "applicant", "--subject", ""])
+    assert result.exit_code != 0 and "subject" in result.output

@@ -1,0 +1,136 @@
+"""Signing keys shared by every process of a deployment, and refused when a production set-up has none."""
+
+from __future__ import annotations
+
+import io
+import os
+import stat
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from cryptography import x509
+from fastapi.testclient import TestClient
+from helpers import Journey
+from pypdf import PdfReader
+
+from bizportal.api.composition import portal_from
+from bizportal.api.key_files import (
+    LICENCE_CERT_FILE,
+    LICENCE_KEY_FILE,
+    TOKEN_KEY_FILE,
+    VERIFICATION_KEY_FILE,
+    signing_from,
+    write_key_set,
+)
+from bizportal.api.settings import Settings
+from bizportal.engine.errors import DefinitionError
+from bizportal.engine.portal import Portal
+from bizportal.engine.verification import SIGNATURE_NOT_VERIFIED, verify_number, verify_pdf
+from bizportal.storage.database import transaction
+
+KEYS = ("verification_key", "licence_signing_key", "licence_signing_cert")
+
+
+def _issue(journey: Journey, client: TestClient) -> tuple[str, str, bytes]:
+    """A licence issued by the `portal` fixture's process: its number, QR signature and PDF."""
+    journey.create()
+    journey.submit()
+    journey.decide("document_check", "approve")
+    journey.decide("consideration", "approve")
+    journey.pay()
+    number = journey.view()["licences"][0]["licence_number"]
+    pdf = client.get(f"/api/v1/issued-licences/{number}/pdf", headers=journey.applicant).content
+    links = {str(annotation.get_object()["/A"]["/URI"]) for page in PdfReader(io.BytesIO(pdf)).pages
+             for annotation in page.get("/Annots", []) if "/A" in annotation.get_object()}
+    (link,) = {link for link in links if "/verify/" in link}
+    return number, parse_qs(urlparse(link).query)["s"][0], pdf
+
+
+def _checks(portal: Portal, number: str, signature: str, pdf: bytes) -> tuple[str, str | None]:
+    assert portal.ctx.signing is not None
+    with transaction(portal.db) as session:
+        qr = verify_number(session, number, signature, portal.ctx.signing.qr, portal.ctx.clock.now())
+        upload = verify_pdf(session, pdf, portal.ctx.signing.trust_roots, now=portal.ctx.clock.now())
+    return qr.status, upload.reason
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_licence_signed_by_one_process_verifies_in_another_that_shares_the_key_files(
+        journey: Journey, client: TestClient, settings: Settings, tmp_path: Path) -> None:
+    # The `portal` fixture plays the worker that issued the licence; the API runs with a data dir of its own
+    # (another container), and so does an API re-created by a redeploy: all read the same key files.
+    number, signature, pdf = _issue(journey, client)
+    for data_dir in ("api", "api-after-redeploy"):
+        api = portal_from(settings.model_copy(update={"data_dir": tmp_path / data_dir}), migrate=False)
+        try:
+            assert _checks(api, number, signature, pdf) == ("valid", None)
+        finally:
+            api.db.dispose()
+    # What production compose did before the keys were shared: each container generated its own.
+    alone = portal_from(settings.model_copy(update={"data_dir": tmp_path / "alone", **dict.fromkeys(KEYS)}),
+                        migrate=False)
+    try:
+        # A QR it cannot verify reads as unknown (no existence oracle); the PDF's signature fails.
+        assert _checks(alone, number, signature, pdf) == ("unknown", SIGNATURE_NOT_VERIFIED)
+    finally:
+        alone.db.dispose()
+
+
+@pytest.mark.parametrize("production", [{"redis_url": "redis://127.0.0.1:1/0"},
+                                        {"object_store": "s3", "s3_endpoint": "127.0.0.1:1", "s3_access_key": "a",
+                                         "s3_secret_key": "b"}])
+def test_production_settings_without_key_files_refuse_to_start(production: dict[str, str], tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "var", token_signing_key="k" * 40, **production)  # type: ignore[arg-type]
+    with pytest.raises(DefinitionError) as refused:
+        portal_from(settings)
+    message = refused.value.message
+    assert "BIZPORTAL_VERIFICATION_KEY" in message and "BIZPORTAL_LICENCE_SIGNING_CERT" in message
+    assert "BIZPORTAL_TOKEN_SIGNING_KEY" not in message  # that one is set
+    assert "bizportal keys" in (refused.value.hint or "")
+    assert list((tmp_path / "var").iterdir()) == []  # no development key written, no database migrated
+
+
+def test_a_configured_key_file_is_read_never_created(tmp_path: Path, key_set: Path) -> None:
+    missing = tmp_path / "secrets" / VERIFICATION_KEY_FILE
+    settings = Settings(data_dir=tmp_path / "var", verification_key=missing,
+                        licence_signing_key=key_set / LICENCE_KEY_FILE,
+                        licence_signing_cert=key_set / LICENCE_CERT_FILE)
+    with pytest.raises(DefinitionError, match=f"BIZPORTAL_VERIFICATION_KEY={missing} cannot be read"):
+        signing_from(settings)
+    assert not missing.exists()
+    # A key that does not belong to the certificate is refused too, naming the files.
+    other = tmp_path / "other"
+    write_key_set(other)
+    mismatched = settings.model_copy(update={"verification_key": key_set / VERIFICATION_KEY_FILE,
+                                             "licence_signing_key": other / LICENCE_KEY_FILE})
+    with pytest.raises(DefinitionError, match="does not belong to the signing certificate"):
+        signing_from(mismatched)
+
+
+def test_development_keys_are_made_once_in_the_data_dir(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path)
+    first = signing_from(settings)
+    for name in (VERIFICATION_KEY_FILE, LICENCE_KEY_FILE, LICENCE_CERT_FILE):
+        assert stat.S_IMODE(os.stat(tmp_path / name).st_mode) == 0o600, name
+    again = signing_from(settings)
+    assert again.trust_roots == first.trust_roots
+    assert again.qr.verify(first.qr.sign("N-1", "Holder", None, ""), "N-1", "Holder", None, "")
+    assert [path.name for path in tmp_path.iterdir() if path.name.endswith(".tmp")] == []
+
+
+def test_a_key_set_is_written_private_and_never_overwritten(tmp_path: Path) -> None:
+    files = write_key_set(tmp_path / "keys", organization="Bangkok Metropolitan Administration")
+    assert [path.name for path in files] == [VERIFICATION_KEY_FILE, LICENCE_KEY_FILE, LICENCE_CERT_FILE,
+                                             TOKEN_KEY_FILE]
+    assert all(stat.S_IMODE(os.stat(path).st_mode) == 0o600 for path in files)
+    assert len(files[3].read_text().strip()) >= 32
+    settings = Settings(data_dir=tmp_path / "var", verification_key=files[0], licence_signing_key=files[1],
+                        licence_signing_cert=files[2])
+    certificate = x509.load_pem_x509_certificate(signing_from(settings).trust_roots[0])
+    assert certificate.subject.rfc4514_string() == "C=TH,O=Bangkok Metropolitan Administration," \
+                                                   "CN=Bangkok Metropolitan Administration e-licence signer"
+    before = [path.read_bytes() for path in files]
+    with pytest.raises(FileExistsError, match=VERIFICATION_KEY_FILE):
+        write_key_set(tmp_path / "keys")
+    assert [path.read_bytes() for path in files] == before
