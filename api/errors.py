@@ -141,9 +141,9 @@ EXTRA_STATUSES: dict[tuple[str, str], tuple[int, ...]] = {
     ("get", "/api/v1/verify/{number}"): (503,),  # verification is not configured
     ("post", "/api/v1/verify"): (503,),
 }
-# A Thai ID as the validators take it: 13 ASCII digits (the first 0-8), dashes and spaces anywhere.
-# The check digit is checked by the server, not the pattern.
-THAI_ID_SCHEMA = {"pattern": r"^[ -]*[0-8](?:[ -]*[0-9]){12}[ -]*$", "minLength": 13,
+# A Thai ID as written: 13 ASCII digits (the first 0-8), a dash or space allowed between two digits. The
+# validators are more lenient with separators; the check digit is checked by the server, not the pattern.
+THAI_ID_SCHEMA = {"pattern": r"^[0-8](?:[ -]?[0-9]){12}$", "minLength": 13,
                   "examples": ["1101700203395", "1-1017-00203-39-5"]}
 THAI_ID_FIELDS = ("id_number", "holder_id_number")
 

@@ -162,5 +162,5 @@ def test_the_document_declares_the_error_envelope(client: TestClient) -> None:
     pattern = re.compile(id_number["pattern"])
     assert all(pattern.match(number) for number in [*VALID_IDS, "1-1017-00203-39-5", "1 1017 00203 39 5"])
     assert not any(pattern.match(number) for number in ["๑๑๐๑๗๐๐๒๐๓๓๙๕", "９１０１７００２０３３９５", "9101700203395",
-                                                        "110170020339", "11017002033951"])
+                                                        "110170020339", "11017002033951", "1--101700203395"])
     assert with_error_responses(document) == document  # idempotent
