@@ -124,6 +124,7 @@ ERROR_STATUSES = {
     413: "the request is larger than this server accepts",
     422: "the request breaks a rule: the fields at fault are in `details`",
     429: "too many requests from this address (a public door's budget, or failed sign-ins): see `Retry-After`",
+    431: "the request headers are larger than this server accepts",
     502: "the payment provider refused: its reason is in `message`",
     503: "a service it needs cannot be reached right now (file storage, a registry, a payment provider)",
 }
@@ -153,9 +154,9 @@ def _error_statuses(method: str, path: str, operation: dict[str, Any]) -> set[in
     parameters = operation.get("parameters", [])
     has_body = "requestBody" in operation
     signed_in = bool(operation.get("security"))
-    statuses = {429, *EXTRA_STATUSES.get((method, path), ())}  # api/rate_limits.py may refuse any request
-    if parameters or has_body:
-        statuses.add(422)
+    # Any request may be refused by the middleware: a NUL in its query string (api/input_guard.py), a spent
+    # budget (api/rate_limits.py), too large a head (api/request_limits.py).
+    statuses = {422, 429, 431, *EXTRA_STATUSES.get((method, path), ())}
     if has_body:
         statuses |= {400, 413}
     if signed_in:

@@ -155,6 +155,8 @@ def test_the_document_declares_the_error_envelope(client: TestClient) -> None:
     document = client.get("/openapi.json").json()
     assert document["components"]["schemas"]["ErrorBody"]["required"] == ["error"]
     assert "HTTPValidationError" not in document["components"]["schemas"]
+    # The middleware may refuse any request: a NUL in the query, a spent budget, too large a head.
+    assert {"422", "429", "431"} <= set(document["paths"]["/healthz"]["get"]["responses"])
     create = document["paths"]["/api/v1/applications"]["post"]["responses"]
     assert {"400", "401", "403", "409", "422"} <= set(create)
     assert create["422"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ErrorBody"}
