@@ -30,7 +30,10 @@ run: install
 services:
 	bash .ci/ensure-services
 
+## Lint (ruff), then the suite; the suite also checks the import contracts (import-linter, tests/test_architecture.py)
+## and the OpenAPI contract (schemathesis, tests/api/test_openapi_contract.py).
 test: install-test services
+	$(BIN)/ruff check .
 	$(BIN)/pytest -q
 
 ## The suite with the wall clock moved years ahead and years back (libfaketime): no test may depend on

@@ -106,4 +106,5 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, por
                    refunds_router, downloads_router, issued_router, kpis_router, register_router, verification_router,
                    pages_router):
         app.include_router(router)
+    errors.document(app)  # the OpenAPI document declares every error status with the one error body
     return app

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import text
 
 from bizportal.api.deps import PortalDep
@@ -17,7 +18,13 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="The database and the object store are reachable")
+class Readiness(BaseModel):
+    status: str  # ready | not_ready
+    checks: dict[str, str]  # each dependency: ok, or why it is unavailable
+
+
+@router.get("/readyz", summary="The database and the object store are reachable", response_model=Readiness,
+            responses={503: {"model": Readiness, "description": "not ready: `checks` says which dependency is down"}})
 def readyz(portal: PortalDep) -> JSONResponse:
     checks: dict[str, str] = {}
     try:

@@ -57,8 +57,8 @@ class ProviderChoice(BaseModel):
 
 @online.post("/api/v1/invoices/{invoice_id}/payments", status_code=201,
              summary="Pay one invoice online: Stripe (client secret) or PromptPay (QR payload and image)")
-def pay_invoice(invoice_id: str, body: ProviderChoice, portal: PortalDep, principal: PrincipalDep,
-                background: BackgroundTasks) -> dict[str, Any]:
+def pay_invoice(invoice_id: line(100, min_length=1), body: ProviderChoice, portal: PortalDep,  # as PaymentStart's
+                principal: PrincipalDep, background: BackgroundTasks) -> dict[str, Any]:
     with command(portal, background) as session:
         invoice = session.get(InvoiceRow, invoice_id)
         application_id = invoice.application_id if invoice else ""

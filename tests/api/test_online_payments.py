@@ -196,6 +196,15 @@ def test_paying_needs_open_invoices_of_ones_own_application(journey: Journey, cl
     assert unknown.status_code == 404 and "testpay" in unknown.json()["error"]["hint"]
 
 
+def test_an_invoice_id_with_a_control_character_is_a_422(client: TestClient, auth: Any) -> None:
+    """Found by the OpenAPI contract test: the id went unchecked into PaymentStart, whose rules refused it
+    inside the handler (a 500)."""
+    response = client.post("/api/v1/invoices/inv%14oice/payments", json={"provider": "testpay"},
+                           headers=auth("applicant", "alice"))
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["details"][0]["field"] == "path.invoice_id"
+
+
 def test_promptpay_qr_then_the_banks_notification_issues_the_licence(settings: Any, clock: Any, auth: Any) -> None:
     from pydantic import SecretStr
 

@@ -1,0 +1,51 @@
+"""Every error has the documented body `{"error": {code, message, hint, details}}`, also those that Starlette
+and FastAPI answer themselves (security review L9): an unreadable body, an unknown path, a wrong method, a bug."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from helpers import Auth
+
+from bizportal.api.errors import ErrorBody
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # no database is involved
+
+
+def _envelope(response: object) -> dict[str, object]:
+    body = response.json()  # type: ignore[attr-defined]
+    assert set(body) == {"error"}, body
+    ErrorBody.model_validate(body)
+    return body["error"]  # type: ignore[no-any-return]
+
+
+def test_an_unreadable_body_is_a_400_in_the_envelope(client: TestClient, auth: Auth) -> None:
+    response = client.post("/api/v1/applications", content=b'{"licences": ["\xff"]}',
+                           headers={**auth("applicant", "alice"), "Content-Type": "application/json"})
+    assert response.status_code == 400
+    error = _envelope(response)
+    assert error["code"] == "BadRequest" and "parsing" not in str(error["message"])
+
+
+def test_an_unknown_path_is_a_404_in_the_envelope(client: TestClient) -> None:
+    response = client.get("/api/v1/no-such-thing")
+    assert response.status_code == 404
+    assert _envelope(response)["code"] == "NotFound"
+
+
+def test_a_wrong_method_is_a_405_in_the_envelope_that_names_the_allowed_ones(client: TestClient) -> None:
+    response = client.delete("/api/v1/licences")
+    assert response.status_code == 405 and response.headers["allow"] == "GET"
+    assert _envelope(response)["code"] == "MethodNotAllowed"
+
+
+def test_a_bug_is_a_500_in_the_envelope_that_tells_nothing_internal(client: TestClient) -> None:
+    def broken() -> None:
+        raise RuntimeError("secret internals")
+
+    client.app.add_api_route("/boom", broken)  # type: ignore[attr-defined]
+    with TestClient(client.app, raise_server_exceptions=False) as quiet:
+        response = quiet.get("/boom")
+    assert response.status_code == 500
+    error = _envelope(response)
+    assert error["code"] == "InternalError" and "secret" not in response.text
