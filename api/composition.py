@@ -15,7 +15,7 @@ from bizportal.api.settings import Settings
 from bizportal.engine.agency_registry import load_agency_adapters
 from bizportal.engine.clock import Clock, SystemClock
 from bizportal.engine.errors import DefinitionError
-from bizportal.engine.online_payments import PaymentProviders, load_payment_providers
+from bizportal.engine.payment_providers import PaymentProviders, load_payment_providers
 from bizportal.engine.portal import Portal, build_portal
 from bizportal.storage.database import make_engine
 from bizportal.storage.local_object_store import LocalObjectStore

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-import httpx
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
@@ -26,7 +25,6 @@ from bizportal.adapters.payment_provider import (
     PaymentError,
     PaymentEvent,
     PaymentInstructions,
-    PaymentProvider,
     PaymentRequest,
     ProviderUnavailable,
 )
@@ -34,17 +32,15 @@ from bizportal.engine import audit, receipts, refunds
 from bizportal.engine.access import is_owner
 from bizportal.engine.applications import readable
 from bizportal.engine.context import EngineContext
-from bizportal.engine.errors import Conflict, DefinitionError, Forbidden, NotFound, ProviderRefused, Unauthenticated
+from bizportal.engine.errors import Conflict, Forbidden, NotFound, ProviderRefused, Unauthenticated
 from bizportal.engine.errors import Unavailable as UnavailableError
 from bizportal.engine.input_text import line
 from bizportal.engine.licence_cases import sync_case
-from bizportal.engine.plugins import installed
+from bizportal.engine.payment_providers import PaymentProviders
 from bizportal.engine.principal import SYSTEM, Principal
 from bizportal.storage.applications import LicenceCaseRow
 from bizportal.storage.online_payments import OnlinePaymentRow, PaymentEventRow, PaymentInvoiceRow
 from bizportal.storage.payments import InvoiceRow
-
-ENTRY_POINT_GROUP = "bizportal.payments"
 
 
 class PaymentStart(BaseModel):
@@ -53,43 +49,6 @@ class PaymentStart(BaseModel):
     provider: line(40, min_length=1) = Field(description="stripe or promptpay (see GET /api/v1/payments/providers)")
     invoice_ids: list[line(100, min_length=1)] | None = Field(
         default=None, description="default: every open invoice of the application")
-
-
-class PaymentProviders:
-    """The configured providers by name."""
-
-    def __init__(self, providers: Mapping[str, PaymentProvider] | None = None) -> None:
-        self._providers = dict(providers or {})
-
-    def get(self, name: str) -> PaymentProvider:
-        provider = self._providers.get(name)
-        if provider is None:
-            raise NotFound(f"payment provider {name!r} is not available",
-                           hint=f"use one of: {', '.join(sorted(self._providers)) or 'none configured'}")
-        return provider
-
-    def names(self) -> list[str]:
-        return sorted(self._providers)
-
-
-def load_payment_providers(config: Mapping[str, Mapping[str, Any]], http: httpx.Client,
-                           enabled: Iterable[str] | None = None) -> PaymentProviders:
-    """Build every installed provider with its settings; a broken plug-in stops start-up.
-
-    Raises:
-        DefinitionError: a provider does not import or rejects its settings (named).
-    """
-    points = installed(ENTRY_POINT_GROUP, "payment provider")
-    providers: dict[str, PaymentProvider] = {}
-    for name in enabled if enabled is not None else points:
-        if name not in points:
-            raise DefinitionError(f"payment provider {name!r} is not installed",
-                                  hint=f"installed: {', '.join(sorted(points)) or 'none'}")
-        try:
-            providers[name] = points[name].load()(config.get(name, {}), http)
-        except Exception as err:  # any failure of a plug-in stops start-up with its name
-            raise DefinitionError(f"payment provider {name!r} cannot start: {type(err).__name__}: {err}") from err
-    return PaymentProviders(providers)
 
 
 def _reference() -> str:

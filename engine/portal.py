@@ -29,8 +29,8 @@ from bizportal.engine.licence_cases import record_overdue, start_case_job
 from bizportal.engine.licence_signing import LicenceSigning
 from bizportal.engine.notifier import SEND_JOB, notify, send_notification_job
 from bizportal.engine.offices import load_offices
-from bizportal.engine.online_payments import PaymentProviders
 from bizportal.engine.outbox import InProcessQueue, JobQueue, Outbox, dispatch_pending
+from bizportal.engine.payment_providers import PaymentProviders
 from bizportal.engine.process_runtime import ProcessRuntime
 from bizportal.engine.receipts import ISSUE_RECEIPT, issue_receipt_job
 from bizportal.engine.refunds import REFUND_JOB, refund_payment_job

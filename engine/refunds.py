@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, col, select
@@ -23,14 +23,12 @@ from bizportal.engine.applications import readable
 from bizportal.engine.context import EngineContext
 from bizportal.engine.errors import Conflict, Forbidden, NotFound
 from bizportal.engine.input_text import text
+from bizportal.engine.payment_providers import PaymentProviders
 from bizportal.engine.principal import SYSTEM, Principal, Role
 from bizportal.storage.applications import ApplicationRow, LicenceCaseRow
 from bizportal.storage.online_payments import OnlinePaymentRow, PaymentInvoiceRow
 from bizportal.storage.payments import InvoiceRow, PaymentRow
 from bizportal.storage.refunds import RefundRow
-
-if TYPE_CHECKING:  # online_payments records refunds through this module: importing it here would be a cycle
-    from bizportal.engine.online_payments import PaymentProviders
 
 REFUND_JOB = "refund_payment"
 # Why a payment that settled nothing is refunded, by the state its invoice was in when it arrived.

@@ -21,8 +21,8 @@ from bizportal.adapters.payment_provider import (
     PaymentRequest,
     ProviderUnavailable,
 )
-from bizportal.engine.online_payments import PaymentProviders
 from bizportal.engine.outbox import InProcessQueue
+from bizportal.engine.payment_providers import PaymentProviders
 from bizportal.engine.portal import Portal
 from bizportal.engine.refunds import REFUND_JOB, refund_payment_job
 
