@@ -48,6 +48,7 @@ lint: install-test
 
 bench: install
 	$(BIN)/python benchmarks/engine_throughput.py
+	$(BIN)/python benchmarks/http_edge.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -14,3 +14,10 @@ def test_engine_throughput_benchmark_runs(tmp_path: Path) -> None:
                             cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert "bare SpiffWorkflow" in result.stdout and "full use-case path" in result.stdout
+
+
+def test_http_edge_benchmark_runs(tmp_path: Path) -> None:
+    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "http_edge.py"), "--requests", "3"],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "bare FastAPI" in result.stdout and "verify" in result.stdout
