@@ -121,8 +121,9 @@ class ApplicationInput(BaseModel):
         for licence, fields in form.items():
             shadowed = sorted(RESERVED_FORM_KEYS & set(fields))
             if shadowed:
-                raise ValueError(f"{licence}: {', '.join(shadowed)} belong in `business`, where they are "
-                                 "validated and the officer sees them (the fee is computed from business.area_m2)")
+                raise ValueError(f"{licence}: business fields go in `business`, not in `form` "
+                                 f"({', '.join(shadowed)}): there they are validated and the officer sees them "
+                                 "(the fee is computed from business.area_m2)")
         size = len(json.dumps(form, ensure_ascii=False).encode())
         if size > MAX_FORM_BYTES:
             raise ValueError(f"form is {size} bytes; at most {MAX_FORM_BYTES} are accepted")
