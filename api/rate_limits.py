@@ -1,10 +1,13 @@
 """Rate limits per client address on the public doors, and on failed sign-ins (security review L6).
 
 Anyone may look up or upload a licence for verification and follow a download link without signing in,
-so those are limited per client address; a client whose bearer tokens keep failing is slowed down too,
-so tokens cannot be guessed at speed. Counters live in memory (one process, the embedded default) or in
-Redis when it is configured, so every API process of a deployment shares them. Behind a reverse proxy,
-run uvicorn with the proxy's address in `--forwarded-allow-ips` so the client address is the caller's.
+so those are limited per client address. Rejected bearer tokens are counted per address too: past the
+budget they are answered 429 with `Retry-After` instead of 401, which tells a script to back off. A valid
+token is never refused, because many people (a counter office behind one NAT address) share an address
+and one of them with a stale token must not lock the others out. Counters live in memory (one process, the
+embedded default) or in Redis when it is configured, so every API process of a deployment shares them.
+Behind a reverse proxy, run uvicorn with the proxy's address in `--forwarded-allow-ips` so the client
+address is the caller's.
 
 Windows are wall-clock seconds, not the engine's clock: they measure traffic, not business time.
 """
@@ -63,14 +66,22 @@ class RateLimitMiddleware:
                     await self._refuse(send, rule.limit, rule.name, client)
                     return
                 break
-        signed_in = any(name == b"authorization" for name, _ in scope.get("headers", []))
-        if signed_in and not self.limiter.test(self.auth_failures, "auth-failures", client):
-            await self._refuse(send, self.auth_failures, "auth-failures", client)
+        if not any(name == b"authorization" for name, _ in scope.get("headers", [])):
+            await self.app(scope, receive, send)
             return
+        refused = False
 
         async def counting_send(message: dict[str, Any]) -> None:
-            if signed_in and message["type"] == "http.response.start" and message["status"] == 401:
-                self.limiter.hit(self.auth_failures, "auth-failures", client)
+            # A rejected token counts; past the budget its answer becomes a 429. A valid token is never
+            # refused, so one client's stale tokens cannot lock out everyone behind the same address.
+            nonlocal refused
+            if refused:
+                return  # the 401's body is replaced by the 429's
+            if message["type"] == "http.response.start" and message["status"] == 401 \
+                    and not self.limiter.hit(self.auth_failures, "auth-failures", client):
+                refused = True
+                await self._refuse(send, self.auth_failures, "auth-failures", client)
+                return
             await send(message)
 
         await self.app(scope, receive, counting_send)
