@@ -14,7 +14,6 @@ Windows are wall-clock seconds, not the engine's clock: they measure traffic, no
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections.abc import Sequence
@@ -24,6 +23,9 @@ from typing import Any
 from limits import RateLimitItem, parse
 from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
+from starlette.responses import JSONResponse
+
+from bizportal.api.errors import error_body
 
 Scope = dict[str, Any]
 
@@ -63,7 +65,7 @@ class RateLimitMiddleware:
         for rule in self.rules:
             if scope["method"] == rule.method and rule.path.search(scope["path"]):
                 if not self.limiter.hit(rule.limit, rule.name, client):
-                    await self._refuse(send, rule.limit, rule.name, client)
+                    await self._refuse(scope, receive, send, rule.limit, rule.name, client)
                     return
                 break
         if not any(name == b"authorization" for name, _ in scope.get("headers", [])):
@@ -80,22 +82,17 @@ class RateLimitMiddleware:
             if message["type"] == "http.response.start" and message["status"] == 401 \
                     and not self.limiter.hit(self.auth_failures, "auth-failures", client):
                 refused = True
-                await self._refuse(send, self.auth_failures, "auth-failures", client)
+                await self._refuse(scope, receive, send, self.auth_failures, "auth-failures", client)
                 return
             await send(message)
 
         await self.app(scope, receive, counting_send)
 
-    async def _refuse(self, send: Any, limit: RateLimitItem, name: str, client: str) -> None:
+    async def _refuse(self, scope: Scope, receive: Any, send: Any, limit: RateLimitItem, name: str,
+                      client: str) -> None:
         reset = self.limiter.get_window_stats(limit, name, client).reset_time
         retry_after = max(1, int(reset - time.time()) + 1)
-        body = json.dumps({"error": {
-            "code": "rate_limited",
-            "message": f"too many requests from this address: at most {limit.amount} per "
-                       f"{limit.get_expiry()} seconds here",
-            "hint": f"wait {retry_after} seconds and try again",
-            "details": {"retry_after_seconds": retry_after}}}).encode()
-        await send({"type": "http.response.start", "status": 429,
-                    "headers": [(b"content-type", b"application/json"), (b"retry-after", str(retry_after).encode()),
-                                (b"content-length", str(len(body)).encode())]})
-        await send({"type": "http.response.body", "body": body})
+        body = error_body("rate_limited", f"too many requests from this address: at most {limit.amount} per "
+                                          f"{limit.get_expiry()} seconds here",
+                          f"wait {retry_after} seconds and try again", {"retry_after_seconds": retry_after})
+        await JSONResponse(body, status_code=429, headers={"Retry-After": str(retry_after)})(scope, receive, send)
