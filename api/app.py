@@ -16,27 +16,27 @@ from bizportal.api.composition import portal_from
 from bizportal.api.download_links import DownloadLinks
 from bizportal.api.rate_limits import RateLimitMiddleware, public_rules
 from bizportal.api.request_limits import Limits, RequestLimits
-from bizportal.api.routes_agencies import router as agencies_router
-from bizportal.api.routes_applications import router as applications_router
-from bizportal.api.routes_business_types import router as business_types_router
-from bizportal.api.routes_downloads import router as downloads_router
-from bizportal.api.routes_health import router as health_router
-from bizportal.api.routes_issued_licences import router as issued_router
-from bizportal.api.routes_kpis import router as kpis_router
-from bizportal.api.routes_licences import open_data as open_data_router
-from bizportal.api.routes_licences import pages as pages_router
-from bizportal.api.routes_licences import router as licences_router
-from bizportal.api.routes_payments import online as online_payments_router
-from bizportal.api.routes_payments import router as payments_router
-from bizportal.api.routes_receipts import router as receipts_router
-from bizportal.api.routes_refunds import router as refunds_router
-from bizportal.api.routes_register import router as register_router
-from bizportal.api.routes_tasks import router as tasks_router
-from bizportal.api.routes_verification import router as verification_router
+from bizportal.api.routes.agencies import router as agencies_router
+from bizportal.api.routes.applications import router as applications_router
+from bizportal.api.routes.business_types import router as business_types_router
+from bizportal.api.routes.downloads import router as downloads_router
+from bizportal.api.routes.health import router as health_router
+from bizportal.api.routes.issued_licences import router as issued_router
+from bizportal.api.routes.kpis import router as kpis_router
+from bizportal.api.routes.licences import open_data as open_data_router
+from bizportal.api.routes.licences import pages as pages_router
+from bizportal.api.routes.licences import router as licences_router
+from bizportal.api.routes.payments import online_router as online_payments_router
+from bizportal.api.routes.payments import router as payments_router
+from bizportal.api.routes.receipts import router as receipts_router
+from bizportal.api.routes.refunds import router as refunds_router
+from bizportal.api.routes.register import router as register_router
+from bizportal.api.routes.tasks import router as tasks_router
+from bizportal.api.routes.verification import router as verification_router
 from bizportal.api.security_headers import SecurityHeaders
 from bizportal.api.settings import Settings
+from bizportal.engine.assembly import LicensingEngine
 from bizportal.engine.clock import Clock
-from bizportal.engine.portal import Portal
 
 log = logging.getLogger(__name__)
 
@@ -50,12 +50,12 @@ Authenticate with `Authorization: Bearer <JWT>` (roles: `applicant`, `counter_of
 """
 
 
-def _sweeper(portal: Portal, interval: float, stop: threading.Event) -> None:
+def _sweeper(engine: LicensingEngine, interval: float, stop: threading.Event) -> None:
     """Embedded mode: pick up outbox rows a crash left behind and fire due timers."""
     while not stop.wait(interval):
         try:
-            portal.dispatch()
-            portal.fire_due_timers()
+            engine.dispatch()
+            engine.fire_due_timers()
         except Exception:  # keep sweeping; the next round retries
             log.exception("background sweep failed")
 
@@ -67,26 +67,26 @@ class _App(FastAPI):
         return SecurityHeaders(super().build_middleware_stack(), self.state.public_base_url)
 
 
-def create_app(settings: Settings | None = None, clock: Clock | None = None, portal: Portal | None = None,
+def create_app(settings: Settings | None = None, clock: Clock | None = None, engine: LicensingEngine | None = None,
                background_sweeper: bool = False) -> FastAPI:
     """Build the app. Loads and validates every definition now, so a bad file stops start-up."""
     settings = settings or Settings()
     signing_key = settings.signing_key()  # first: a missing or short key stops start-up before anything is built
-    portal = portal or portal_from(settings, clock=clock)
+    engine = engine or portal_from(settings, clock=clock)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         stop = threading.Event()
         if background_sweeper and not settings.redis_url:
-            threading.Thread(target=_sweeper, args=(portal, settings.background_interval_seconds, stop),
+            threading.Thread(target=_sweeper, args=(engine, settings.background_interval_seconds, stop),
                              daemon=True, name="bizportal-sweeper").start()
         yield
         stop.set()
-        portal.queue.close()  # e.g. the arq queue's Redis pool
+        engine.queue.close()  # e.g. the arq queue's Redis pool
 
     app = _App(title="Biz Portal engine", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
-    app.state.portal = portal
-    app.state.finder = portal.finder
+    app.state.engine = engine
+    app.state.finder = engine.finder
     app.state.public_base_url = settings.public_base_url
     app.state.signing_key = signing_key
     app.state.token_max_lifetime = timedelta(minutes=settings.token_max_lifetime_minutes)

@@ -120,8 +120,8 @@ def bpmn_generate(
         check: Annotated[bool, typer.Option("--check", help="write nothing; exit 1 listing stale files")] = False,
         directory: Annotated[Path | None, typer.Option("--dir", help="default BIZPORTAL_BPMN_DIR")] = None) -> None:
     """Write process.bpmn beside every manual.yaml whose shape is not `custom`."""
-    from bizportal.engine.bpmn_generator import generate_all
-    from bizportal.engine.licence_manual import ManualError
+    from bizportal.engine.catalogue.bpmn_generator import generate_all
+    from bizportal.engine.catalogue.manual import ManualError
 
     root = directory or Settings().bpmn_dir
     if not root.is_dir():

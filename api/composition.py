@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import httpx
 
-from bizportal.adapters.arq_job_queue import ArqJobQueue
-from bizportal.adapters.email_smtp import SmtpEmailChannel
-from bizportal.adapters.log_notification_channel import LogNotificationChannel
-from bizportal.adapters.notification_channel import NotificationChannel
-from bizportal.adapters.registry_http import HttpRegistryLookup
-from bizportal.adapters.registry_lookup import RegistryLookup
+from bizportal.adapters.jobs.arq_queue import ArqJobQueue
+from bizportal.adapters.notifications.base import NotificationChannel
+from bizportal.adapters.notifications.log import LogNotificationChannel
+from bizportal.adapters.notifications.smtp import SmtpEmailChannel
+from bizportal.adapters.registries.base import RegistryLookup
+from bizportal.adapters.registries.http_lookup import HttpRegistryLookup
 from bizportal.api.key_files import signing_from
 from bizportal.api.settings import Settings
-from bizportal.engine.agency_registry import load_agency_adapters
+from bizportal.engine.assembly import LicensingEngine, build_engine
+from bizportal.engine.cases.agency_adapters import load_agency_adapters
 from bizportal.engine.clock import Clock, SystemClock
 from bizportal.engine.errors import DefinitionError
-from bizportal.engine.payment_providers import PaymentProviders, load_payment_providers
-from bizportal.engine.portal import Portal, build_portal
+from bizportal.engine.payments.providers import PaymentProviders, load_payment_providers
 from bizportal.storage.database import make_engine
 from bizportal.storage.local_object_store import LocalObjectStore
 from bizportal.storage.migrate import upgrade_to_head
@@ -67,7 +67,7 @@ def registry_from(settings: Settings) -> RegistryLookup | None:
     return HttpRegistryLookup(settings.registry_url, settings.registry_api_key.get_secret_value())
 
 
-def portal_from(settings: Settings, clock: Clock | None = None, migrate: bool = True) -> Portal:
+def portal_from(settings: Settings, clock: Clock | None = None, migrate: bool = True) -> LicensingEngine:
     """Build the whole engine from settings; migrations are applied first (idempotent).
 
     Raises:
@@ -82,7 +82,7 @@ def portal_from(settings: Settings, clock: Clock | None = None, migrate: bool = 
     queue = ArqJobQueue(settings.redis_url) if settings.redis_url else None
     # One client for every agency adapter (they set their own timeouts); redirects are never followed.
     http = httpx.Client(timeout=10.0, follow_redirects=False)
-    return build_portal(db=db, bpmn_dir=settings.bpmn_dir, object_store=object_store_from(settings),
+    return build_engine(db=db, bpmn_dir=settings.bpmn_dir, object_store=object_store_from(settings),
                         clock=clock or SystemClock(), public_base_url=settings.public_base_url, queue=queue,
                         registry=registry_from(settings), channel=channel_from(settings),
                         opdc_email=settings.opdc_email,

@@ -11,16 +11,16 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
 from bizportal.api.tokens import read_token
+from bizportal.engine.assembly import LicensingEngine
 from bizportal.engine.errors import Unauthenticated
-from bizportal.engine.portal import Portal
 from bizportal.engine.principal import Principal
 from bizportal.storage.database import read_session, transaction
 
 bearer = HTTPBearer(auto_error=False, description="JWT from Digital ID sign-in or `bizportal token`")
 
 
-def get_portal(request: Request) -> Portal:
-    return request.app.state.portal
+def get_engine(request: Request) -> LicensingEngine:
+    return request.app.state.engine
 
 
 def current_principal(request: Request,
@@ -30,20 +30,20 @@ def current_principal(request: Request,
     return read_token(request.app.state.signing_key, credentials.credentials, request.app.state.token_max_lifetime)
 
 
-PortalDep = Annotated[Portal, Depends(get_portal)]
+EngineDep = Annotated[LicensingEngine, Depends(get_engine)]
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
 
 
 @contextmanager
-def command(portal: Portal, background: BackgroundTasks) -> Iterator[Session]:
+def command(engine: LicensingEngine, background: BackgroundTasks) -> Iterator[Session]:
     """One transaction per command; its side effects are dispatched only after it commits."""
-    with transaction(portal.db) as session:
+    with transaction(engine.db) as session:
         yield session
-    background.add_task(portal.dispatch)
+    background.add_task(engine.dispatch)
 
 
 @contextmanager
-def query(portal: Portal) -> Iterator[Session]:
+def query(engine: LicensingEngine) -> Iterator[Session]:
     """A read: it does not wait for, nor hold up, commands and other reads (it must not write)."""
-    with read_session(portal.db) as session:
+    with read_session(engine.db) as session:
         yield session

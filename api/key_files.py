@@ -19,8 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bizportal.api.settings import Settings
-from bizportal.engine.errors import DefinitionError
-from bizportal.engine.licence_signing import (
+from bizportal.engine.documents.signing import (
     LicenceSigning,
     development_certificate,
     licence_signing,
@@ -28,6 +27,7 @@ from bizportal.engine.licence_signing import (
     new_signing_key_pem,
     self_signed_certificate,
 )
+from bizportal.engine.errors import DefinitionError
 
 VERIFICATION_KEY_FILE = "verification-ed25519.pem"
 LICENCE_KEY_FILE = "signing-key.pem"

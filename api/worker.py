@@ -12,28 +12,28 @@ from arq import cron
 from arq.connections import RedisSettings
 from arq.worker import Worker
 
-from bizportal.adapters.arq_job_queue import JOB_FUNCTION
+from bizportal.adapters.jobs.arq_queue import JOB_FUNCTION
 from bizportal.api.composition import portal_from
 from bizportal.api.settings import Settings
-from bizportal.engine.portal import Portal
+from bizportal.engine.assembly import LicensingEngine
 
 
 async def run_outbox_job(ctx: dict[str, Any], outbox_id: str) -> bool:
-    portal: Portal = ctx["portal"]
-    return await asyncio.to_thread(portal.outbox.run_job, outbox_id)
+    engine: LicensingEngine = ctx["engine"]
+    return await asyncio.to_thread(engine.outbox.run_job, outbox_id)
 
 
 async def sweep(ctx: dict[str, Any]) -> None:
     """Dispatch rows whose enqueue was lost and fire due timers, once a minute."""
-    portal: Portal = ctx["portal"]
-    await asyncio.to_thread(portal.dispatch)
-    await asyncio.to_thread(portal.fire_due_timers)
+    engine: LicensingEngine = ctx["engine"]
+    await asyncio.to_thread(engine.dispatch)
+    await asyncio.to_thread(engine.fire_due_timers)
 
 
 run_outbox_job.__name__ = JOB_FUNCTION
 
 
-def build_worker(settings: Settings, portal: Portal | None = None, burst: bool = False) -> Worker:
+def build_worker(settings: Settings, engine: LicensingEngine | None = None, burst: bool = False) -> Worker:
     """An arq worker for the outbox jobs.
 
     arq's Worker binds the event loop current at construction: build it inside the loop
@@ -41,13 +41,13 @@ def build_worker(settings: Settings, portal: Portal | None = None, burst: bool =
     """
     if not settings.redis_url:
         raise SystemExit("the worker needs BIZPORTAL_REDIS_URL; without it jobs run inside `bizportal serve`")
-    portal = portal or portal_from(settings)
+    engine = engine or portal_from(settings)
 
     async def on_startup(ctx: dict[str, Any]) -> None:
-        ctx["portal"] = portal
+        ctx["engine"] = engine
 
     async def on_shutdown(_: dict[str, Any]) -> None:
-        await asyncio.to_thread(portal.queue.close)  # the sweep's Redis pool
+        await asyncio.to_thread(engine.queue.close)  # the sweep's Redis pool
 
     # A burst run drains the queue and exits; the minutely sweep would keep a future entry queued.
     cron_jobs = [] if burst else [cron(sweep, second=0, run_at_startup=True)]  # type: ignore[arg-type]

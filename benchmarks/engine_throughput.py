@@ -51,16 +51,18 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-import bizportal.engine.issuing as issuing
-import bizportal.engine.receipts as receipts
-from bizportal.engine import applications, inbox, invoices
-from bizportal.engine.application_input import ApplicationInput
+import bizportal.engine.licences.issuing as issuing
+import bizportal.engine.payments.receipts as receipts
+from bizportal.engine.applications import applications
+from bizportal.engine.applications.input import ApplicationInput
+from bizportal.engine.assembly import LicensingEngine, build_engine
+from bizportal.engine.cases import tasks
+from bizportal.engine.cases.tasks import TaskCompletion
 from bizportal.engine.clock import SystemClock
-from bizportal.engine.inbox import TaskCompletion
-from bizportal.engine.invoices import CounterPaymentInput
-from bizportal.engine.portal import Portal, build_portal
+from bizportal.engine.deadlines.working_days import add_working_days
+from bizportal.engine.payments import invoices
+from bizportal.engine.payments.invoices import CounterPaymentInput
 from bizportal.engine.principal import Principal, Role
-from bizportal.engine.working_days import add_working_days
 from bizportal.storage.applications import ApplicationRow, LicenceCaseRow
 from bizportal.storage.database import make_engine, transaction
 from bizportal.storage.local_object_store import LocalObjectStore
@@ -205,9 +207,9 @@ def serialized_instance(spec: Any, serializer: BpmnWorkflowSerializer) -> dict[s
 # --- variant 3: the engine's ProcessRuntime ----------------------------------------------------
 
 
-def use_canned_operators(portal: Portal) -> None:
+def use_canned_operators(engine: LicensingEngine) -> None:
     """Replace the operators that look up application rows; the runtime itself is untouched."""
-    runtime = portal.ctx.runtime
+    runtime = engine.ctx.runtime
     runtime.operators["create_invoice"] = lambda session, instance, call: {
         "invoice_id": str(uuid.uuid4()), "amount_satang": 50000, "due_at": "2099-12-31T16:59:59+00:00"}
     runtime.operators["issue_licence"] = lambda session, instance, call: {"job_id": str(uuid.uuid4())}
@@ -219,8 +221,8 @@ def _open_task_id(session: Session, instance_id: str) -> str:
                                                       HumanTaskRow.state == "open")).one()
 
 
-def runtime_instance(portal: Portal) -> dict[str, int]:
-    runtime, db = portal.ctx.runtime, portal.db
+def runtime_instance(engine: LicensingEngine) -> dict[str, int]:
+    runtime, db = engine.ctx.runtime, engine.db
     rows: list[WorkflowInstanceRow] = []
     with transaction(db) as session:
         rows.append(runtime.start(session, CODE, context={"agency": "LAO", "licence": CODE}))
@@ -242,21 +244,21 @@ def runtime_instance(portal: Portal) -> dict[str, int]:
 # --- variant 4: the use cases as the API calls them ----------------------------------------------
 
 
-def _command(portal: Portal, action: Callable[[Session], Any]) -> Any:
+def _command(engine: LicensingEngine, action: Callable[[Session], Any]) -> Any:
     """One API command: a transaction, then the dispatch of what it queued (the API's `command`)."""
-    with transaction(portal.db) as session:
+    with transaction(engine.db) as session:
         result = action(session)
-    portal.dispatch()
+    engine.dispatch()
     return result
 
 
-def use_case_instance(portal: Portal) -> None:
-    ctx = portal.ctx
-    application_id = _command(portal, lambda s: applications.create(ctx, s, APPLICANT, APPLICATION)[0].id)
-    _command(portal, lambda s: applications.submit(ctx, s, APPLICANT, application_id))  # dispatch starts it
+def use_case_instance(engine: LicensingEngine) -> None:
+    ctx = engine.ctx
+    application_id = _command(engine, lambda s: applications.create(ctx, s, APPLICANT, APPLICATION)[0].id)
+    _command(engine, lambda s: applications.submit(ctx, s, APPLICANT, application_id))  # dispatch starts it
     case_instance = select(LicenceCaseRow.instance_id).where(LicenceCaseRow.application_id == application_id)
     for _ in ("document_check", "consideration"):
-        _command(portal, lambda s: inbox.complete(
+        _command(engine, lambda s: tasks.complete(
             ctx, s, OFFICER, _open_task_id(s, s.exec(case_instance).one()), APPROVE))
 
     def pay(session: Session) -> None:
@@ -264,7 +266,7 @@ def use_case_instance(portal: Portal) -> None:
         invoices.record_counter_payment(ctx, session, COUNTER, invoice.id,
                                         CounterPaymentInput(amount_satang=invoice.amount_satang))
 
-    _command(portal, pay)  # its dispatch runs the issuing job: number, PDF, store, licence_issued
+    _command(engine, pay)  # its dispatch runs the issuing job: number, PDF, store, licence_issued
 
 
 # Each instance renders two PDFs: the e-licence (issuing job) and the counter payment's e-receipt (receipt job).
@@ -323,7 +325,7 @@ def redacted(url: str) -> str:
     return f"{scheme}{sep}{credentials.split(':')[0]}:***@{host}"
 
 
-def run(instances: int, database_url: str | None, workdir: Path) -> tuple[list[Measurement], Portal]:
+def run(instances: int, database_url: str | None, workdir: Path) -> tuple[list[Measurement], LicensingEngine]:
     results: list[Measurement] = []
 
     # 1. baseline
@@ -348,7 +350,7 @@ def run(instances: int, database_url: str | None, workdir: Path) -> tuple[list[M
     upgrade_to_head(db)
     store = LocalObjectStore(workdir / "objects")
 
-    runtime_portal = build_portal(db, BPMN_DIR, store, SystemClock(), "http://127.0.0.1:8000")
+    runtime_portal = build_engine(db, BPMN_DIR, store, SystemClock(), "http://127.0.0.1:8000")
     use_canned_operators(runtime_portal)
     for _ in range(WARM_UP_INSTANCES):
         runtime_instance(runtime_portal)
@@ -360,13 +362,13 @@ def run(instances: int, database_url: str | None, workdir: Path) -> tuple[list[M
                      .where(WorkflowInstanceRow.status == "issued", WorkflowInstanceRow.completed))
     assert finished >= instances + WARM_UP_INSTANCES, f"only {finished} runtime instances were issued"
 
-    portal = build_portal(db, BPMN_DIR, store, SystemClock(), "http://127.0.0.1:8000")
+    engine = build_engine(db, BPMN_DIR, store, SystemClock(), "http://127.0.0.1:8000")
     for _ in range(WARM_UP_INSTANCES):
-        use_case_instance(portal)
+        use_case_instance(engine)
     meter = RenderMeter()
     with meter.installed(), measured("use_cases", "4 full use-case path (no HTTP)", instances, results) as m:
         for _ in range(instances):
-            use_case_instance(portal)
+            use_case_instance(engine)
     m.notes = "5 commands + dispatch each; PDF rendered and stored"
     assert meter.calls == 2 * instances, f"{meter.calls} PDFs rendered for {instances} instances (licence, receipt)"
     issued = count(db, select(func.count()).select_from(ApplicationRow).where(ApplicationRow.status == "issued"))
@@ -378,7 +380,7 @@ def run(instances: int, database_url: str | None, workdir: Path) -> tuple[list[M
     results.append(Measurement("pdf_rendering", "   PDF rendering alone", instances, meter.cpu_seconds,
                                meter.cpu_seconds,
                                notes="CPU inside the licence and receipt renderers during variant 4"))
-    return results, portal
+    return results, engine
 
 
 @contextmanager
@@ -400,15 +402,15 @@ def precomputed_pdf() -> Iterator[None]:
         yield
 
 
-def profile_use_cases(portal: Portal, instances: int, top: int = 15) -> dict[str, Any]:
+def profile_use_cases(engine: LicensingEngine, instances: int, top: int = 15) -> dict[str, Any]:
     """cProfile variant 4 without the PDF rendering (measured above): the engine's own functions by
     cumulative time, and all functions by own time."""
     profiler = cProfile.Profile()
     with precomputed_pdf():
-        use_case_instance(portal)  # the real rendering happens here, outside the profile
+        use_case_instance(engine)  # the real rendering happens here, outside the profile
         profiler.enable()
         for _ in range(instances):
-            use_case_instance(portal)
+            use_case_instance(engine)
         profiler.disable()
     stats = pstats.Stats(profiler)
     own_code = tuple(str(ROOT / folder) for folder in ("engine", "storage"))
@@ -478,12 +480,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{CODE}: {args.instances} instances per variant after {WARM_UP_INSTANCES} warm-up instances")
 
     with tempfile.TemporaryDirectory(prefix="bizportal-bench-") as tmp:
-        results, portal = run(args.instances, args.database_url, Path(tmp))
+        results, engine = run(args.instances, args.database_url, Path(tmp))
         print_table(results)
         sizes = document_sizes(results)
         profile = None
         if args.profile:
-            profile = profile_use_cases(portal, min(args.instances, 50))
+            profile = profile_use_cases(engine, min(args.instances, 50))
             print(f"\ncProfile of variant 4 without PDF rendering ({profile['instances']} instances), "
                   "engine code by cumulative time")
             for row in profile["engine_by_cumulative"]:
@@ -492,7 +494,7 @@ def main(argv: list[str] | None = None) -> int:
             print("all code by own time")
             for row in profile["all_by_own_time"]:
                 print(f"  {row['own_ms_per_instance']:>8.2f} ms/inst  {row['calls']:>6} calls  {row['function']}")
-        portal.db.dispose()
+        engine.db.dispose()
 
     baseline = results[0].cpu_seconds
     report = {

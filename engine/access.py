@@ -23,9 +23,12 @@ from typing import Any
 
 from sqlalchemy import and_, false, or_, true
 from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session, select
 
+from bizportal.engine.errors import NotFound
 from bizportal.engine.principal import Principal, Role
-from bizportal.storage.applications import ApplicationRow
+from bizportal.engine.statuses import Status
+from bizportal.storage.applications import ApplicationRow, LicenceCaseRow
 from bizportal.storage.issued_licences import IssuedLicenceRow
 
 AGENCY_ROLES = frozenset({Role.AGENCY_OFFICER, Role.AGENCY_SUPERVISOR})
@@ -74,3 +77,26 @@ def is_owner(principal: Principal, application: ApplicationRow) -> bool:
 def holds(principal: Principal, issued: IssuedLicenceRow) -> bool:
     """Whether `principal` holds the issued licence (its `holder_subject`, in the role `holder_role`)."""
     return owns(principal, issued.holder_subject, issued.holder_role)
+
+
+def may_read_application(session: Session, principal: Principal, application: ApplicationRow) -> bool:
+    """The owner and admins read any application; officers one with a case of their agency and office."""
+    if principal.role == Role.ADMIN or is_owner(principal, application):
+        return True
+    if principal.role == Role.AGENCY_OFFICER and application.status != Status.DRAFT:
+        cases = session.exec(select(LicenceCaseRow).where(LicenceCaseRow.application_id == application.id,
+                                                          LicenceCaseRow.agency == principal.agency))
+        return any(in_scope(principal, case.agency, case.office, OFFICERS) for case in cases)
+    return False
+
+
+def readable_application(session: Session, principal: Principal, application_id: str) -> ApplicationRow:
+    """The application, if the caller may read it.
+
+    Raises:
+        NotFound: no such application, or one the caller may not read (the same answer, so ids cannot be probed).
+    """
+    application = session.get(ApplicationRow, application_id)
+    if application is None or not may_read_application(session, principal, application):
+        raise NotFound(f"application {application_id} does not exist")
+    return application

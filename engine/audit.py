@@ -8,7 +8,7 @@ from typing import Any
 from sqlmodel import Session
 
 from bizportal.engine.principal import Principal
-from bizportal.storage.timeline import AuditEventRow
+from bizportal.storage.audit_events import AuditEventRow
 
 
 def record(session: Session, actor: Principal, event: str, at: datetime, application_id: str | None = None,

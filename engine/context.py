@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from bizportal.adapters.registry_lookup import RegistryLookup
-from bizportal.engine.agency_registry import AgencyAdapters
-from bizportal.engine.catalogue import Catalogue
-from bizportal.engine.clock import Clock
-from bizportal.engine.licence_signing import LicenceSigning
-from bizportal.engine.offices import OfficeDirectory
-from bizportal.engine.process_runtime import ProcessRuntime
-from bizportal.storage.object_store import ObjectStore
+# For the field types only: the kernel imports no engine package at run time, so every package may import
+# the context without an import cycle (the contracts in pyproject.toml leave typing-only imports out).
+if TYPE_CHECKING:
+    from bizportal.adapters.registries.base import RegistryLookup
+    from bizportal.engine.cases.agency_adapters import AgencyAdapters
+    from bizportal.engine.catalogue.catalogue import Catalogue
+    from bizportal.engine.catalogue.offices import OfficeDirectory
+    from bizportal.engine.clock import Clock
+    from bizportal.engine.documents.signing import LicenceSigning
+    from bizportal.engine.workflow.runtime import ProcessRuntime
+    from bizportal.storage.object_store import ObjectStore
 
 
 @dataclass
@@ -22,9 +26,9 @@ class EngineContext:
     object_store: ObjectStore
     offices: OfficeDirectory
     public_base_url: str
+    # Which agencies decide in their own systems (steps are delivered there); empty: all work in the inbox.
+    agencies: AgencyAdapters
     # The data exchange (civil and company registries); None where none is configured.
     registry: RegistryLookup | None = None
-    # Which agencies decide in their own systems (steps are delivered there); default: all in the inbox.
-    agencies: AgencyAdapters = field(default_factory=AgencyAdapters)
     # Signs e-licences: the Ed25519 key behind the verification QR and the PAdES certificate.
     signing: LicenceSigning | None = None

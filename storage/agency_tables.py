@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Column, Index, Text
 from sqlmodel import Field, SQLModel
 
-from bizportal.storage.clock_columns import UTCDateTime, utcnow
+from bizportal.storage.columns import UTCDateTime, utcnow
 
 
 class TaskDeliveryRow(SQLModel, table=True):

@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from sqlmodel import Field, SQLModel
 
-from bizportal.storage.clock_columns import UTCDateTime, utcnow
+from bizportal.storage.columns import UTCDateTime, utcnow
 
 
 class IssuedLicenceRow(SQLModel, table=True):

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from bizportal.storage.clock_columns import UTCDateTime, utcnow
+from bizportal.storage.columns import UTCDateTime, utcnow
 
 
 class RefundRow(SQLModel, table=True):

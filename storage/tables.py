@@ -4,7 +4,7 @@ from sqlmodel import SQLModel
 
 from bizportal.storage.agency_tables import AgencyCallbackRow, IncidentRow, TaskDeliveryRow
 from bizportal.storage.applications import ApplicationRow, LicenceCaseRow
-from bizportal.storage.case_clock import CaseClockRow
+from bizportal.storage.audit_events import AuditEventRow
 from bizportal.storage.counters import CounterRow
 from bizportal.storage.issued_licences import IssuedLicenceRow
 from bizportal.storage.notifications import NotificationRow
@@ -13,7 +13,7 @@ from bizportal.storage.outbox import OutboxRow
 from bizportal.storage.payments import InvoiceRow, PaymentRow
 from bizportal.storage.receipts import ReceiptRow
 from bizportal.storage.refunds import RefundRow
-from bizportal.storage.timeline import AuditEventRow
+from bizportal.storage.statutory_clocks import CaseClockRow
 from bizportal.storage.workflow_tables import (
     HumanTaskRow,
     ProcessDefinitionRow,

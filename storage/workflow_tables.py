@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
-from bizportal.storage.clock_columns import UTCDateTime, utcnow
+from bizportal.storage.columns import UTCDateTime, utcnow
 
 
 class ProcessDefinitionRow(SQLModel, table=True):

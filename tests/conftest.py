@@ -13,17 +13,17 @@ import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
-from helpers import OFFICE, Auth, Journey
-from smtp_server import Mailbox, free_port
 
 from bizportal.api.app import create_app
 from bizportal.api.composition import portal_from
 from bizportal.api.key_files import LICENCE_CERT_FILE, LICENCE_KEY_FILE, VERIFICATION_KEY_FILE, write_key_set
 from bizportal.api.settings import Settings
 from bizportal.api.tokens import issue_token
-from bizportal.engine.portal import Portal
+from bizportal.engine.assembly import LicensingEngine
 from bizportal.engine.principal import Role
 from bizportal.storage.migrate import upgrade_to_head
+from support.helpers import OFFICE, Auth, Journey
+from support.smtp_server import Mailbox, free_port
 
 POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 SIGNING_KEY = "test-signing-key-" + "x" * 32
@@ -95,15 +95,15 @@ def settings(tmp_path: Path, database_url: str, migrated_sqlite: Path, key_set: 
 
 
 @pytest.fixture
-def portal(settings: Settings, clock: MovableClock) -> Iterator[Portal]:
+def engine(settings: Settings, clock: MovableClock) -> Iterator[LicensingEngine]:
     built = portal_from(settings, clock=clock)
     yield built
     built.db.dispose()
 
 
 @pytest.fixture
-def client(settings: Settings, portal: Portal) -> Iterator[TestClient]:
-    with TestClient(create_app(settings, portal=portal)) as test_client:
+def client(settings: Settings, engine: LicensingEngine) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, engine=engine)) as test_client:
         yield test_client
 
 

@@ -102,7 +102,7 @@ def import_each(modules: list[str]) -> dict[str, str]:
 
 def test_every_module_imports_first_on_its_own() -> None:
     modules = _project_modules()
-    assert "bizportal.engine.licence_standing" in modules and len(modules) > 100
+    assert "bizportal.engine.licences.standing" in modules and len(modules) > 100
     assert import_each(modules) == {}
 
 

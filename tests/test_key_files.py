@@ -10,7 +10,6 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from cryptography import x509
 from fastapi.testclient import TestClient
-from helpers import Journey, qr_link
 
 from bizportal.api.composition import portal_from
 from bizportal.api.key_files import (
@@ -22,10 +21,11 @@ from bizportal.api.key_files import (
     write_key_set,
 )
 from bizportal.api.settings import Settings
+from bizportal.engine.assembly import LicensingEngine
 from bizportal.engine.errors import DefinitionError
-from bizportal.engine.portal import Portal
-from bizportal.engine.verification import SIGNATURE_NOT_VERIFIED, verify_number, verify_pdf
+from bizportal.engine.licences.verification import SIGNATURE_NOT_VERIFIED, verify_number, verify_pdf
 from bizportal.storage.database import transaction
+from support.helpers import Journey, qr_link
 
 KEYS = ("verification_key", "licence_signing_key", "licence_signing_cert")
 
@@ -36,11 +36,11 @@ def _issue(journey: Journey) -> tuple[str, str, bytes]:
     return number, parse_qs(urlparse(qr_link(pdf)).query)["s"][0], pdf
 
 
-def _checks(portal: Portal, number: str, signature: str, pdf: bytes) -> tuple[str, str | None]:
-    assert portal.ctx.signing is not None
-    with transaction(portal.db) as session:
-        qr = verify_number(session, number, signature, portal.ctx.signing.qr, portal.ctx.clock.now())
-        upload = verify_pdf(session, pdf, portal.ctx.signing.trust_roots, now=portal.ctx.clock.now())
+def _checks(engine: LicensingEngine, number: str, signature: str, pdf: bytes) -> tuple[str, str | None]:
+    assert engine.ctx.signing is not None
+    with transaction(engine.db) as session:
+        qr = verify_number(session, number, signature, engine.ctx.signing.qr, engine.ctx.clock.now())
+        upload = verify_pdf(session, pdf, engine.ctx.signing.trust_roots, now=engine.ctx.clock.now())
     return qr.status, upload.reason
 
 

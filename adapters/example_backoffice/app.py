@@ -41,8 +41,8 @@ import httpx
 from fastapi import BackgroundTasks, Depends, FastAPI, HTTPException, Request
 from pydantic import BaseModel, Field
 
-from bizportal.adapters.agency_adapter import CallbackDecision, InvalidCallback, TaskDispatch
-from bizportal.adapters.webhook_agency import CALLBACK, DISPATCH, IDEMPOTENCY_HEADER, signed_headers, verify
+from bizportal.adapters.agencies.base import CallbackDecision, InvalidCallback, TaskDispatch
+from bizportal.adapters.agencies.webhook import CALLBACK, DISPATCH, IDEMPOTENCY_HEADER, signed_headers, verify
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from alembic import context
 
-from bizportal.storage.clock_columns import UTCDateTime
+from bizportal.storage.columns import UTCDateTime
 from bizportal.storage.tables import metadata
 
 config = context.config

@@ -18,15 +18,15 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from helpers import OFFICE, VALID_IDS, Journey, application_body
 
 from bizportal.api.app import create_app
 from bizportal.api.composition import portal_from
 from bizportal.api.settings import Settings
 from bizportal.api.tokens import issue_token
-from bizportal.engine.portal import Portal
+from bizportal.engine.assembly import LicensingEngine
 from bizportal.engine.principal import Role
 from bizportal.storage.object_store import ObjectStoreUnavailable
+from support.helpers import OFFICE, VALID_IDS, Journey, application_body
 
 BANG_RAK = "BKK-BANG-RAK"
 SIGNING_KEY = "access-scope-test-key-" + "k" * 32  # this module's own app signs and checks its tokens
@@ -105,24 +105,24 @@ def _journey(client: TestClient, applicant: str, officer: str, counter: str) -> 
     return Journey(client, P[applicant], P[officer], P[counter])
 
 
-def _owed_refund(portal: Portal, journey: Journey) -> str:
+def _owed_refund(engine: LicensingEngine, journey: Journey) -> str:
     """Pay in cash while issuing is stuck, then withdraw: the fee is owed back."""
     journey.approve_until_payment(journey.officer)
-    store = portal.ctx.object_store
-    portal.ctx.object_store = DownStore(store)  # type: ignore[assignment]
+    store = engine.ctx.object_store
+    engine.ctx.object_store = DownStore(store)  # type: ignore[assignment]
     try:
         assert journey.pay().status_code == 200
         withdrawn = journey.client.post(f"/api/v1/applications/{journey.id}/withdrawal",
                                         json={"reason": "closing down"}, headers=journey.applicant)
         assert withdrawn.status_code == 200, withdrawn.text
     finally:
-        portal.ctx.object_store = store
+        engine.ctx.object_store = store
     (refund,) = journey.client.get(f"/api/v1/applications/{journey.id}/refunds", headers=P["admin"]).json()
     assert refund["state"] == "owed"
     return str(refund["id"])
 
 
-def _build(client: TestClient, portal: Portal) -> World:
+def _build(client: TestClient, engine: LicensingEngine) -> World:
     issued = _journey(client, "alice", "olivia", "carl")
     issued.create()
     issued.submit()
@@ -138,12 +138,12 @@ def _build(client: TestClient, portal: Portal) -> World:
     refunded = _journey(client, "alice", "olivia", "carl")
     refunded.create()
     refunded.submit()
-    refund = _owed_refund(portal, refunded)
+    refund = _owed_refund(engine, refunded)
 
     filed_for_refund = _journey(client, "carl", "olivia", "erin")
     filed_for_refund.create(id_number=VALID_IDS[1])
     filed_for_refund.submit()
-    filed_refund = _owed_refund(portal, filed_for_refund)
+    filed_refund = _owed_refund(engine, filed_for_refund)
 
     filed = _journey(client, "carl", "olivia", "erin")
     filed.create(id_number=VALID_IDS[1])
@@ -179,10 +179,10 @@ def world(tmp_path_factory: pytest.TempPathFactory, migrated_sqlite: Path) -> It
     shutil.copyfile(migrated_sqlite, folder / "test.db")
     settings = Settings(data_dir=folder / "var", database_url=f"sqlite:///{folder / 'test.db'}",
                         token_signing_key=SIGNING_KEY, public_base_url="https://bizportal.test")
-    portal = portal_from(settings, clock=FixedClock())
-    with TestClient(create_app(settings, portal=portal)) as client:
-        yield _build(client, portal)
-    portal.db.dispose()
+    engine = portal_from(settings, clock=FixedClock())
+    with TestClient(create_app(settings, engine=engine)) as client:
+        yield _build(client, engine)
+    engine.db.dispose()
 
 
 def _statuses(world: World, method: str, url: str, principals: list[str], body: Any = None) -> dict[str, int]:

@@ -19,19 +19,19 @@ import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
-from helpers import Auth, application_body
 from sqlmodel import func, select
 
+from bizportal.adapters.agencies.webhook import CALLBACK, DISPATCH, signed_headers
 from bizportal.adapters.example_backoffice.app import create_backoffice
-from bizportal.adapters.webhook_agency import CALLBACK, DISPATCH, signed_headers
 from bizportal.api.app import create_app
 from bizportal.api.composition import portal_from
 from bizportal.api.settings import Settings
 from bizportal.engine.errors import DefinitionError
 from bizportal.storage.agency_tables import AgencyCallbackRow, TaskDeliveryRow
+from bizportal.storage.audit_events import AuditEventRow
 from bizportal.storage.database import transaction
-from bizportal.storage.timeline import AuditEventRow
 from bizportal.storage.workflow_tables import HumanTaskRow
+from support.helpers import Auth, application_body
 
 PLAN = "vet_facility_plan_approval"
 FORM = {PLAN: {"kennels": 12, "species": "dogs and cats"}}
@@ -90,8 +90,8 @@ class Agency:
         settings = settings.model_copy(update={"agency_adapters": {"DLD": {
             "adapter": "webhook", "url": f"http://127.0.0.1:{self.backoffice_port}/tasks", "secret": SECRET,
             "allow_http_loopback": True}}})
-        self.portal = portal_from(settings, clock=clock)
-        self.bizportal = ServerThread(create_app(settings, portal=self.portal), self.portal_port).start()
+        self.engine = portal_from(settings, clock=clock)
+        self.bizportal = ServerThread(create_app(settings, engine=self.engine), self.portal_port).start()
         self.api = httpx.Client(base_url=self.bizportal.url, timeout=30)
         self.backoffice: ServerThread | None = None
         self.applicant = auth("applicant", "alice")
@@ -124,11 +124,11 @@ class Agency:
         return self.api.post(f"/api/v1/agencies/{agency}/callbacks", content=body, headers=headers)
 
     def count(self, table: Any) -> int:
-        with transaction(self.portal.db) as session:
+        with transaction(self.engine.db) as session:
             return session.exec(select(func.count()).select_from(table)).one()
 
     def deliveries(self) -> list[TaskDeliveryRow]:
-        with transaction(self.portal.db) as session:
+        with transaction(self.engine.db) as session:
             return list(session.exec(select(TaskDeliveryRow).order_by(TaskDeliveryRow.created_at)))
 
     def close(self) -> None:
@@ -136,7 +136,7 @@ class Agency:
             if server is not None:
                 server.stop()
         self.api.close()
-        self.portal.db.dispose()
+        self.engine.db.dispose()
 
 
 @pytest.fixture
@@ -174,7 +174,7 @@ def test_the_agency_back_office_decides_the_licence_over_http(agency: Agency) ->
     deliveries = agency.deliveries()
     assert [(d.state, d.attempts) for d in deliveries] == [("delivered", 1)] * 2
     assert [d.external_reference for d in deliveries] == ["DLD-1", "DLD-2"]
-    with transaction(agency.portal.db) as session:
+    with transaction(agency.engine.db) as session:
         actors = {e.actor for e in session.exec(select(AuditEventRow).where(AuditEventRow.event == "task.completed"))}
         assert actors == {"agency_officer:DLD:DLD%3Abackoffice"}
         assert {t.completed_by for t in session.exec(select(HumanTaskRow))} == {"agency_officer:DLD:DLD%3Abackoffice"}
@@ -253,11 +253,11 @@ def test_a_dead_agency_system_becomes_an_incident_an_admin_retries(agency: Agenc
     assert delivery.state == "pending" and "unreachable" in (delivery.last_error or "")
 
     agency.clock.advance(seconds=29)
-    agency.portal.dispatch()  # the back-off is not over: no attempt
+    agency.engine.dispatch()  # the back-off is not over: no attempt
     assert agency.deliveries()[0].attempts == 1
     for attempt, wait in zip(range(2, 7), (1, 60, 120, 240, 480), strict=True):
         agency.clock.advance(seconds=wait)
-        agency.portal.dispatch()
+        agency.engine.dispatch()
         assert agency.deliveries()[0].attempts == attempt
     (failed,) = agency.deliveries()
     assert failed.state == "failed" and "failed 6 times" in (failed.last_error or "")
@@ -307,7 +307,7 @@ def test_a_missing_or_misconfigured_adapter_stops_start_up(settings: Settings, c
 def test_in_house_officers_cannot_decide_a_step_the_agency_system_handles(agency: Agency) -> None:
     agency.apply()
     agency.wait_for_status("document_check")  # the process starts after the submit commits
-    with transaction(agency.portal.db) as session:
+    with transaction(agency.engine.db) as session:
         (task,) = session.exec(select(HumanTaskRow).where(HumanTaskRow.state == "open")).all()
     response = agency.api.post(f"/api/v1/tasks/{task.id}/complete", json={"action": "approve"},
                                headers=agency.auth("agency_officer", "dara", "DLD"))

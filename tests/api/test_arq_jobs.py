@@ -12,18 +12,18 @@ import pytest
 import redis
 from arq import create_pool
 from fastapi.testclient import TestClient
-from helpers import OFFICE, REDIS_URL, Auth, Journey
 from sqlmodel import select
 
-from bizportal.adapters import arq_job_queue
+from bizportal.adapters.jobs import arq_queue
 from bizportal.api.app import create_app
 from bizportal.api.composition import portal_from
 from bizportal.api.settings import Settings
 from bizportal.api.worker import build_worker
 from bizportal.engine import outbox
-from bizportal.engine.portal import Portal
+from bizportal.engine.assembly import LicensingEngine
 from bizportal.storage.database import transaction
 from bizportal.storage.outbox import OutboxRow
+from support.helpers import OFFICE, REDIS_URL, Auth, Journey
 
 pytestmark = pytest.mark.redis
 
@@ -43,11 +43,11 @@ def redis_settings(settings: Settings) -> Iterator[Settings]:
     connection.close()
 
 
-def _drain(settings: Settings, portal: Portal) -> None:
+def _drain(settings: Settings, engine: LicensingEngine) -> None:
     """Run an arq worker in burst mode until the queue is empty, as a deployed worker would."""
 
     async def drain() -> None:
-        worker = build_worker(settings, portal=portal, burst=True)  # inside the loop that runs it
+        worker = build_worker(settings, engine=engine, burst=True)  # inside the loop that runs it
         try:
             await asyncio.wait_for(worker.main(), timeout=60)
         finally:
@@ -57,49 +57,50 @@ def _drain(settings: Settings, portal: Portal) -> None:
 
 
 @pytest.fixture
-def redis_portal(redis_settings: Settings, clock: object) -> Iterator[Portal]:
-    portal = portal_from(redis_settings, clock=clock)  # type: ignore[arg-type]
-    yield portal
-    portal.db.dispose()
+def redis_portal(redis_settings: Settings, clock: object) -> Iterator[LicensingEngine]:
+    engine = portal_from(redis_settings, clock=clock)  # type: ignore[arg-type]
+    yield engine
+    engine.db.dispose()
 
 
 @pytest.fixture
-def redis_journey(redis_settings: Settings, redis_portal: Portal, auth: Auth) -> Iterator[Journey]:
-    with TestClient(create_app(redis_settings, portal=redis_portal)) as client:
+def redis_journey(redis_settings: Settings, redis_portal: LicensingEngine, auth: Auth) -> Iterator[Journey]:
+    with TestClient(create_app(redis_settings, engine=redis_portal)) as client:
         yield Journey(client, auth("applicant", "alice"), auth("agency_officer", "olivia", "LAO", OFFICE),
                       auth("counter_officer", "carl"))
 
 
-def test_jobs_run_on_arq_workers(redis_settings: Settings, redis_portal: Portal, redis_journey: Journey) -> None:
-    portal, journey = redis_portal, redis_journey
+def test_jobs_run_on_arq_workers(redis_settings: Settings, redis_portal: LicensingEngine,
+                                  redis_journey: Journey) -> None:
+    engine, journey = redis_portal, redis_journey
     journey.create()
     journey.submit()
     # Dispatch enqueued the start job on Redis; nothing ran in the API process.
     assert journey.view()["licences"][0]["status"] == "submitted"
     queued = redis.Redis.from_url(REDIS_URL).zcard("arq:queue")
     assert queued == 1
-    _drain(redis_settings, portal)
+    _drain(redis_settings, engine)
     assert journey.view()["status"] == "document_check"
 
     journey.decide("document_check", "approve")
     journey.decide("consideration", "approve")
     assert journey.pay().status_code == 200
     assert journey.view()["status"] == "issuing"
-    _drain(redis_settings, portal)
+    _drain(redis_settings, engine)
     assert journey.view()["status"] == "issued"
 
 
-def test_a_job_enqueued_twice_runs_once(redis_settings: Settings, redis_portal: Portal,
+def test_a_job_enqueued_twice_runs_once(redis_settings: Settings, redis_portal: LicensingEngine,
                                         redis_journey: Journey) -> None:
-    portal, journey = redis_portal, redis_journey
+    engine, journey = redis_portal, redis_journey
     journey.create()
     journey.submit()
 
-    with transaction(portal.db) as session:
+    with transaction(engine.db) as session:
         (row,) = session.exec(select(OutboxRow)).all()
-    portal.queue.submit([row.id])  # a duplicate delivery: arq keeps one job per id
-    _drain(redis_settings, portal)
-    assert portal.outbox.run_job(row.id) is True  # already done: a no-op
+    engine.queue.submit([row.id])  # a duplicate delivery: arq keeps one job per id
+    _drain(redis_settings, engine)
+    assert engine.outbox.run_job(row.id) is True  # already done: a no-op
     view = journey.view()
     assert view["status"] == "document_check"
     assert [e["event"] for e in view["timeline"]].count("licence.status_changed") == 1
@@ -117,25 +118,25 @@ class FailsOnce:
             raise ConnectionError("the provider is down")
 
 
-def test_a_failed_job_is_retried_at_its_back_off(redis_settings: Settings, redis_portal: Portal,
+def test_a_failed_job_is_retried_at_its_back_off(redis_settings: Settings, redis_portal: LicensingEngine,
                                                  clock: MovableClock) -> None:
-    portal, handler = redis_portal, FailsOnce()
-    portal.outbox.handlers["fails_once"] = handler
-    with transaction(portal.db) as session:
+    engine, handler = redis_portal, FailsOnce()
+    engine.outbox.handlers["fails_once"] = handler
+    with transaction(engine.db) as session:
         row_id = outbox.enqueue(session, "fails_once", clock).id
-    assert portal.dispatch() == 1
-    _drain(redis_settings, portal)
-    with transaction(portal.db) as session:
+    assert engine.dispatch() == 1
+    _drain(redis_settings, engine)
+    with transaction(engine.db) as session:
         row = session.get(OutboxRow, row_id)
         assert row is not None and (row.state, row.attempts) == ("pending", 1)
         assert row.available_at == clock.now() + timedelta(seconds=1)  # the outbox's back-off: 2**0 s
 
-    assert portal.dispatch() == 0  # not due yet
+    assert engine.dispatch() == 0  # not due yet
     clock.advance(seconds=1)
-    assert portal.dispatch() == 1
-    _drain(redis_settings, portal)  # arq must not refuse the job id of the failed run
+    assert engine.dispatch() == 1
+    _drain(redis_settings, engine)  # arq must not refuse the job id of the failed run
     assert handler.runs == 2
-    with transaction(portal.db) as session:
+    with transaction(engine.db) as session:
         row = session.get(OutboxRow, row_id)
         assert row is not None and (row.state, row.attempts) == ("done", 2)
 
@@ -146,26 +147,26 @@ def _queue_connections(connection: redis.Redis) -> int:
     return sum(1 for client in connection.client_list() if client["db"] == "15" and int(client["id"]) != own)
 
 
-def test_dispatches_share_one_redis_pool_closed_at_shutdown(redis_settings: Settings, redis_portal: Portal,
+def test_dispatches_share_one_redis_pool_closed_at_shutdown(redis_settings: Settings, redis_portal: LicensingEngine,
                                                             clock: MovableClock,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    portal, connection = redis_portal, redis.Redis.from_url(REDIS_URL)
+    engine, connection = redis_portal, redis.Redis.from_url(REDIS_URL)
     pools: list[object] = []
 
     async def counted_pool(*args: object, **kwargs: object) -> object:
         pools.append(await create_pool(*args, **kwargs))  # type: ignore[arg-type]
         return pools[-1]
 
-    monkeypatch.setattr(arq_job_queue, "create_pool", counted_pool)
-    portal.outbox.handlers["noop"] = lambda session, payload: None
+    monkeypatch.setattr(arq_queue, "create_pool", counted_pool)
+    engine.outbox.handlers["noop"] = lambda session, payload: None
     baseline = _queue_connections(connection)
 
     def commit_and_dispatch(_: int) -> None:
-        with transaction(portal.db) as session:
+        with transaction(engine.db) as session:
             outbox.enqueue(session, "noop", clock)
-        portal.dispatch()
+        engine.dispatch()
 
-    with TestClient(create_app(redis_settings, portal=portal)):
+    with TestClient(create_app(redis_settings, engine=engine)):
         with ThreadPoolExecutor(max_workers=4) as threads:  # request threads dispatch at the same time
             list(threads.map(commit_and_dispatch, range(12)))
         assert connection.zcard("arq:queue") == 12

@@ -11,8 +11,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from bizportal.api import errors
-from bizportal.api.routes_business_types import router
-from bizportal.engine.finder import load_finder
+from bizportal.api.routes.business_types import router
+from bizportal.engine.catalogue.finder import load_finder
 
 FINDER_DIR = Path(__file__).resolve().parents[2] / "bpmn" / "finder"
 PREREQUISITES = {"vet_facility_establishment_licence": ["vet_facility_plan_approval"],
@@ -33,7 +33,7 @@ def _app(with_catalogue: bool) -> FastAPI:
     if with_catalogue:  # only the part of the portal the router reads: the licence names
         names = {"liquor_sale_licence": SimpleNamespace(name_th="ขอใบอนุญาตขายสุรา",
                                                         name_en="Licence to sell liquor (alcoholic beverages)")}
-        app.state.portal = SimpleNamespace(ctx=SimpleNamespace(catalogue=SimpleNamespace(licences=names)))
+        app.state.engine = SimpleNamespace(ctx=SimpleNamespace(catalogue=SimpleNamespace(licences=names)))
     return app
 
 

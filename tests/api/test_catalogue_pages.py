@@ -6,13 +6,13 @@ import csv
 import io
 
 from fastapi.testclient import TestClient
-from helpers import LICENCE
 
-from bizportal.engine.portal import Portal
+from bizportal.engine.assembly import LicensingEngine
+from support.helpers import LICENCE
 
 
-def test_manual_page_is_thai_by_default_and_english_on_request(client: TestClient, portal: Portal) -> None:
-    manual = portal.ctx.catalogue.licence(LICENCE)
+def test_manual_page_is_thai_by_default_and_english_on_request(client: TestClient, engine: LicensingEngine) -> None:
+    manual = engine.ctx.catalogue.licence(LICENCE)
     thai = client.get(f"/licences/{LICENCE}")
     assert thai.status_code == 200 and thai.headers["content-type"].startswith("text/html")
     assert '<html lang="th">' in thai.text and manual.name_th in thai.text
@@ -32,14 +32,14 @@ def test_manual_pages_reject_unknown_licences_and_languages(client: TestClient) 
     assert client.get(f"/licences/{LICENCE}?lang=fr").status_code == 422
 
 
-def test_catalogue_page_lists_every_licence(client: TestClient, portal: Portal) -> None:
+def test_catalogue_page_lists_every_licence(client: TestClient, engine: LicensingEngine) -> None:
     page = client.get("/licences").text
-    for code in portal.ctx.catalogue.licences:
+    for code in engine.ctx.catalogue.licences:
         assert f'href="/licences/{code}?lang=th"' in page
 
 
-def test_catalogue_downloads_as_json_and_csv(client: TestClient, portal: Portal) -> None:
-    codes = sorted(portal.ctx.catalogue.licences)
+def test_catalogue_downloads_as_json_and_csv(client: TestClient, engine: LicensingEngine) -> None:
+    codes = sorted(engine.ctx.catalogue.licences)
     data = client.get("/api/v1/catalogue.json").json()
     assert [item["code"] for item in data["licences"]] == codes
     assert {a["code"] for a in data["agencies"]} >= {"LAO", "BMA", "FDA"}
@@ -51,5 +51,5 @@ def test_catalogue_downloads_as_json_and_csv(client: TestClient, portal: Portal)
     rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert [row["code"] for row in rows] == codes
     food = rows[codes.index(LICENCE)]
-    assert food["name_th"] == portal.ctx.catalogue.licence(LICENCE).name_th
+    assert food["name_th"] == engine.ctx.catalogue.licence(LICENCE).name_th
     assert (food["fee_min_thb"], food["fee_max_thb"], food["routing"]) == ("100.00", "1000.00", "local_office")

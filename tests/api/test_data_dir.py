@@ -14,11 +14,11 @@ def test_the_data_dir_and_the_database_are_private(tmp_path: Path, clock: object
     previous = os.umask(0o022)  # the usual umask: new files 0644, folders 0755 unless created private
     try:
         data_dir = tmp_path / "var"
-        portal = portal_from(Settings(data_dir=data_dir, public_base_url="https://bizportal.test"),
+        engine = portal_from(Settings(data_dir=data_dir, public_base_url="https://bizportal.test"),
                              clock=clock)  # type: ignore[arg-type]
         # While connections are open (SQLite removes -wal and -shm when the last one closes).
         modes = {path.name: stat.S_IMODE(path.stat().st_mode) for path in data_dir.glob("bizportal.db*")}
-        portal.db.dispose()
+        engine.db.dispose()
     finally:
         os.umask(previous)
     assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700

@@ -10,13 +10,13 @@ from urllib.parse import urlparse
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from helpers import Auth, Journey
-from local_server import serve_in_thread
 
 from bizportal.api.app import create_app
 from bizportal.api.cli import server_options
 from bizportal.api.settings import Settings
-from bizportal.engine.portal import Portal
+from bizportal.engine.assembly import LicensingEngine
+from support.helpers import Auth, Journey
+from support.local_server import serve_in_thread
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -89,7 +89,7 @@ def test_a_link_stops_working_when_the_licence_is_revoked_or_suspended(journey: 
 
 
 def test_the_access_log_never_shows_a_link_token(journey: Journey, client: TestClient, settings: Settings,
-                                                 portal: Portal) -> None:
+                                                 engine: LicensingEngine) -> None:
     """L10: the token is the permission; uvicorn's access log line carries the path, with the token redacted."""
     record = _issued(journey, client)
     link = client.post(f"/api/v1/issued-licences/{record['number']}/download-link", headers=journey.applicant).json()
@@ -100,7 +100,7 @@ def test_the_access_log_never_shows_a_link_token(journey: Journey, client: TestC
         def emit(self, record: logging.LogRecord) -> None:
             lines.append(self.format(record))
 
-    base_url, stop = serve_in_thread(create_app(settings, portal=portal), "bizportal",
+    base_url, stop = serve_in_thread(create_app(settings, engine=engine), "bizportal",
                                      **{**server_options(settings), "access_log": True, "log_level": "info"})
     collector = Collect()
     logging.getLogger("uvicorn.access").addHandler(collector)

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
-from helpers import Auth
 
 from bizportal.api.errors import ErrorBody
+from support.helpers import Auth
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # no database is involved
 

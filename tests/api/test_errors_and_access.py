@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
-from helpers import LICENCE, Auth, Journey, application_body
 from sqlmodel import select
 
-from bizportal.engine.portal import Portal
+from bizportal.engine.assembly import LicensingEngine
 from bizportal.storage.database import transaction
 from bizportal.storage.issued_licences import IssuedLicenceRow
 from bizportal.storage.object_store import ObjectStoreUnavailable
 from bizportal.storage.outbox import OutboxRow
+from support.helpers import LICENCE, Auth, Journey, application_body
 
 
 def test_health_readiness_and_docs(client: TestClient) -> None:
@@ -149,9 +149,9 @@ class FlakyStore:
         return getattr(self.inner, name)
 
 
-def test_issuing_survives_an_object_store_outage(journey: Journey, portal: Portal, clock: object) -> None:
+def test_issuing_survives_an_object_store_outage(journey: Journey, engine: LicensingEngine, clock: object) -> None:
     # Two writes fail: the licence's and the payment's receipt (both jobs run after the payment commits).
-    portal.ctx.object_store = FlakyStore(portal.ctx.object_store, failures=2)  # type: ignore[assignment]
+    engine.ctx.object_store = FlakyStore(engine.ctx.object_store, failures=2)  # type: ignore[assignment]
     journey.create()
     journey.submit()
     journey.decide("document_check", "approve")
@@ -160,11 +160,11 @@ def test_issuing_survives_an_object_store_outage(journey: Journey, portal: Porta
 
     view = journey.view()
     assert view["status"] == "issuing" and view["invoices"][0]["status"] == "paid"
-    with transaction(portal.db) as session:
+    with transaction(engine.db) as session:
         assert session.exec(select(IssuedLicenceRow)).all() == []  # nothing half-written
         (job,) = session.exec(select(OutboxRow).where(OutboxRow.job == "issue_licence")).all()
         assert job.state == "pending" and job.attempts == 1 and "down" in (job.last_error or "")
 
     clock.advance(seconds=5)  # type: ignore[attr-defined]
-    portal.dispatch()  # the retry after back-off
+    engine.dispatch()  # the retry after back-off
     assert journey.view()["status"] == "issued"

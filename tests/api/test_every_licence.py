@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import OFFICE, Auth, Journey
 
-from bizportal.engine.licence_manual import load_manual
+from bizportal.engine.catalogue.manual import load_manual
+from support.helpers import OFFICE, Auth, Journey
 
 BPMN = Path(__file__).resolve().parents[2] / "bpmn"
 MANUALS = {path.parent.name: load_manual(path) for path in sorted(BPMN.glob("*/manual.yaml"))}

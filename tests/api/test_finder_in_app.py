@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
-from helpers import Journey
+
+from support.helpers import Journey
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

@@ -8,13 +8,13 @@ import json
 from typing import Any
 
 from fastapi.testclient import TestClient
-from helpers import LICENCE, OFFICE, Auth, Journey, application_body
 from sqlmodel import select
 
 from bizportal.api.pagination import MAX_OFFSET
-from bizportal.engine.portal import Portal
+from bizportal.engine.assembly import LicensingEngine
 from bizportal.storage.applications import ApplicationRow
 from bizportal.storage.database import transaction
+from support.helpers import LICENCE, OFFICE, Auth, Journey, application_body
 
 
 def _invalid(response: Any, field: str | None = None) -> dict[str, Any]:
@@ -122,13 +122,13 @@ def test_form_cannot_set_the_fee_and_the_officer_sees_it(journey: Journey, clien
     assert [i["amount_satang"] for i in view["invoices"]] == [100_000]  # the band up to 200 m²
 
 
-def test_a_poisoned_form_stored_earlier_cannot_block_the_decision(journey: Journey, portal: Portal) -> None:
+def test_a_poisoned_form_stored_earlier_cannot_block_the_decision(journey: Journey, engine: LicensingEngine) -> None:
     # Before the fix, form.area_m2 "abc" or -1 was accepted and the officer's approval failed with a 500
     # every time, leaving the task open while the statutory clock ran. Rows like that may still be stored.
     fees = []
     for poison in ("abc", -1):
         journey.create(area_m2=80)
-        with transaction(portal.db) as session:
+        with transaction(engine.db) as session:
             row = session.exec(select(ApplicationRow).where(ApplicationRow.id == journey.id)).one()
             row.form = {LICENCE: {"area_m2": poison}}
             session.add(row)

@@ -6,8 +6,9 @@ import hashlib
 
 import pytest
 from fastapi.testclient import TestClient
-from helpers import LICENCE, Auth, Journey
 from pypdf import PdfReader
+
+from support.helpers import LICENCE, Auth, Journey
 
 
 def test_full_journey_issues_a_downloadable_e_licence(journey: Journey, client: TestClient, auth: Auth) -> None:
@@ -116,7 +117,7 @@ def test_rejection_needs_a_reason_and_ends_the_licence(journey: Journey, steps_b
 
 
 def test_idempotency_key_returns_the_first_application(client: TestClient, auth: Auth) -> None:
-    from helpers import application_body
+    from support.helpers import application_body
 
     headers = {**auth("applicant", "alice"), "Idempotency-Key": "k-1"}
     first = client.post("/api/v1/applications", json=application_body(), headers=headers)
@@ -127,7 +128,7 @@ def test_idempotency_key_returns_the_first_application(client: TestClient, auth:
 
 
 def test_counter_officer_files_for_an_applicant(client: TestClient, auth: Auth) -> None:
-    from helpers import application_body
+    from support.helpers import application_body
 
     counter = auth("counter_officer", "carl")
     created = client.post("/api/v1/applications", json=application_body(), headers=counter)

@@ -10,13 +10,13 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 from fastapi.testclient import TestClient
-from helpers import OFFICE, Auth, Journey, application_body
 from pypdf import PdfReader
 from sqlmodel import col, select
 
-from bizportal.engine.portal import Portal
+from bizportal.engine.assembly import LicensingEngine
 from bizportal.storage.database import transaction
 from bizportal.storage.notifications import NotificationRow
+from support.helpers import OFFICE, Auth, Journey, application_body
 
 EMAIL = "somying@example.co.th"
 # Issued on Tuesday 1 December 2026 (the test clock's start): valid until 30 November 2027.
@@ -70,8 +70,8 @@ def _follow(journey: Journey, application_id: str) -> Journey:
     return follower
 
 
-def _reminders(portal: Portal) -> list[NotificationRow]:
-    with transaction(portal.db) as session:
+def _reminders(engine: LicensingEngine) -> list[NotificationRow]:
+    with transaction(engine.db) as session:
         return list(session.exec(select(NotificationRow).where(NotificationRow.event == "renewal_reminder")
                                  .order_by(col(NotificationRow.created_at))))
 
@@ -79,34 +79,35 @@ def _reminders(portal: Portal) -> list[NotificationRow]:
 # --- renewal reminders --------------------------------------------------------------------------------
 
 
-def test_reminders_go_at_90_30_and_7_days_each_exactly_once(journey: Journey, portal: Portal, clock: Any) -> None:
+def test_reminders_go_at_90_30_and_7_days_each_exactly_once(journey: Journey, engine: LicensingEngine,
+                                                            clock: Any) -> None:
     number = _issue(journey)
     for day, expected in [("2027-08-31", 0), ("2027-09-01", 1), ("2027-10-30", 1), ("2027-10-31", 2),
                           ("2027-11-22", 2)]:
         _at(clock, day)
-        portal.fire_due_timers()
-        portal.fire_due_timers()  # the scan runs again: nothing new
-        assert len(_reminders(portal)) == expected, day
+        engine.fire_due_timers()
+        engine.fire_due_timers()  # the scan runs again: nothing new
+        assert len(_reminders(engine)) == expected, day
 
     _at(clock, "2027-11-23")  # 7 days before: two scanners at once still send one reminder
     start = threading.Barrier(2)
 
     def scan() -> None:
         start.wait()
-        portal.fire_due_timers()
+        engine.fire_due_timers()
 
     threads = [threading.Thread(target=scan) for _ in range(2)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    reminders = _reminders(portal)
+    reminders = _reminders(engine)
     assert len(reminders) == 3
 
     for day in ("2027-11-30", "2027-12-15"):  # the expiry day and the grace period: nothing more
         _at(clock, day)
-        portal.fire_due_timers()
-    assert len(_reminders(portal)) == 3
+        engine.fire_due_timers()
+    assert len(_reminders(engine)) == 3
 
     first, _, last = reminders
     assert first.recipients == [EMAIL] and first.lang == "th"
@@ -120,7 +121,8 @@ def test_reminders_go_at_90_30_and_7_days_each_exactly_once(journey: Journey, po
             if e["event"] == "licence.renewal_reminder_sent"] == [90, 30, 7]
 
 
-def test_no_reminder_for_a_revoked_licence_or_one_being_renewed(journey: Journey, portal: Portal, client: TestClient,
+def test_no_reminder_for_a_revoked_licence_or_one_being_renewed(journey: Journey, engine: LicensingEngine,
+                                                                client: TestClient,
                                                                  clock: Any) -> None:
     revoked = _issue(journey)
     assert client.post(f"/api/v1/issued-licences/{revoked}/revoke", json={"reason": "ละเมิดเงื่อนไขใบอนุญาต"},
@@ -130,23 +132,23 @@ def test_no_reminder_for_a_revoked_licence_or_one_being_renewed(journey: Journey
     assert _request(journey, renewing, "renewals").status_code == 201
     for day in ("2027-09-01", "2027-10-31", "2027-11-23"):
         _at(clock, day)
-        portal.fire_due_timers()
-    assert _reminders(portal) == []
+        engine.fire_due_timers()
+    assert _reminders(engine) == []
 
 
-def test_a_reinstated_licence_gets_the_reminder_it_missed(journey: Journey, portal: Portal, client: TestClient,
+def test_a_reinstated_licence_gets_the_reminder_it_missed(journey: Journey, engine: LicensingEngine, client: TestClient,
                                                           clock: Any) -> None:
     number = _issue(journey)
     url = f"/api/v1/issued-licences/{number}"
     suspended = client.post(f"{url}/suspend", json={"reason": "ตรวจพบปัญหาสุขอนามัย"}, headers=journey.officer)
     assert suspended.status_code == 200
     _at(clock, "2027-09-05")
-    portal.fire_due_timers()
-    assert _reminders(portal) == []
+    engine.fire_due_timers()
+    assert _reminders(engine) == []
     assert client.post(f"{url}/reinstate", json={"reason": "แก้ไขแล้ว"}, headers=journey.officer).status_code == 200
-    portal.fire_due_timers()
-    portal.fire_due_timers()
-    assert len(_reminders(portal)) == 1
+    engine.fire_due_timers()
+    engine.fire_due_timers()
+    assert len(_reminders(engine)) == 1
 
 
 # --- renewal --------------------------------------------------------------------------------------------
@@ -256,7 +258,7 @@ def test_amendment_issues_a_replacement_with_the_new_details(journey: Journey, c
 
 
 def test_cancellation_is_acknowledged_and_verification_says_cancelled(journey: Journey, client: TestClient,
-                                                                      portal: Portal) -> None:
+                                                                      engine: LicensingEngine) -> None:
     number = _issue(journey)
     pdf = client.get(f"/api/v1/issued-licences/{number}/pdf", headers=journey.applicant).content
     signature = _signature(client, number, journey.applicant)

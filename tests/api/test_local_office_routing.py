@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
-from helpers import OFFICE, Auth, Journey, application_body
+
+from support.helpers import OFFICE, Auth, Journey, application_body
 
 
 def test_case_goes_to_the_district_office(journey: Journey, client: TestClient, auth: Auth) -> None:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
-from helpers import LICENCE, Auth, Journey, application_body
+
+from support.helpers import LICENCE, Auth, Journey, application_body
 
 PLAN, ESTABLISH = "vet_facility_plan_approval", "vet_facility_establishment_licence"
 

@@ -12,19 +12,19 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from helpers import LICENCE, OFFICE, Journey
 
-from bizportal.adapters.payment_provider import (
+from bizportal.adapters.payments.base import (
     InvalidWebhook,
     PaymentEvent,
     PaymentInstructions,
     PaymentRequest,
     ProviderUnavailable,
 )
+from bizportal.engine.assembly import LicensingEngine
 from bizportal.engine.outbox import InProcessQueue
-from bizportal.engine.payment_providers import PaymentProviders
-from bizportal.engine.portal import Portal
-from bizportal.engine.refunds import REFUND_JOB, refund_payment_job
+from bizportal.engine.payments.providers import PaymentProviders
+from bizportal.engine.payments.refunds import REFUND_JOB, refund_payment_job
+from support.helpers import LICENCE, OFFICE, Journey
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 SECRET = b"test-provider-secret"
@@ -77,11 +77,11 @@ class HeldQueue:
 
 
 @pytest.fixture
-def provider(portal: Portal) -> RecordingProvider:
+def provider(engine: LicensingEngine) -> RecordingProvider:
     recording = RecordingProvider()
-    portal.payments = PaymentProviders({"testpay": recording})
+    engine.payments = PaymentProviders({"testpay": recording})
     # The refund job was bound to the providers the portal was built with.
-    portal.outbox.handlers[REFUND_JOB] = partial(refund_payment_job, portal.ctx, portal.payments)
+    engine.outbox.handlers[REFUND_JOB] = partial(refund_payment_job, engine.ctx, engine.payments)
     return recording
 
 
@@ -134,14 +134,14 @@ def test_bad_signatures_and_wrong_amounts_change_nothing(journey: Journey, clien
     assert len(mismatches) == 2
 
 
-def test_two_payments_racing_for_an_invoice_charge_once(journey: Journey, client: TestClient, portal: Portal,
+def test_two_payments_racing_for_an_invoice_charge_once(journey: Journey, client: TestClient, engine: LicensingEngine,
                                                         provider: RecordingProvider) -> None:
     view = _approved(journey)
     invoice = view["invoices"][0]
     first, second = (client.post(f"/api/v1/invoices/{invoice['id']}/payments", json={"provider": "testpay"},
                                  headers=journey.applicant).json() for _ in range(2))
     held = HeldQueue()
-    portal.queue = held
+    engine.queue = held
     for n, payment in enumerate((first, second)):
         event = {"id": f"evt_race_{n}", "kind": "succeeded", "reference": payment["provider_reference"],
                  "amount": invoice["amount_satang"], "currency": "THB"}
@@ -155,7 +155,7 @@ def test_two_payments_racing_for_an_invoice_charge_once(journey: Journey, client
     assert "already paid by another payment" in refund["reason"]
 
     for outbox_id in held.held:  # after commit, the jobs run
-        portal.outbox.run_job(outbox_id)
+        engine.outbox.run_job(outbox_id)
     assert provider.refunds == [(second["provider_reference"], invoice["amount_satang"], f"refund-{refund['id']}")]
     (refunded,) = client.get(refunds_url, headers=journey.applicant).json()
     assert (refunded["state"], refunded["provider_reference"]) == ("refunded", "re_1")
@@ -163,24 +163,24 @@ def test_two_payments_racing_for_an_invoice_charge_once(journey: Journey, client
     assert paid["status"] == "paid"
 
 
-def test_a_refund_waits_out_a_provider_outage(journey: Journey, client: TestClient, portal: Portal,
+def test_a_refund_waits_out_a_provider_outage(journey: Journey, client: TestClient, engine: LicensingEngine,
                                               provider: RecordingProvider) -> None:
     invoice = _approved(journey)["invoices"][0]
     first, second = (client.post(f"/api/v1/invoices/{invoice['id']}/payments", json={"provider": "testpay"},
                                  headers=journey.applicant).json() for _ in range(2))
     held = HeldQueue()
-    portal.queue = held
+    engine.queue = held
     for n, payment in enumerate((first, second)):
         _notify(client, {"id": f"evt_down_{n}", "kind": "succeeded", "reference": payment["provider_reference"],
                          "amount": invoice["amount_satang"], "currency": "THB"})
     provider.down_for = 1
-    assert [portal.outbox.run_job(outbox_id) for outbox_id in held.held].count(False) == 1
+    assert [engine.outbox.run_job(outbox_id) for outbox_id in held.held].count(False) == 1
     refunds_url = f"/api/v1/applications/{journey.id}/refunds"
     (refund,) = client.get(refunds_url, headers=journey.applicant).json()
     assert refund["state"] == "requested"  # not given up as owed: the outbox tries again
-    portal.queue = InProcessQueue(portal.outbox)
-    portal.ctx.clock.advance(seconds=5)  # type: ignore[attr-defined]
-    portal.dispatch()
+    engine.queue = InProcessQueue(engine.outbox)
+    engine.ctx.clock.advance(seconds=5)  # type: ignore[attr-defined]
+    engine.dispatch()
     (refunded,) = client.get(refunds_url, headers=journey.applicant).json()
     assert refunded["state"] == "refunded" and len(provider.refunds) == 1
 
@@ -208,15 +208,15 @@ def test_an_invoice_id_with_a_control_character_is_a_422(client: TestClient, aut
 def test_promptpay_qr_then_the_banks_notification_issues_the_licence(settings: Any, clock: Any, auth: Any) -> None:
     from pydantic import SecretStr
 
-    from bizportal.adapters.payment_promptpay import sign_bank_notification
-    from bizportal.adapters.thai_qr import crc_is_valid
+    from bizportal.adapters.payments.promptpay_provider import sign_bank_notification
+    from bizportal.adapters.payments.thai_qr import crc_is_valid
     from bizportal.api.app import create_app
     from bizportal.api.composition import portal_from
 
     secret = "bank-webhook-secret-0123456789"
     configured = settings.model_copy(update={"promptpay_id": "0812345678",
                                              "promptpay_webhook_secret": SecretStr(secret)})
-    client = TestClient(create_app(configured, portal=portal_from(configured, clock=clock)))
+    client = TestClient(create_app(configured, engine=portal_from(configured, clock=clock)))
     assert client.get("/api/v1/payments/providers").json() == {"providers": ["promptpay", "stripe"]}
     journey = Journey(client, auth("applicant", "alice"), auth("agency_officer", "olivia", "LAO", OFFICE),
                       auth("counter_officer", "carl"))

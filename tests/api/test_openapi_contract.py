@@ -21,7 +21,6 @@ from typing import Any
 import pytest
 import schemathesis
 from fastapi.testclient import TestClient
-from helpers import OFFICE, VALID_IDS, Auth, Journey
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
@@ -35,6 +34,7 @@ from schemathesis.checks import (
 
 from bizportal.api.errors import with_error_responses
 from bizportal.api.settings import Settings
+from support.helpers import OFFICE, VALID_IDS, Auth, Journey
 
 # Examples per operation and generation mode: ~20 s of CPU at 6. Search deeper locally with, e.g.,
 # CONTRACT_MAX_EXAMPLES=100 .venv/bin/pytest tests/api/test_openapi_contract.py

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
-from helpers import OFFICE, Auth, Journey
+
+from support.helpers import OFFICE, Auth, Journey
 
 HOTEL = "hotel_business_licence"
 

@@ -12,20 +12,20 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from fake_stripe import API_KEY, FakeStripeState, start_fake_stripe
 from fastapi.testclient import TestClient
-from helpers import LICENCE, OFFICE, VALID_IDS, Auth, Journey
 from pydantic import SecretStr
 from sqlmodel import select
 
-from bizportal.adapters.payment_promptpay import sign_bank_notification
-from bizportal.adapters.payment_stripe import sign_webhook
+from bizportal.adapters.payments.promptpay_provider import sign_bank_notification
+from bizportal.adapters.payments.stripe_provider import sign_webhook
 from bizportal.api.app import create_app
 from bizportal.api.composition import portal_from
-from bizportal.engine.portal import Portal
+from bizportal.engine.assembly import LicensingEngine
 from bizportal.storage.database import transaction
 from bizportal.storage.issued_licences import IssuedLicenceRow
 from bizportal.storage.object_store import ObjectStoreUnavailable
+from support.fake_stripe import API_KEY, FakeStripeState, start_fake_stripe
+from support.helpers import LICENCE, OFFICE, VALID_IDS, Auth, Journey
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 WEBHOOK_SECRET = "whsec_test_" + "w" * 32
@@ -52,17 +52,17 @@ def _approve(journey: Journey, **body: Any) -> dict[str, Any]:
     return journey.view()["invoices"][0]
 
 
-def test_an_unpaid_invoice_expires_at_its_deadline(journey: Journey, client: TestClient, portal: Portal,
+def test_an_unpaid_invoice_expires_at_its_deadline(journey: Journey, client: TestClient, engine: LicensingEngine,
                                                    clock: Any) -> None:
     applicant = {"kind": "individual", "id_number": VALID_IDS[0], "name": "สมหญิง ใจดี", "email": "somying@example.co.th"}
     invoice = _approve(journey, applicant=applicant)
     assert invoice["status"] == "open" and invoice["due_at"] == "2027-01-04T16:59:59Z"
 
     clock.advance(days=33)  # 3 Jan 2027: a Sunday before the deadline
-    assert portal.fire_due_timers() == 0
+    assert engine.fire_due_timers() == 0
     clock.advance(days=2)
-    assert portal.fire_due_timers() >= 1
-    assert portal.fire_due_timers() == 0  # fired once
+    assert engine.fire_due_timers() >= 1
+    assert engine.fire_due_timers() == 0  # fired once
 
     view = journey.view()
     assert view["status"] == "payment_expired" and view["licences"][0]["status"] == "payment_expired"
@@ -110,9 +110,9 @@ def test_withdrawing_while_in_consideration_ends_the_officers_task(journey: Jour
 
 
 def test_withdrawing_after_cash_payment_leaves_a_refund_the_counter_pays_out(
-        journey: Journey, client: TestClient, portal: Portal, auth: Auth, clock: Any) -> None:
+        journey: Journey, client: TestClient, engine: LicensingEngine, auth: Auth, clock: Any) -> None:
     invoice = _approve(journey)
-    portal.ctx.object_store = DownStore(portal.ctx.object_store)  # type: ignore[assignment]
+    engine.ctx.object_store = DownStore(engine.ctx.object_store)  # type: ignore[assignment]
     assert journey.pay().status_code == 200
     assert journey.view()["status"] == "issuing"
 
@@ -125,11 +125,11 @@ def test_withdrawing_after_cash_payment_leaves_a_refund_the_counter_pays_out(
     assert refund["amount_satang"] == invoice["amount_satang"] and refund["invoice_id"] == invoice["id"]
 
     # The object store comes back: the queued issuing finds the case withdrawn and issues nothing.
-    portal.ctx.object_store = portal.ctx.object_store.inner  # type: ignore[attr-defined]
+    engine.ctx.object_store = engine.ctx.object_store.inner  # type: ignore[attr-defined]
     clock.advance(minutes=10)
-    portal.dispatch()
+    engine.dispatch()
     assert journey.view()["status"] == "cancelled"
-    with transaction(portal.db) as session:
+    with transaction(engine.db) as session:
         assert session.exec(select(IssuedLicenceRow)).all() == []
 
     url = f"/api/v1/refunds/{refund['id']}/paid-out"
@@ -154,16 +154,16 @@ def fake_stripe() -> Iterator[tuple[str, FakeStripeState]]:
 
 @pytest.fixture
 def stripe_app(settings: Any, clock: Any, fake_stripe: tuple[str, FakeStripeState],
-               auth: Auth) -> tuple[TestClient, Portal, Journey]:
+               auth: Auth) -> tuple[TestClient, LicensingEngine, Journey]:
     base_url, _ = fake_stripe
     configured = settings.model_copy(update={"stripe_secret_key": SecretStr(API_KEY),
                                              "stripe_webhook_secret": SecretStr(WEBHOOK_SECRET),
                                              "stripe_api_base": base_url})
-    portal = portal_from(configured, clock=clock)
-    client = TestClient(create_app(configured, portal=portal))
+    engine = portal_from(configured, clock=clock)
+    client = TestClient(create_app(configured, engine=engine))
     journey = Journey(client, auth("applicant", "alice"), auth("agency_officer", "olivia", "LAO", OFFICE),
                       auth("counter_officer", "carl"))
-    return client, portal, journey
+    return client, engine, journey
 
 
 def _stripe_succeeded(client: TestClient, state: FakeStripeState, intent_id: str, clock: Any) -> Any:
@@ -177,7 +177,7 @@ def _stripe_succeeded(client: TestClient, state: FakeStripeState, intent_id: str
     return client.post("/api/v1/payments/webhooks/stripe", content=body, headers=headers)
 
 
-def test_a_stripe_payment_end_to_end_issues_the_licence(stripe_app: tuple[TestClient, Portal, Journey],
+def test_a_stripe_payment_end_to_end_issues_the_licence(stripe_app: tuple[TestClient, LicensingEngine, Journey],
                                                         fake_stripe: tuple[str, FakeStripeState], clock: Any) -> None:
     client, _portal, journey = stripe_app
     _, state = fake_stripe
@@ -199,13 +199,14 @@ def test_a_stripe_payment_end_to_end_issues_the_licence(stripe_app: tuple[TestCl
 
 
 def test_withdrawing_after_a_stripe_payment_refunds_it_through_stripe(
-        stripe_app: tuple[TestClient, Portal, Journey], fake_stripe: tuple[str, FakeStripeState], clock: Any) -> None:
-    client, portal, journey = stripe_app
+        stripe_app: tuple[TestClient, LicensingEngine, Journey], fake_stripe: tuple[str, FakeStripeState],
+        clock: Any) -> None:
+    client, engine, journey = stripe_app
     _, state = fake_stripe
     invoice = _approve(journey)
     payment = client.post(f"/api/v1/invoices/{invoice['id']}/payments", json={"provider": "stripe"},
                           headers=journey.applicant).json()
-    portal.ctx.object_store = DownStore(portal.ctx.object_store)  # type: ignore[assignment]
+    engine.ctx.object_store = DownStore(engine.ctx.object_store)  # type: ignore[assignment]
     assert _stripe_succeeded(client, state, payment["provider_reference"], clock).json() == {"outcome": "applied"}
     assert journey.view()["status"] == "issuing"
 
@@ -222,14 +223,15 @@ def test_withdrawing_after_a_stripe_payment_refunds_it_through_stripe(
 
 
 def test_a_payment_arriving_after_the_deadline_is_refunded(
-        stripe_app: tuple[TestClient, Portal, Journey], fake_stripe: tuple[str, FakeStripeState], clock: Any) -> None:
-    client, portal, journey = stripe_app
+        stripe_app: tuple[TestClient, LicensingEngine, Journey], fake_stripe: tuple[str, FakeStripeState],
+        clock: Any) -> None:
+    client, engine, journey = stripe_app
     _, state = fake_stripe
     invoice = _approve(journey)
     payment = client.post(f"/api/v1/invoices/{invoice['id']}/payments", json={"provider": "stripe"},
                           headers=journey.applicant).json()
     clock.advance(days=40)
-    portal.fire_due_timers()
+    engine.fire_due_timers()
     assert journey.view()["invoices"][0]["status"] == "expired"
 
     late = _stripe_succeeded(client, state, payment["provider_reference"], clock)
@@ -240,7 +242,7 @@ def test_a_payment_arriving_after_the_deadline_is_refunded(
     assert refund["state"] == "refunded" and "expired" in refund["reason"]
 
 
-def test_a_refusal_by_stripe_is_a_502_with_its_reason(stripe_app: tuple[TestClient, Portal, Journey],
+def test_a_refusal_by_stripe_is_a_502_with_its_reason(stripe_app: tuple[TestClient, LicensingEngine, Journey],
                                                       fake_stripe: tuple[str, FakeStripeState]) -> None:
     client, _portal, journey = stripe_app
     _, state = fake_stripe
@@ -264,8 +266,8 @@ def test_a_promptpay_payment_after_a_withdrawal_is_an_owed_refund(settings: Any,
     secret = "bank-webhook-secret-0123456789"
     configured = settings.model_copy(update={"promptpay_id": "0812345678",
                                              "promptpay_webhook_secret": SecretStr(secret)})
-    portal = portal_from(configured, clock=clock)
-    with TestClient(create_app(configured, portal=portal)) as client:
+    engine = portal_from(configured, clock=clock)
+    with TestClient(create_app(configured, engine=engine)) as client:
         journey = Journey(client, auth("applicant", "alice"), auth("agency_officer", "olivia", "LAO", OFFICE),
                           auth("counter_officer", "carl"))
         invoice = _approve(journey)
@@ -296,4 +298,4 @@ def test_a_promptpay_payment_after_a_withdrawal_is_an_owed_refund(settings: Any,
         assert paid_out.status_code == 200 and paid_out.json()["state"] == "refunded"
         events = [e["event"] for e in journey.view()["timeline"]]
         assert {"refund.requested", "refund.owed", "refund.paid_out"} <= set(events)
-    portal.db.dispose()
+    engine.db.dispose()

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
-from bizportal.adapters.payment_promptpay import sign_bank_notification
+from bizportal.adapters.payments.promptpay_provider import sign_bank_notification
 from bizportal.api.app import create_app
 from bizportal.api.composition import portal_from
 from bizportal.api.settings import Settings
@@ -22,10 +22,10 @@ BANK_SECRET = "bank-webhook-secret-0123456789"
 def promptpay_client(settings: Settings, clock: Any) -> Iterator[TestClient]:
     configured = settings.model_copy(update={"promptpay_id": "0812345678",
                                              "promptpay_webhook_secret": SecretStr(BANK_SECRET)})
-    portal = portal_from(configured, clock=clock)
-    with TestClient(create_app(configured, portal=portal)) as client:
+    engine = portal_from(configured, clock=clock)
+    with TestClient(create_app(configured, engine=engine)) as client:
         yield client
-    portal.db.dispose()
+    engine.db.dispose()
 
 
 def _notification(clock: Any, **overrides: str) -> bytes:

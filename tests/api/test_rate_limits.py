@@ -10,16 +10,16 @@ import pytest
 import redis
 from conftest import SIGNING_KEY
 from fastapi.testclient import TestClient
-from helpers import REDIS_URL, Auth
 from pydantic import ValidationError
 
 from bizportal.api.app import create_app
 from bizportal.api.settings import Settings
-from bizportal.engine.portal import Portal
+from bizportal.engine.assembly import LicensingEngine
+from support.helpers import REDIS_URL, Auth
 
 
-def _client(settings: Settings, portal: Portal, **limits: str) -> TestClient:
-    return TestClient(create_app(settings.model_copy(update=limits), portal=portal))
+def _client(settings: Settings, engine: LicensingEngine, **limits: str) -> TestClient:
+    return TestClient(create_app(settings.model_copy(update=limits), engine=engine))
 
 
 @pytest.fixture
@@ -31,8 +31,8 @@ def settings(tmp_path: Path, migrated_sqlite: Path) -> Settings:
                     public_base_url="https://bizportal.test")
 
 
-def test_verification_uploads_are_limited_per_address(settings: Settings, portal: Portal) -> None:
-    with _client(settings, portal, rate_limit_verify_uploads="3/minute") as client:
+def test_verification_uploads_are_limited_per_address(settings: Settings, engine: LicensingEngine) -> None:
+    with _client(settings, engine, rate_limit_verify_uploads="3/minute") as client:
         for _ in range(3):
             assert client.post("/api/v1/verify", files={"file": ("x.pdf", b"%PDF-1.4 nothing")}).status_code == 200
         refused = client.post("/api/v1/verify", files={"file": ("x.pdf", b"%PDF-1.4 nothing")})
@@ -44,8 +44,8 @@ def test_verification_uploads_are_limited_per_address(settings: Settings, portal
         assert client.get("/api/v1/verify/LAO-2569-000001").status_code == 200
 
 
-def test_repeated_bad_tokens_slow_the_address_down(settings: Settings, portal: Portal, auth: Auth) -> None:
-    with _client(settings, portal, rate_limit_auth_failures="5/minute") as client:
+def test_repeated_bad_tokens_slow_the_address_down(settings: Settings, engine: LicensingEngine, auth: Auth) -> None:
+    with _client(settings, engine, rate_limit_auth_failures="5/minute") as client:
         good = auth("applicant", "alice")
         assert client.get("/api/v1/applications", headers=good).status_code == 200  # successes cost nothing
         for n in range(5):
@@ -75,9 +75,9 @@ def clean_redis_limits() -> Iterator[None]:
 
 @pytest.mark.redis
 @pytest.mark.usefixtures("clean_redis_limits")
-def test_api_processes_share_their_counts_through_redis(settings: Settings, portal: Portal) -> None:
+def test_api_processes_share_their_counts_through_redis(settings: Settings, engine: LicensingEngine) -> None:
     shared = {"redis_url": REDIS_URL, "rate_limit_lookups": "4/minute"}
-    with _client(settings, portal, **shared) as first, _client(settings, portal, **shared) as second:
+    with _client(settings, engine, **shared) as first, _client(settings, engine, **shared) as second:
         for client in (first, second, first, second):
             assert client.get("/api/v1/verify/LAO-2569-000001").status_code == 200
         assert first.get("/api/v1/verify/LAO-2569-000001").status_code == 429

@@ -10,18 +10,18 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from helpers import LICENCE, OFFICE, Auth, Journey
 from pypdf import PdfReader
 from sqlmodel import Session, select
 
-from bizportal.engine.document_formats import baht
-from bizportal.engine.licence_signing import validate_pdf
+from bizportal.engine.assembly import LicensingEngine
+from bizportal.engine.documents.formats import baht
+from bizportal.engine.documents.signing import validate_pdf
 from bizportal.engine.outbox import InProcessQueue
-from bizportal.engine.portal import Portal
-from bizportal.engine.receipts import ISSUE_RECEIPT, issue_receipt_job
+from bizportal.engine.payments.receipts import ISSUE_RECEIPT, issue_receipt_job
 from bizportal.storage.database import transaction
 from bizportal.storage.outbox import OutboxRow
 from bizportal.storage.receipts import ReceiptRow
+from support.helpers import LICENCE, OFFICE, Auth, Journey
 
 FITNESS = "hh_fitness"
 
@@ -56,7 +56,7 @@ class HeldQueue:
         self.held += outbox_ids
 
 
-def test_counter_payment_gets_a_signed_receipt(journey: Journey, client: TestClient, portal: Portal) -> None:
+def test_counter_payment_gets_a_signed_receipt(journey: Journey, client: TestClient, engine: LicensingEngine) -> None:
     invoice = _awaiting_payment(journey)["invoices"][0]
     assert journey.pay().status_code == 200
 
@@ -71,67 +71,67 @@ def test_counter_payment_gets_a_signed_receipt(journey: Journey, client: TestCli
     pdf = download.content
     assert hashlib.sha256(pdf).hexdigest() == receipt["sha256"] and len(pdf) == receipt["size"]
     text = _pdf_text(pdf)
-    manual = portal.ctx.catalogue.licence(LICENCE)
+    manual = engine.ctx.catalogue.licence(LICENCE)
     for value in (manual.name_th, manual.name_en, baht(invoice["amount_satang"]), receipt["number"],
                   journey.view()["tracking_number"], "สมหญิง ใจดี", "เงินสด", "Counter officer (carl)"):
         assert _compact(value) in text, value
     assert "counter_officer:carl" not in text  # Carl's token has no display name: role and user id, not a label
     assert "1101700203395" not in text  # the payer's ID number is never printed (PDPA)
-    assert portal.ctx.signing is not None
-    check = validate_pdf(pdf, portal.ctx.signing.trust_roots)
+    assert engine.ctx.signing is not None
+    check = validate_pdf(pdf, engine.ctx.signing.trust_roots)
     assert check.valid, check.reason
     events = [e for e in journey.view()["timeline"] if e["event"] == "receipt.issued"]
     assert [e["detail"]["receipt_number"] for e in events] == [receipt["number"]]
 
 
 def test_the_receipt_names_the_officer_who_took_the_cash_by_the_name_their_token_carries(
-        journey: Journey, client: TestClient, auth: Auth, portal: Portal) -> None:
+        journey: Journey, client: TestClient, auth: Auth, engine: LicensingEngine) -> None:
     _awaiting_payment(journey)
     journey.counter = auth("counter_officer", "carl", name="  Carl   Somsak ")
-    portal.queue = HeldQueue()
+    engine.queue = HeldQueue()
     assert journey.pay().status_code == 200
-    with transaction(portal.db) as session:
+    with transaction(engine.db) as session:
         [job] = session.exec(select(OutboxRow).where(OutboxRow.job == ISSUE_RECEIPT)).all()
         payload = dict(job.payload)
     # Who took the cash is kept with the job, as the token said it at the time of payment.
     assert payload["cashier"] == {"role": "counter_officer", "subject": "carl", "name": "Carl Somsak"}
 
     # A job queued before names were kept reads role and user id from the payment's actor label.
-    with Session(portal.db) as session:
-        issue_receipt_job(portal.ctx, session, {key: value for key, value in payload.items() if key != "cashier"})
+    with Session(engine.db) as session:
+        issue_receipt_job(engine.ctx, session, {key: value for key, value in payload.items() if key != "cashier"})
         legacy = session.exec(select(ReceiptRow)).one()
-        legacy_text = _pdf_text(b"".join(portal.ctx.object_store.iter_chunks(legacy.pdf_key)))
+        legacy_text = _pdf_text(b"".join(engine.ctx.object_store.iter_chunks(legacy.pdf_key)))
         session.rollback()
     assert _compact("ผู้รับเงิน Received by เจ้าหน้าที่รับชำระเงิน (carl) Counter officer (carl)") in legacy_text
 
-    portal.queue = InProcessQueue(portal.outbox)
-    assert portal.outbox.run_job(job.id)
+    engine.queue = InProcessQueue(engine.outbox)
+    assert engine.outbox.run_job(job.id)
     [receipt] = _receipts(journey).json()
     text = _pdf_text(client.get(receipt["pdf_url"], headers=journey.applicant).content)
     assert _compact("ผู้รับเงิน Received by Carl Somsak") in text and "(carl)" not in text
 
 
-def test_receipt_is_made_after_the_payment_commits_and_only_once(journey: Journey, portal: Portal) -> None:
+def test_receipt_is_made_after_the_payment_commits_and_only_once(journey: Journey, engine: LicensingEngine) -> None:
     _awaiting_payment(journey)
     held = HeldQueue()
-    portal.queue = held
+    engine.queue = held
     assert journey.pay().status_code == 200
     # The payment committed with its receipt job queued, but nothing was rendered in its transaction.
     assert _receipts(journey).json() == []
-    with transaction(portal.db) as session:
+    with transaction(engine.db) as session:
         jobs = session.exec(select(OutboxRow).where(OutboxRow.job == ISSUE_RECEIPT)).all()
         assert [job.state for job in jobs] == ["dispatched"] and jobs[0].id in held.held
         payload = dict(jobs[0].payload)
 
-    portal.queue = InProcessQueue(portal.outbox)
-    assert portal.outbox.run_job(jobs[0].id)
+    engine.queue = InProcessQueue(engine.outbox)
+    assert engine.outbox.run_job(jobs[0].id)
     [first] = _receipts(journey).json()
     # Delivered again (a duplicate arq delivery, a retried outbox row): still one receipt, no number used up.
-    assert portal.outbox.run_job(jobs[0].id)
-    with transaction(portal.db) as session:
-        issue_receipt_job(portal.ctx, session, payload)
+    assert engine.outbox.run_job(jobs[0].id)
+    with transaction(engine.db) as session:
+        issue_receipt_job(engine.ctx, session, payload)
     assert _receipts(journey).json() == [first]
-    with transaction(portal.db) as session:
+    with transaction(engine.db) as session:
         assert len(session.exec(select(ReceiptRow)).all()) == 1
 
 
@@ -164,15 +164,15 @@ def test_only_those_who_may_read_the_application_read_its_receipts(journey: Jour
 def test_one_promptpay_payment_for_two_licences_gets_one_receipt(settings: Any, clock: Any, auth: Auth) -> None:
     from pydantic import SecretStr
 
-    from bizportal.adapters.payment_promptpay import sign_bank_notification
+    from bizportal.adapters.payments.promptpay_provider import sign_bank_notification
     from bizportal.api.app import create_app
     from bizportal.api.composition import portal_from
 
     secret = "bank-webhook-secret-0123456789"
     configured = settings.model_copy(update={"promptpay_id": "0812345678",
                                              "promptpay_webhook_secret": SecretStr(secret)})
-    portal = portal_from(configured, clock=clock)
-    client = TestClient(create_app(configured, portal=portal))
+    engine = portal_from(configured, clock=clock)
+    client = TestClient(create_app(configured, engine=engine))
     journey = Journey(client, auth("applicant", "alice"), auth("agency_officer", "olivia", "LAO", OFFICE),
                       auth("counter_officer", "carl"))
     invoices = _awaiting_payment(journey, [LICENCE, FITNESS])["invoices"]
@@ -198,12 +198,12 @@ def test_one_promptpay_payment_for_two_licences_gets_one_receipt(settings: Any, 
     pdf = client.get(receipt["pdf_url"], headers=journey.applicant).content
     text = _pdf_text(pdf)
     for code in (LICENCE, FITNESS):
-        assert _compact(portal.ctx.catalogue.licence(code).name_th) in text, code
+        assert _compact(engine.ctx.catalogue.licence(code).name_th) in text, code
     for value in [baht(i["amount_satang"]) for i in invoices] + [baht(total), "พร้อมเพย์", qr["reference"]]:
         assert _compact(value) in text, value
     assert "Recordedby" not in text
-    assert portal.ctx.signing is not None and validate_pdf(pdf, portal.ctx.signing.trust_roots).valid
-    portal.db.dispose()
+    assert engine.ctx.signing is not None and validate_pdf(pdf, engine.ctx.signing.trust_roots).valid
+    engine.db.dispose()
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

@@ -10,13 +10,13 @@ from urllib.parse import urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
-from helpers import Auth, application_body
-from local_server import serve_in_thread
 
 from bizportal.api.app import create_app
 from bizportal.api.cli import server_options
 from bizportal.api.settings import Settings
-from bizportal.engine.portal import Portal
+from bizportal.engine.assembly import LicensingEngine
+from support.helpers import Auth, application_body
+from support.local_server import serve_in_thread
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 BOUNDARY = b"limit-test-boundary"
@@ -67,10 +67,10 @@ def test_headers_over_the_limit_are_431(client: TestClient) -> None:
 
 
 @pytest.fixture
-def served(settings: Settings, portal: Portal) -> Iterator[tuple[str, int]]:
+def served(settings: Settings, engine: LicensingEngine) -> Iterator[tuple[str, int]]:
     small = settings.model_copy(update={"max_upload_bytes": 200_000, "max_body_bytes": 50_000,
                                         "max_header_bytes": 4096})
-    base_url, stop = serve_in_thread(create_app(small, portal=portal), "bizportal", **server_options(small))
+    base_url, stop = serve_in_thread(create_app(small, engine=engine), "bizportal", **server_options(small))
     parts = urlsplit(base_url)
     assert parts.hostname is not None and parts.port is not None
     yield parts.hostname, parts.port

@@ -8,13 +8,13 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from helpers import Auth
-from local_server import serve_in_thread
 
 from bizportal.api.app import create_app
 from bizportal.api.cli import server_options
 from bizportal.api.settings import Settings
-from bizportal.engine.portal import Portal
+from bizportal.engine.assembly import LicensingEngine
+from support.helpers import Auth
+from support.local_server import serve_in_thread
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -34,7 +34,7 @@ def _assert_hardened(response: httpx.Response) -> None:
 
 
 def test_every_kind_of_response_carries_the_headers(client: TestClient, auth: Auth, settings: Settings,
-                                                    portal: Portal) -> None:
+                                                    engine: LicensingEngine) -> None:
     alice = auth("applicant", "alice")
     answers = {
         "json": client.get("/api/v1/licences"),
@@ -55,7 +55,7 @@ def test_every_kind_of_response_carries_the_headers(client: TestClient, auth: Au
     assert client.get("/api/v1/verify/LAO-2569-000001").headers["cache-control"] == "no-store"
     assert "no-store" not in answers["json"].headers.get("cache-control", "")
 
-    app = create_app(settings, portal=portal)
+    app = create_app(settings, engine=engine)
 
     @app.get("/boom")
     def boom() -> None:
@@ -66,8 +66,8 @@ def test_every_kind_of_response_carries_the_headers(client: TestClient, auth: Au
     _assert_hardened(crash)
 
 
-def test_hsts_only_over_tls(settings: Settings, portal: Portal) -> None:
-    plain = create_app(settings.model_copy(update={"public_base_url": "http://127.0.0.1:8000"}), portal=portal)
+def test_hsts_only_over_tls(settings: Settings, engine: LicensingEngine) -> None:
+    plain = create_app(settings.model_copy(update={"public_base_url": "http://127.0.0.1:8000"}), engine=engine)
     assert "strict-transport-security" not in TestClient(plain).get("/healthz").headers
     # Behind a TLS-terminating proxy uvicorn sets the scheme from X-Forwarded-Proto: the request came over https.
     tls = TestClient(plain, base_url="https://bizportal.test").get("/healthz")
@@ -95,8 +95,8 @@ def test_the_api_docs_load_what_they_need_and_nothing_else(client: TestClient, p
     assert _policy(client.get("/licences"))["script-src"] == ["'self'"]  # only the docs get any of this
 
 
-def test_the_server_sends_no_banner(settings: Settings, portal: Portal) -> None:
-    base_url, stop = serve_in_thread(create_app(settings, portal=portal), "bizportal", **server_options(settings))
+def test_the_server_sends_no_banner(settings: Settings, engine: LicensingEngine) -> None:
+    base_url, stop = serve_in_thread(create_app(settings, engine=engine), "bizportal", **server_options(settings))
     try:
         response = httpx.get(f"{base_url}/healthz")
     finally:

@@ -12,7 +12,6 @@ import jwt
 import pytest
 from conftest import SIGNING_KEY
 from fastapi.testclient import TestClient
-from helpers import application_body
 from sqlmodel import select
 from typer.testing import CliRunner
 
@@ -20,11 +19,12 @@ from bizportal.api import settings as settings_module
 from bizportal.api.cli import app as cli
 from bizportal.api.settings import Settings
 from bizportal.api.tokens import ISSUER, issue_token, read_token
+from bizportal.engine.assembly import LicensingEngine
 from bizportal.engine.errors import DefinitionError, Unauthenticated
-from bizportal.engine.portal import Portal
 from bizportal.engine.principal import Role
+from bizportal.storage.audit_events import AuditEventRow
 from bizportal.storage.database import transaction
-from bizportal.storage.timeline import AuditEventRow
+from support.helpers import application_body
 
 KEY = "token-test-key-" + "k" * 32
 
@@ -74,7 +74,7 @@ def test_an_applicant_token_does_not_carry_an_agency_or_office() -> None:
 
 
 def test_over_http_bad_claims_are_401_not_500_and_stray_claims_stay_out_of_the_audit(
-        client: TestClient, portal: Portal) -> None:
+        client: TestClient, engine: LicensingEngine) -> None:
     def bearer(**claims: Any) -> dict[str, str]:
         token = jwt.encode({"iss": ISSUER, "exp": _in(timedelta(hours=1)), **claims}, SIGNING_KEY, algorithm="HS256")
         return {"Authorization": f"Bearer {token}"}
@@ -92,7 +92,7 @@ def test_over_http_bad_claims_are_401_not_500_and_stray_claims_stay_out_of_the_a
     alice = bearer(sub="alice", role="applicant", agency="LAO", office="BKK-BANG-RAK")
     created = client.post("/api/v1/applications", json=application_body(), headers=alice)
     assert created.status_code == 201, created.text
-    with transaction(portal.db) as session:
+    with transaction(engine.db) as session:
         actors = {row.actor for row in session.exec(select(AuditEventRow))}
     assert actors == {"applicant:alice"}
 

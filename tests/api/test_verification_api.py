@@ -8,7 +8,8 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 from fastapi.testclient import TestClient
-from helpers import LICENCE, Journey, qr_link
+
+from support.helpers import LICENCE, Journey, qr_link
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 

@@ -12,9 +12,9 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 import bizportal.api
+from bizportal.engine.applications.thai_id import normalise_thai_id
 from bizportal.engine.input_text import GUARDS, has_visible_text, line, text
-from bizportal.engine.lifecycle_input import HolderInput
-from bizportal.engine.thai_id import normalise_thai_id
+from bizportal.engine.licences.request_input import HolderInput
 
 
 class Sample(BaseModel):

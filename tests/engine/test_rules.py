@@ -6,10 +6,10 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from bizportal.engine.application_status import application_status
-from bizportal.engine.expressions import ExpressionRejected, evaluate, validate_expression
-from bizportal.engine.thai_id import is_valid_thai_id, mask_thai_id
-from bizportal.engine.working_days import add_working_days, calendar_deadline, is_working_day
+from bizportal.engine.applications.thai_id import is_valid_thai_id, mask_thai_id
+from bizportal.engine.deadlines.working_days import add_working_days, calendar_deadline, is_working_day
+from bizportal.engine.statuses import application_status
+from bizportal.engine.workflow.expressions import ExpressionRejected, evaluate, validate_expression
 
 
 @pytest.mark.parametrize("number", ["1101700203395", "3100600123450", "0105556123453"])

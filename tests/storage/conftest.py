@@ -20,7 +20,7 @@ _TESTS_DIR = str(Path(__file__).resolve().parents[1])
 if _TESTS_DIR not in sys.path:
     sys.path.insert(0, _TESTS_DIR)
 
-from s3_server import S3Server, start_s3_server  # noqa: E402
+from support.s3_server import S3Server, start_s3_server  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -45,10 +45,10 @@ def test_an_open_read_holds_up_neither_reads_nor_a_write(sqlite: Engine) -> None
 
 
 def test_the_api_query_is_such_a_read(sqlite: Engine) -> None:
-    portal = SimpleNamespace(db=sqlite)
-    with query(portal) as reading:  # type: ignore[arg-type]
+    engine = SimpleNamespace(db=sqlite)
+    with query(engine) as reading:  # type: ignore[arg-type]
         assert _notes(reading) == ["first"]
-        with query(portal) as other, transaction(sqlite) as writing:  # type: ignore[arg-type]
+        with query(engine) as other, transaction(sqlite) as writing:  # type: ignore[arg-type]
             assert _notes(other) == ["first"]
             writing.execute(text("INSERT INTO note VALUES ('second')"))
 

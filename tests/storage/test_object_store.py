@@ -25,7 +25,7 @@ from bizportal.storage.object_store import (
     validate_content_key,
 )
 from bizportal.storage.s3_object_store import S3ObjectStore
-from s3_server import free_port
+from support.s3_server import free_port
 
 PDF = b"%PDF-1.7\n" + bytes(range(256)) * 40
 MISSING_KEY = content_key("0" * 64)

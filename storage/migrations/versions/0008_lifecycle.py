@@ -17,7 +17,7 @@ down_revision = '0007'
 branch_labels = None
 depends_on = None
 
-# The first reminder threshold (engine/renewal_reminders.py REMINDER_DAYS[0]) when this revision was written.
+# The first reminder threshold (engine/licences/renewal_reminders.py REMINDER_DAYS[0]) when this revision was written.
 # Licences issued before it get their first look-up on that day; the scan then sends only the reminder of
 # the nearest threshold already passed (none once expired), so a late backfill never sends a burst.
 FIRST_REMINDER_DAYS = 90

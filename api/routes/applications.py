@@ -1,0 +1,71 @@
+"""Applications: create, submit, follow."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, BackgroundTasks, Header, Query, Response
+
+from bizportal.api.deps import EngineDep, PrincipalDep, command, query
+from bizportal.api.pagination import Offset
+from bizportal.engine.applications import applications, withdrawals
+from bizportal.engine.applications.applications import ApplicationSummary, ApplicationView
+from bizportal.engine.applications.input import ApplicationInput
+from bizportal.engine.applications.withdrawals import WithdrawalInput
+from bizportal.engine.notices.log import NotificationView, readable_notifications
+
+router = APIRouter(prefix="/api/v1/applications", tags=["applications"])
+
+
+
+@router.post("", status_code=201, response_model=ApplicationView,
+             summary="Create a draft application for one or more licences",
+             responses={200: {"description": "replay of an earlier request with the same Idempotency-Key"}})
+def create_application(body: ApplicationInput, engine: EngineDep, principal: PrincipalDep,
+                       background: BackgroundTasks, response: Response,
+                       idempotency_key: Annotated[str | None, Header(max_length=200)] = None) -> ApplicationView:
+    with command(engine, background) as session:
+        application, created = applications.create(engine.ctx, session, principal, body, idempotency_key)
+        if not created:
+            response.status_code = 200
+        return applications.view(engine.ctx, session, principal, application.id)
+
+
+@router.get("", response_model=list[ApplicationSummary], summary="The caller's own applications")
+def list_applications(engine: EngineDep, principal: PrincipalDep,
+                      limit: Annotated[int, Query(ge=1, le=500)] = 100,
+                      offset: Offset = 0) -> list[ApplicationSummary]:
+    with query(engine) as session:
+        return applications.list_for(session, principal, limit, offset)
+
+
+@router.get("/{application_id}", response_model=ApplicationView,
+            summary="Status of an application and each of its licences, invoices and timeline")
+def get_application(application_id: str, engine: EngineDep, principal: PrincipalDep) -> ApplicationView:
+    with query(engine) as session:
+        return applications.view(engine.ctx, session, principal, application_id)
+
+
+@router.post("/{application_id}/submit", response_model=ApplicationView,
+             summary="Submit a draft: it gets a tracking number and each licence's process starts")
+def submit_application(application_id: str, engine: EngineDep, principal: PrincipalDep,
+                       background: BackgroundTasks) -> ApplicationView:
+    with command(engine, background) as session:
+        applications.submit(engine.ctx, session, principal, application_id)
+        return applications.view(engine.ctx, session, principal, application_id)
+
+
+@router.post("/{application_id}/withdrawal", response_model=ApplicationView,
+             summary="Withdraw licences not yet issued (default: all); paid fees are refunded")
+def withdraw_application(application_id: str, body: WithdrawalInput, engine: EngineDep, principal: PrincipalDep,
+                         background: BackgroundTasks) -> ApplicationView:
+    with command(engine, background) as session:
+        withdrawals.withdraw(engine.ctx, session, principal, application_id, body)
+        return applications.view(engine.ctx, session, principal, application_id)
+
+
+@router.get("/{application_id}/notifications", response_model=list[NotificationView],
+            summary="Every message sent about the application (the notification log)")
+def list_notifications(application_id: str, engine: EngineDep, principal: PrincipalDep) -> list[NotificationView]:
+    with query(engine) as session:
+        return readable_notifications(session, principal, application_id)

@@ -1,0 +1,26 @@
+"""Performance indicators and the supervisor's list of escalated cases."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from bizportal.api.deps import EngineDep, PrincipalDep, query
+from bizportal.engine.deadlines.escalations import EscalatedCase, escalated_cases
+from bizportal.engine.reporting.kpis import KpiReport, kpis
+
+router = APIRouter(prefix="/api/v1", tags=["performance"])
+
+
+@router.get("/kpis", response_model=KpiReport,
+            summary="Per licence and per agency: applications, median working days, share on time, overdue now")
+def get_kpis(engine: EngineDep, principal: PrincipalDep) -> KpiReport:
+    """Open to every signed-in user (`principal` only requires the token)."""
+    with query(engine) as session:
+        return kpis(session, engine.ctx.catalogue, engine.ctx.clock.now())
+
+
+@router.get("/escalations", response_model=list[EscalatedCase],
+            summary="Undecided cases past the manual's time, escalated to the agency's supervisor (Section 10)")
+def list_escalations(engine: EngineDep, principal: PrincipalDep) -> list[EscalatedCase]:
+    with query(engine) as session:
+        return escalated_cases(session, principal, engine.ctx.clock.now())

@@ -1,0 +1,312 @@
+"""Applications: create a draft, submit it (one process per licence), read it back.
+
+An applicant sees only their own applications; a counter officer those they filed for
+someone; an agency officer those that include a licence of their agency (and of their office, for
+cases routed to a local office); an admin all (engine/access.py decides). Anyone else gets 404, so
+ids of other people's applications reveal nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from bizportal.engine import audit, idempotency
+from bizportal.engine.access import is_owner, owner_filter, readable_application
+from bizportal.engine.applications.input import ApplicationInput
+from bizportal.engine.applications.prefill import Prefill, mark_obtained, prefill
+from bizportal.engine.applications.thai_id import mask_thai_id
+from bizportal.engine.cases.case import start_when_ready
+from bizportal.engine.context import EngineContext
+from bizportal.engine.deadlines.statutory_clock import Deadline, deadlines_for
+from bizportal.engine.deadlines.working_days import BANGKOK
+from bizportal.engine.documents.formats import BUDDHIST_ERA_OFFSET
+from bizportal.engine.errors import Conflict, Forbidden, InvalidInput
+from bizportal.engine.notices import triggers
+from bizportal.engine.payments.fees import fee_by_rule
+from bizportal.engine.principal import Principal, Role
+from bizportal.engine.statuses import Status
+from bizportal.storage.applications import ApplicationRow, LicenceCaseRow
+from bizportal.storage.audit_events import AuditEventRow
+from bizportal.storage.counters import next_value
+from bizportal.storage.issued_licences import IssuedLicenceRow
+from bizportal.storage.payments import InvoiceRow
+
+
+class DocumentView(BaseModel):
+    id: str
+    name_th: str
+    name_en: str
+    required: bool
+    provided: str  # registry | upload | exchange_pending
+
+
+class LicenceView(BaseModel):
+    code: str
+    agency: str
+    office: str | None
+    status: str
+    current_step: str | None
+    due_at: datetime | None  # the deadline of the step it waits at (the earliest, if several)
+    licence_number: str | None
+    documents: list[DocumentView] = []
+    deadline: Deadline | None = None  # the manual's total time (s.7), once the agency's clock has started
+    kind: str = "new"  # or renewal | amendment | cancellation of the issued licence `subject_licence`
+    subject_licence: str | None = None
+    request: dict[str, Any] | None = None  # the holder's reason and, for an amendment, the new details
+
+
+class InvoiceView(BaseModel):
+    id: str
+    licence: str
+    amount_satang: int
+    currency: str
+    status: str = Field(description="open|paid|waived|expired|cancelled|refunded")
+    due_at: datetime | None = Field(default=None, description="unpaid by then, the invoice expires")
+
+
+class TimelineEntry(BaseModel):
+    at: datetime
+    actor: str
+    event: str
+    detail: dict[str, Any]
+
+
+class ApplicationView(BaseModel):
+    id: str
+    status: str
+    tracking_number: str | None
+    applicant: dict[str, str | None]
+    business: dict[str, Any]
+    form: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="per licence code, the applicant's own fields for that licence, as sent "
+        "(shown so the officer sees everything the applicant gave; it never sets the fee)")
+    created_at: datetime
+    submitted_at: datetime | None
+    licences: list[LicenceView]
+    invoices: list[InvoiceView]
+    timeline: list[TimelineEntry]
+
+
+class ApplicationSummary(BaseModel):
+    id: str
+    status: str
+    tracking_number: str | None
+    business_name: str
+    licences: list[str]
+    created_at: datetime
+
+
+def create(ctx: EngineContext, session: Session, principal: Principal, data: ApplicationInput,
+           idempotency_key: str | None = None) -> tuple[ApplicationRow, bool]:
+    """Create a draft. With an idempotency key, a repeat returns the first draft (and False).
+
+    Raises:
+        Forbidden: the role may not file applications.
+        InvalidInput: an unknown licence, or a form for a licence not applied for.
+        Conflict: the idempotency key was first used with a different request.
+    """
+    if principal.role not in (Role.APPLICANT, Role.COUNTER_OFFICER):
+        raise Forbidden("only applicants and counter officers file applications")
+    request_fingerprint = idempotency.fingerprint("applications.create", data)
+    if idempotency_key:
+        existing = idempotency.replayed(session, principal, idempotency_key, request_fingerprint)
+        if existing is not None:
+            return existing, False
+    unknown = [code for code in data.licences if code not in ctx.catalogue.licences]
+    if unknown:
+        raise InvalidInput(f"unknown licence code(s): {', '.join(unknown)}",
+                           hint="GET /api/v1/licences lists the codes",
+                           details={"field": "licences", "unknown": unknown})
+    stray = sorted(set(data.form) - set(data.licences))
+    if stray:
+        raise InvalidInput(f"form given for licence(s) not applied for: {', '.join(stray)}",
+                           hint="key `form` by the codes listed in `licences`", details={"field": "form"})
+    _check_fees(ctx, data)
+    _check_prerequisites(ctx, session, data)
+    offices = _route(ctx, data)
+    found = _look_up(ctx, data)
+    now = ctx.clock.now()
+    application = ApplicationRow(
+        id=str(uuid.uuid4()), owner=principal.subject, created_by=principal.subject,
+        created_by_role=principal.role.value, idempotency_key=idempotency_key,
+        idempotency_fingerprint=request_fingerprint if idempotency_key else None,
+        applicant_kind=data.applicant.kind, applicant_id_number=data.applicant.id_number,
+        applicant_name=found.name if found else data.applicant.name,
+        applicant_email=data.applicant.email, language=data.applicant.language,
+        business_name=data.business.name, business_address=data.business.address,
+        business_province=data.business.province, business_district=data.business.district,
+        business_area_m2=data.business.area_m2, form=data.form,
+        obtained_documents=found.obtained_documents if found else [],
+        status=Status.DRAFT.value, created_at=now, updated_at=now)
+    session.add(application)
+    try:
+        session.flush()
+    except IntegrityError as err:  # the same idempotency key raced in twice
+        # Or the key was first sent by the same subject in another role (the stored key is unique per subject).
+        raise Conflict("an application with this Idempotency-Key is being created, or the key was used in another "
+                       "role", hint="retry the request; if it is refused again, send a new Idempotency-Key",
+                       details={"header": "Idempotency-Key"}) from err
+    for code in data.licences:
+        session.add(LicenceCaseRow(id=str(uuid.uuid4()), application_id=application.id, licence_code=code,
+                                   agency=ctx.catalogue.licence(code).agency, office=offices[code],
+                                   status=Status.DRAFT.value, updated_at=now))
+    audit.record(session, principal, "application.created", now, application.id, licences=data.licences)
+    if found:  # PDPA: which personal data was looked up, from where, and why
+        audit.record(session, principal, "registry.looked_up", now, application.id, source=found.source,
+                     id_number=mask_thai_id(data.applicant.id_number), documents=found.obtained_documents,
+                     purpose=_lookup_purpose(data))
+    return application, True
+
+
+def _check_fees(ctx: EngineContext, data: ApplicationInput) -> None:
+    """A fee set by the business's fields must be computable now, not fail at the officer's approval.
+
+    Raises:
+        InvalidInput: `business.area_m2` is outside a licence's fee bands.
+    """
+    for code in data.licences:
+        fee = ctx.catalogue.licence(code).fee
+        if fee.parameter is not None:
+            fee_by_rule(code, fee, data.business.area_m2)
+
+
+def _route(ctx: EngineContext, data: ApplicationInput) -> dict[str, str | None]:
+    """The local office of the business's location for each local-government licence (None: central).
+
+    Raises:
+        InvalidInput: no connected office serves that place, naming `business.province` or `.district`.
+    """
+    offices: dict[str, str | None] = {}
+    for code in data.licences:
+        manual = ctx.catalogue.licence(code)
+        offices[code] = (ctx.offices.route(manual.agency, data.business.province, data.business.district).code
+                         if manual.routing == "local_office" else None)
+    return offices
+
+
+def _lookup_purpose(data: ApplicationInput) -> str:
+    return f"licence application: {', '.join(data.licences)}"
+
+
+def _look_up(ctx: EngineContext, data: ApplicationInput) -> Prefill | None:
+    """Fetch the applicant from the civil or company registry instead of asking for copies.
+
+    The registry's name is the one that counts; the documents it stands for are never asked for.
+    Raises:
+        InvalidInput: the number is not registered (naming `applicant.id_number`).
+        Unavailable: the registry cannot be reached; the application is not created.
+    """
+    if ctx.registry is None:
+        return None
+    return prefill(ctx.registry, data.applicant.kind, data.applicant.id_number, purpose=_lookup_purpose(data))
+
+
+def _check_prerequisites(ctx: EngineContext, session: Session, data: ApplicationInput) -> None:
+    """Every prerequisite must be applied for in the same application or already issued to the applicant."""
+    requested = set(data.licences)
+    for code in data.licences:
+        for needed in ctx.catalogue.licence(code).prerequisites:
+            if needed in requested:
+                continue
+            held = session.exec(
+                select(IssuedLicenceRow.number)
+                .join(ApplicationRow, col(ApplicationRow.id) == col(IssuedLicenceRow.application_id))
+                .where(IssuedLicenceRow.licence_code == needed, IssuedLicenceRow.status == "valid",
+                       ApplicationRow.applicant_id_number == data.applicant.id_number)).first()
+            if held is None:
+                raise InvalidInput(f"licence {code} requires {needed} first",
+                                   hint=f"add {needed} to `licences` (it is issued first), or apply once it is issued",
+                                   details={"field": "licences", "licence": code, "requires": needed})
+
+
+def submit(ctx: EngineContext, session: Session, principal: Principal, application_id: str) -> ApplicationRow:
+    """Submit a draft: give it a tracking number and queue one process start per licence.
+
+    Raises:
+        NotFound: not the caller's application.
+        Conflict: already submitted.
+    """
+    application = readable_application(session, principal, application_id)
+    if not is_owner(principal, application):
+        raise Forbidden("only the applicant who created the application can submit it")
+    if application.status != Status.DRAFT:
+        raise Conflict(f"application {application_id} is already {application.status}",
+                       hint="an application is submitted once; follow it with GET")
+    now = ctx.clock.now()
+    application.tracking_number = tracking_number(session, now)
+    application.status, application.submitted_at, application.updated_at = Status.SUBMITTED.value, now, now
+    cases = list(session.exec(select(LicenceCaseRow).where(LicenceCaseRow.application_id == application.id)))
+    for case in cases:
+        case.status, case.updated_at = Status.SUBMITTED.value, now
+    for case in cases:
+        # Each licence's process starts as soon as its prerequisites are issued.
+        start_when_ready(session, ctx, case, cases)
+    audit.record(session, principal, "application.submitted", now, application.id,
+                 tracking_number=application.tracking_number)
+    triggers.application_submitted(session, ctx, application, cases)
+    return application
+
+
+def tracking_number(session: Session, now: datetime) -> str:
+    """`BP-<B.E. year>-<7-digit sequence>`, gap-free per year: what the applicant quotes to follow a request."""
+    be_year = now.astimezone(BANGKOK).year + BUDDHIST_ERA_OFFSET
+    return f"BP-{be_year}-{next_value(session, f'tracking:{be_year}'):07d}"
+
+
+def view(ctx: EngineContext, session: Session, principal: Principal, application_id: str) -> ApplicationView:
+    """Everything about one application, read from projections only."""
+    application = readable_application(session, principal, application_id)
+    cases = session.exec(select(LicenceCaseRow).where(LicenceCaseRow.application_id == application.id)
+                         .order_by(col(LicenceCaseRow.licence_code))).all()
+    codes = {case.id: case.licence_code for case in cases}
+    deadlines = deadlines_for(session, codes, ctx.clock.now())
+    invoices = session.exec(select(InvoiceRow).where(InvoiceRow.application_id == application.id)
+                            .order_by(col(InvoiceRow.created_at))).all()
+    events = session.exec(select(AuditEventRow).where(AuditEventRow.application_id == application.id)
+                          .order_by(col(AuditEventRow.at), col(AuditEventRow.id))).all()
+    return ApplicationView(
+        id=application.id, status=application.status, tracking_number=application.tracking_number,
+        applicant={"kind": application.applicant_kind, "id_number": application.applicant_id_number,
+                   "name": application.applicant_name, "email": application.applicant_email,
+                   "language": application.language},
+        business={"name": application.business_name, "address": application.business_address,
+                  "province": application.business_province, "district": application.business_district,
+                  "area_m2": application.business_area_m2},
+        form=application.form, created_at=application.created_at, submitted_at=application.submitted_at,
+        licences=[LicenceView(code=c.licence_code, agency=c.agency, office=c.office, status=c.status,
+                              current_step=c.current_step, due_at=c.due_at, licence_number=c.licence_number,
+                              documents=_documents(ctx, c.licence_code, application.obtained_documents),
+                              deadline=deadlines.get(c.id), kind=c.kind, subject_licence=c.subject_licence,
+                              request=c.request_details)
+                  for c in cases],
+        invoices=[InvoiceView(id=i.id, licence=codes[i.licence_case_id], amount_satang=i.amount_satang,
+                              currency=i.currency, status=i.status, due_at=i.due_at) for i in invoices],
+        timeline=[TimelineEntry(at=e.at, actor=e.actor, event=e.event, detail=e.detail) for e in events])
+
+
+def _documents(ctx: EngineContext, licence: str, obtained: list[str]) -> list[DocumentView]:
+    """The licence's documents, each saying how it is provided (the registry, an upload, or pending)."""
+    manual_documents = [d.model_dump() for d in ctx.catalogue.licence(licence).documents]
+    return [DocumentView(id=d["id"], name_th=d["name_th"], name_en=d["name_en"], required=d["required"],
+                         provided=d["provided"]) for d in mark_obtained(manual_documents, obtained)]
+
+
+def list_for(session: Session, principal: Principal, limit: int = 100, offset: int = 0) -> list[ApplicationSummary]:
+    """The caller's own applications, newest first (admins see all)."""
+    query = (select(ApplicationRow).where(owner_filter(principal, ApplicationRow.owner, ApplicationRow.created_by_role))
+             .order_by(col(ApplicationRow.created_at).desc()).limit(limit).offset(offset))
+    applications = session.exec(query).all()
+    ids = [a.id for a in applications]
+    licences: dict[str, list[str]] = {i: [] for i in ids}
+    if ids:
+        for case in session.exec(select(LicenceCaseRow).where(col(LicenceCaseRow.application_id).in_(ids))):
+            licences[case.application_id].append(case.licence_code)
+    return [ApplicationSummary(id=a.id, status=a.status, tracking_number=a.tracking_number,
+                               business_name=a.business_name, licences=sorted(licences[a.id]),
+                               created_at=a.created_at) for a in applications]

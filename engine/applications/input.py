@@ -1,0 +1,130 @@
+"""What an applicant (or a counter officer for them) sends to open an application."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StrictBool,
+    StrictInt,
+    Tag,
+    ValidationInfo,
+    field_validator,
+)
+
+from bizportal.engine.applications.thai_id import ThaiIdNumber, check_holder_kind
+from bizportal.engine.input_text import line, text
+
+LicenceCode = line(100, min_length=1)
+
+
+class ApplicantInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["individual", "juristic"]
+    id_number: ThaiIdNumber = Field(description="13-digit citizen ID (starts with 1-8) or juristic-person "
+                                    "registration number (starts with 0); ASCII digits, dashes and spaces allowed")
+    name: line(300, min_length=1)
+    email: line(320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$") | None = Field(
+        default=None, description="where notifications go (documents travel as links, never attachments)")
+    language: Literal["th", "en"] = "th"
+
+    @field_validator("id_number")
+    @classmethod
+    def _number_fits_kind(cls, value: str, info: ValidationInfo) -> str:
+        if "kind" in info.data:  # otherwise `kind` itself is reported
+            check_holder_kind(value, info.data["kind"])
+        return value
+
+
+class BusinessInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: line(300, min_length=1)
+    address: text(1000, min_length=1)
+    province: line(100, min_length=1)
+    district: line(100) | None = Field(
+        default=None, description="district (เขต/อำเภอ): routes local-government licences to their office")
+    area_m2: float = Field(gt=0, le=1_000_000, description="usable floor area in square metres: the fee is "
+                           "computed from it")
+
+
+# --- `form`: each licence's own fields ---------------------------------------------------------------
+# Until each licence declares a typed form (issue 12), a licence's form is a flat mapping of bounded keys to
+# JSON scalars, within a bounded size. It never feeds the fee (engine/payments/invoices.py) and the officer sees it
+# in the application; anything else is refused here, so a value can never poison a later step.
+
+MAX_FORM_FIELDS = 50
+MAX_FORM_TEXT = 2000
+MAX_FORM_BYTES = 32 * 1024
+MAX_SAFE_INTEGER = 2**53 - 1  # read exactly by every JSON reader
+
+
+def _finite(value: float) -> float:
+    if not math.isfinite(value):
+        raise ValueError("must be a finite number")
+    return value
+
+
+def _scalar_kind(value: object) -> str | None:
+    """Which kind of scalar `value` is, so a wrong value gets one error, not one per kind tried."""
+    kinds: tuple[tuple[type, str], ...] = ((type(None), "null"), (bool, "boolean"), (int, "integer"),
+                                           (float, "number"), (str, "string"))  # bool before int: True is an int
+    return next((kind for cls, kind in kinds if isinstance(value, cls)), None)
+
+
+FormValue = Annotated[
+    Annotated[None, Tag("null")]
+    | Annotated[StrictBool, Tag("boolean")]
+    | Annotated[StrictInt, Field(ge=-MAX_SAFE_INTEGER, le=MAX_SAFE_INTEGER), Tag("integer")]
+    | Annotated[float, Field(strict=True), AfterValidator(_finite), Tag("number")]
+    | Annotated[text(MAX_FORM_TEXT), Tag("string")],
+    Discriminator(_scalar_kind, custom_error_type="form_value",
+                  custom_error_message="must be a string, a finite number, true/false or null (one value, "
+                                       "not a list or an object)"),
+]
+LicenceFields = Annotated[dict[line(64, min_length=1, pattern=r"^[a-z][a-z0-9_]*$"), FormValue],
+                          Field(max_length=MAX_FORM_FIELDS)]
+# Business fields are given once, in `business`, where they are validated (the fee reads `business.area_m2`).
+RESERVED_FORM_KEYS = frozenset(BusinessInput.model_fields)
+
+
+class ApplicationInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    licences: list[LicenceCode] = Field(min_length=1, max_length=80, description="licence codes from the catalogue")
+    applicant: ApplicantInput
+    business: BusinessInput
+    form: dict[LicenceCode, LicenceFields] = Field(
+        default_factory=dict, max_length=80, description=f"per licence code, that licence's own fields: snake_case "
+        f"keys (at most {MAX_FORM_FIELDS}) to a string (at most {MAX_FORM_TEXT} characters), a finite number, "
+        f"true/false or null; {MAX_FORM_BYTES // 1024} KiB in all. It never sets the fee, and the business's own "
+        f"fields ({', '.join(sorted(RESERVED_FORM_KEYS))}) belong in `business`")
+
+    @field_validator("licences")
+    @classmethod
+    def _unique(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("each licence may be listed once")
+        return value
+
+    @field_validator("form")
+    @classmethod
+    def _form_bounded(cls, form: dict[str, dict[str, object]]) -> dict[str, dict[str, object]]:
+        for licence, fields in form.items():
+            shadowed = sorted(RESERVED_FORM_KEYS & set(fields))
+            if shadowed:
+                raise ValueError(f"{licence}: business fields go in `business`, not in `form` "
+                                 f"({', '.join(shadowed)}): there they are validated and the officer sees them "
+                                 "(the fee is computed from business.area_m2)")
+        size = len(json.dumps(form, ensure_ascii=False).encode())
+        if size > MAX_FORM_BYTES:
+            raise ValueError(f"form is {size} bytes; at most {MAX_FORM_BYTES} are accepted")
+        return form

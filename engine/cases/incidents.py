@@ -1,0 +1,74 @@
+"""Incidents: automatic work that gave up and waits for an administrator (list them, retry one)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel
+from sqlmodel import Session, col, select
+
+from bizportal.engine.cases.agency_delivery import INCIDENT_KIND, requeue_delivery
+from bizportal.engine.clock import Clock
+from bizportal.engine.errors import Conflict, NotFound
+from bizportal.storage.agency_tables import IncidentRow, TaskDeliveryRow
+
+IncidentState = Literal["open", "retried", "resolved"]
+
+
+class IncidentView(BaseModel):
+    id: str
+    kind: str
+    reference: str
+    agency: str | None
+    message: str
+    state: str
+    created_at: datetime
+    resolved_at: datetime | None
+    task_id: str | None = None
+    attempts: int | None = None
+    last_error: str | None = None
+
+
+def _view(session: Session, row: IncidentRow) -> IncidentView:
+    delivery = session.get(TaskDeliveryRow, row.reference) if row.kind == INCIDENT_KIND else None
+    return IncidentView(id=row.id, kind=row.kind, reference=row.reference, agency=row.agency, message=row.message,
+                        state=row.state, created_at=row.created_at, resolved_at=row.resolved_at,
+                        task_id=delivery.task_id if delivery else None,
+                        attempts=delivery.attempts if delivery else None,
+                        last_error=delivery.last_error if delivery else None)
+
+
+def list_incidents(session: Session, state: IncidentState | None = None, limit: int = 200) -> list[IncidentView]:
+    """Incidents, newest first; only those in `state` when given. The caller checks the admin role."""
+    query = select(IncidentRow).order_by(col(IncidentRow.created_at).desc(), col(IncidentRow.id)).limit(limit)
+    if state is not None:
+        query = query.where(IncidentRow.state == state)
+    return [_view(session, row) for row in session.exec(query)]
+
+
+def retry_incident(session: Session, clock: Clock, incident_id: str) -> IncidentView:
+    """Start the failed work over (a delivery gets a fresh series of attempts) and mark the incident retried.
+
+    The caller checks the admin role. A retry that fails again opens a new incident.
+
+    Raises:
+        NotFound: no such incident.
+        Conflict: the incident was already retried or resolved.
+    """
+    incident = session.get(IncidentRow, incident_id)
+    if incident is None:
+        raise NotFound(f"incident {incident_id} does not exist")
+    if incident.state != "open":
+        raise Conflict(f"incident {incident_id} is {incident.state}, not open", hint="list open incidents again")
+    if incident.kind != INCIDENT_KIND:
+        raise Conflict(f"incidents of kind {incident.kind!r} cannot be retried")
+    delivery = session.get(TaskDeliveryRow, incident.reference)
+    if delivery is None:
+        raise NotFound(f"delivery {incident.reference} of incident {incident_id} does not exist")
+    if delivery.state != "failed":
+        raise Conflict(f"delivery {delivery.id} is {delivery.state}: nothing to retry")
+    requeue_delivery(session, clock, delivery)
+    incident.state = "retried"
+    session.flush()
+    return _view(session, incident)

@@ -1,0 +1,231 @@
+"""The officer inbox (and the applicant's own to-dos): list open human tasks, complete one."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from sqlalchemy import or_
+from sqlmodel import Session, col, select
+
+from bizportal.engine import audit
+from bizportal.engine.access import AGENCY_ROLES, OFFICERS, in_scope, is_owner, owner_filter, scope_filter
+from bizportal.engine.cases.case import case_of, sync_case
+from bizportal.engine.cases.kinds import fee_setting_step
+from bizportal.engine.context import EngineContext
+from bizportal.engine.errors import Conflict, Forbidden, InvalidInput, NotFound
+from bizportal.engine.input_text import has_visible_text, line, text
+from bizportal.engine.principal import Principal, Role
+from bizportal.storage.applications import ApplicationRow, LicenceCaseRow
+from bizportal.storage.workflow_tables import HumanTaskRow, WorkflowInstanceRow
+
+
+class FeeToSet(BaseModel):
+    """Approving this task sets the licence's fee: send `fee_satang` within these bounds."""
+
+    min_satang: int
+    max_satang: int | None
+
+
+class TaskView(BaseModel):
+    id: str
+    application_id: str
+    tracking_number: str | None
+    licence: str
+    kind: str = "new"  # or renewal | amendment | cancellation of an issued licence
+    step: str
+    title: str
+    title_th: str | None
+    lane: str
+    agency: str | None
+    office: str | None
+    actions: list[str]
+    opened_at: datetime
+    due_at: datetime | None
+    overdue: bool
+    assignee: str | None = None
+    claimed_at: datetime | None = None
+    sets_fee: FeeToSet | None = None
+
+
+class TaskFilter(BaseModel):
+    """Inbox filters; all optional and combined with AND."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    licence: str | None = None
+    step: str | None = None
+    overdue: bool | None = None
+    assigned: Literal["me", "unassigned", "anyone"] = "anyone"
+
+
+class TaskCompletion(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    action: line(60, min_length=1) = Field(description="one of the task's `actions`")
+    comment: text(4000) = ""
+    fee_satang: int | None = Field(default=None, ge=0, description="the assessed fee, when approving a licence "
+                                   "whose manual leaves the amount to the agency (within its range)")
+
+    @model_validator(mode="after")
+    def _reasons(self) -> TaskCompletion:
+        # Licensing Facilitation Act s.8: what is missing must be recorded in writing, and a
+        # refusal must give its reason; both reach the applicant's timeline.
+        if self.action in ("reject", "request_documents") and not has_visible_text(self.comment):
+            raise ValueError(f"`comment` is required for {self.action}: say what is wrong or missing")
+        return self
+
+
+def _may_work_on(session: Session, principal: Principal, task: HumanTaskRow) -> bool:
+    if principal.role == Role.ADMIN:
+        return True
+    if task.lane == "agency":
+        # An officer of a local government works only on their own office's cases.
+        return in_scope(principal, task.agency, task.office, OFFICERS)
+    if task.lane == "applicant":
+        instance = session.get(WorkflowInstanceRow, task.instance_id)
+        application = session.get(ApplicationRow, instance.context["application_id"]) if instance else None
+        return application is not None and is_owner(principal, application)
+    return False
+
+
+def _fee_to_set(ctx: EngineContext, case: LicenceCaseRow, step: str) -> FeeToSet | None:
+    manual = ctx.catalogue.licence(case.licence_code)
+    if step == fee_setting_step(manual, case.kind):
+        return FeeToSet(min_satang=manual.fee.min_satang or 0, max_satang=manual.fee.max_satang)
+    return None
+
+
+def open_tasks(ctx: EngineContext, session: Session, principal: Principal, filters: TaskFilter | None = None,
+               limit: int = 200) -> list[TaskView]:
+    """Open tasks the caller can work on: an officer's agency lane (a supervisor sees the same, without
+    working on them), or an applicant's own steps; an admin sees all, anyone else none."""
+    query = (select(HumanTaskRow, LicenceCaseRow, ApplicationRow)
+             .join(WorkflowInstanceRow, col(WorkflowInstanceRow.id) == col(HumanTaskRow.instance_id))
+             .join(LicenceCaseRow, col(LicenceCaseRow.instance_id) == col(WorkflowInstanceRow.id))
+             .join(ApplicationRow, col(ApplicationRow.id) == col(LicenceCaseRow.application_id))
+             .where(HumanTaskRow.state == "open").order_by(col(HumanTaskRow.opened_at)).limit(limit))
+    if principal.role in AGENCY_ROLES:
+        query = query.where(HumanTaskRow.lane == "agency",
+                            scope_filter(principal, HumanTaskRow.agency, HumanTaskRow.office))
+    elif principal.role != Role.ADMIN:
+        query = query.where(HumanTaskRow.lane == "applicant",
+                            owner_filter(principal, ApplicationRow.owner, ApplicationRow.created_by_role))
+    external = ctx.agencies.external_agencies()
+    if external and principal.role != Role.ADMIN:
+        # Steps delivered to an agency's own system are decided there, not in this inbox.
+        query = query.where(or_(col(HumanTaskRow.agency).is_(None), col(HumanTaskRow.agency).not_in(external)))
+    filters = filters or TaskFilter()
+    if filters.licence:
+        query = query.where(LicenceCaseRow.licence_code == filters.licence)
+    if filters.step:
+        query = query.where(HumanTaskRow.step == filters.step)
+    if filters.overdue is not None:
+        query = query.where(HumanTaskRow.overdue == filters.overdue)
+    if filters.assigned == "me":
+        query = query.where(HumanTaskRow.assignee == principal.label)
+    elif filters.assigned == "unassigned":
+        query = query.where(col(HumanTaskRow.assignee).is_(None))
+    return [TaskView(id=t.id, application_id=a.id, tracking_number=a.tracking_number, licence=c.licence_code,
+                     kind=c.kind, step=t.step, title=t.title, title_th=t.title_th, lane=t.lane, agency=t.agency,
+                     office=t.office, actions=t.actions.split(","), opened_at=t.opened_at, due_at=t.due_at,
+                     overdue=t.overdue, assignee=t.assignee, claimed_at=t.claimed_at,
+                     sets_fee=_fee_to_set(ctx, c, t.step))
+            for t, c, a in session.exec(query)]
+
+
+def _assessed_fee(ctx: EngineContext, session: Session, task: HumanTaskRow, data: TaskCompletion) -> dict[str, int]:
+    """Check `fee_satang`: required exactly where an officer approves a licence whose fee they assess."""
+    instance = session.get(WorkflowInstanceRow, task.instance_id)
+    assert instance is not None
+    case = case_of(session, instance)
+    manual = ctx.catalogue.licence(case.licence_code)
+    sets_fee = task.step == fee_setting_step(manual, case.kind) and data.action == "approve"
+    if not sets_fee:
+        if data.fee_satang is not None:
+            raise InvalidInput(f"step {task.step!r} does not set a fee", hint="leave `fee_satang` out",
+                               details={"field": "fee_satang"})
+        return {}
+    low, high = manual.fee.min_satang or 0, manual.fee.max_satang
+    if data.fee_satang is None or data.fee_satang < low or (high is not None and data.fee_satang > high):
+        limit = f"between {low} and {high}" if high is not None else f"at least {low}"
+        raise InvalidInput(f"approving {manual.code} sets its fee: `fee_satang` must be {limit} satang",
+                           hint="the manual leaves the amount to the agency within this range",
+                           details={"field": "fee_satang", "min_satang": low, "max_satang": high})
+    return {"fee_satang": data.fee_satang}
+
+
+def _workable(session: Session, principal: Principal, task_id: str) -> HumanTaskRow:
+    task = session.get(HumanTaskRow, task_id)
+    if task is None:
+        raise NotFound(f"task {task_id} does not exist")
+    if not _may_work_on(session, principal, task):
+        raise Forbidden(f"task {task_id} is not in your inbox",
+                        hint="officers work on their own agency's tasks; applicants on their own applications")
+    if task.state != "open":
+        raise Conflict(f"task {task_id} is {task.state}, not open", hint="list open tasks again")
+    return task
+
+
+def claim(ctx: EngineContext, session: Session, principal: Principal, task_id: str) -> HumanTaskRow:
+    """Take a task so colleagues see it is being worked on (claiming your own claim again is a no-op).
+
+    Raises:
+        NotFound, Forbidden: as for completing it.
+        Conflict: finished, or claimed by someone else.
+    """
+    task = _workable(session, principal, task_id)
+    if task.assignee == principal.label:
+        return task
+    if task.assignee is not None:
+        raise Conflict(f"task {task_id} is claimed by {task.assignee}", hint="ask them to release it")
+    task.assignee, task.claimed_at = principal.label, ctx.clock.now()
+    _record_task_event(ctx, session, principal, task, "task.claimed")
+    return task
+
+
+def release(ctx: EngineContext, session: Session, principal: Principal, task_id: str) -> HumanTaskRow:
+    """Give a claimed task back to the agency's queue (its assignee or an admin)."""
+    task = _workable(session, principal, task_id)
+    if task.assignee is None:
+        return task
+    if task.assignee != principal.label and principal.role != Role.ADMIN:
+        raise Forbidden(f"task {task_id} is claimed by {task.assignee}; only they can release it")
+    task.assignee, task.claimed_at = None, None
+    _record_task_event(ctx, session, principal, task, "task.released")
+    return task
+
+
+def _record_task_event(ctx: EngineContext, session: Session, principal: Principal, task: HumanTaskRow,
+                       event: str) -> None:
+    instance = session.get(WorkflowInstanceRow, task.instance_id)
+    assert instance is not None
+    audit.record(session, principal, event, ctx.clock.now(), instance.context.get("application_id"),
+                 licence=instance.context.get("licence"), step=task.step)
+
+
+def complete(ctx: EngineContext, session: Session, principal: Principal, task_id: str,
+             data: TaskCompletion, via_agency_system: bool = False) -> HumanTaskRow:
+    """Complete a task with a decision; the process moves on in the same transaction.
+
+    Raises:
+        NotFound: no such task.
+        Forbidden: the task is in another agency's (or another applicant's) lane.
+        Conflict: the task is already finished, or a concurrent change won.
+        InvalidInput: the action is not allowed at this step.
+    """
+    task = _workable(session, principal, task_id)
+    if task.agency in ctx.agencies.external_agencies() and not via_agency_system:
+        # The agency decides this step in its own back-office; its answer arrives as a signed callback.
+        raise Forbidden(f"task {task_id} is decided in {task.agency}'s own system",
+                        hint=f"{task.agency} answers through POST /api/v1/agencies/{task.agency}/callbacks")
+    if task.assignee is not None and task.assignee != principal.label and principal.role != Role.ADMIN:
+        raise Conflict(f"task {task_id} is claimed by {task.assignee}", hint="ask them to release it")
+    extra = _assessed_fee(ctx, session, task, data)
+    done = ctx.runtime.complete_task(session, task_id, data.action, data.comment, principal.label, extra)
+    case = case_of(session, done.instance)
+    audit.record(session, principal, "task.completed", ctx.clock.now(), case.application_id,
+                 licence=case.licence_code, step=task.step, action=data.action, comment=data.comment)
+    sync_case(session, ctx, case, done.instance, principal)
+    return done.task

@@ -1,0 +1,313 @@
+"""The citizen's manual of a licence (Licensing Facilitation Act B.E. 2558, s.7) as validated data.
+
+Each licence keeps its manual next to its process: ``bpmn/<licence code>/manual.yaml``. The manual states
+the steps and the working days each takes, the documents, the fee and the facts a service directory
+needs (identity assurance level, e-licence, public display). Values inferred rather than taken from a
+source are listed by dotted path in ``unverified`` so they can be checked later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+
+from bizportal.engine.catalogue.data_checks import reject_duplicates
+from bizportal.engine.catalogue.yaml_files import load_yaml
+
+_SNAKE_CASE = r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$"
+
+
+class ManualError(Exception):
+    """A manual file is missing, is not YAML, or does not match the schema."""
+
+
+class Step(BaseModel):
+    """One step of the procedure with the working days the manual promises for it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=_SNAKE_CASE)
+    name_th: str = Field(min_length=1)
+    name_en: str = Field(min_length=1)
+    unit: str = Field(min_length=1)
+    working_days: int = Field(ge=0)
+    lane: Literal["agency", "applicant", "system"]
+    # What the step is, which decides how a process shape renders it: the document check (with its one
+    # request for more documents, s.8), a decision step (review, inspection, committee, opinions of other
+    # agencies, public hearing: approve or reject), or the issuing of the licence after the fee.
+    kind: Literal["document_check", "review", "inspection", "committee", "opinion", "public_hearing", "issue"]
+
+
+class Document(BaseModel):
+    """A document the applicant must provide, or that the platform looks up instead."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=_SNAKE_CASE)
+    name_th: str = Field(min_length=1)
+    name_en: str = Field(min_length=1)
+    required: bool
+    # True when the platform fetches it from a data exchange (DOPA linkage, GDX) instead of asking
+    # for an upload: government may no longer ask citizens for copies of ID cards or house registration.
+    obtained_by_exchange: bool = False
+
+
+class FeeBand(BaseModel):
+    """Amount due while the fee parameter is at most ``up_to`` (no upper bound when None)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    up_to: float | None = Field(default=None, ge=0)
+    amount_satang: int = Field(ge=0)
+
+
+class FeeRule(BaseModel):
+    """How the fee is set, in integer satang.
+
+    ``fixed``: always ``min_satang``. ``range``/``from``: between ``min_satang`` and ``max_satang``
+    (``from`` may be open-ended); when ``parameter`` is set the amount follows ``bands``, otherwise the
+    agency assesses it. ``none``: no fee.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["fixed", "range", "from", "none"]
+    min_satang: int | None = Field(default=None, ge=0)
+    # validate_default: the cross-field checks below must also run when the field is left out.
+    max_satang: int | None = Field(default=None, ge=0, validate_default=True)
+    # Fee parameters come only from validated business fields (engine/payments/invoices.py `fee_parameters`).
+    parameter: Literal["area_m2"] | None = None
+    bands: list[FeeBand] = Field(default_factory=list, validate_default=True)
+    currency: Literal["THB"] = "THB"
+    # The portal's policy unless a manual says otherwise: an unpaid invoice expires after this many
+    # calendar days (the last day moved to the next working day, when payment counters are open).
+    payment_days: int = Field(default=30, ge=1, le=180)
+
+    @field_validator("max_satang")
+    @classmethod
+    def _max_not_below_min(cls, value: int | None, info: ValidationInfo) -> int | None:
+        minimum = info.data.get("min_satang")
+        if value is not None and minimum is not None and value < minimum:
+            raise ValueError(f"max_satang ({value}) is below min_satang ({minimum})")
+        fee_type = info.data.get("type")
+        if fee_type == "fixed" and minimum is None:
+            raise ValueError("a fixed fee needs min_satang")
+        if fee_type == "fixed" and value is not None and value != minimum:
+            raise ValueError("a fixed fee has max_satang equal to min_satang, or none")
+        if fee_type == "range" and (minimum is None or value is None):
+            raise ValueError("a range fee needs both min_satang and max_satang")
+        if fee_type == "from" and minimum is None:
+            raise ValueError("a 'from' fee needs min_satang")
+        if fee_type == "none" and (minimum or value):
+            raise ValueError("a fee of type 'none' has no amounts")
+        return value
+
+    @field_validator("bands")
+    @classmethod
+    def _bands_consistent(cls, bands: list[FeeBand], info: ValidationInfo) -> list[FeeBand]:
+        parameter = info.data.get("parameter")
+        if parameter is None:
+            if bands:
+                raise ValueError("bands need a parameter to compare with")
+            return bands
+        if not bands:
+            raise ValueError(f"parameter {parameter!r} needs bands")
+        if info.data.get("type") in ("fixed", "none"):
+            raise ValueError(f"a fee of type {info.data.get('type')!r} has no bands")
+        limits = [band.up_to for band in bands]
+        if None in limits[:-1]:
+            raise ValueError("only the last band may be open-ended (up_to: null)")
+        bounded = [limit for limit in limits if limit is not None]
+        if any(later <= earlier for earlier, later in zip(bounded, bounded[1:], strict=False)):
+            raise ValueError("bands must be in ascending order of up_to")
+        minimum, maximum = info.data.get("min_satang"), info.data.get("max_satang")
+        for band in bands:
+            if minimum is not None and band.amount_satang < minimum:
+                raise ValueError(f"band amount {band.amount_satang} is below min_satang ({minimum})")
+            if maximum is not None and band.amount_satang > maximum:
+                raise ValueError(f"band amount {band.amount_satang} is above max_satang ({maximum})")
+        return bands
+
+    def amount_for(self, parameters: Mapping[str, float]) -> int:
+        """Return the fee in satang for the given applicant parameters.
+
+        Args:
+            parameters: values such as ``{"area_m2": 80}``; only ``self.parameter`` is read.
+
+        Returns:
+            The amount in satang (an int; no float arithmetic on money).
+
+        Raises:
+            ValueError: the parameter is missing or out of the bands, or the agency sets the amount.
+        """
+        if self.type == "none":
+            return 0
+        if self.type == "fixed" and self.min_satang is not None:
+            return self.min_satang
+        if self.parameter is None:
+            raise ValueError(f"the {self.type} fee has no rule: the agency assesses the amount")
+        if self.parameter not in parameters:
+            raise ValueError(f"fee parameter {self.parameter!r} is missing")
+        value = parameters[self.parameter]
+        if value < 0:
+            raise ValueError(f"fee parameter {self.parameter!r} is negative: {value}")
+        for band in self.bands:
+            if band.up_to is None or value <= band.up_to:
+                return band.amount_satang
+        raise ValueError(f"fee parameter {self.parameter!r}={value} is above the last band ({self.bands[-1].up_to})")
+
+
+class SubType(BaseModel):
+    """One trade of a licence family chosen from a list (e.g. the 26 food health-hazard trades)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(pattern=_SNAKE_CASE)
+    name_th: str = Field(min_length=1)
+    name_en: str = Field(min_length=1)
+
+
+class LicenceManual(BaseModel):
+    """The citizen's manual of one licence."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(pattern=_SNAKE_CASE)
+    name_th: str = Field(min_length=1)
+    name_en: str = Field(min_length=1)
+    agency: str = Field(min_length=1)
+    legal_basis: str = Field(min_length=1)
+    steps: list[Step] = Field(min_length=1)
+    total_working_days: int = Field(ge=0)
+    documents: list[Document]
+    fee: FeeRule
+    validity_years: int | None = Field(default=None, ge=1)
+    must_file_at_counter: bool
+    elicence: bool
+    public_display_required: bool
+    ial: int = Field(ge=1, le=3)
+    prerequisites: list[str] = Field(default_factory=list)
+    channel_discount_percent: int = Field(default=0, ge=0, le=100)
+    # Which process the licence runs: a generated shape (bpmn_generator) or `custom`, a hand-written
+    # process.bpmn that the generator leaves alone.
+    shape: Literal["notification", "registration", "permit", "permit_inspection", "permit_committee", "custom"]
+    # `local_office`: the case goes to the local office of the business's location (local governments,
+    # BMA districts); `central`: to the agency itself.
+    routing: Literal["central", "local_office"]
+    validity_note: str | None = None
+    variants: list[Literal["renew", "amend", "cancel", "annual_fee"]] = Field(default_factory=list)
+    sub_types: list[SubType] = Field(default_factory=list)
+    business_types: list[str] = Field(default_factory=list)
+    manual_url: str | None = None
+    remarks: str | None = None
+    # Required on purpose: every manual states which of its values are inferred (possibly none).
+    unverified: list[str]
+
+    @field_validator("steps")
+    @classmethod
+    def _unique_step_ids(cls, steps: list[Step]) -> list[Step]:
+        reject_duplicates([step.id for step in steps], "step id")
+        return steps
+
+    @field_validator("total_working_days")
+    @classmethod
+    def _total_is_sum_of_steps(cls, total: int, info: ValidationInfo) -> int:
+        steps = info.data.get("steps")
+        if steps is not None:
+            step_sum = sum(step.working_days for step in steps)
+            if total != step_sum:
+                raise ValueError(f"total_working_days is {total} but the steps add up to {step_sum}")
+        return total
+
+    @field_validator("documents")
+    @classmethod
+    def _unique_document_ids(cls, documents: list[Document]) -> list[Document]:
+        reject_duplicates([document.id for document in documents], "document id")
+        return documents
+
+    @field_validator("unverified")
+    @classmethod
+    def _unverified_paths_exist(cls, paths: list[str], info: ValidationInfo) -> list[str]:
+        reject_duplicates(paths, "unverified path")
+        for path in paths:
+            root, _, rest = path.partition(".")
+            if root not in cls.model_fields or root == "unverified":
+                raise ValueError(f"unverified path {path!r} names no field of the manual")
+            if root not in info.data:
+                continue  # that field failed validation itself and is reported there
+            if rest and not _resolves(info.data[root], rest.split(".")):
+                raise ValueError(f"unverified path {path!r} names no value in the manual")
+        return paths
+
+    @property
+    def fee_assessed_by_agency(self) -> bool:
+        """True when no rule computes the fee: the officer sets it within the range when approving."""
+        return self.fee.type in ("range", "from") and self.fee.parameter is None
+
+    @property
+    def final_decision_step(self) -> str:
+        """The last step before issuing: where the licence is approved, and an assessed fee is set."""
+        decisions = [step for step in self.steps if step.kind != "issue"]
+        return decisions[-1].id
+
+    def step(self, step_id: str) -> Step:
+        """Return the step with this id.
+
+        Raises:
+            KeyError: no step has this id.
+        """
+        for step in self.steps:
+            if step.id == step_id:
+                return step
+        raise KeyError(step_id)
+
+
+def _resolves(value: Any, parts: list[str]) -> bool:
+    for part in parts:
+        if isinstance(value, list):
+            if not part.isdigit() or int(part) >= len(value):
+                return False
+            value = value[int(part)]
+        elif isinstance(value, BaseModel):
+            if part not in type(value).model_fields:
+                return False
+            value = getattr(value, part)
+        else:
+            return False
+    return True
+
+
+def _format_loc(loc: tuple[int | str, ...]) -> str:
+    return ".".join(str(part) for part in loc) or "(top level)"
+
+
+def load_manual(path: Path) -> LicenceManual:
+    """Read and validate a manual YAML file.
+
+    Args:
+        path: the ``manual.yaml`` file.
+
+    Returns:
+        The validated manual.
+
+    Raises:
+        ManualError: the file cannot be read, is not YAML, or breaks the schema; the message names the
+            file and every bad field, e.g. ``bpmn/x/manual.yaml: fee.min_satang: Input should be ...``.
+    """
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ManualError(f"{path}: cannot read the manual: {exc}") from exc
+    try:
+        data = load_yaml(text)
+    except yaml.YAMLError as exc:
+        raise ManualError(f"{path}: not valid YAML: {exc}") from exc
+    try:
+        return LicenceManual.model_validate(data)
+    except ValidationError as exc:
+        lines = [f"{path}: {_format_loc(error['loc'])}: {error['msg']}" for error in exc.errors()]
+        raise ManualError("\n".join(lines)) from exc

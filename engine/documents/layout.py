@@ -1,0 +1,540 @@
+"""PDF documents laid out by Jinja2 templates (the e-licence, the e-receipt), drawn with fpdf2.
+
+A template in `document_templates/` renders a small XML page description; `render_pdf` lays it
+out on A4 portrait pages and draws it. Identical input gives byte-identical output: the creation
+date comes from the template (`created`), never the clock, and nothing depends on hash seeds or the
+time zone, because documents are stored under their sha256.
+
+Why not HTML and CSS. WeasyPrint (Pango) lays Thai out well, but its PDF text layer maps every glyph
+to one text for the whole file, so Thai clusters HarfBuzz shapes into several glyphs come back wrong
+when the PDF is searched, copied or read by pypdf: "ตั้งแต่" reads "ตังแต่", "น้ำใจ" reads "นาใจ", every
+SARA AM (ำ) is lost. fpdf2's `write_html` allows one style per table cell, no links in cells, and breaks
+an overlong Thai word between any two characters. fpdf2's drawing keeps a text mapping per occurrence
+(completed by `_CompleteToUnicodeOutputProducer`, and put on the glyph extractors read it from by
+`_TextLayerFont`, so pypdf and poppler's `pdftotext` both read every Thai word whole), so the templates
+describe the layout and this module draws it.
+
+Fonts are bundled in `fonts/` (Noto Sans Thai for Thai, Noto Sans for Latin letters and digits, which
+Noto Sans Thai lacks); HarfBuzz (`uharfbuzz`) places Thai vowels and tone marks.
+
+The vocabulary (lengths in mm, font sizes and character spacing in pt, colours as #RRGGBB; `pad` is a
+CSS-like shorthand of 1, 2 or 4 lengths: all, vertical horizontal, or top right bottom left):
+
+    <document title subject keywords author lang created margin top bottom>
+      <style name font="thai|latin" bold="1" size color spacing/>   named text styles
+      <frame> <rect x y w h line color fill/> ... </frame>           drawn on every page
+      <footer top> flow </footer>                                    drawn on every page from `top`
+      <body> flow </body>                                            between `top` and `bottom`
+    flow:
+      <text style align="left|center|right" leading link wrap="words|anywhere">...</text>
+      <space h/>
+      <rule width line color align/>                                 a horizontal line
+      <box width align pad height fill border line radius anchor="bottom"> flow </box>
+      <row pad rule line> <cell width pad> flow </cell> ... </row>   side by side; the last cell
+                                                                     without `width` takes the rest
+      <qr size>URL</qr>                                              a QR code
+
+In `<body>`, a block that does not fit on the page starts a new one; `anchor="bottom"` puts a box at
+the foot of the body (or of the next page). Text wraps at spaces; a word wider than its line (Thai is
+written without spaces between words) is broken between grapheme clusters, never between a consonant
+and its vowel or tone marks, nor after a leading vowel.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+from xml.etree.ElementTree import Element
+
+import qrcode
+import qrcode.constants
+from defusedxml.ElementTree import fromstring
+from fpdf import FPDF
+from fpdf.fonts import TTFFont
+from fpdf.output import OutputProducer
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
+from qrcode.image.pil import PilImage
+
+from bizportal.engine.documents.formats import baht, english_date, english_datetime, thai_date, thai_datetime
+
+FONT_DIR = Path(__file__).with_name("fonts")
+TEMPLATE_DIR = Path(__file__).with_name("templates")
+
+_PAGE_W = 210.0
+_PAGE_H = 297.0
+_FONTS = {"thai": "NotoSansThai", "latin": "NotoSans"}
+_FONT_FILES = {
+    ("NotoSansThai", ""): "NotoSansThai-Regular.ttf",
+    ("NotoSansThai", "B"): "NotoSansThai-Bold.ttf",
+    ("NotoSans", ""): "NotoSans-Regular.ttf",
+    ("NotoSans", "B"): "NotoSans-Bold.ttf",
+}
+_ALIGN = {"left": "L", "center": "C", "right": "R"}
+
+# Thai characters that can never begin a line: above/below vowels and tone marks (category Mn) and
+# the following vowels SARA A, SARA AA, SARA AM and LAKKHANGYAO.
+_NEVER_LINE_START = frozenset("\u0e30\u0e32\u0e33\u0e45")
+# Leading vowels (SARA E, AE, O, AI MAIMUAN, AI MAIMALAI) can never end a line.
+_NEVER_LINE_END = frozenset("\u0e40\u0e41\u0e42\u0e43\u0e44")
+
+
+def render_pdf(template: str, context: Mapping[str, Any]) -> bytes:
+    """Render `document_templates/<template>` with `context` and lay the result out as a PDF.
+
+    Raises:
+        jinja2.UndefinedError: the template uses a name `context` lacks.
+        ValueError: the template produced an element or attribute this module does not know.
+    """
+    return layout_pdf(_environment().get_template(template).render(**context))
+
+
+def layout_pdf(markup: str) -> bytes:
+    """Lay out and draw a page description in the vocabulary above (what a template renders).
+
+    Raises:
+        ValueError: an element or attribute this module does not know, or a missing `created`.
+    """
+    return _Renderer(fromstring(markup)).render()
+
+
+# Characters XML 1.0 cannot carry: a stray one in a name typed into a form must not stop a document.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _printable(value: Any) -> Any:
+    """Jinja `finalize`: drop what XML cannot carry from values (macro output is already markup)."""
+    return _NOT_XML.sub("", value) if isinstance(value, str) and not isinstance(value, Markup) else value
+
+
+@cache
+def _environment() -> Environment:
+    env = Environment(loader=FileSystemLoader(TEMPLATE_DIR), autoescape=True, undefined=StrictUndefined,
+                      trim_blocks=True, lstrip_blocks=True, finalize=_printable)
+    env.filters.update(thai_date=thai_date, english_date=english_date, thai_datetime=thai_datetime,
+                       english_datetime=english_datetime, baht=baht)
+    return env
+
+
+@dataclass(frozen=True)
+class _TextStyle:
+    family: str
+    style: str
+    size: float
+    color: str
+    spacing: float
+
+
+class _Pdf(FPDF):
+    """A4 portrait with the bundled fonts and shaping on; `on_header` and `on_footer` draw on every page."""
+
+    def __init__(self) -> None:
+        super().__init__(orientation="P", unit="mm", format="A4")
+        for (family, style), filename in _FONT_FILES.items():
+            self.add_font(family, style, str(FONT_DIR / filename))
+            # fpdf2 offers no hook to choose the font class: swap in the subclass that maps text to glyphs
+            # the way extractors read it (it adds no state, only overrides `shape_text`).
+            self.fonts[f"{family.lower()}{style}"].__class__ = _TextLayerFont
+        # Noto Sans Thai has no Latin letters or digits: those come from Noto Sans, and Thai
+        # characters inside text set in Noto Sans come from Noto Sans Thai.
+        self.set_fallback_fonts(["NotoSans", "NotoSansThai"])
+        self.set_text_shaping(True)
+        self.set_auto_page_break(False)
+        self.set_font("NotoSansThai", "", 11)
+        self.on_header: Callable[[], None] = lambda: None
+        self.on_footer: Callable[[], None] = lambda: None
+
+    def header(self) -> None:
+        self.on_header()
+
+    def footer(self) -> None:
+        self.on_footer()
+
+
+class _Renderer:
+    """Lays out one parsed `<document>`: heights are measured before anything is drawn, so boxes can be
+    filled behind their content and blocks that do not fit move to the next page whole."""
+
+    def __init__(self, root: Element) -> None:
+        if root.tag != "document":
+            raise ValueError(f"a document template must render <document>, not <{root.tag}>")
+        self.root = root
+        self.pdf = _Pdf()
+        self.margin = _length(root, "margin", 20.0)
+        self.top = _length(root, "top", 20.0)
+        self.bottom = _length(root, "bottom", _PAGE_H - 20.0)
+        self.width = _PAGE_W - 2 * self.margin
+        self.styles = {el.get("name", ""): _style(el) for el in root.iter("style")}
+        self._lines: dict[tuple[int, float], list[str]] = {}
+
+    def render(self) -> bytes:
+        pdf, root = self.pdf, self.root
+        for key, setter in (("title", pdf.set_title), ("subject", pdf.set_subject), ("author", pdf.set_author),
+                            ("creator", pdf.set_creator), ("keywords", pdf.set_keywords), ("lang", pdf.set_lang)):
+            if root.get(key):
+                setter(root.get(key, ""))
+        created = root.get("created")
+        if not created:
+            raise ValueError("<document> needs `created` (from the document, never the clock)")
+        pdf.set_creation_date(datetime.fromisoformat(created))
+        frame, footer, body = root.find("frame"), root.find("footer"), root.find("body")
+        if frame is not None:
+            pdf.on_header = lambda: self._draw_frame(frame)
+        if footer is not None:
+            pdf.on_footer = lambda: self._draw_flow(footer, self.margin, _length(footer, "top", self.bottom),
+                                                    self.width)
+        pdf.add_page()
+        if body is not None:
+            self._draw_body(body)
+        return bytes(pdf.output(output_producer_class=_CompleteToUnicodeOutputProducer))
+
+    # ----------------------------------------------------------------------- page flow
+
+    def _draw_body(self, body: Element) -> None:
+        y = self.top
+        for child in body:
+            height = self._height(child, self.width)
+            if child.get("anchor") == "bottom":
+                at = max(y, self.bottom - height)
+                if at + height > self.bottom:
+                    self.pdf.add_page()
+                    at = self.bottom - height
+            else:
+                if y + height > self.bottom and y > self.top:
+                    self.pdf.add_page()
+                    y = self.top
+                at = y
+            self._draw(child, self.margin, at, self.width)
+            y = at + height
+
+    def _draw_frame(self, frame: Element) -> None:
+        for rect in frame.iter("rect"):
+            self._rect(rect, _length(rect, "x"), _length(rect, "y"), _length(rect, "w"), _length(rect, "h"))
+
+    def _draw_flow(self, parent: Element, x: float, y: float, width: float) -> float:
+        for child in parent:
+            height = self._height(child, width)
+            self._draw(child, x, y, width)
+            y += height
+        return y
+
+    # ----------------------------------------------------------------------- measuring
+
+    def _height(self, el: Element, width: float) -> float:
+        tag = el.tag
+        if tag == "text":
+            return len(self._text_lines(el, width)) * self._leading(el)
+        if tag == "space":
+            return _length(el, "h")
+        if tag == "rule":
+            return 0.0
+        if tag == "qr":
+            return _length(el, "size")
+        if tag == "box":
+            top, right, bottom, left = _pad(el)
+            inner = _box_width(el, width) - left - right
+            content = top + sum(self._height(child, inner) for child in el) + bottom
+            return max(content, _length(el, "height", 0.0))
+        if tag == "row":
+            top, _, bottom, _ = _pad(el)
+            cells = self._cells(el, width)
+            return top + max((self._cell_height(cell, w) for cell, w in cells), default=0.0) + bottom
+        raise ValueError(f"unknown element <{tag}> in a document template")
+
+    def _cells(self, row: Element, width: float) -> list[tuple[Element, float]]:
+        _, right, _, left = _pad(row)
+        cells = [cell for cell in row if cell.tag == "cell"]
+        fixed = sum(_length(cell, "width", 0.0) for cell in cells)
+        rest = width - left - right - fixed
+        return [(cell, _length(cell, "width", rest)) for cell in cells]
+
+    def _cell_height(self, cell: Element, width: float) -> float:
+        top, right, bottom, left = _pad(cell)
+        return top + sum(self._height(child, width - left - right) for child in cell) + bottom
+
+    def _text_lines(self, el: Element, width: float) -> list[str]:
+        key = (id(el), width)
+        if key not in self._lines:
+            self._use_style(el)
+            text = " ".join("".join(el.itertext()).split())
+            self._lines[key] = _wrap_text(self.pdf, text, width, break_anywhere=el.get("wrap") == "anywhere")
+            self.pdf.set_char_spacing(0)
+        return self._lines[key]
+
+    def _leading(self, el: Element) -> float:
+        # Thai needs room above and below the line for stacked vowels and tone marks.
+        return _length(el, "leading", self._style_of(el).size * 0.53)
+
+    # ----------------------------------------------------------------------- drawing
+
+    def _draw(self, el: Element, x: float, y: float, width: float) -> None:
+        pdf, tag = self.pdf, el.tag
+        if tag == "text":
+            lines, leading = self._text_lines(el, width), self._leading(el)
+            self._use_style(el)
+            link = el.get("link") or ""
+            for index, line in enumerate(lines):
+                pdf.set_xy(x, y + index * leading)
+                pdf.cell(width, leading, line, align=_ALIGN[el.get("align", "left")], link=link)
+            pdf.set_char_spacing(0)
+        elif tag == "rule":
+            length = _length(el, "width", width)
+            start = x + _offset(el.get("align", "left"), width, length)
+            pdf.set_draw_color(el.get("color", "#000000"))
+            pdf.set_line_width(_length(el, "line", 0.25))
+            pdf.line(start, y, start + length, y)
+        elif tag == "qr":
+            size = _length(el, "size")
+            pdf.image(_qr_png("".join(el.itertext()).strip()), x=x, y=y, w=size, h=size)
+        elif tag == "box":
+            box_w = _box_width(el, width)
+            box_x = x + _offset(el.get("align", "left"), width, box_w)
+            self._rect(el, box_x, y, box_w, self._height(el, width))
+            top, right, _, left = _pad(el)
+            self._draw_flow(el, box_x + left, y + top, box_w - left - right)
+        elif tag == "row":
+            top, _, _, left = _pad(el)
+            cell_x = x + left
+            for cell, cell_w in self._cells(el, width):
+                c_top, c_right, _, c_left = _pad(cell)
+                self._draw_flow(cell, cell_x + c_left, y + top + c_top, cell_w - c_left - c_right)
+                cell_x += cell_w
+            if el.get("rule"):
+                below = y + self._height(el, width)
+                pdf.set_draw_color(el.get("rule", "#000000"))
+                pdf.set_line_width(_length(el, "line", 0.25))
+                pdf.line(x, below, x + width, below)
+        elif tag != "space":
+            raise ValueError(f"unknown element <{tag}> in a document template")
+
+    def _rect(self, el: Element, x: float, y: float, w: float, h: float) -> None:
+        fill, border = el.get("fill"), el.get("border") or el.get("color")
+        if not fill and not border:
+            return
+        if fill:
+            self.pdf.set_fill_color(fill)
+        if border:
+            self.pdf.set_draw_color(border)
+            self.pdf.set_line_width(_length(el, "line", 0.25))
+        radius = _length(el, "radius", 0.0)
+        self.pdf.rect(x, y, w, h, style=("D" if border else "") + ("F" if fill else ""),
+                      round_corners=radius > 0, corner_radius=radius)
+
+    def _style_of(self, el: Element) -> _TextStyle:
+        name = el.get("style", "")
+        if name not in self.styles:
+            raise ValueError(f"<{el.tag}> uses the undefined style {name!r}")
+        return self.styles[name]
+
+    def _use_style(self, el: Element) -> None:
+        style = self._style_of(el)
+        self.pdf.set_font(style.family, style.style, style.size)
+        self.pdf.set_text_color(style.color)
+        self.pdf.set_char_spacing(style.spacing)
+
+
+class _TextLayerFont(TTFFont):
+    """Shapes like fpdf2, but attaches each cluster's text to the glyph that an extractor reads it from.
+
+    fpdf2 gives a cluster's text to its *first* glyph and every mark (tone mark, upper or lower vowel)
+    its own text. Text extractors that rebuild words from glyph positions (poppler's `pdftotext`, hence
+    search and copy in Evince and Okular) then split Thai words:
+    - SARA AM (ำ) is shaped as NIKHAHIT (zero width) + SARA AA: its text sat on the NIKHAHIT, the SARA AA
+      carried none, and its width read as a gap between words: "จำ หน่าย";
+    - a mark drawn with an offset (MAI HAN-AKAT in "รับ") lies almost on top of the next glyph, which
+      poppler takes for duplicated text and moves out of the word: "ได้รบ ั".
+    Here the text of every cluster goes to its last glyph that has a width, and a cluster made only of
+    zero-width marks adds its text to the glyph before it. Every glyph keeps its place and shape; only
+    the ToUnicode text moves, and the text read in drawing order is unchanged.
+    """
+
+    __slots__ = ()  # TTFFont has slots: the subclass adds none, so an added font's class can be swapped
+
+    def shape_text(self, text: str, font_size_pt: float,
+                   text_shaping_params: dict[str, Any] | None) -> Sequence[dict[str, Any]]:
+        if not text:
+            return []
+        infos, positions = self.perform_harfbuzz_shaping(text, font_size_pt, text_shaping_params)
+        clusters = [int(info.cluster) for info in infos]
+        if clusters != sorted(clusters):  # right-to-left runs: fpdf2's own mapping (no Thai there)
+            return super().shape_text(text, font_size_pt, text_shaping_params)
+        texts = glyph_texts(self._map_symbol_text(text), clusters, [pos.x_advance for pos in positions])
+        shaped = []
+        for info, pos, glyph_text in zip(infos, positions, texts, strict=True):
+            name = self.ttfont.getGlyphName(info.codepoint)
+            width = round(self.scale * self.ttfont["hmtx"].metrics[name][0])
+            glyph = self.subset.get_glyph(glyph=info.codepoint, unicode=tuple(ord(char) for char in glyph_text),
+                                          glyph_name=name, glyph_width=width)
+            if glyph is None:
+                continue
+            shaped.append({
+                "mapped_char": self.subset.pick_glyph(glyph),
+                "x_advance": pos.x_advance, "y_advance": pos.y_advance,
+                "x_offset": pos.x_offset, "y_offset": pos.y_offset,
+                "force_positioning": (width != pos.x_advance or pos.x_offset != 0 or pos.y_offset != 0
+                                      or pos.y_advance != 0),
+            })
+        return shaped
+
+
+def glyph_texts(text: str, clusters: Sequence[int], advances: Sequence[int]) -> list[str]:
+    """The text each shaped glyph stands for, left to right (see `_TextLayerFont`).
+
+    `clusters` are HarfBuzz's (non-decreasing) cluster starts, one per glyph, and `advances` the glyphs'
+    advance widths. Joined, the result is `text` again.
+    """
+    starts = sorted(set(clusters))
+    ends = dict(zip(starts, [*starts[1:], len(text)], strict=True))
+    texts = [""] * len(clusters)
+    carrier: int | None = None  # the last glyph that holds text
+    index = 0
+    while index < len(clusters):
+        cluster = clusters[index]
+        last = index
+        while last + 1 < len(clusters) and clusters[last + 1] == cluster:
+            last += 1
+        wide = [i for i in range(index, last + 1) if advances[i] > 0]
+        target = wide[-1] if wide else carrier if carrier is not None else index
+        texts[target] += text[cluster:ends[cluster]]
+        carrier = target if wide or carrier is None else carrier
+        index = last + 1
+    if starts and starts[0] > 0:  # text before the first cluster (never seen): keep it, in front
+        texts[0] = text[:starts[0]] + texts[0]
+    return texts
+
+
+class _CompleteToUnicodeOutputProducer(OutputProducer):
+    """Gives every shaped glyph an entry in its font's ToUnicode CMap.
+
+    HarfBuzz's Thai shaper decomposes SARA AM (ำ) into NIKHAHIT + SARA AA, so one input cluster
+    becomes two or three glyphs, and `_TextLayerFont` gives the text of a cluster or a mark to one
+    glyph only. fpdf2 leaves glyphs without text out of the ToUnicode CMap; viewers drop such glyphs,
+    but some extractors (pypdf) emit their raw glyph code instead, e.g. "จำ\\x18หน่าย". Mapping them
+    explicitly to no text keeps the text layer exact for search, copy and indexing. Fonts without such
+    glyphs are left untouched.
+    """
+
+    def _add_fonts(self, *args: Any, **kwargs: Any) -> Any:
+        font_objs = super()._add_fonts(*args, **kwargs)
+        for font in self.fpdf.fonts.values():
+            if not isinstance(font, TTFFont):
+                continue
+            to_unicode = getattr(font_objs.get(font.i), "to_unicode", None)
+            if to_unicode is None:
+                continue
+            silent = sorted(
+                code
+                for glyph, code in font.subset.items()
+                if glyph is not None and isinstance(glyph.unicode, tuple) and not glyph.unicode
+            )
+            contents = to_unicode.content_stream()
+            if not silent or b"endcmap" not in contents:
+                continue
+            blocks = b"".join(
+                f"{len(chunk)} beginbfchar\n".encode("ascii")
+                + b"".join(f"<{code:04X}> <>\n".encode("ascii") for code in chunk)
+                + b"endbfchar\n"
+                for chunk in (silent[i : i + 100] for i in range(0, len(silent), 100))
+            )
+            patched = contents.replace(b"endcmap", blocks + b"endcmap", 1)
+            to_unicode._contents = patched
+            to_unicode.length = len(patched)
+        return font_objs
+
+
+def _style(el: Element) -> _TextStyle:
+    font = el.get("font", "thai")
+    if font not in _FONTS:
+        raise ValueError(f"style {el.get('name')!r}: font must be one of {', '.join(_FONTS)}, not {font!r}")
+    return _TextStyle(family=_FONTS[font], style="B" if el.get("bold") == "1" else "",
+                      size=_length(el, "size", 11.0), color=el.get("color", "#000000"),
+                      spacing=_length(el, "spacing", 0.0))
+
+
+def _length(el: Element, name: str, default: float | None = None) -> float:
+    value = el.get(name)
+    if value is None:
+        if default is None:
+            raise ValueError(f"<{el.tag}> needs `{name}`")
+        return default
+    return float(value)
+
+
+def _pad(el: Element) -> tuple[float, float, float, float]:
+    values = [float(v) for v in el.get("pad", "0").split()]
+    if len(values) == 1:
+        return values[0], values[0], values[0], values[0]
+    if len(values) == 2:
+        return values[0], values[1], values[0], values[1]
+    if len(values) == 4:
+        return values[0], values[1], values[2], values[3]
+    raise ValueError(f"<{el.tag}> pad takes 1, 2 or 4 lengths, not {el.get('pad')!r}")
+
+
+def _box_width(el: Element, width: float) -> float:
+    return min(_length(el, "width", width), width)
+
+
+def _offset(align: str, available: float, used: float) -> float:
+    return {"left": 0.0, "center": (available - used) / 2, "right": available - used}[align]
+
+
+def _wrap_text(pdf: FPDF, text: str, width: float, *, break_anywhere: bool = False) -> list[str]:
+    """Split `text` into lines no wider than `width` in the current font.
+
+    Breaks at spaces; a word wider than the line is broken between grapheme clusters. With
+    `break_anywhere` (URLs) words are packed cluster by cluster.
+    """
+    lines: list[str] = []
+    line = ""
+    for word in text.split():
+        candidate = f"{line} {word}" if line else word
+        if pdf.get_string_width(candidate) <= width:
+            line = candidate
+            continue
+        if line and not break_anywhere:
+            lines.append(line)
+            line = ""
+        elif line:
+            line += " "
+        for cluster in _clusters(word):
+            if line.strip() and pdf.get_string_width(line + cluster) > width:
+                lines.append(line.rstrip())
+                line = cluster
+            else:
+                line += cluster
+    lines.append(line)
+    return lines
+
+
+def _clusters(word: str) -> Iterable[str]:
+    cluster = ""
+    for char in word:
+        attaches = (
+            char in _NEVER_LINE_START
+            or unicodedata.category(char).startswith("M")
+            or (cluster != "" and cluster[-1] in _NEVER_LINE_END)
+        )
+        if cluster and not attaches:
+            yield cluster
+            cluster = ""
+        cluster += char
+    if cluster:
+        yield cluster
+
+
+def _qr_png(url: str) -> io.BytesIO:
+    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=10, border=1)
+    qr.add_data(url)
+    qr.make(fit=True)
+    buffer = io.BytesIO()
+    qr.make_image(image_factory=PilImage, fill_color="black", back_color="white").save(buffer, format="PNG")
+    buffer.seek(0)
+    return buffer

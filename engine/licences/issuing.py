@@ -1,0 +1,177 @@
+"""Issuing the e-licence: number it, render the PDF, store it by sha256, record it, tell the process.
+
+The process asks for issuing through a service task (which only writes an outbox row);
+rendering and storing run as a job after commit, so a slow or failing object store never
+holds a transaction open or loses a decision.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import date, timedelta
+from typing import Any
+
+from sqlmodel import Session, select
+
+from bizportal.engine import audit, outbox
+from bizportal.engine.access import OFFICERS, holds, in_scope
+from bizportal.engine.applications.thai_id import mask_thai_id
+from bizportal.engine.cases.case import case_of, sync_case
+from bizportal.engine.cases.kinds import Kind
+from bizportal.engine.context import EngineContext
+from bizportal.engine.deadlines.working_days import BANGKOK
+from bizportal.engine.documents.formats import BUDDHIST_ERA_OFFSET
+from bizportal.engine.documents.licence_pdf import LicenceDocument, render_licence_pdf
+from bizportal.engine.documents.signing import sign_pdf
+from bizportal.engine.errors import NotFound
+from bizportal.engine.licences import renewal_reminders
+from bizportal.engine.principal import SYSTEM, Principal, Role
+from bizportal.engine.workflow.script_engine import ServiceCall
+from bizportal.storage.applications import ApplicationRow, LicenceCaseRow
+from bizportal.storage.counters import next_value
+from bizportal.storage.issued_licences import IssuedLicenceRow
+from bizportal.storage.workflow_tables import WorkflowInstanceRow
+
+
+def request_issue(ctx: EngineContext, session: Session, instance: WorkflowInstanceRow,
+                  call: ServiceCall) -> Mapping[str, Any]:
+    """Service operator: queue the issuing job (runs after this transaction commits)."""
+    case = case_of(session, instance)
+    row = outbox.enqueue(session, "issue_licence", ctx.clock, case_id=case.id)
+    return {"job_id": row.id}
+
+
+def _valid_until(issued_on: date, years: int | None) -> date | None:
+    if years is None:
+        return None
+    try:
+        anniversary = issued_on.replace(year=issued_on.year + years)
+    except ValueError:  # 29 February
+        anniversary = issued_on.replace(year=issued_on.year + years, day=28)
+    return anniversary - timedelta(days=1)
+
+
+def _predecessor(session: Session, case: LicenceCaseRow) -> IssuedLicenceRow | None:
+    """The licence a renewal or an amendment succeeds (None for a new licence); locked until commit."""
+    if case.kind not in (Kind.RENEWAL, Kind.AMENDMENT) or case.subject_licence is None:
+        return None
+    return session.get(IssuedLicenceRow, case.subject_licence, with_for_update=True)
+
+
+def _validity(case: LicenceCaseRow, predecessor: IssuedLicenceRow | None, issued_on: date,
+              years: int | None) -> date | None:
+    if predecessor is None:
+        return _valid_until(issued_on, years)
+    if case.kind == Kind.RENEWAL and predecessor.valid_until is not None:
+        # On from the old expiry, however early or late (within its window) the renewal was asked for.
+        return _valid_until(predecessor.valid_until + timedelta(days=1), years)
+    return predecessor.valid_until  # an amendment changes what is printed, not for how long it holds
+
+
+def _succeed(ctx: EngineContext, session: Session, case: LicenceCaseRow, predecessor: IssuedLicenceRow,
+             successor: IssuedLicenceRow) -> None:
+    """Link the old record to its successor; it shows `renewed` or `replaced` from now on.
+
+    A revocation or suspension the agency imposed after the request was made carries over to the successor
+    (a renewal must not wash it away), and the old record keeps it.
+    """
+    predecessor.successor_number = successor.number
+    renewal_reminders.stop(predecessor)
+    if predecessor.status in ("revoked", "suspended"):
+        successor.status = predecessor.status
+        renewal_reminders.stop(successor)
+    else:
+        predecessor.status = "renewed" if case.kind == Kind.RENEWAL else "replaced"
+    audit.record(session, SYSTEM, f"licence.{'renewed' if case.kind == Kind.RENEWAL else 'replaced'}",
+                 ctx.clock.now(), predecessor.application_id, licence=predecessor.licence_code,
+                 licence_number=predecessor.number, successor=successor.number, status=predecessor.status)
+
+
+def licence_number(session: Session, agency: str, issued_on: date) -> str:
+    """`<agency>-<B.E. year>-<6-digit sequence>`, gap-free per agency and year."""
+    be_year = issued_on.year + BUDDHIST_ERA_OFFSET
+    return f"{agency}-{be_year}-{next_value(session, f'licence:{agency}:{be_year}'):06d}"
+
+
+def issue_licence_job(ctx: EngineContext, session: Session, payload: Mapping[str, Any]) -> None:
+    """Job: issue the licence of a paid case. Safe to run twice: an issued case is not issued again."""
+    case = session.get(LicenceCaseRow, payload["case_id"])
+    if case is None or case.instance_id is None:
+        return
+    instance = session.get(WorkflowInstanceRow, case.instance_id)
+    assert instance is not None
+    if "licence_issued" not in instance.waiting_messages.split(","):
+        return  # issued already, or withdrawn before issuing: nothing to issue
+    issued = session.exec(select(IssuedLicenceRow).where(IssuedLicenceRow.licence_case_id == case.id)).first()
+    if issued is None:
+        issued = _issue(ctx, session, case)
+    # Version-checked: if the applicant withdrew while the PDF was rendered, this is a Conflict and the
+    # licence rolls back with the rest of the job; the retry then finds nothing to issue.
+    instance = ctx.runtime.send_message(session, case.instance_id, "licence_issued", {"licence_number": issued.number})
+    case.licence_number = issued.number
+    sync_case(session, ctx, case, instance)
+
+
+def _issue(ctx: EngineContext, session: Session, case: LicenceCaseRow) -> IssuedLicenceRow:
+    application = session.get(ApplicationRow, case.application_id)
+    assert application is not None
+    manual = ctx.catalogue.licence(case.licence_code)
+    agency = ctx.catalogue.agency(case.agency)
+    issued_on = ctx.clock.now().astimezone(BANGKOK).date()
+    number = licence_number(session, case.agency, issued_on)
+    predecessor = _predecessor(session, case)
+    valid_until = _validity(case, predecessor, issued_on, manual.validity_years)
+    verification_url = f"{ctx.public_base_url.rstrip('/')}/verify/{number}"
+    if ctx.signing is not None:
+        # The QR's Ed25519 signature covers number, holder and validity (it cannot cover the bytes of the
+        # PDF that contains it); the record keeps the signed file's sha256 for POST /api/v1/verify.
+        verification_url += "?s=" + ctx.signing.qr.sign(number, application.applicant_name, valid_until, "")
+    pdf = render_licence_pdf(LicenceDocument(
+        licence_number=number, licence_code=manual.code, licence_name_th=manual.name_th,
+        licence_name_en=manual.name_en, agency_name_th=agency.name_th, agency_name_en=agency.name_en,
+        holder_name=application.applicant_name, holder_id_masked=mask_thai_id(application.applicant_id_number),
+        business_name=application.business_name, business_address=application.business_address,
+        issued_on=issued_on, valid_until=valid_until,
+        verification_url=verification_url))
+    if ctx.signing is not None:
+        pdf = sign_pdf(pdf, ctx.signing.pdf)  # PAdES: any changed byte breaks it
+    # Content-addressed: if this transaction rolls back, the stored bytes are simply unused.
+    stored = ctx.object_store.put(pdf, "application/pdf")
+    issued = IssuedLicenceRow(number=number, licence_case_id=case.id, application_id=application.id,
+                              licence_code=case.licence_code, agency=case.agency,
+                              holder_name=application.applicant_name,
+                              # A successor stays with the holder, also when a counter officer filed for them.
+                              holder_subject=predecessor.holder_subject if predecessor else application.owner,
+                              holder_role=predecessor.holder_role if predecessor else application.created_by_role,
+                              business_name=application.business_name, issued_on=issued_on,
+                              valid_until=valid_until, pdf_key=stored.key, pdf_sha256=stored.sha256,
+                              pdf_size=stored.size, created_at=ctx.clock.now(),
+                              predecessor_number=predecessor.number if predecessor else None,
+                              next_reminder_on=renewal_reminders.first_reminder_on(valid_until, issued_on))
+    session.add(issued)
+    if predecessor is not None:
+        _succeed(ctx, session, case, predecessor, issued)
+    audit.record(session, SYSTEM, "licence.issued", ctx.clock.now(), application.id, licence=case.licence_code,
+                 licence_number=number, sha256=stored.sha256)
+    return issued
+
+
+def readable_issued_licence(session: Session, principal: Principal, number: str) -> IssuedLicenceRow:
+    """The issued licence, if the caller is its holder, an officer of its agency (and office), or an admin.
+
+    Raises:
+        NotFound: no such licence, or the caller may not see it (existence is not revealed).
+    """
+    issued = session.get(IssuedLicenceRow, number)
+    case = session.get(LicenceCaseRow, issued.licence_case_id) if issued is not None else None
+    allowed = issued is not None and case is not None and (
+        principal.role == Role.ADMIN or holds(principal, issued)
+        or in_scope(principal, issued.agency, case.office, OFFICERS))
+    if not allowed:
+        raise NotFound(f"issued licence {number} does not exist")
+    assert issued is not None
+    return issued
+
+
+def licence_pdf_chunks(ctx: EngineContext, issued: IssuedLicenceRow) -> Iterator[bytes]:
+    return ctx.object_store.iter_chunks(issued.pdf_key)

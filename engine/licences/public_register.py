@@ -1,0 +1,63 @@
+"""The public register of licences the law requires to be displayed (Electronic Government Operations Act).
+
+Only what the public needs to see is shown: the licence, the business and where it is, and the
+licence's standing. Never the holder's ID number, and no personal name (PDPA): a business is found by
+its name, number and area.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel
+from sqlmodel import Session, col, or_, select
+
+from bizportal.engine.catalogue.catalogue import Catalogue
+from bizportal.storage.applications import ApplicationRow
+from bizportal.storage.issued_licences import IssuedLicenceRow
+
+NOT_LISTED = ("cancelled", "renewed", "replaced")
+
+
+class RegisterEntry(BaseModel):
+    number: str
+    licence_code: str
+    licence_name_th: str
+    licence_name_en: str
+    agency: str
+    business_name: str
+    province: str
+    district: str | None
+    issued_on: date
+    valid_until: date | None
+    status: str
+
+
+def search(session: Session, catalogue: Catalogue, text: str | None = None, province: str | None = None,
+           district: str | None = None, limit: int = 50, offset: int = 0) -> list[RegisterEntry]:
+    """Licences that must be displayed, matching a business name or licence number and an area."""
+    displayed = [code for code, manual in catalogue.licences.items() if manual.public_display_required]
+    query = (select(IssuedLicenceRow, ApplicationRow)
+             .join(ApplicationRow, col(ApplicationRow.id) == col(IssuedLicenceRow.application_id))
+             .where(col(IssuedLicenceRow.licence_code).in_(displayed),
+                    # A cancelled licence is no longer held; a renewed or replaced one is listed as its successor.
+                    col(IssuedLicenceRow.status).not_in(NOT_LISTED))
+             .order_by(col(IssuedLicenceRow.issued_on).desc(), col(IssuedLicenceRow.number))
+             .limit(limit).offset(offset))
+    if text:
+        pattern = f"%{text.strip()}%"
+        query = query.where(or_(col(IssuedLicenceRow.business_name).ilike(pattern),
+                                col(IssuedLicenceRow.number).ilike(pattern)))
+    if province:
+        query = query.where(ApplicationRow.business_province == province.strip())
+    if district:
+        query = query.where(ApplicationRow.business_district == district.strip())
+    entries = []
+    for issued, application in session.exec(query):
+        manual = catalogue.licence(issued.licence_code)
+        entries.append(RegisterEntry(
+            number=issued.number, licence_code=issued.licence_code, licence_name_th=manual.name_th,
+            licence_name_en=manual.name_en, agency=issued.agency, business_name=issued.business_name,
+            province=application.business_province, district=application.business_district,
+            issued_on=issued.issued_on, valid_until=issued.valid_until, status=issued.status))
+    return entries

@@ -1,0 +1,64 @@
+"""Revoking, suspending and reinstating an issued licence: by its issuing agency (and, for a licence of a
+local office, that office), with a reason, audited.
+
+Verification (the QR page, the JSON check, the PDF upload) reads the standing, so a revoked or
+suspended licence shows as such everywhere at once.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlmodel import Session
+
+from bizportal.engine import audit
+from bizportal.engine.access import in_scope
+from bizportal.engine.context import EngineContext
+from bizportal.engine.deadlines.working_days import BANGKOK
+from bizportal.engine.errors import Conflict, NotFound
+from bizportal.engine.input_text import text
+from bizportal.engine.licences import renewal_reminders
+from bizportal.engine.principal import Principal, Role
+from bizportal.storage.applications import LicenceCaseRow
+from bizportal.storage.issued_licences import IssuedLicenceRow
+
+Action = Literal["revoke", "suspend", "reinstate"]
+_NEXT = {"revoke": "revoked", "suspend": "suspended", "reinstate": "valid"}
+_ALLOWED_FROM = {"revoke": {"valid", "suspended"}, "suspend": {"valid"}, "reinstate": {"suspended"}}
+
+
+class StandingChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: text(2000, min_length=3) = Field(description="recorded and shown to the holder")
+
+
+def change_standing(ctx: EngineContext, session: Session, principal: Principal, number: str, action: Action,
+                    data: StandingChange) -> IssuedLicenceRow:
+    """Apply `action` to a licence of the caller's agency and office.
+
+    Raises:
+        NotFound: no such licence, or the caller is not an officer or supervisor of its issuing agency (and
+            office): the same answer either way, so licence numbers cannot be probed.
+        Conflict: the licence's standing does not allow it (e.g. reinstating a revoked licence).
+    """
+    issued = session.get(IssuedLicenceRow, number)
+    case = session.get(LicenceCaseRow, issued.licence_case_id) if issued is not None else None
+    if issued is None or case is None or not (
+            principal.role == Role.ADMIN or in_scope(principal, issued.agency, case.office)):
+        raise NotFound(f"issued licence {number} does not exist",
+                       hint="its issuing agency (and local office) changes a licence's standing")
+    if issued.status not in _ALLOWED_FROM[action]:
+        hint = (f"act on its successor {issued.successor_number}" if issued.successor_number
+                else "a revoked or cancelled licence stays so; only a suspended one can be reinstated")
+        raise Conflict(f"licence {number} is {issued.status}: it cannot be {action}d", hint=hint)
+    previous, issued.status = issued.status, _NEXT[action]
+    if issued.status == "valid":
+        renewal_reminders.resume(issued, ctx.clock.now().astimezone(BANGKOK).date())
+    else:
+        renewal_reminders.stop(issued)  # a revoked or suspended licence is not reminded to renew
+    audit.record(session, principal, f"licence.{_NEXT[action]}", ctx.clock.now(), issued.application_id,
+                 licence_number=number, reason=data.reason, **{"from": previous})
+    return issued
+

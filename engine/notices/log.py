@@ -1,0 +1,65 @@
+"""The per-application notification log: what was sent to whom, and whether it went out."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel
+from sqlmodel import Session, col, select
+
+from bizportal.engine.access import readable_application
+from bizportal.engine.principal import Principal
+from bizportal.storage.notifications import NotificationRow
+from bizportal.storage.outbox import OutboxRow
+
+
+class NotificationView(BaseModel):
+    """One notification as the log shows it.
+
+    `state` is pending, sent or failed. A notification whose sending job gave up after its retries
+    shows as failed even though its own row never got an answer; while it is still retrying,
+    `attempts` and `last_error` come from that job.
+    """
+
+    id: str
+    event: str
+    recipients: list[str]
+    cc: list[str]
+    subject: str
+    state: str
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    sent_at: datetime | None
+
+
+def readable_notifications(session: Session, principal: Principal, application_id: str) -> list[NotificationView]:
+    """The notification log of an application the caller may read (engine/access.py).
+
+    Raises:
+        NotFound: no such application, or the caller may not read it (the same answer).
+    """
+    return notifications_for(session, readable_application(session, principal, application_id).id)
+
+
+def notifications_for(session: Session, application_id: str) -> list[NotificationView]:
+    """Every notification about `application_id`, oldest first."""
+    rows = session.exec(
+        select(NotificationRow, OutboxRow)
+        .join(OutboxRow, col(OutboxRow.id) == col(NotificationRow.outbox_id), isouter=True)
+        .where(NotificationRow.application_id == application_id)
+        .order_by(col(NotificationRow.created_at), col(NotificationRow.id))).all()
+    return [_view(row, job) for row, job in rows]
+
+
+def _view(row: NotificationRow, job: OutboxRow | None) -> NotificationView:
+    state, attempts, last_error = row.state, row.attempts, row.last_error
+    if row.state == "pending" and job is not None:
+        # A retriable failure rolls back the job's writes to the notification, so the job's row is
+        # where the retries are counted.
+        attempts, last_error = job.attempts, job.last_error
+        if job.state == "failed":
+            state = "failed"
+    return NotificationView(id=row.id, event=row.event, recipients=list(row.recipients), cc=list(row.cc),
+                            subject=row.subject, state=state, attempts=attempts, last_error=last_error,
+                            created_at=row.created_at, sent_at=row.sent_at)

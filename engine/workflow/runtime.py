@@ -1,0 +1,310 @@
+"""Runs process instances: start, complete a human task, deliver a message, fire timers.
+
+Every command loads one instance, moves it, and saves it with its projection (status,
+current step, open human tasks, timers) in the caller's transaction, guarded by an
+optimistic version check. Status and inbox queries read the projection only.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.util.event import BpmnEvent
+from SpiffWorkflow.exceptions import WorkflowException
+from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition as SpiffMessageEventDefinition
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import update
+from sqlmodel import Session, select
+
+from bizportal.engine.clock import Clock
+from bizportal.engine.deadlines.working_days import add_working_days
+from bizportal.engine.errors import BizPortalError, Conflict, InvalidInput, NotFound
+from bizportal.engine.workflow.definitions import DefinitionRegistry, ProcessDefinition
+from bizportal.engine.workflow.script_engine import ServiceCall, WorkflowScriptEngine
+from bizportal.engine.workflow.serialization import WorkflowDocuments
+from bizportal.storage.workflow_tables import HumanTaskRow, TimerRow, WorkflowInstanceRow
+
+# A service operator as the use cases write it: it gets the unit of work and the instance.
+BoundOperator = Callable[[Session, WorkflowInstanceRow, ServiceCall], Mapping[str, Any]]
+# Told, in the same transaction, which human tasks a save has just opened (ids of flushed rows).
+TasksOpened = Callable[[Session, list[str]], None]
+
+
+def _properties(task_spec: Any) -> dict[str, str]:
+    return dict(getattr(task_spec, "extensions", {}).get("properties", {}))
+
+
+def _is_timer(task: Any) -> bool:
+    return isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition)
+
+
+@dataclass(frozen=True)
+class CompletedTask:
+    """What the caller needs to record about a human task it completed."""
+
+    task: HumanTaskRow
+    instance: WorkflowInstanceRow
+
+
+class ProcessRuntime:
+    """The engine's only door to SpiffWorkflow."""
+
+    # Functions BPMN expressions may call; definitions are validated against this list.
+    FUNCTIONS = ("due_in_working_days",)
+
+    def __init__(self, definitions: DefinitionRegistry, clock: Clock,
+                 operators: Mapping[str, BoundOperator], on_tasks_opened: TasksOpened | None = None) -> None:
+        self.definitions = definitions
+        self.clock = clock
+        self.operators = dict(operators)
+        self.on_tasks_opened = on_tasks_opened
+        self.documents = WorkflowDocuments()
+
+    # -- expressions the BPMN may call (the whitelist's function list) -------------------
+    def functions(self) -> dict[str, Callable[..., Any]]:
+        return {"due_in_working_days": lambda days: add_working_days(self.clock.now(), int(days)).isoformat()}
+
+    def _attach(self, workflow: BpmnWorkflow, session: Session, row: WorkflowInstanceRow) -> None:
+        # A deserialized workflow carries a default script engine; ours is re-attached every time.
+        bound = {name: partial(fn, session, row) for name, fn in self.operators.items()}
+        workflow.script_engine = WorkflowScriptEngine(self.functions(), bound, self.clock.now)
+
+    @staticmethod
+    def _run(action: Callable[[], Any]) -> None:
+        """Run a SpiffWorkflow step, surfacing our own errors unwrapped."""
+        try:
+            action()
+        except WorkflowException as err:
+            inner = getattr(err, "exception", None) or err.__cause__
+            if isinstance(inner, BizPortalError):
+                raise inner from err
+            raise
+
+    # -- commands ------------------------------------------------------------------------
+    def start(self, session: Session, process_id: str, context: Mapping[str, Any],
+              data: Mapping[str, Any] | None = None) -> WorkflowInstanceRow:
+        """Create an instance on the current definition and run it to its first wait state."""
+        definition = self.definitions.current(process_id)
+        row = WorkflowInstanceRow(id=str(uuid.uuid4()), spec_hash=definition.spec_hash, process_id=process_id,
+                                  document="", status="started", context=dict(context), version=0)
+        workflow = BpmnWorkflow(definition.spec, dict(definition.subprocess_specs))
+        workflow.data.update(dict(data or {}))
+        self._attach(workflow, session, row)
+        self._run(workflow.do_engine_steps)
+        self._save(session, row, workflow, definition, new=True)
+        return row
+
+    def load(self, session: Session, instance_id: str) -> tuple[WorkflowInstanceRow, BpmnWorkflow, ProcessDefinition]:
+        row = session.get(WorkflowInstanceRow, instance_id)
+        if row is None:
+            raise NotFound(f"process instance {instance_id} does not exist")
+        definition = self.definitions.by_hash(session, row.spec_hash)
+        workflow = self.documents.loads(row.document, definition)
+        self._attach(workflow, session, row)
+        return row, workflow, definition
+
+    def complete_task(self, session: Session, task_id: str, action: str, comment: str | None,
+                      actor: str, data: Mapping[str, Any] | None = None) -> CompletedTask:
+        """Complete an open human task with one of its allowed actions.
+
+        Raises:
+            NotFound: no such task.
+            Conflict: the task is no longer open.
+            InvalidInput: the action is not one the step allows.
+        """
+        task_row = session.get(HumanTaskRow, task_id)
+        if task_row is None:
+            raise NotFound(f"task {task_id} does not exist")
+        if task_row.state != "open":
+            raise Conflict(f"task {task_id} is {task_row.state}, not open", hint="list open tasks again")
+        allowed = task_row.actions.split(",")
+        if action not in allowed:
+            raise InvalidInput(f"action {action!r} is not allowed at step {task_row.step!r}",
+                               hint=f"use one of: {', '.join(allowed)}", details={"allowed": allowed})
+        row, workflow, definition = self.load(session, task_row.instance_id)
+        task = workflow.get_task_from_id(UUID(task_id))
+        if task is None or task.state != TaskState.READY:
+            raise Conflict(f"task {task_id} is not waiting for input")
+        task.data.update(dict(data or {}))
+        task.data.update({"decision": action, "comment": comment or ""})
+        self._run(task.run)
+        self._run(workflow.do_engine_steps)
+        now = self.clock.now()
+        task_row.state, task_row.completed_at, task_row.completed_by = "completed", now, actor
+        task_row.decision, task_row.comment = action, comment
+        self._save(session, row, workflow, definition)
+        return CompletedTask(task=task_row, instance=row)
+
+    def send_message(self, session: Session, instance_id: str, name: str,
+                     payload: Mapping[str, Any] | None = None) -> WorkflowInstanceRow:
+        """Deliver a message the instance waits for (payment received, licence issued).
+
+        Raises:
+            Conflict: the instance is not waiting for this message.
+        """
+        row, workflow, definition = self.load(session, instance_id)
+        # Event definitions match by exact class: send the spiff one the parser created.
+        event = BpmnEvent(SpiffMessageEventDefinition(name), payload=dict(payload or {}))
+        try:
+            workflow.send_event(event)
+        except WorkflowException as err:
+            raise Conflict(f"the case is not waiting for {name!r}", hint="check the case's status first") from err
+        self._run(workflow.do_engine_steps)
+        self._save(session, row, workflow, definition)
+        return row
+
+    def cancel(self, session: Session, instance_id: str, status: str) -> WorkflowInstanceRow:
+        """End an instance where it stands with `status`; its open tasks and waiting timers are cancelled.
+
+        Raises:
+            Conflict: the instance has already ended.
+        """
+        row, workflow, definition = self.load(session, instance_id)
+        if row.completed:
+            raise Conflict(f"the case has already ended as {row.status}", hint="an ended case cannot be cancelled")
+        workflow.cancel()
+        self._save(session, row, workflow, definition, status=status)
+        return row
+
+    def due_timers(self, session: Session, now: datetime, instance_id: str) -> list[TimerRow]:
+        """Claim an instance's due timers without loading its workflow (SKIP LOCKED on PostgreSQL)."""
+        query = select(TimerRow).where(TimerRow.instance_id == instance_id, TimerRow.state == "waiting",
+                                       TimerRow.due_at <= now)
+        if session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        return list(session.exec(query))
+
+    def fire_timers(self, session: Session, instance_id: str, timer_ids: list[str]) -> WorkflowInstanceRow:
+        """Fire the given due timers of one instance and run it on."""
+        row, workflow, definition = self.load(session, instance_id)
+        for timer_id in timer_ids:
+            task = workflow.get_task_from_id(UUID(timer_id))
+            if task is not None and task.state == TaskState.WAITING:
+                # The timer table is the only decider of when a timer is due: the engine's timer
+                # events (timer_events.py) report "fired" only once marked here.
+                task._set_internal_data(event_fired=True)
+        workflow.refresh_timers()
+        self._run(workflow.do_engine_steps)
+        self._save(session, row, workflow, definition)
+        now = self.clock.now()
+        for timer_id in timer_ids:
+            timer = session.get(TimerRow, timer_id)
+            if timer is not None:
+                timer.state, timer.fired_at = "fired", now
+        return row
+
+    # -- persistence and projection ----------------------------------------------------
+    def _save(self, session: Session, row: WorkflowInstanceRow, workflow: BpmnWorkflow,
+              definition: ProcessDefinition, new: bool = False, status: str | None = None) -> None:
+        now = self.clock.now()
+        document = self.documents.dumps(workflow, definition)
+        projected, step, waiting = self._status(workflow, row.status)
+        status = status or projected
+        values = {"document": document, "status": status, "current_step": step,
+                  "waiting_messages": ",".join(waiting), "completed": workflow.is_completed(), "updated_at": now}
+        if new:
+            for key, value in values.items():
+                setattr(row, key, value)
+            row.version = 1
+            row.created_at = now
+            session.add(row)
+            session.flush()
+        else:
+            result = session.execute(
+                update(WorkflowInstanceRow)
+                .where(WorkflowInstanceRow.id == row.id, WorkflowInstanceRow.version == row.version)
+                .values(version=WorkflowInstanceRow.version + 1, **values)
+                .execution_options(synchronize_session=False))
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                raise Conflict("the case was changed by someone else at the same time",
+                               hint="reload it and try again")
+            for key, value in values.items():
+                setattr(row, key, value)
+            row.version += 1
+        self._project_tasks(session, row, workflow, now)
+
+    @staticmethod
+    def _status(workflow: BpmnWorkflow, previous: str) -> tuple[str, str | None, list[str]]:
+        ready = [t for t in workflow.get_tasks(state=TaskState.READY) if t.task_spec.manual]
+        waiting = [t for t in workflow.get_tasks(state=TaskState.WAITING)
+                   if isinstance(getattr(t.task_spec, "event_definition", None), MessageEventDefinition)]
+        for task in ready + waiting:
+            status = _properties(task.task_spec).get("status")
+            if status:
+                step_names = [t.task_spec.bpmn_id for t in ready + waiting]
+                messages = [t.task_spec.event_definition.name for t in waiting]
+                return status, ",".join(step_names), messages
+        if workflow.is_completed():
+            ended = [t for t in workflow.get_tasks(state=TaskState.COMPLETED)
+                     if type(t.task_spec).__name__ == "EndEvent" and _properties(t.task_spec).get("status")]
+            if ended:
+                ended.sort(key=lambda t: t.last_state_change)
+                return _properties(ended[-1].task_spec)["status"], None, []
+        return previous, None, []
+
+    def _project_tasks(self, session: Session, row: WorkflowInstanceRow, workflow: BpmnWorkflow,
+                       now: datetime) -> None:
+        ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY) if t.task_spec.manual}
+        timers = {str(t.id): t for t in workflow.get_tasks(state=TaskState.WAITING) if _is_timer(t)}
+        due_by_task: dict[str, datetime] = {}
+        timer_rows = {t.id: t for t in session.exec(select(TimerRow).where(TimerRow.instance_id == row.id))}
+        for timer_id, timer in timers.items():
+            value = timer._get_internal_data("event_value")
+            if value is None:
+                continue
+            due_at = TimerEventDefinition.get_datetime(value)
+            attached = self._attached_task(timer, ready)
+            if attached is not None:
+                due_by_task[attached] = due_at
+            if timer_id not in timer_rows:
+                session.add(TimerRow(id=timer_id, instance_id=row.id, due_at=due_at,
+                                     attached_to=ready[attached].task_spec.bpmn_id if attached else None))
+        for timer_id, timer_row in timer_rows.items():
+            if timer_id not in timers and timer_row.state == "waiting":
+                timer_row.state = "cancelled"
+        task_rows = {t.id: t for t in session.exec(select(HumanTaskRow).where(HumanTaskRow.instance_id == row.id))}
+        agency = row.context.get("agency")
+        offices = {**row.context.get("offices", {}), agency: row.context.get("office")}
+        opened: list[str] = []
+        for task_id, task in ready.items():
+            if task_id in task_rows:
+                task_rows[task_id].due_at = due_by_task.get(task_id, task_rows[task_id].due_at)
+                continue
+            props = _properties(task.task_spec)
+            lane = task.task_spec.lane or "agency"
+            task_agency = props.get("agency", agency) if lane == "agency" else None
+            session.add(HumanTaskRow(
+                id=task_id, instance_id=row.id, step=task.task_spec.bpmn_id,
+                title=task.task_spec.bpmn_name or task.task_spec.bpmn_id, title_th=props.get("title_th"),
+                # A step may name another agency (an opinion asked of it); otherwise the case's agency,
+                # each at its local office for the business's location where it has one.
+                lane=lane, agency=task_agency, office=offices.get(task_agency) if task_agency else None,
+                actions=props.get("actions", "complete"),
+                due_at=due_by_task.get(task_id), opened_at=now))
+            opened.append(task_id)
+        for task_id, task_row in task_rows.items():
+            if task_id not in ready and task_row.state == "open":
+                task_row.state = "cancelled"
+        session.flush()
+        if opened and self.on_tasks_opened is not None:
+            self.on_tasks_opened(session, opened)
+
+    @staticmethod
+    def _attached_task(timer: Any, ready: Mapping[str, Any]) -> str | None:
+        """The human task a boundary timer watches: its sibling under the boundary split."""
+        parent = timer.parent
+        if parent is None:
+            return None
+        for sibling in parent.children:
+            if str(sibling.id) in ready:
+                return str(sibling.id)
+        return None
