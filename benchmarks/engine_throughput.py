@@ -68,7 +68,7 @@ from bizportal.storage.database import make_engine, transaction
 from bizportal.storage.local_object_store import LocalObjectStore
 from bizportal.storage.migrate import upgrade_to_head
 from bizportal.storage.payments import InvoiceRow
-from bizportal.storage.workflow_tables import HumanTaskRow, WorkflowInstanceRow
+from bizportal.storage.workflow_tables import WorkflowInstanceRow, open_tasks
 
 ROOT = Path(__file__).resolve().parents[1]
 BPMN_DIR = ROOT / "bpmn"
@@ -217,8 +217,8 @@ def use_canned_operators(engine: LicensingEngine) -> None:
 
 def _open_task_id(session: Session, instance_id: str) -> str:
     """The driver's look-up of the task to complete (a client gets it from its inbox listing)."""
-    return session.exec(select(HumanTaskRow.id).where(HumanTaskRow.instance_id == instance_id,
-                                                      HumanTaskRow.state == "open")).one()
+    (task,) = open_tasks(session, instance_id)
+    return task.id
 
 
 def runtime_instance(engine: LicensingEngine) -> dict[str, int]:

@@ -67,7 +67,7 @@ class LicensingEngine:
                                     catalogue=self.ctx.catalogue, opdc_email=self.opdc_email,
                                     application_url=self.application_url)
         with transaction(self.db) as session:
-            fired += send_due_reminders(session, self.ctx, notify)
+            fired += send_due_reminders(self.ctx, session, notify)
         return fired
 
     def application_url(self, application_id: str) -> str:

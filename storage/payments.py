@@ -1,10 +1,13 @@
-"""Invoices and the payments recorded against them. Money is integer satang."""
+"""Invoices and the payments recorded against them. Money is integer satang.
+
+A licence case has at most one invoice (unique `licence_case_id`): `invoice_of_case` finds it.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, Session, SQLModel, select
 
 from bizportal.storage.columns import UTCDateTime, utcnow
 
@@ -37,3 +40,8 @@ class PaymentRow(SQLModel, table=True):
     currency: str = Field(default="THB", max_length=3)
     recorded_by: str = Field(max_length=200)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+def invoice_of_case(session: Session, case_id: str) -> InvoiceRow | None:
+    """The invoice raised for a licence case, if its process raised one yet."""
+    return session.exec(select(InvoiceRow).where(InvoiceRow.licence_case_id == case_id)).first()

@@ -1,4 +1,7 @@
-"""Process definitions, instances and the projections queries read instead of workflows."""
+"""Process definitions, instances and the projections queries read instead of workflows.
+
+The questions asked of the projections in more than one place are answered here once (`open_tasks`).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, Text
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, Session, SQLModel, col, select
 
 from bizportal.storage.columns import UTCDateTime, utcnow
 
@@ -85,3 +88,11 @@ class TimerRow(SQLModel, table=True):
     due_at: datetime = Field(sa_type=UTCDateTime)
     state: str = Field(default="waiting", max_length=20)
     fired_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+def open_tasks(session: Session, instance_id: str, step: str | None = None) -> list[HumanTaskRow]:
+    """The open human tasks of one process instance (only those of `step` if given), oldest first."""
+    query = select(HumanTaskRow).where(HumanTaskRow.instance_id == instance_id, HumanTaskRow.state == "open")
+    if step is not None:
+        query = query.where(HumanTaskRow.step == step)
+    return list(session.exec(query.order_by(col(HumanTaskRow.opened_at))))

@@ -246,10 +246,10 @@ def submit(ctx: EngineContext, session: Session, principal: Principal, applicati
         case.status, case.updated_at = Status.SUBMITTED.value, now
     for case in cases:
         # Each licence's process starts as soon as its prerequisites are issued.
-        start_when_ready(session, ctx, case, cases)
+        start_when_ready(ctx, session, case, cases)
     audit.record(session, principal, "application.submitted", now, application.id,
                  tracking_number=application.tracking_number)
-    triggers.application_submitted(session, ctx, application, cases)
+    triggers.application_submitted(ctx, session, application, cases)
     return application
 
 

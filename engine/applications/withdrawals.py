@@ -13,15 +13,15 @@ from sqlmodel import Session, select
 
 from bizportal.engine import audit
 from bizportal.engine.access import is_owner, readable_application
-from bizportal.engine.cases.case import close_case, sync_case
+from bizportal.engine.cases.case import cancel_case
 from bizportal.engine.context import EngineContext
 from bizportal.engine.errors import Conflict, Forbidden, InvalidInput
 from bizportal.engine.input_text import line, text
 from bizportal.engine.payments.refunds import request_refund
 from bizportal.engine.principal import Principal
-from bizportal.engine.statuses import TERMINAL, Status
+from bizportal.engine.statuses import TERMINAL
 from bizportal.storage.applications import ApplicationRow, LicenceCaseRow
-from bizportal.storage.payments import InvoiceRow
+from bizportal.storage.payments import InvoiceRow, invoice_of_case
 
 _CANCEL_ISSUED = "an issued licence is cancelled through POST /api/v1/issued-licences/{number}/cancellations"
 
@@ -66,11 +66,7 @@ def withdraw(ctx: EngineContext, session: Session, principal: Principal, applica
     now = ctx.clock.now()
     for case in chosen:
         _settle_invoice(ctx, session, principal, case, data.reason)
-        if case.instance_id is None:  # a draft, or waiting for a prerequisite: no process to stop
-            close_case(session, ctx, case, Status.CANCELLED, principal, data.reason)
-            continue
-        instance = ctx.runtime.cancel(session, case.instance_id, Status.CANCELLED.value)
-        sync_case(session, ctx, case, instance, principal)
+        cancel_case(ctx, session, case, by=principal, reason=data.reason)
     audit.record(session, principal, "application.withdrawn", now, application.id,
                  licences=[case.licence_code for case in chosen], reason=data.reason)
     return application
@@ -78,7 +74,7 @@ def withdraw(ctx: EngineContext, session: Session, principal: Principal, applica
 
 def _settle_invoice(ctx: EngineContext, session: Session, principal: Principal, case: LicenceCaseRow,
                     reason: str) -> None:
-    invoice = session.exec(select(InvoiceRow).where(InvoiceRow.licence_case_id == case.id)).first()
+    invoice = invoice_of_case(session, case.id)
     if invoice is None:
         return
     # Conditional: a payment landing at the same moment either paid it first (refunded below, on

@@ -32,7 +32,7 @@ from bizportal.adapters.agencies.base import (
 from bizportal.engine import outbox
 from bizportal.engine.cases import tasks
 from bizportal.engine.cases.case import case_of
-from bizportal.engine.cases.kinds import fee_setting_step
+from bizportal.engine.cases.kinds import fee_to_set
 from bizportal.engine.cases.tasks import TaskCompletion
 from bizportal.engine.clock import Clock
 from bizportal.engine.context import EngineContext
@@ -112,10 +112,9 @@ def task_dispatch(ctx: EngineContext, session: Session, delivery: TaskDeliveryRo
     case = case_of(session, instance)
     application = session.get(ApplicationRow, case.application_id)
     assert application is not None  # foreign key
-    manual = ctx.catalogue.licence(case.licence_code)
-    sets_fee = None
-    if task.step == fee_setting_step(manual, case.kind):  # a new licence's final decision, a renewal's review
-        sets_fee = FeeBounds(min_satang=manual.fee.min_satang or 0, max_satang=manual.fee.max_satang)
+    # A new licence's final decision, a renewal's review: where the agency assesses the fee.
+    bounds = fee_to_set(ctx.catalogue.licence(case.licence_code), case.kind, task.step)
+    sets_fee = FeeBounds.model_validate(bounds, from_attributes=True) if bounds else None
     return TaskDispatch(
         delivery_id=delivery.id, task_id=task.id, application_id=application.id,
         tracking_number=application.tracking_number, licence_code=case.licence_code, step=task.step,

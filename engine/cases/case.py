@@ -1,7 +1,11 @@
 """A licence case: one licence of an application, run as one process instance.
 
-After every move of its process the case copies the projection (status, step, due date)
-and the application's status follows, with each change written to the audit trail.
+This module is the one door for moving a case. Each move (`complete_step`, `deliver_message`,
+`fire_timers`, `cancel_case`, and starting the process in `start_case_job`) runs the workflow
+runtime and then brings every projection with it in the same transaction: the case's status,
+step and due date, the statutory clock, the audit trail, the applicant's notices, the licences
+waiting for this one, and the application's status. Callers elsewhere may read the runtime
+(tasks, state) but never move it themselves.
 """
 
 from __future__ import annotations
@@ -21,16 +25,63 @@ from bizportal.engine.principal import SYSTEM, Principal
 from bizportal.engine.statuses import TERMINAL, Status, application_status
 from bizportal.engine.workflow.script_engine import ServiceCall
 from bizportal.storage.applications import ApplicationRow, LicenceCaseRow
-from bizportal.storage.workflow_tables import HumanTaskRow, WorkflowInstanceRow
+from bizportal.storage.workflow_tables import HumanTaskRow, WorkflowInstanceRow, open_tasks
 
 
-def sync_case(session: Session, ctx: EngineContext, case: LicenceCaseRow, instance: WorkflowInstanceRow,
-              actor: Principal = SYSTEM) -> None:
-    """Copy the instance's projection onto the case and recompute the application's status."""
+def complete_step(ctx: EngineContext, session: Session, principal: Principal, task_id: str, action: str,
+                  comment: str, data: Mapping[str, Any] | None = None) -> HumanTaskRow:
+    """Complete a human task of the case with `action` and move the case on (the completion is in its trail).
+
+    Raises:
+        NotFound, Conflict, InvalidInput: as `ProcessRuntime.complete_task`.
+    """
+    done = ctx.runtime.complete_task(session, task_id, action, comment, principal.label, data)
+    case = case_of(session, done.instance)
+    audit.record(session, principal, "task.completed", ctx.clock.now(), case.application_id,
+                 licence=case.licence_code, step=done.task.step, action=action, comment=comment)
+    _project_case(ctx, session, case, done.instance, principal)
+    return done.task
+
+
+def deliver_message(ctx: EngineContext, session: Session, case: LicenceCaseRow, message: str,
+                    payload: Mapping[str, Any] | None = None, *, by: Principal = SYSTEM) -> WorkflowInstanceRow:
+    """Tell the case's process what it waits for (`payment_received`, `licence_issued`) and move the case on.
+
+    Raises:
+        Conflict: the process is not waiting for `message`, or a concurrent move won.
+    """
+    assert case.instance_id is not None  # only a started case waits for a message
+    instance = ctx.runtime.send_message(session, case.instance_id, message, payload)
+    _project_case(ctx, session, case, instance, by)
+    return instance
+
+
+def fire_timers(ctx: EngineContext, session: Session, instance_id: str, timer_ids: list[str]) -> LicenceCaseRow:
+    """Fire the given due timers of the case run by `instance_id` and move the case on; returns the case."""
+    instance = ctx.runtime.fire_timers(session, instance_id, timer_ids)
+    case = case_of(session, instance)
+    _project_case(ctx, session, case, instance)
+    return case
+
+
+def cancel_case(ctx: EngineContext, session: Session, case: LicenceCaseRow, *, by: Principal, reason: str) -> None:
+    """End a case as cancelled where it stands: its process (open tasks and timers with it), or a case with none.
+
+    Raises:
+        Conflict: the process has already ended, or a concurrent move won.
+    """
+    if case.instance_id is None:  # a draft, or waiting for a prerequisite: no process to stop
+        _close_case(ctx, session, case, Status.CANCELLED, by, reason)
+        return
+    instance = ctx.runtime.cancel(session, case.instance_id, Status.CANCELLED.value)
+    _project_case(ctx, session, case, instance, by)
+
+
+def _project_case(ctx: EngineContext, session: Session, case: LicenceCaseRow, instance: WorkflowInstanceRow,
+                  actor: Principal = SYSTEM) -> None:
+    """After a move of the process: copy its projection onto the case, then everything that follows from it."""
     now = ctx.clock.now()
-    open_tasks = session.exec(select(HumanTaskRow).where(HumanTaskRow.instance_id == instance.id,
-                                                         HumanTaskRow.state == "open")).all()
-    dues = [t.due_at for t in open_tasks if t.due_at is not None]
+    dues = [t.due_at for t in open_tasks(session, instance.id) if t.due_at is not None]
     previous = case.status
     case.status = instance.status
     case.current_step = instance.current_step
@@ -42,26 +93,26 @@ def sync_case(session: Session, ctx: EngineContext, case: LicenceCaseRow, instan
     if previous != case.status:
         audit.record(session, actor, "licence.status_changed", now, application.id,
                      licence=case.licence_code, **{"from": previous, "to": case.status})
-        triggers.licence_status_changed(session, ctx, case, previous)
-        _release_dependents(session, ctx, case)
-    _follow_licences(session, ctx, application)
+        triggers.licence_status_changed(ctx, session, case, previous)
+        _release_dependents(ctx, session, case)
+    _recompute_application_status(ctx, session, application)
 
 
-def close_case(session: Session, ctx: EngineContext, case: LicenceCaseRow, status: Status, actor: Principal,
-               reason: str) -> None:
+def _close_case(ctx: EngineContext, session: Session, case: LicenceCaseRow, status: Status, actor: Principal,
+                reason: str) -> None:
     """End a case that has no running process (a draft, or one waiting for a prerequisite) with `status`."""
     now = ctx.clock.now()
     previous, case.status, case.current_step, case.updated_at = case.status, status.value, None, now
     audit.record(session, actor, "licence.status_changed", now, case.application_id,
                  licence=case.licence_code, reason=reason, **{"from": previous, "to": case.status})
-    triggers.licence_status_changed(session, ctx, case, previous, reason=reason)
-    _release_dependents(session, ctx, case)
+    triggers.licence_status_changed(ctx, session, case, previous, reason=reason)
+    _release_dependents(ctx, session, case)
     application = session.get(ApplicationRow, case.application_id)
     assert application is not None  # foreign key
-    _follow_licences(session, ctx, application)
+    _recompute_application_status(ctx, session, application)
 
 
-def _follow_licences(session: Session, ctx: EngineContext, application: ApplicationRow) -> None:
+def _recompute_application_status(ctx: EngineContext, session: Session, application: ApplicationRow) -> None:
     """The application's status follows its licences'."""
     session.flush()
     cases = session.exec(select(LicenceCaseRow).where(LicenceCaseRow.application_id == application.id)).all()
@@ -85,7 +136,7 @@ def pending_prerequisites(ctx: EngineContext, case: LicenceCaseRow, siblings: li
             if code in by_code and by_code[code].status != Status.ISSUED]
 
 
-def start_when_ready(session: Session, ctx: EngineContext, case: LicenceCaseRow,
+def start_when_ready(ctx: EngineContext, session: Session, case: LicenceCaseRow,
                      siblings: list[LicenceCaseRow]) -> bool:
     """Queue the case's process start if its prerequisites are issued; otherwise mark it waiting."""
     pending = pending_prerequisites(ctx, case, siblings)
@@ -97,7 +148,7 @@ def start_when_ready(session: Session, ctx: EngineContext, case: LicenceCaseRow,
     return True
 
 
-def _release_dependents(session: Session, ctx: EngineContext, case: LicenceCaseRow) -> None:
+def _release_dependents(ctx: EngineContext, session: Session, case: LicenceCaseRow) -> None:
     """After a licence is decided, start the licences that waited for it, or end them with its reason."""
     if case.status not in TERMINAL:
         return
@@ -106,11 +157,11 @@ def _release_dependents(session: Session, ctx: EngineContext, case: LicenceCaseR
                and case.licence_code in ctx.catalogue.licence(c.licence_code).prerequisites]
     for dependent in waiting:
         if case.status == Status.ISSUED:
-            start_when_ready(session, ctx, dependent, siblings)
+            start_when_ready(ctx, session, dependent, siblings)
             continue
         # Licensing cannot go on without the prerequisite: the dependent ends with that reason.
         reason = f"prerequisite {case.licence_code} was {case.status}"
-        close_case(session, ctx, dependent, Status.REJECTED, SYSTEM, reason)
+        _close_case(ctx, session, dependent, Status.REJECTED, SYSTEM, reason)
 
 
 def start_case_job(ctx: EngineContext, session: Session, payload: Mapping[str, Any]) -> None:
@@ -122,12 +173,12 @@ def start_case_job(ctx: EngineContext, session: Session, payload: Mapping[str, A
     instance = ctx.runtime.start(session, process_id(case.kind, case.licence_code), context={
         "application_id": case.application_id, "case_id": case.id, "licence": case.licence_code,
         "kind": case.kind, "subject_licence": case.subject_licence,
-        "agency": case.agency, "office": case.office, "offices": _offices_of_other_agencies(session, ctx, case)})
+        "agency": case.agency, "office": case.office, "offices": _offices_of_other_agencies(ctx, session, case)})
     case.instance_id = instance.id
-    sync_case(session, ctx, case, instance)
+    _project_case(ctx, session, case, instance)
 
 
-def _offices_of_other_agencies(session: Session, ctx: EngineContext, case: LicenceCaseRow) -> dict[str, str]:
+def _offices_of_other_agencies(ctx: EngineContext, session: Session, case: LicenceCaseRow) -> dict[str, str]:
     """The local office of the business's location for each local agency a step of the process names.
 
     An opinion asked of local government goes to the office where the business is; where no connected
@@ -158,9 +209,7 @@ def record_overdue(ctx: EngineContext, session: Session, instance: WorkflowInsta
                    call: ServiceCall) -> Mapping[str, Any]:
     """Service operator: an SLA timer ran out on an agency step; mark it and say so in the trail."""
     step = str(call.params.get("step", ""))
-    tasks = session.exec(select(HumanTaskRow).where(HumanTaskRow.instance_id == instance.id,
-                                                    HumanTaskRow.step == step, HumanTaskRow.state == "open")).all()
-    for task in tasks:
+    for task in open_tasks(session, instance.id, step):
         task.overdue = True
     audit.record(session, SYSTEM, "step.overdue", ctx.clock.now(), instance.context.get("application_id"),
                  licence=instance.context.get("licence"), step=step)

@@ -7,6 +7,7 @@ lifecycle kinds run one shared process each (bpmn/lifecycle/), with the licence'
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 from bizportal.engine.catalogue.manual import LicenceManual
@@ -42,3 +43,22 @@ def fee_setting_step(manual: LicenceManual, kind: str) -> str | None:
     if not manual.fee_assessed_by_agency:
         return None
     return {Kind.NEW: manual.final_decision_step, Kind.RENEWAL: RENEWAL_REVIEW_STEP}.get(Kind(kind))
+
+
+@dataclass(frozen=True)
+class FeeRange:
+    """Where the agency assesses the fee: the satang it may set (no upper bound when `max_satang` is None)."""
+
+    min_satang: int
+    max_satang: int | None
+
+
+def fee_to_set(manual: LicenceManual, kind: str, step: str) -> FeeRange | None:
+    """The range the fee must lie in if approving `step` sets it, else None.
+
+    The one builder of the bounds: the inbox shows them, an agency's system receives them with the task,
+    and completing the task checks the fee against them.
+    """
+    if step != fee_setting_step(manual, kind):
+        return None
+    return FeeRange(min_satang=manual.fee.min_satang or 0, max_satang=manual.fee.max_satang)

@@ -11,12 +11,13 @@ from sqlmodel import Session, col, select
 
 from bizportal.engine import audit
 from bizportal.engine.access import AGENCY_ROLES, OFFICERS, in_scope, is_owner, owner_filter, scope_filter
-from bizportal.engine.cases.case import case_of, sync_case
-from bizportal.engine.cases.kinds import fee_setting_step
+from bizportal.engine.cases.case import case_of, complete_step
+from bizportal.engine.cases.kinds import fee_to_set
 from bizportal.engine.context import EngineContext
-from bizportal.engine.errors import Conflict, Forbidden, InvalidInput, NotFound
+from bizportal.engine.errors import Conflict, Forbidden, InvalidInput
 from bizportal.engine.input_text import has_visible_text, line, text
 from bizportal.engine.principal import Principal, Role
+from bizportal.engine.workflow.runtime import ensure_open, human_task
 from bizportal.storage.applications import ApplicationRow, LicenceCaseRow
 from bizportal.storage.workflow_tables import HumanTaskRow, WorkflowInstanceRow
 
@@ -91,10 +92,8 @@ def _may_work_on(session: Session, principal: Principal, task: HumanTaskRow) -> 
 
 
 def _fee_to_set(ctx: EngineContext, case: LicenceCaseRow, step: str) -> FeeToSet | None:
-    manual = ctx.catalogue.licence(case.licence_code)
-    if step == fee_setting_step(manual, case.kind):
-        return FeeToSet(min_satang=manual.fee.min_satang or 0, max_satang=manual.fee.max_satang)
-    return None
+    bounds = fee_to_set(ctx.catalogue.licence(case.licence_code), case.kind, step)
+    return FeeToSet.model_validate(bounds, from_attributes=True) if bounds else None
 
 
 def open_tasks(ctx: EngineContext, session: Session, principal: Principal, filters: TaskFilter | None = None,
@@ -141,13 +140,13 @@ def _assessed_fee(ctx: EngineContext, session: Session, task: HumanTaskRow, data
     assert instance is not None
     case = case_of(session, instance)
     manual = ctx.catalogue.licence(case.licence_code)
-    sets_fee = task.step == fee_setting_step(manual, case.kind) and data.action == "approve"
-    if not sets_fee:
+    bounds = fee_to_set(manual, case.kind, task.step)
+    if bounds is None or data.action != "approve":
         if data.fee_satang is not None:
             raise InvalidInput(f"step {task.step!r} does not set a fee", hint="leave `fee_satang` out",
                                details={"field": "fee_satang"})
         return {}
-    low, high = manual.fee.min_satang or 0, manual.fee.max_satang
+    low, high = bounds.min_satang, bounds.max_satang
     if data.fee_satang is None or data.fee_satang < low or (high is not None and data.fee_satang > high):
         limit = f"between {low} and {high}" if high is not None else f"at least {low}"
         raise InvalidInput(f"approving {manual.code} sets its fee: `fee_satang` must be {limit} satang",
@@ -156,15 +155,13 @@ def _assessed_fee(ctx: EngineContext, session: Session, task: HumanTaskRow, data
     return {"fee_satang": data.fee_satang}
 
 
-def _workable(session: Session, principal: Principal, task_id: str) -> HumanTaskRow:
-    task = session.get(HumanTaskRow, task_id)
-    if task is None:
-        raise NotFound(f"task {task_id} does not exist")
+def _task_to_act_on(session: Session, principal: Principal, task_id: str) -> HumanTaskRow:
+    """An open task the principal may act on (the runtime's own checks, with the inbox's lanes in between)."""
+    task = human_task(session, task_id)
     if not _may_work_on(session, principal, task):
         raise Forbidden(f"task {task_id} is not in your inbox",
                         hint="officers work on their own agency's tasks; applicants on their own applications")
-    if task.state != "open":
-        raise Conflict(f"task {task_id} is {task.state}, not open", hint="list open tasks again")
+    ensure_open(task)
     return task
 
 
@@ -175,7 +172,7 @@ def claim(ctx: EngineContext, session: Session, principal: Principal, task_id: s
         NotFound, Forbidden: as for completing it.
         Conflict: finished, or claimed by someone else.
     """
-    task = _workable(session, principal, task_id)
+    task = _task_to_act_on(session, principal, task_id)
     if task.assignee == principal.label:
         return task
     if task.assignee is not None:
@@ -187,7 +184,7 @@ def claim(ctx: EngineContext, session: Session, principal: Principal, task_id: s
 
 def release(ctx: EngineContext, session: Session, principal: Principal, task_id: str) -> HumanTaskRow:
     """Give a claimed task back to the agency's queue (its assignee or an admin)."""
-    task = _workable(session, principal, task_id)
+    task = _task_to_act_on(session, principal, task_id)
     if task.assignee is None:
         return task
     if task.assignee != principal.label and principal.role != Role.ADMIN:
@@ -215,7 +212,7 @@ def complete(ctx: EngineContext, session: Session, principal: Principal, task_id
         Conflict: the task is already finished, or a concurrent change won.
         InvalidInput: the action is not allowed at this step.
     """
-    task = _workable(session, principal, task_id)
+    task = _task_to_act_on(session, principal, task_id)
     if task.agency in ctx.agencies.external_agencies() and not via_agency_system:
         # The agency decides this step in its own back-office; its answer arrives as a signed callback.
         raise Forbidden(f"task {task_id} is decided in {task.agency}'s own system",
@@ -223,9 +220,4 @@ def complete(ctx: EngineContext, session: Session, principal: Principal, task_id
     if task.assignee is not None and task.assignee != principal.label and principal.role != Role.ADMIN:
         raise Conflict(f"task {task_id} is claimed by {task.assignee}", hint="ask them to release it")
     extra = _assessed_fee(ctx, session, task, data)
-    done = ctx.runtime.complete_task(session, task_id, data.action, data.comment, principal.label, extra)
-    case = case_of(session, done.instance)
-    audit.record(session, principal, "task.completed", ctx.clock.now(), case.application_id,
-                 licence=case.licence_code, step=task.step, action=data.action, comment=data.comment)
-    sync_case(session, ctx, case, done.instance, principal)
-    return done.task
+    return complete_step(ctx, session, principal, task_id, data.action, data.comment, extra)

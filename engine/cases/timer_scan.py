@@ -8,7 +8,7 @@ from itertools import groupby
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
-from bizportal.engine.cases.case import case_of, sync_case
+from bizportal.engine.cases.case import fire_timers
 from bizportal.engine.context import EngineContext
 from bizportal.storage.database import transaction
 from bizportal.storage.workflow_tables import TimerRow
@@ -35,8 +35,7 @@ def fire_due_timers(ctx: EngineContext, engine: Engine, limit: int = 500) -> int
                 wanted = [timer_id for _, timer_id in rows if timer_id in claimed]
                 if not wanted:
                     continue
-                instance = ctx.runtime.fire_timers(session, instance_id, wanted)
-                sync_case(session, ctx, case_of(session, instance), instance)
+                fire_timers(ctx, session, instance_id, wanted)
                 fired += len(wanted)
         except Exception:  # logged and retried on the next scan; other instances go on
             log.exception("firing timers of instance %s failed", instance_id)

@@ -30,7 +30,7 @@ from bizportal.engine.principal import SYSTEM
 from bizportal.engine.statuses import Status
 from bizportal.storage.applications import ApplicationRow, LicenceCaseRow
 from bizportal.storage.statutory_clocks import CaseClockRow
-from bizportal.storage.workflow_tables import HumanTaskRow, WorkflowInstanceRow
+from bizportal.storage.workflow_tables import HumanTaskRow, WorkflowInstanceRow, open_tasks
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +107,7 @@ def _schedule_notice(row: CaseClockRow) -> None:
 
 def on_case_moved(session: Session, clock: Clock, catalogue: Catalogue, case: LicenceCaseRow,
                   previous_status: str | None) -> CaseClockRow | None:
-    """Follow a move of the case (call from `sync_case` after `case.status` is updated).
+    """Follow a move of the case (called by the case after every move, once `case.status` is updated).
 
     Starts the clock when the case first leaves `submitted`, pauses it while the applicant owes documents,
     resumes it (the deadline moves on by the paused working days) and stops it at the decision. Idempotent:
@@ -145,9 +145,7 @@ def on_case_moved(session: Session, clock: Clock, catalogue: Catalogue, case: Li
 def _pending_steps(session: Session, case: LicenceCaseRow) -> list[HumanTaskRow]:
     if case.instance_id is None:
         return []
-    return list(session.exec(select(HumanTaskRow).where(HumanTaskRow.instance_id == case.instance_id,
-                                                        HumanTaskRow.state == "open")
-                             .order_by(col(HumanTaskRow.opened_at))))
+    return open_tasks(session, case.instance_id)
 
 
 def _reasons(steps: list[HumanTaskRow], lang: str, agency_name: str) -> list[str]:

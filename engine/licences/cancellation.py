@@ -69,11 +69,11 @@ def cancel_licence(ctx: EngineContext, session: Session, instance: WorkflowInsta
         # In the request's timeline and in the licence's own (where its revocation would be recorded too).
         audit.record(session, SYSTEM, "licence.cancelled", now, application_id, licence=issued.licence_code,
                      licence_number=issued.number, reason=reason, **{"from": previous})
-    _tell_holder(session, ctx, case, issued)
+    _tell_holder(ctx, session, case, issued)
     return {"licence_number": issued.number, "cancelled": True, "status": issued.status}
 
 
-def _tell_holder(session: Session, ctx: EngineContext, case: LicenceCaseRow, issued: IssuedLicenceRow) -> None:
+def _tell_holder(ctx: EngineContext, session: Session, case: LicenceCaseRow, issued: IssuedLicenceRow) -> None:
     application = session.get(ApplicationRow, case.application_id)
     assert application is not None  # foreign key
     if not application.applicant_email:

@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 from bizportal.engine import audit, outbox
 from bizportal.engine.access import OFFICERS, holds, in_scope
 from bizportal.engine.applications.thai_id import mask_thai_id
-from bizportal.engine.cases.case import case_of, sync_case
+from bizportal.engine.cases.case import case_of, deliver_message
 from bizportal.engine.cases.kinds import Kind
 from bizportal.engine.context import EngineContext
 from bizportal.engine.deadlines.working_days import BANGKOK
@@ -107,9 +107,9 @@ def issue_licence_job(ctx: EngineContext, session: Session, payload: Mapping[str
         issued = _issue(ctx, session, case)
     # Version-checked: if the applicant withdrew while the PDF was rendered, this is a Conflict and the
     # licence rolls back with the rest of the job; the retry then finds nothing to issue.
-    instance = ctx.runtime.send_message(session, case.instance_id, "licence_issued", {"licence_number": issued.number})
+    # The number is on the case before it moves: the applicant's "issued" notice quotes it.
     case.licence_number = issued.number
-    sync_case(session, ctx, case, instance)
+    deliver_message(ctx, session, case, "licence_issued", {"licence_number": issued.number})
 
 
 def _issue(ctx: EngineContext, session: Session, case: LicenceCaseRow) -> IssuedLicenceRow:

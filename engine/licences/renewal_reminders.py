@@ -80,7 +80,7 @@ def renew_url(ctx: EngineContext, number: str) -> str:
     return f"{ctx.public_base_url.rstrip('/')}/api/v1/issued-licences/{number}/renewals"
 
 
-def _send(session: Session, ctx: EngineContext, notify: Notify, issued: IssuedLicenceRow, today: date,
+def _send(ctx: EngineContext, session: Session, notify: Notify, issued: IssuedLicenceRow, today: date,
           threshold: int) -> None:
     assert issued.valid_until is not None
     application = session.get(ApplicationRow, issued.application_id)
@@ -102,7 +102,7 @@ def _send(session: Session, ctx: EngineContext, notify: Notify, issued: IssuedLi
                  valid_until=issued.valid_until.isoformat(), notified=bool(application.applicant_email))
 
 
-def _remind(session: Session, ctx: EngineContext, notify: Notify, issued: IssuedLicenceRow, today: date) -> bool:
+def _remind(ctx: EngineContext, session: Session, notify: Notify, issued: IssuedLicenceRow, today: date) -> bool:
     """Send the reminder due for one licence, if any, and move it on to its next day. True if one was sent."""
     if issued.status != "valid" or issued.valid_until is None or issued.valid_until < today:
         stop(issued)
@@ -111,14 +111,14 @@ def _remind(session: Session, ctx: EngineContext, notify: Notify, issued: Issued
     sent = False
     if threshold is not None:
         if not _renewal_requested(session, issued.number):  # already renewing: nothing to remind of
-            _send(session, ctx, notify, issued, today, threshold)
+            _send(ctx, session, notify, issued, today, threshold)
             sent = True
         issued.last_reminder_days = threshold
     issued.next_reminder_on = _next_on(issued.valid_until, today, issued.last_reminder_days)
     return sent
 
 
-def send_due_reminders(session: Session, ctx: EngineContext, notify: Notify, limit: int = 500) -> int:
+def send_due_reminders(ctx: EngineContext, session: Session, notify: Notify, limit: int = 500) -> int:
     """Send every renewal reminder due today; returns how many were sent.
 
     Each licence runs in its own savepoint: one that fails is logged and stays due for the next scan.
@@ -132,7 +132,7 @@ def send_due_reminders(session: Session, ctx: EngineContext, notify: Notify, lim
     for issued in session.exec(query).all():
         try:
             with session.begin_nested():
-                sent += _remind(session, ctx, notify, issued, today)
+                sent += _remind(ctx, session, notify, issued, today)
         except Exception:  # the savepoint is rolled back; the licence stays due for the next scan
             log.exception("renewal reminder for licence %s failed", issued.number)
     return sent

@@ -138,8 +138,8 @@ def _open(ctx: EngineContext, session: Session, principal: Principal, number: st
     audit.record(session, principal, "application.submitted", now, application.id,
                  tracking_number=application.tracking_number)
     session.flush()
-    start_when_ready(session, ctx, case, [case])
-    triggers.application_submitted(session, ctx, application, [case])
+    start_when_ready(ctx, session, case, [case])
+    triggers.application_submitted(ctx, session, application, [case])
     return application, True
 
 

@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 from bizportal.engine.context import EngineContext
 from bizportal.engine.notices.notifier import notify
 from bizportal.storage.applications import ApplicationRow, LicenceCaseRow
-from bizportal.storage.payments import InvoiceRow
+from bizportal.storage.payments import invoice_of_case
 from bizportal.storage.workflow_tables import HumanTaskRow
 
 
@@ -36,7 +36,7 @@ def _last_comment(session: Session, case: LicenceCaseRow, decision: str) -> str:
     return (task.comment or "") if task else ""
 
 
-def application_submitted(session: Session, ctx: EngineContext, application: ApplicationRow,
+def application_submitted(ctx: EngineContext, session: Session, application: ApplicationRow,
                           cases: list[LicenceCaseRow]) -> None:
     if not application.applicant_email:
         return
@@ -50,7 +50,7 @@ def application_submitted(session: Session, ctx: EngineContext, application: App
                "application_url": application_url(ctx, application)})
 
 
-def licence_status_changed(session: Session, ctx: EngineContext, case: LicenceCaseRow, previous: str,
+def licence_status_changed(ctx: EngineContext, session: Session, case: LicenceCaseRow, previous: str,
                            reason: str | None = None) -> None:
     """Tell the applicant about a change that asks something of them or decides their licence."""
     application = session.get(ApplicationRow, case.application_id)
@@ -65,13 +65,13 @@ def licence_status_changed(session: Session, ctx: EngineContext, case: LicenceCa
         event = "licence_decided"
         context = {"approved": False, "reason": reason or _last_comment(session, case, "reject")}
     elif case.status == "awaiting_payment":
-        invoice = session.exec(select(InvoiceRow).where(InvoiceRow.licence_case_id == case.id)).first()
+        invoice = invoice_of_case(session, case.id)
         if invoice is not None and invoice.status == "open":
             event = "payment_due"
             context = {"amount_satang": invoice.amount_satang, "due_at": invoice.due_at,
                        "payment_url": names["application_url"]}
     elif case.status == "payment_expired":
-        invoice = session.exec(select(InvoiceRow).where(InvoiceRow.licence_case_id == case.id)).first()
+        invoice = invoice_of_case(session, case.id)
         if invoice is not None:
             event, context = "payment_expired", {"amount_satang": invoice.amount_satang, "due_at": invoice.due_at}
     elif case.status == "issuing" and previous == "under_consideration":  # approved, no fee to pay

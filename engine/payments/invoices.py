@@ -1,19 +1,25 @@
-"""Fees: the invoice a licence's process raises, and payments recorded against it."""
+"""Fees: the invoice a licence's process raises, and payments recorded against it.
+
+An invoice becomes paid one way, whatever the channel (cash at a counter, online, or waived when nothing is
+due): it leaves `open` in one conditional UPDATE (`mark_paid`; a waived one is raised as `waived`), and then
+`settle` tells its case's process `payment_received`, which moves the case on towards issuing.
+"""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from bizportal.engine import audit, outbox
 from bizportal.engine.access import OFFICERS, in_scope
-from bizportal.engine.cases.case import case_of, sync_case
+from bizportal.engine.cases.case import case_of, deliver_message
 from bizportal.engine.context import EngineContext
 from bizportal.engine.deadlines.working_days import calendar_deadline
 from bizportal.engine.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -22,7 +28,7 @@ from bizportal.engine.payments.fees import fee_by_rule
 from bizportal.engine.principal import SYSTEM, Principal, Role
 from bizportal.engine.workflow.script_engine import ServiceCall
 from bizportal.storage.applications import ApplicationRow, LicenceCaseRow
-from bizportal.storage.payments import InvoiceRow, PaymentRow
+from bizportal.storage.payments import InvoiceRow, PaymentRow, invoice_of_case
 from bizportal.storage.workflow_tables import WorkflowInstanceRow
 
 
@@ -62,7 +68,7 @@ def create_invoice(ctx: EngineContext, session: Session, instance: WorkflowInsta
     The result carries the invoice's `due_at`: the process's payment timer waits for exactly that.
     """
     case = case_of(session, instance)
-    existing = session.exec(select(InvoiceRow).where(InvoiceRow.licence_case_id == case.id)).first()
+    existing = invoice_of_case(session, case.id)
     if existing is not None:
         return _invoice_result(existing)
     application = session.get(ApplicationRow, case.application_id)
@@ -116,9 +122,33 @@ def settle_waived_invoice_job(ctx: EngineContext, session: Session, payload: Map
     instance = session.get(WorkflowInstanceRow, case.instance_id)
     if instance is None or "payment_received" not in instance.waiting_messages.split(","):
         return
-    instance = ctx.runtime.send_message(session, case.instance_id, "payment_received",
-                                        {"invoice_id": invoice.id, "amount_satang": 0})
-    sync_case(session, ctx, case, instance)
+    settle(ctx, session, invoice)
+
+
+def mark_paid(session: Session, invoice_ids: list[str], paid_at: datetime) -> list[str]:
+    """Move each invoice from open to paid in one conditional UPDATE; returns the ids this call won.
+
+    When two payments race for an invoice (or a withdrawal or the payment deadline races a payment), exactly
+    one of them finds it open. The rows are written behind the session's back: reload the ones you read on.
+    """
+    won: list[str] = []
+    for invoice_id in invoice_ids:
+        result = session.execute(update(InvoiceRow).where(InvoiceRow.id == invoice_id, InvoiceRow.status == "open")
+                                 .values(status="paid", paid_at=paid_at).execution_options(synchronize_session=False))
+        if result.rowcount == 1:  # type: ignore[attr-defined]
+            won.append(invoice_id)
+    return won
+
+
+def settle(ctx: EngineContext, session: Session, invoice: InvoiceRow, *, by: Principal = SYSTEM) -> None:
+    """A paid or waived invoice: its case's process receives `payment_received` and the case moves on.
+
+    The one place every channel (counter, online, waived) hands a payment to the process.
+    """
+    case = session.get(LicenceCaseRow, invoice.licence_case_id)
+    assert case is not None  # foreign key
+    deliver_message(ctx, session, case, "payment_received",
+                    {"invoice_id": invoice.id, "amount_satang": invoice.amount_satang}, by=by)
 
 
 def record_counter_payment(ctx: EngineContext, session: Session, principal: Principal, invoice_id: str,
@@ -152,21 +182,22 @@ def record_counter_payment(ctx: EngineContext, session: Session, principal: Prin
                            f"{invoice.amount_satang} satang", hint="record the exact amount due",
                            details={"expected_amount_satang": invoice.amount_satang})
     now = ctx.clock.now()
+    raced = Conflict(f"invoice {invoice_id} was paid at the same time by another request")
+    if not mark_paid(session, [invoice.id], now):  # an online payment, a withdrawal or the deadline won it
+        raise raced
+    session.refresh(invoice)
     payment = PaymentRow(id=str(uuid.uuid4()), invoice_id=invoice.id, provider="counter",
                          amount_satang=data.amount_satang, currency=invoice.currency,
                          recorded_by=principal.label, created_at=now)
     session.add(payment)
-    invoice.status, invoice.paid_at = "paid", now
     try:
         session.flush()
     except IntegrityError as err:  # a concurrent recording won the unique invoice_id
-        raise Conflict(f"invoice {invoice_id} was paid at the same time by another request") from err
+        raise raced from err
     case = session.get(LicenceCaseRow, invoice.licence_case_id)
-    assert case is not None and case.instance_id is not None
+    assert case is not None
     audit.record(session, principal, "payment.recorded", now, invoice.application_id, licence=case.licence_code,
                  invoice_id=invoice.id, provider="counter", amount_satang=data.amount_satang)
     receipts.request_receipt(ctx, session, receipts.COUNTER, payment.id, cashier=principal)
-    instance = ctx.runtime.send_message(session, case.instance_id, "payment_received",
-                                        {"invoice_id": invoice.id, "amount_satang": invoice.amount_satang})
-    sync_case(session, ctx, case, instance, principal)
+    settle(ctx, session, invoice, by=principal)
     return invoice

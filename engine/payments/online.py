@@ -30,15 +30,14 @@ from bizportal.adapters.payments.base import (
 )
 from bizportal.engine import audit
 from bizportal.engine.access import is_owner, readable_application
-from bizportal.engine.cases.case import sync_case
 from bizportal.engine.context import EngineContext
 from bizportal.engine.errors import Conflict, Forbidden, NotFound, ProviderRefused, Unauthenticated
 from bizportal.engine.errors import Unavailable as UnavailableError
 from bizportal.engine.input_text import line
 from bizportal.engine.payments import receipts, refunds
+from bizportal.engine.payments.invoices import mark_paid, settle
 from bizportal.engine.payments.providers import PaymentProviders
 from bizportal.engine.principal import SYSTEM, Principal
-from bizportal.storage.applications import LicenceCaseRow
 from bizportal.storage.online_payments import OnlinePaymentRow, PaymentEventRow, PaymentInvoiceRow
 from bizportal.storage.payments import InvoiceRow
 
@@ -155,12 +154,7 @@ def _apply(ctx: EngineContext, session: Session, event: PaymentEvent, stored: Pa
     invoice_ids = [link.invoice_id for link in
                    session.exec(select(PaymentInvoiceRow).where(PaymentInvoiceRow.payment_id == payment.id))]
     # Conditional UPDATEs: when two payments race for an invoice, exactly one wins it.
-    won: list[str] = []
-    for invoice_id in invoice_ids:
-        result = session.execute(update(InvoiceRow).where(InvoiceRow.id == invoice_id, InvoiceRow.status == "open")
-                                 .values(status="paid", paid_at=now).execution_options(synchronize_session=False))
-        if result.rowcount == 1:  # type: ignore[attr-defined]
-            won.append(invoice_id)
+    won = mark_paid(session, invoice_ids, now)
     if len(won) != len(invoice_ids):
         # Another payment settled one of them meanwhile, or they were cancelled (withdrawal) or expired: keep
         # nothing of this one and refund it whole, asking the provider after commit (engine/payments/refunds.py).
@@ -178,11 +172,7 @@ def _apply(ctx: EngineContext, session: Session, event: PaymentEvent, stored: Pa
     for invoice_id in invoice_ids:
         invoice = session.get(InvoiceRow, invoice_id, populate_existing=True)
         assert invoice is not None
-        case = session.get(LicenceCaseRow, invoice.licence_case_id)
-        assert case is not None and case.instance_id is not None
-        instance = ctx.runtime.send_message(session, case.instance_id, "payment_received",
-                                            {"invoice_id": invoice.id, "amount_satang": invoice.amount_satang})
-        sync_case(session, ctx, case, instance)
+        settle(ctx, session, invoice)
     return "applied"
 
 

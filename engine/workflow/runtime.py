@@ -47,6 +47,28 @@ def _is_timer(task: Any) -> bool:
     return isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition)
 
 
+def human_task(session: Session, task_id: str) -> HumanTaskRow:
+    """The human task `task_id` from the projection.
+
+    Raises:
+        NotFound: no such task.
+    """
+    task = session.get(HumanTaskRow, task_id)
+    if task is None:
+        raise NotFound(f"task {task_id} does not exist")
+    return task
+
+
+def ensure_open(task: HumanTaskRow) -> None:
+    """Refuse a task that is no longer open (completed, or cancelled with its process).
+
+    Raises:
+        Conflict: the task is not open.
+    """
+    if task.state != "open":
+        raise Conflict(f"task {task.id} is {task.state}, not open", hint="list open tasks again")
+
+
 @dataclass(frozen=True)
 class CompletedTask:
     """What the caller needs to record about a human task it completed."""
@@ -121,11 +143,8 @@ class ProcessRuntime:
             Conflict: the task is no longer open.
             InvalidInput: the action is not one the step allows.
         """
-        task_row = session.get(HumanTaskRow, task_id)
-        if task_row is None:
-            raise NotFound(f"task {task_id} does not exist")
-        if task_row.state != "open":
-            raise Conflict(f"task {task_id} is {task_row.state}, not open", hint="list open tasks again")
+        task_row = human_task(session, task_id)
+        ensure_open(task_row)
         allowed = task_row.actions.split(",")
         if action not in allowed:
             raise InvalidInput(f"action {action!r} is not allowed at step {task_row.step!r}",

@@ -80,7 +80,7 @@ def case_clock_table(request: pytest.FixtureRequest) -> None:
 
 
 def follow(engine: LicensingEngine, journey: Journey) -> CaseClockRow | None:
-    """What `sync_case` does after every move (idempotent, so harmless once the hook is wired)."""
+    """What the case does after every move (idempotent, so harmless once the hook is wired)."""
     with transaction(engine.db) as session:
         case = session.exec(select(LicenceCaseRow).where(LicenceCaseRow.application_id == journey.id)).one()
         return on_case_moved(session, engine.ctx.clock, engine.ctx.catalogue, case, None)
