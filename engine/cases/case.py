@@ -21,7 +21,7 @@ from bizportal.engine.principal import SYSTEM, Principal
 from bizportal.engine.statuses import TERMINAL, Status, application_status
 from bizportal.engine.workflow.script_engine import ServiceCall
 from bizportal.storage.applications import ApplicationRow, LicenceCaseRow
-from bizportal.storage.workflow_tables import HumanTaskRow, WorkflowInstanceRow
+from bizportal.storage.workflow_tables import HumanTaskRow, HumanTaskState, WorkflowInstanceRow
 
 
 def sync_case(session: Session, ctx: EngineContext, case: LicenceCaseRow, instance: WorkflowInstanceRow,
@@ -29,7 +29,7 @@ def sync_case(session: Session, ctx: EngineContext, case: LicenceCaseRow, instan
     """Copy the instance's projection onto the case and recompute the application's status."""
     now = ctx.clock.now()
     open_tasks = session.exec(select(HumanTaskRow).where(HumanTaskRow.instance_id == instance.id,
-                                                         HumanTaskRow.state == "open")).all()
+                                                         HumanTaskRow.state == HumanTaskState.OPEN)).all()
     dues = [t.due_at for t in open_tasks if t.due_at is not None]
     previous = case.status
     case.status = instance.status
@@ -159,7 +159,8 @@ def record_overdue(ctx: EngineContext, session: Session, instance: WorkflowInsta
     """Service operator: an SLA timer ran out on an agency step; mark it and say so in the trail."""
     step = str(call.params.get("step", ""))
     tasks = session.exec(select(HumanTaskRow).where(HumanTaskRow.instance_id == instance.id,
-                                                    HumanTaskRow.step == step, HumanTaskRow.state == "open")).all()
+                                                    HumanTaskRow.step == step,
+                                                    HumanTaskRow.state == HumanTaskState.OPEN)).all()
     for task in tasks:
         task.overdue = True
     audit.record(session, SYSTEM, "step.overdue", ctx.clock.now(), instance.context.get("application_id"),

@@ -18,7 +18,7 @@ from bizportal.engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from bizportal.engine.input_text import has_visible_text, line, text
 from bizportal.engine.principal import Principal, Role
 from bizportal.storage.applications import ApplicationRow, LicenceCaseRow
-from bizportal.storage.workflow_tables import HumanTaskRow, WorkflowInstanceRow
+from bizportal.storage.workflow_tables import HumanTaskRow, HumanTaskState, WorkflowInstanceRow
 
 
 class FeeToSet(BaseModel):
@@ -105,7 +105,7 @@ def open_tasks(ctx: EngineContext, session: Session, principal: Principal, filte
              .join(WorkflowInstanceRow, col(WorkflowInstanceRow.id) == col(HumanTaskRow.instance_id))
              .join(LicenceCaseRow, col(LicenceCaseRow.instance_id) == col(WorkflowInstanceRow.id))
              .join(ApplicationRow, col(ApplicationRow.id) == col(LicenceCaseRow.application_id))
-             .where(HumanTaskRow.state == "open").order_by(col(HumanTaskRow.opened_at)).limit(limit))
+             .where(HumanTaskRow.state == HumanTaskState.OPEN).order_by(col(HumanTaskRow.opened_at)).limit(limit))
     if principal.role in AGENCY_ROLES:
         query = query.where(HumanTaskRow.lane == "agency",
                             scope_filter(principal, HumanTaskRow.agency, HumanTaskRow.office))
@@ -163,7 +163,7 @@ def _workable(session: Session, principal: Principal, task_id: str) -> HumanTask
     if not _may_work_on(session, principal, task):
         raise Forbidden(f"task {task_id} is not in your inbox",
                         hint="officers work on their own agency's tasks; applicants on their own applications")
-    if task.state != "open":
+    if task.state != HumanTaskState.OPEN:
         raise Conflict(f"task {task_id} is {task.state}, not open", hint="list open tasks again")
     return task
 
