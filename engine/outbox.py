@@ -19,13 +19,16 @@ from sqlalchemy import or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from bizportal.engine.backoff import Backoff
 from bizportal.engine.clock import Clock
 from bizportal.storage.database import transaction
-from bizportal.storage.outbox import OutboxRow
+from bizportal.storage.outbox import JobState, OutboxRow
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 6
+# A failed job waits 1, 2, 4, 8, 16 s (in practice until the next sweep) and gives up after 6 attempts.
+RETRY = Backoff(first=timedelta(seconds=1), factor=2, max_attempts=6)
+MAX_ATTEMPTS = RETRY.max_attempts
 JobHandler = Callable[[Session, Mapping[str, Any]], None]
 
 
@@ -58,21 +61,22 @@ class Outbox:
         now = self.clock.now()
         with transaction(self.engine) as session:
             query = (select(OutboxRow.id)
-                     .where(or_(OutboxRow.state == "pending",
-                                (OutboxRow.state == "dispatched") & (OutboxRow.dispatched_at <= now - stale_after)))
+                     .where(or_(OutboxRow.state == JobState.PENDING,
+                                (OutboxRow.state == JobState.DISPATCHED)
+                                & (OutboxRow.dispatched_at <= now - stale_after)))
                      .where(OutboxRow.available_at <= now).order_by(OutboxRow.created_at).limit(limit))
             ids = list(session.exec(query))
             if ids:
                 session.execute(update(OutboxRow).where(OutboxRow.id.in_(ids))  # type: ignore[attr-defined]
-                                .values(state="dispatched", dispatched_at=now))
+                                .values(state=JobState.DISPATCHED, dispatched_at=now))
         return ids
 
     def run_job(self, outbox_id: str) -> bool:
         """Run one job if it is not done yet. Returns True when the job is done after this call."""
         with transaction(self.engine) as session:
             row = session.get(OutboxRow, outbox_id)
-            if row is None or row.state in ("done", "failed"):
-                return row is not None and row.state == "done"
+            if row is None or row.state in (JobState.DONE, JobState.FAILED):
+                return row is not None and row.state == JobState.DONE
             job, payload, attempts = row.job, dict(row.payload), row.attempts
         handler = self.handlers.get(job)
         try:
@@ -82,19 +86,21 @@ class Outbox:
                 # Claim and finish in the same transaction as the job's own writes: either
                 # both commit or neither does, and a concurrent duplicate loses the claim.
                 claimed = session.execute(
-                    update(OutboxRow).where(OutboxRow.id == outbox_id, OutboxRow.state.in_(("pending", "dispatched")))  # type: ignore[attr-defined]
-                    .values(state="done", done_at=self.clock.now(), attempts=OutboxRow.attempts + 1))
+                    update(OutboxRow)
+                    .where(OutboxRow.id == outbox_id,
+                           OutboxRow.state.in_((JobState.PENDING, JobState.DISPATCHED)))  # type: ignore[attr-defined]
+                    .values(state=JobState.DONE, done_at=self.clock.now(), attempts=OutboxRow.attempts + 1))
                 if claimed.rowcount != 1:  # type: ignore[attr-defined]
                     return False
                 handler(session, payload)
             return True
         except Exception as err:  # any failure: record it and retry later, never lose the row
             log.warning("job %s (%s) failed on attempt %d: %s", outbox_id, job, attempts + 1, err)
-            delay = timedelta(seconds=2 ** attempts)
+            delay = RETRY.delay(attempts + 1)
             with transaction(self.engine) as session:
-                final = attempts + 1 >= MAX_ATTEMPTS
+                final = RETRY.gives_up(attempts + 1)
                 session.execute(update(OutboxRow).where(OutboxRow.id == outbox_id).values(
-                    state="failed" if final else "pending", attempts=attempts + 1,
+                    state=JobState.FAILED if final else JobState.PENDING, attempts=attempts + 1,
                     last_error=f"{type(err).__name__}: {err}", available_at=self.clock.now() + delay))
             return False
 

@@ -3,11 +3,29 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import Column, Index, Text
 from sqlmodel import Field, SQLModel
 
 from bizportal.storage.columns import UTCDateTime, utcnow
+
+
+class DeliveryState(StrEnum):
+    """A task delivery is retried while pending; cancelled when the task closed or the agency moved to the inbox."""
+
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class IncidentState(StrEnum):
+    """An incident is open until an administrator retries it, or the work it is about succeeds."""
+
+    OPEN = "open"
+    RETRIED = "retried"
+    RESOLVED = "resolved"
 
 
 class TaskDeliveryRow(SQLModel, table=True):
@@ -18,7 +36,7 @@ class TaskDeliveryRow(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=36, description="the delivery id (the idempotency key sent)")
     task_id: str = Field(foreign_key="human_task.id", index=True, max_length=36)
     agency: str = Field(index=True, max_length=40)
-    state: str = Field(default="pending", max_length=20, description="pending|delivered|failed|cancelled")
+    state: str = Field(default=DeliveryState.PENDING, max_length=20, description="pending|delivered|failed|cancelled")
     attempts: int = Field(default=0, description="attempts since the delivery was (re)started")
     last_error: str | None = Field(default=None, sa_column=Column(Text))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -51,6 +69,6 @@ class IncidentRow(SQLModel, table=True):
     reference: str = Field(index=True, max_length=200, description="what failed: the delivery id")
     agency: str | None = Field(default=None, max_length=40)
     message: str = Field(sa_column=Column(Text, nullable=False))
-    state: str = Field(default="open", max_length=20, description="open|retried|resolved")
+    state: str = Field(default=IncidentState.OPEN, max_length=20, description="open|retried|resolved")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -1,4 +1,4 @@
-"""Named gap-free counters (tracking and licence numbers)."""
+"""Named gap-free counters, and the yearly numbers built on them (tracking, licence and receipt numbers)."""
 
 from __future__ import annotations
 
@@ -24,3 +24,11 @@ def next_value(session: Session, name: str) -> int:
     stmt = insert(CounterRow).values(name=name, value=1)
     stmt = stmt.on_conflict_do_update(index_elements=["name"], set_={"value": CounterRow.value + 1})
     return int(session.execute(stmt.returning(CounterRow.value)).scalar_one())
+
+
+def yearly_number(session: Session, prefix: str, counter: str, year: int, digits: int) -> str:
+    """`<prefix>-<year>-<sequence>`, the sequence zero-padded to `digits` and gap-free per `counter` and year.
+
+    The counter's name is `<counter>:<year>`, so every year starts again at 1.
+    """
+    return f"{prefix}-{year}-{next_value(session, f'{counter}:{year}'):0{digits}d}"

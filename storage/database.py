@@ -4,6 +4,8 @@
   commands never read the same version before either writes.
 - `read_session` for queries: on SQLite a plain (deferred) BEGIN on a connection that refuses writes, so a
   query reads a snapshot (WAL) and blocks neither other readers nor the writer.
+
+`claim_due` is how every scanner of due rows (timers, Section 10 notices, renewal reminders) takes its rows.
 """
 
 from __future__ import annotations
@@ -12,11 +14,14 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
+from sqlmodel.sql.expression import SelectOfScalar
+
+T = TypeVar("T")
 
 _READ_ONLY = "bizportal_read_only"  # execution option set by `read_session`
 
@@ -90,3 +95,14 @@ def read_session(engine: Engine) -> Iterator[Session]:
     """
     with Session(engine.execution_options(**{_READ_ONLY: True}), expire_on_commit=False) as session:
         yield session
+
+
+def claim_due(session: Session, query: SelectOfScalar[T]) -> list[T]:
+    """The rows of `query`, locked for this transaction; rows another scanner holds are skipped.
+
+    On PostgreSQL `FOR UPDATE SKIP LOCKED`, so concurrent scanners share the due rows instead of waiting on
+    each other or doing the same work twice. SQLite needs nothing: a `transaction` holds the one write lock.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return list(session.exec(query).all())

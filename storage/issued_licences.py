@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlmodel import Field, SQLModel
 
 from bizportal.storage.columns import UTCDateTime, utcnow
+
+
+class LicenceStanding(StrEnum):
+    """An issued licence's standing: set by the agency, given up by the holder, or ended by a successor."""
+
+    VALID = "valid"
+    SUSPENDED = "suspended"
+    REVOKED = "revoked"
+    CANCELLED = "cancelled"
+    RENEWED = "renewed"
+    REPLACED = "replaced"
 
 
 class IssuedLicenceRow(SQLModel, table=True):
@@ -24,7 +36,7 @@ class IssuedLicenceRow(SQLModel, table=True):
     business_name: str = Field(max_length=300)
     issued_on: date
     valid_until: date | None = None
-    status: str = Field(default="valid", max_length=20,
+    status: str = Field(default=LicenceStanding.VALID, max_length=20,
                         description="valid | suspended | revoked (the agency) | cancelled (given up by the holder) "
                                     "| renewed | replaced (a successor was issued)")
     pdf_key: str = Field(max_length=200)

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import JSON, Column, Text
 from sqlmodel import Field, SQLModel
 
 from bizportal.storage.columns import UTCDateTime, utcnow
+
+
+class NotificationState(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
 
 
 class NotificationRow(SQLModel, table=True):
@@ -31,7 +38,7 @@ class NotificationRow(SQLModel, table=True):
     body: str = Field(sa_column=Column(Text, nullable=False))
     links: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False),
                                         description="[{label, url}]: documents travel as links, never attached")
-    state: str = Field(default="pending", max_length=20, description="pending|sent|failed")
+    state: str = Field(default=NotificationState.PENDING, max_length=20, description="pending|sent|failed")
     attempts: int = Field(default=0)
     last_error: str | None = Field(default=None, sa_column=Column(Text))
     message_id: str | None = Field(default=None, max_length=300, description="the channel's id once sent")

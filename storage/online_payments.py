@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import PrimaryKeyConstraint
 from sqlmodel import Field, SQLModel
 
 from bizportal.storage.columns import UTCDateTime, utcnow
+
+
+class OnlinePaymentState(StrEnum):
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    DUPLICATE = "duplicate"  # paid twice: refunded
+    REFUNDED = "refunded"
 
 
 class OnlinePaymentRow(SQLModel, table=True):
@@ -20,7 +29,7 @@ class OnlinePaymentRow(SQLModel, table=True):
     reference: str = Field(unique=True, max_length=20, description="short reference payers see; reconciles QR")
     amount_satang: int
     currency: str = Field(default="THB", max_length=3)
-    state: str = Field(default="pending", max_length=20,
+    state: str = Field(default=OnlinePaymentState.PENDING, max_length=20,
                        description="pending|succeeded|failed|duplicate (paid twice: refunded)|refunded")
     created_by: str = Field(max_length=200)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
 from bizportal.storage.columns import UTCDateTime, utcnow
+
+
+class JobState(StrEnum):
+    """An outbox row is pending until handed to a queue (dispatched), then done, or failed after its last attempt."""
+
+    PENDING = "pending"
+    DISPATCHED = "dispatched"
+    DONE = "done"
+    FAILED = "failed"
 
 
 class OutboxRow(SQLModel, table=True):
@@ -23,7 +33,7 @@ class OutboxRow(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=36)
     job: str = Field(max_length=100)
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    state: str = Field(default="pending", max_length=20, description="pending|dispatched|done|failed")
+    state: str = Field(default=JobState.PENDING, max_length=20, description="pending|dispatched|done|failed")
     attempts: int = Field(default=0)
     last_error: str | None = Field(default=None, sa_column=Column(Text))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

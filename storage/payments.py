@@ -6,10 +6,22 @@ A licence case has at most one invoice (unique `licence_case_id`): `invoice_of_c
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlmodel import Field, Session, SQLModel, select
 
 from bizportal.storage.columns import UTCDateTime, utcnow
+
+
+class InvoiceStatus(StrEnum):
+    """Only an open invoice can be paid; a paid one may be refunded."""
+
+    OPEN = "open"
+    PAID = "paid"
+    WAIVED = "waived"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+    REFUNDED = "refunded"
 
 
 class InvoiceRow(SQLModel, table=True):
@@ -21,7 +33,7 @@ class InvoiceRow(SQLModel, table=True):
     agency: str = Field(max_length=40)
     amount_satang: int
     currency: str = Field(default="THB", max_length=3)
-    status: str = Field(default="open", max_length=20,
+    status: str = Field(default=InvoiceStatus.OPEN, max_length=20,
                         description="open|paid|waived|cancelled|expired|refunded")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     due_at: datetime | None = Field(default=None, sa_type=UTCDateTime,

@@ -4,11 +4,18 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from bizportal.storage.columns import UTCDateTime, utcnow
+
+
+class RefundState(StrEnum):
+    REQUESTED = "requested"  # the provider is being asked
+    REFUNDED = "refunded"
+    OWED = "owed"  # to be paid back by the agency: cash, or a provider without refunds
 
 
 class RefundRow(SQLModel, table=True):
@@ -25,7 +32,7 @@ class RefundRow(SQLModel, table=True):
     payment_id: str = Field(max_length=36, description="the counter payment or online payment refunded")
     amount_satang: int
     currency: str = Field(default="THB", max_length=3)
-    state: str = Field(default="requested", max_length=20,
+    state: str = Field(default=RefundState.REQUESTED, max_length=20,
                        description="requested (the provider is being asked)|refunded|"
                                    "owed (to be paid back by the agency: cash, or a provider without refunds)")
     reason: str = Field(max_length=2000)

@@ -6,12 +6,29 @@ The questions asked of the projections in more than one place are answered here 
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, Text
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from bizportal.storage.columns import UTCDateTime, utcnow
+
+
+class HumanTaskState(StrEnum):
+    """Where a human task is: open in an inbox, or closed by its completion or by the process moving on."""
+
+    OPEN = "open"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class TimerState(StrEnum):
+    """A timer event waits until the due scan fires it, or is cancelled when its process moves on."""
+
+    WAITING = "waiting"
+    FIRED = "fired"
+    CANCELLED = "cancelled"
 
 
 class ProcessDefinitionRow(SQLModel, table=True):
@@ -64,7 +81,7 @@ class HumanTaskRow(SQLModel, table=True):
     agency: str | None = Field(default=None, max_length=40)
     office: str | None = Field(default=None, max_length=40)
     actions: str = Field(max_length=300, description="comma list")
-    state: str = Field(default="open", max_length=20)
+    state: str = Field(default=HumanTaskState.OPEN, max_length=20)
     assignee: str | None = Field(default=None, max_length=200, description="the officer who claimed it")
     claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -86,13 +103,14 @@ class TimerRow(SQLModel, table=True):
     instance_id: str = Field(foreign_key="workflow_instance.id", index=True, max_length=36)
     attached_to: str | None = Field(default=None, max_length=200)
     due_at: datetime = Field(sa_type=UTCDateTime)
-    state: str = Field(default="waiting", max_length=20)
+    state: str = Field(default=TimerState.WAITING, max_length=20)
     fired_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 def open_tasks(session: Session, instance_id: str, step: str | None = None) -> list[HumanTaskRow]:
     """The open human tasks of one process instance (only those of `step` if given), oldest first."""
-    query = select(HumanTaskRow).where(HumanTaskRow.instance_id == instance_id, HumanTaskRow.state == "open")
+    query = select(HumanTaskRow).where(HumanTaskRow.instance_id == instance_id,
+                                        HumanTaskRow.state == HumanTaskState.OPEN)
     if step is not None:
         query = query.where(HumanTaskRow.step == step)
     return list(session.exec(query.order_by(col(HumanTaskRow.opened_at))))

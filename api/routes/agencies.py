@@ -10,9 +10,10 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
 from bizportal.api.deps import EngineDep, PrincipalDep, command, query
 from bizportal.engine.cases import agency_delivery, incidents
 from bizportal.engine.cases.agency_delivery import CallbackOutcome
-from bizportal.engine.cases.incidents import IncidentState, IncidentView
+from bizportal.engine.cases.incidents import IncidentView
 from bizportal.engine.errors import Forbidden, Unauthenticated
 from bizportal.engine.principal import Principal, Role
+from bizportal.storage.agency_tables import IncidentState
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1", tags=["agencies"])

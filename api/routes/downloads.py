@@ -13,11 +13,11 @@ from bizportal.api.download_links import DEFAULT_LIFETIME, DownloadGrant, Downlo
 from bizportal.engine.errors import Expired
 from bizportal.engine.licences import issuing
 from bizportal.engine.payments import receipts
-from bizportal.storage.issued_licences import IssuedLicenceRow
+from bizportal.storage.issued_licences import IssuedLicenceRow, LicenceStanding
 
 router = APIRouter(tags=["downloads"])
 # A licence in one of these standings may not be shared any more: links made before stop working.
-NOT_SHAREABLE = ("revoked", "suspended", "cancelled")
+NOT_SHAREABLE = (LicenceStanding.REVOKED, LicenceStanding.SUSPENDED, LicenceStanding.CANCELLED)
 
 
 class DownloadLink(BaseModel):

@@ -24,8 +24,7 @@ from bizportal.engine.applications.thai_id import mask_thai_id
 from bizportal.engine.cases.case import start_when_ready
 from bizportal.engine.context import EngineContext
 from bizportal.engine.deadlines.statutory_clock import Deadline, deadlines_for
-from bizportal.engine.deadlines.working_days import BANGKOK
-from bizportal.engine.documents.formats import BUDDHIST_ERA_OFFSET
+from bizportal.engine.documents.formats import buddhist_year
 from bizportal.engine.errors import Conflict, Forbidden, InvalidInput
 from bizportal.engine.notices import triggers
 from bizportal.engine.payments.fees import fee_by_rule
@@ -33,8 +32,8 @@ from bizportal.engine.principal import Principal, Role
 from bizportal.engine.statuses import Status
 from bizportal.storage.applications import ApplicationRow, LicenceCaseRow
 from bizportal.storage.audit_events import AuditEventRow
-from bizportal.storage.counters import next_value
-from bizportal.storage.issued_licences import IssuedLicenceRow
+from bizportal.storage.counters import yearly_number
+from bizportal.storage.issued_licences import IssuedLicenceRow, LicenceStanding
 from bizportal.storage.payments import InvoiceRow
 
 
@@ -217,7 +216,7 @@ def _check_prerequisites(ctx: EngineContext, session: Session, data: Application
             held = session.exec(
                 select(IssuedLicenceRow.number)
                 .join(ApplicationRow, col(ApplicationRow.id) == col(IssuedLicenceRow.application_id))
-                .where(IssuedLicenceRow.licence_code == needed, IssuedLicenceRow.status == "valid",
+                .where(IssuedLicenceRow.licence_code == needed, IssuedLicenceRow.status == LicenceStanding.VALID,
                        ApplicationRow.applicant_id_number == data.applicant.id_number)).first()
             if held is None:
                 raise InvalidInput(f"licence {code} requires {needed} first",
@@ -255,8 +254,7 @@ def submit(ctx: EngineContext, session: Session, principal: Principal, applicati
 
 def tracking_number(session: Session, now: datetime) -> str:
     """`BP-<B.E. year>-<7-digit sequence>`, gap-free per year: what the applicant quotes to follow a request."""
-    be_year = now.astimezone(BANGKOK).year + BUDDHIST_ERA_OFFSET
-    return f"BP-{be_year}-{next_value(session, f'tracking:{be_year}'):07d}"
+    return yearly_number(session, "BP", "tracking", buddhist_year(now), digits=7)
 
 
 def view(ctx: EngineContext, session: Session, principal: Principal, application_id: str) -> ApplicationView:

@@ -21,7 +21,7 @@ from bizportal.engine.payments.refunds import request_refund
 from bizportal.engine.principal import Principal
 from bizportal.engine.statuses import TERMINAL
 from bizportal.storage.applications import ApplicationRow, LicenceCaseRow
-from bizportal.storage.payments import InvoiceRow, invoice_of_case
+from bizportal.storage.payments import InvoiceRow, InvoiceStatus, invoice_of_case
 
 _CANCEL_ISSUED = "an issued licence is cancelled through POST /api/v1/issued-licences/{number}/cancellations"
 
@@ -79,11 +79,12 @@ def _settle_invoice(ctx: EngineContext, session: Session, principal: Principal, 
         return
     # Conditional: a payment landing at the same moment either paid it first (refunded below, on
     # reload) or finds it cancelled and is refunded by the payment path.
-    cancelled = session.execute(update(InvoiceRow).where(InvoiceRow.id == invoice.id, InvoiceRow.status == "open")
-                                .values(status="cancelled").execution_options(synchronize_session=False))
+    cancelled = session.execute(update(InvoiceRow)
+                                .where(InvoiceRow.id == invoice.id, InvoiceRow.status == InvoiceStatus.OPEN)
+                                .values(status=InvoiceStatus.CANCELLED).execution_options(synchronize_session=False))
     session.refresh(invoice)
     if cancelled.rowcount == 1:  # type: ignore[attr-defined]
         audit.record(session, principal, "invoice.cancelled", ctx.clock.now(), invoice.application_id,
                      invoice_id=invoice.id, licence=case.licence_code)
-    elif invoice.status == "paid":
+    elif invoice.status == InvoiceStatus.PAID:
         request_refund(ctx, session, principal, invoice, reason)

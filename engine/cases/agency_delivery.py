@@ -30,6 +30,7 @@ from bizportal.adapters.agencies.base import (
     TaskDispatch,
 )
 from bizportal.engine import outbox
+from bizportal.engine.backoff import Backoff
 from bizportal.engine.cases import tasks
 from bizportal.engine.cases.case import case_of
 from bizportal.engine.cases.kinds import fee_to_set
@@ -38,17 +39,23 @@ from bizportal.engine.clock import Clock
 from bizportal.engine.context import EngineContext
 from bizportal.engine.errors import Conflict, InvalidInput, NotFound, Unauthenticated
 from bizportal.engine.principal import Principal, Role
-from bizportal.storage.agency_tables import AgencyCallbackRow, IncidentRow, TaskDeliveryRow
+from bizportal.storage.agency_tables import (
+    AgencyCallbackRow,
+    DeliveryState,
+    IncidentRow,
+    IncidentState,
+    TaskDeliveryRow,
+)
 from bizportal.storage.applications import ApplicationRow
-from bizportal.storage.workflow_tables import HumanTaskRow, WorkflowInstanceRow
+from bizportal.storage.workflow_tables import HumanTaskRow, HumanTaskState, WorkflowInstanceRow
 
 log = logging.getLogger(__name__)
 
 DELIVER_TASK = "deliver_task"
 INCIDENT_KIND = "task_delivery"
-MAX_DELIVERY_ATTEMPTS = outbox.MAX_ATTEMPTS
-# Attempt n waits RETRY_BASE * 2**(n-1) after the one before: 30 s, 1, 2, 4, 8 min (about 15 min in all).
-RETRY_BASE = timedelta(seconds=30)
+# Failed attempt n waits 30 s * 2**(n-1) for the next: 30 s, 1, 2, 4, 8 min (about 15 min in all), as many
+# attempts as an outbox job gets.
+RETRY = Backoff(first=timedelta(seconds=30), factor=2, max_attempts=outbox.RETRY.max_attempts)
 CALLBACK_PATH = "/api/v1/agencies/{agency}/callbacks"
 
 
@@ -83,13 +90,14 @@ def on_tasks_opened(ctx: EngineContext, session: Session, task_ids: Iterable[str
     queued = []
     for task_id in task_ids:
         task = session.get(HumanTaskRow, task_id)
-        if task is None or task.state != "open" or task.lane != "agency" or not ctx.agencies.handles_tasks(task.agency):
+        if (task is None or task.state != HumanTaskState.OPEN or task.lane != "agency"
+                or not ctx.agencies.handles_tasks(task.agency)):
             continue
         assert task.agency is not None  # handles_tasks is False without an agency
         if session.exec(select(TaskDeliveryRow.id).where(TaskDeliveryRow.task_id == task_id)).first() is not None:
             continue
-        delivery = TaskDeliveryRow(id=str(uuid.uuid4()), task_id=task_id, agency=task.agency, state="pending",
-                                   attempts=0, created_at=ctx.clock.now())
+        delivery = TaskDeliveryRow(id=str(uuid.uuid4()), task_id=task_id, agency=task.agency,
+                                   state=DeliveryState.PENDING, attempts=0, created_at=ctx.clock.now())
         session.add(delivery)
         outbox.enqueue(session, DELIVER_TASK, ctx.clock, delivery_id=delivery.id)
         queued.append(delivery.id)
@@ -100,7 +108,7 @@ def on_tasks_opened(ctx: EngineContext, session: Session, task_ids: Iterable[str
 
 def requeue_delivery(session: Session, clock: Clock, delivery: TaskDeliveryRow) -> None:
     """Start a failed delivery over with a fresh series of attempts."""
-    delivery.state, delivery.attempts = "pending", 0
+    delivery.state, delivery.attempts = DeliveryState.PENDING, 0
     outbox.enqueue(session, DELIVER_TASK, clock, delivery_id=delivery.id)
 
 
@@ -130,22 +138,22 @@ def task_dispatch(ctx: EngineContext, session: Session, delivery: TaskDeliveryRo
 
 
 def deliver_task_job(ctx: EngineContext, session: Session, payload: Mapping[str, Any], *,
-                     max_attempts: int = MAX_DELIVERY_ATTEMPTS, retry_base: timedelta = RETRY_BASE) -> None:
+                     retry: Backoff = RETRY) -> None:
     """Job: one attempt to hand a task to its agency's system.
 
     Never raises for the agency's failures: the outcome (delivered, next attempt queued, or failed with an
     incident) is written in this job's transaction, so it is kept together with the job being marked done.
     """
     delivery = session.get(TaskDeliveryRow, payload["delivery_id"])
-    if delivery is None or delivery.state != "pending":
+    if delivery is None or delivery.state != DeliveryState.PENDING:
         return  # a duplicate of a finished attempt
     task = session.get(HumanTaskRow, delivery.task_id)
     adapter = ctx.agencies.get(delivery.agency)
-    if task is None or task.state != "open":
-        delivery.state, delivery.last_error = "cancelled", f"the task is {task.state if task else 'gone'}"
+    if task is None or task.state != HumanTaskState.OPEN:
+        delivery.state, delivery.last_error = DeliveryState.CANCELLED, f"the task is {task.state if task else 'gone'}"
         return
     if adapter is None or not adapter.handles_tasks:
-        delivery.state, delivery.last_error = "cancelled", "the agency now works in the inbox"
+        delivery.state, delivery.last_error = DeliveryState.CANCELLED, "the agency now works in the inbox"
         return
     dispatch = task_dispatch(ctx, session, delivery, task)
     delivery.attempts += 1
@@ -157,38 +165,38 @@ def deliver_task_job(ctx: EngineContext, session: Session, payload: Mapping[str,
         return
     except Exception as err:  # retriable by contract; an adapter's unexpected error is treated the same way
         error = str(err) if isinstance(err, AgencyAdapterError) else f"{type(err).__name__}: {err}"
-        if delivery.attempts >= max_attempts:
+        if retry.gives_up(delivery.attempts):
             _give_up(ctx, session, delivery, dispatch, f"failed {delivery.attempts} times, last: {error}")
             return
         delivery.last_error = error
-        delay = retry_base * 2 ** (delivery.attempts - 1)
+        delay = retry.delay(delivery.attempts)
         outbox.enqueue(session, DELIVER_TASK, ctx.clock, delivery_id=delivery.id).available_at = now + delay
         log.warning("delivery %s of task %s to %s failed (attempt %d of %d), next in %s: %s", delivery.id,
-                    task.id, delivery.agency, delivery.attempts, max_attempts, delay, error)
+                    task.id, delivery.agency, delivery.attempts, retry.max_attempts, delay, error)
         return
     if not result.accepted:
         _give_up(ctx, session, delivery, dispatch, "the agency's system did not accept the task")
         return
-    delivery.state, delivery.delivered_at = "delivered", now
+    delivery.state, delivery.delivered_at = DeliveryState.DELIVERED, now
     delivery.external_reference = result.external_reference
     _resolve_incidents(session, now, delivery.id)
 
 
 def _give_up(ctx: EngineContext, session: Session, delivery: TaskDeliveryRow, dispatch: TaskDispatch,
              reason: str) -> None:
-    delivery.state, delivery.last_error = "failed", reason
+    delivery.state, delivery.last_error = DeliveryState.FAILED, reason
     message = (f"step {dispatch.step!r} of {dispatch.licence_code} ({dispatch.tracking_number}) could not be "
                f"delivered to {delivery.agency}: {reason}")
     log.error("%s (delivery %s)", message, delivery.id)
     session.add(IncidentRow(id=str(uuid.uuid4()), kind=INCIDENT_KIND, reference=delivery.id, agency=delivery.agency,
-                            message=message, state="open", created_at=ctx.clock.now()))
+                            message=message, state=IncidentState.OPEN, created_at=ctx.clock.now()))
 
 
 def _resolve_incidents(session: Session, now: datetime, delivery_id: str) -> None:
     for incident in session.exec(select(IncidentRow).where(IncidentRow.kind == INCIDENT_KIND,
                                                            IncidentRow.reference == delivery_id,
-                                                           IncidentRow.state != "resolved")):
-        incident.state, incident.resolved_at = "resolved", now
+                                                           IncidentRow.state != IncidentState.RESOLVED)):
+        incident.state, incident.resolved_at = IncidentState.RESOLVED, now
 
 
 # -- answers from the agency ---------------------------------------------------------------------
@@ -248,9 +256,10 @@ def _completion(decision: CallbackDecision) -> TaskCompletion:
 
 def _acknowledge(session: Session, now: datetime, task_id: str) -> None:
     """An answer proves the agency has the task: a delivery still retrying or failed is settled."""
+    unsettled = (DeliveryState.PENDING, DeliveryState.FAILED)
     for delivery in session.exec(select(TaskDeliveryRow).where(TaskDeliveryRow.task_id == task_id,
-                                                               TaskDeliveryRow.state.in_(("pending", "failed")))):  # type: ignore[attr-defined]
-        delivery.state, delivery.delivered_at = "delivered", delivery.delivered_at or now
+                                                               TaskDeliveryRow.state.in_(unsettled))):  # type: ignore[attr-defined]
+        delivery.state, delivery.delivered_at = DeliveryState.DELIVERED, delivery.delivered_at or now
         _resolve_incidents(session, now, delivery.id)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
 
 from pydantic import BaseModel
 from sqlmodel import Session, col, select
@@ -11,9 +10,7 @@ from sqlmodel import Session, col, select
 from bizportal.engine.cases.agency_delivery import INCIDENT_KIND, requeue_delivery
 from bizportal.engine.clock import Clock
 from bizportal.engine.errors import Conflict, NotFound
-from bizportal.storage.agency_tables import IncidentRow, TaskDeliveryRow
-
-IncidentState = Literal["open", "retried", "resolved"]
+from bizportal.storage.agency_tables import DeliveryState, IncidentRow, IncidentState, TaskDeliveryRow
 
 
 class IncidentView(BaseModel):
@@ -59,16 +56,16 @@ def retry_incident(session: Session, clock: Clock, incident_id: str) -> Incident
     incident = session.get(IncidentRow, incident_id)
     if incident is None:
         raise NotFound(f"incident {incident_id} does not exist")
-    if incident.state != "open":
+    if incident.state != IncidentState.OPEN:
         raise Conflict(f"incident {incident_id} is {incident.state}, not open", hint="list open incidents again")
     if incident.kind != INCIDENT_KIND:
         raise Conflict(f"incidents of kind {incident.kind!r} cannot be retried")
     delivery = session.get(TaskDeliveryRow, incident.reference)
     if delivery is None:
         raise NotFound(f"delivery {incident.reference} of incident {incident_id} does not exist")
-    if delivery.state != "failed":
+    if delivery.state != DeliveryState.FAILED:
         raise Conflict(f"delivery {delivery.id} is {delivery.state}: nothing to retry")
     requeue_delivery(session, clock, delivery)
-    incident.state = "retried"
+    incident.state = IncidentState.RETRIED
     session.flush()
     return _view(session, incident)

@@ -19,7 +19,7 @@ from bizportal.engine.input_text import has_visible_text, line, text
 from bizportal.engine.principal import Principal, Role
 from bizportal.engine.workflow.runtime import ensure_open, human_task
 from bizportal.storage.applications import ApplicationRow, LicenceCaseRow
-from bizportal.storage.workflow_tables import HumanTaskRow, WorkflowInstanceRow
+from bizportal.storage.workflow_tables import HumanTaskRow, HumanTaskState, WorkflowInstanceRow
 
 
 class FeeToSet(BaseModel):
@@ -104,7 +104,7 @@ def open_tasks(ctx: EngineContext, session: Session, principal: Principal, filte
              .join(WorkflowInstanceRow, col(WorkflowInstanceRow.id) == col(HumanTaskRow.instance_id))
              .join(LicenceCaseRow, col(LicenceCaseRow.instance_id) == col(WorkflowInstanceRow.id))
              .join(ApplicationRow, col(ApplicationRow.id) == col(LicenceCaseRow.application_id))
-             .where(HumanTaskRow.state == "open").order_by(col(HumanTaskRow.opened_at)).limit(limit))
+             .where(HumanTaskRow.state == HumanTaskState.OPEN).order_by(col(HumanTaskRow.opened_at)).limit(limit))
     if principal.role in AGENCY_ROLES:
         query = query.where(HumanTaskRow.lane == "agency",
                             scope_filter(principal, HumanTaskRow.agency, HumanTaskRow.office))

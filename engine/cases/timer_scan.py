@@ -11,7 +11,7 @@ from sqlmodel import col, select
 from bizportal.engine.cases.case import fire_timers
 from bizportal.engine.context import EngineContext
 from bizportal.storage.database import transaction
-from bizportal.storage.workflow_tables import TimerRow
+from bizportal.storage.workflow_tables import TimerRow, TimerState
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +24,7 @@ def fire_due_timers(ctx: EngineContext, engine: Engine, limit: int = 500) -> int
     now = ctx.clock.now()
     with transaction(engine) as session:
         due = session.exec(select(TimerRow.instance_id, TimerRow.id)
-                           .where(TimerRow.state == "waiting", col(TimerRow.due_at) <= now)
+                           .where(TimerRow.state == TimerState.WAITING, col(TimerRow.due_at) <= now)
                            .order_by(col(TimerRow.instance_id)).limit(limit)).all()
     fired = 0
     for instance_id, rows in groupby(due, key=lambda r: r[0]):

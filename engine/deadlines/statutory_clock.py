@@ -24,13 +24,14 @@ from sqlmodel import Session, col, select
 
 from bizportal.engine import audit
 from bizportal.engine.catalogue.catalogue import Catalogue
-from bizportal.engine.clock import Clock
-from bizportal.engine.deadlines.working_days import BANGKOK, add_working_days, is_working_day
+from bizportal.engine.clock import BANGKOK, Clock
+from bizportal.engine.deadlines.working_days import add_working_days, is_working_day
 from bizportal.engine.principal import SYSTEM
 from bizportal.engine.statuses import Status
 from bizportal.storage.applications import ApplicationRow, LicenceCaseRow
+from bizportal.storage.database import claim_due
 from bizportal.storage.statutory_clocks import CaseClockRow
-from bizportal.storage.workflow_tables import HumanTaskRow, WorkflowInstanceRow, open_tasks
+from bizportal.storage.workflow_tables import HumanTaskRow, HumanTaskState, WorkflowInstanceRow, open_tasks
 
 log = logging.getLogger(__name__)
 
@@ -238,10 +239,8 @@ def fire_section10(session: Session, clock: Clock, notify: Notify, now: datetime
     """
     query = (select(CaseClockRow).where(col(CaseClockRow.next_notice_at) <= now)
              .order_by(col(CaseClockRow.next_notice_at)).limit(limit))
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
     sent = 0
-    for row in session.exec(query).all():
+    for row in claim_due(session, query):
         if row.decided_at is not None or row.paused_since is not None:
             row.next_notice_at = None  # a stopped clock owes no notice
             continue
@@ -309,7 +308,7 @@ def deadlines_for(session: Session, case_ids: Iterable[str], now: datetime) -> d
     for case_id, task in session.exec(
             select(LicenceCaseRow.id, HumanTaskRow)
             .join(HumanTaskRow, col(HumanTaskRow.instance_id) == col(LicenceCaseRow.instance_id))
-            .where(col(LicenceCaseRow.id).in_(ids), HumanTaskRow.state == "open")
+            .where(col(LicenceCaseRow.id).in_(ids), HumanTaskRow.state == HumanTaskState.OPEN)
             .order_by(col(HumanTaskRow.opened_at))):
         if case_id in steps:
             steps[case_id].append(StepDeadline(step=task.step, title=task.title, due_at=task.due_at,

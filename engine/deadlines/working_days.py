@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 import holidays
 
-BANGKOK = ZoneInfo("Asia/Bangkok")
+from bizportal.engine.clock import BANGKOK
+
 END_OF_DAY = time(23, 59, 59)
 
 

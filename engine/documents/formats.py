@@ -5,11 +5,11 @@ Independent of the process locale, so a rendering never changes with the machine
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
+
+from bizportal.engine.clock import BANGKOK
 
 BUDDHIST_ERA_OFFSET = 543
-# Thailand keeps no daylight saving time: a fixed offset is exact and needs no time-zone database.
-BANGKOK = timezone(timedelta(hours=7), "ICT")
 
 _THAI_MONTHS = (
     "มกราคม",
@@ -41,9 +41,16 @@ _ENGLISH_MONTHS = (
 )
 
 
+def buddhist_year(day: date | datetime) -> int:
+    """The Buddhist-era year of a date, or of an aware datetime's day in Bangkok: 2026-11-22 -> 2569."""
+    if isinstance(day, datetime):
+        day = _bangkok(day)
+    return day.year + BUDDHIST_ERA_OFFSET
+
+
 def thai_date(d: date) -> str:
     """`date(2026, 11, 22)` -> "22 พฤศจิกายน 2569" (Thai month name, Buddhist-era year)."""
-    return f"{d.day} {_THAI_MONTHS[d.month - 1]} {d.year + BUDDHIST_ERA_OFFSET}"
+    return f"{d.day} {_THAI_MONTHS[d.month - 1]} {buddhist_year(d)}"
 
 
 def english_date(d: date) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bizportal.engine.documents.formats import BANGKOK
+from bizportal.engine.clock import BANGKOK
 from bizportal.engine.documents.layout import render_pdf
 
 

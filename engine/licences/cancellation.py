@@ -15,8 +15,8 @@ from sqlmodel import Session
 
 from bizportal.engine import audit
 from bizportal.engine.cases.case import case_of
+from bizportal.engine.clock import BANGKOK
 from bizportal.engine.context import EngineContext
-from bizportal.engine.deadlines.working_days import BANGKOK
 from bizportal.engine.errors import Conflict
 from bizportal.engine.licences import renewal_reminders
 from bizportal.engine.licences.request_input import ReasonInput
@@ -25,11 +25,11 @@ from bizportal.engine.notices.triggers import application_url
 from bizportal.engine.principal import SYSTEM
 from bizportal.engine.workflow.script_engine import ServiceCall
 from bizportal.storage.applications import ApplicationRow, LicenceCaseRow
-from bizportal.storage.issued_licences import IssuedLicenceRow
+from bizportal.storage.issued_licences import IssuedLicenceRow, LicenceStanding
 from bizportal.storage.workflow_tables import WorkflowInstanceRow
 
 EVENT = "licence_cancelled"
-CANCELLABLE = ("valid", "suspended")  # a suspended licence may be given up too
+CANCELLABLE = (LicenceStanding.VALID, LicenceStanding.SUSPENDED)  # a suspended licence may be given up too
 
 
 class CancellationInput(ReasonInput):
@@ -39,7 +39,7 @@ class CancellationInput(ReasonInput):
 def check_cancellable(issued: IssuedLicenceRow, today: date) -> None:
     """Raises Conflict, saying why, unless `issued` may be cancelled `today`."""
     number = issued.number
-    if issued.status in ("renewed", "replaced"):
+    if issued.status in (LicenceStanding.RENEWED, LicenceStanding.REPLACED):
         raise Conflict(f"licence {number} was {issued.status} by {issued.successor_number}",
                        hint=f"cancel {issued.successor_number} instead")
     if issued.status not in CANCELLABLE:
@@ -62,7 +62,7 @@ def cancel_licence(ctx: EngineContext, session: Session, instance: WorkflowInsta
     if issued.status not in CANCELLABLE:
         return {"licence_number": issued.number, "cancelled": False, "status": issued.status}
     now = ctx.clock.now()
-    previous, issued.status = issued.status, "cancelled"
+    previous, issued.status = issued.status, LicenceStanding.CANCELLED
     renewal_reminders.stop(issued)
     reason = (case.request_details or {}).get("reason", "")
     for application_id in dict.fromkeys((case.application_id, issued.application_id)):

@@ -8,7 +8,7 @@ licence_standing is an import cycle.
 from __future__ import annotations
 
 from bizportal.engine.errors import Conflict
-from bizportal.storage.issued_licences import IssuedLicenceRow
+from bizportal.storage.issued_licences import IssuedLicenceRow, LicenceStanding
 
 
 def require_current(issued: IssuedLicenceRow, verb: str) -> None:
@@ -18,11 +18,11 @@ def require_current(issued: IssuedLicenceRow, verb: str) -> None:
     successor, a suspended one waits for reinstatement, anything else (revoked, cancelled) is over.
     """
     number = issued.number
-    if issued.status in ("renewed", "replaced"):
+    if issued.status in (LicenceStanding.RENEWED, LicenceStanding.REPLACED):
         raise Conflict(f"licence {number} was {issued.status} by {issued.successor_number}",
                        hint=f"{verb} {issued.successor_number} instead")
-    if issued.status == "suspended":
+    if issued.status == LicenceStanding.SUSPENDED:
         raise Conflict(f"licence {number} is suspended", hint=f"it can be {verb}ed once the agency reinstates it")
-    if issued.status != "valid":
+    if issued.status != LicenceStanding.VALID:
         raise Conflict(f"licence {number} is {issued.status} and cannot be {verb}ed",
                        hint="apply for a new licence with POST /api/v1/applications")

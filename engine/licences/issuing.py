@@ -18,9 +18,9 @@ from bizportal.engine.access import OFFICERS, holds, in_scope
 from bizportal.engine.applications.thai_id import mask_thai_id
 from bizportal.engine.cases.case import case_of, deliver_message
 from bizportal.engine.cases.kinds import Kind
+from bizportal.engine.clock import BANGKOK
 from bizportal.engine.context import EngineContext
-from bizportal.engine.deadlines.working_days import BANGKOK
-from bizportal.engine.documents.formats import BUDDHIST_ERA_OFFSET
+from bizportal.engine.documents.formats import buddhist_year
 from bizportal.engine.documents.licence_pdf import LicenceDocument, render_licence_pdf
 from bizportal.engine.documents.signing import sign_pdf
 from bizportal.engine.errors import NotFound
@@ -28,8 +28,8 @@ from bizportal.engine.licences import renewal_reminders
 from bizportal.engine.principal import SYSTEM, Principal, Role
 from bizportal.engine.workflow.script_engine import ServiceCall
 from bizportal.storage.applications import ApplicationRow, LicenceCaseRow
-from bizportal.storage.counters import next_value
-from bizportal.storage.issued_licences import IssuedLicenceRow
+from bizportal.storage.counters import yearly_number
+from bizportal.storage.issued_licences import IssuedLicenceRow, LicenceStanding
 from bizportal.storage.workflow_tables import WorkflowInstanceRow
 
 
@@ -77,11 +77,11 @@ def _succeed(ctx: EngineContext, session: Session, case: LicenceCaseRow, predece
     """
     predecessor.successor_number = successor.number
     renewal_reminders.stop(predecessor)
-    if predecessor.status in ("revoked", "suspended"):
+    if predecessor.status in (LicenceStanding.REVOKED, LicenceStanding.SUSPENDED):
         successor.status = predecessor.status
         renewal_reminders.stop(successor)
     else:
-        predecessor.status = "renewed" if case.kind == Kind.RENEWAL else "replaced"
+        predecessor.status = LicenceStanding.RENEWED if case.kind == Kind.RENEWAL else LicenceStanding.REPLACED
     audit.record(session, SYSTEM, f"licence.{'renewed' if case.kind == Kind.RENEWAL else 'replaced'}",
                  ctx.clock.now(), predecessor.application_id, licence=predecessor.licence_code,
                  licence_number=predecessor.number, successor=successor.number, status=predecessor.status)
@@ -89,8 +89,7 @@ def _succeed(ctx: EngineContext, session: Session, case: LicenceCaseRow, predece
 
 def licence_number(session: Session, agency: str, issued_on: date) -> str:
     """`<agency>-<B.E. year>-<6-digit sequence>`, gap-free per agency and year."""
-    be_year = issued_on.year + BUDDHIST_ERA_OFFSET
-    return f"{agency}-{be_year}-{next_value(session, f'licence:{agency}:{be_year}'):06d}"
+    return yearly_number(session, agency, f"licence:{agency}", buddhist_year(issued_on), digits=6)
 
 
 def issue_licence_job(ctx: EngineContext, session: Session, payload: Mapping[str, Any]) -> None:

@@ -14,9 +14,9 @@ from sqlmodel import Session, col, or_, select
 
 from bizportal.engine.catalogue.catalogue import Catalogue
 from bizportal.storage.applications import ApplicationRow
-from bizportal.storage.issued_licences import IssuedLicenceRow
+from bizportal.storage.issued_licences import IssuedLicenceRow, LicenceStanding
 
-NOT_LISTED = ("cancelled", "renewed", "replaced")
+NOT_LISTED = (LicenceStanding.CANCELLED, LicenceStanding.RENEWED, LicenceStanding.REPLACED)
 
 
 class RegisterEntry(BaseModel):

@@ -22,13 +22,14 @@ from sqlmodel import Session, col, select
 
 from bizportal.engine import audit
 from bizportal.engine.cases.kinds import Kind
+from bizportal.engine.clock import BANGKOK
 from bizportal.engine.context import EngineContext
-from bizportal.engine.deadlines.working_days import BANGKOK
 from bizportal.engine.licences.renewal import GRACE_DAYS
 from bizportal.engine.principal import SYSTEM
 from bizportal.engine.statuses import TERMINAL
 from bizportal.storage.applications import ApplicationRow, LicenceCaseRow
-from bizportal.storage.issued_licences import IssuedLicenceRow
+from bizportal.storage.database import claim_due
+from bizportal.storage.issued_licences import IssuedLicenceRow, LicenceStanding
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,8 @@ def due_threshold(valid_until: date, today: date, last_sent: int | None) -> int 
 
 def resume(issued: IssuedLicenceRow, today: date) -> None:
     """Reminders restart once a licence is valid again: the scan looks at it today (it sends only what is due)."""
-    issued.next_reminder_on = today if issued.status == "valid" and issued.valid_until is not None else None
+    reminded = issued.status == LicenceStanding.VALID and issued.valid_until is not None
+    issued.next_reminder_on = today if reminded else None
 
 
 def stop(issued: IssuedLicenceRow) -> None:
@@ -104,7 +106,7 @@ def _send(ctx: EngineContext, session: Session, notify: Notify, issued: IssuedLi
 
 def _remind(ctx: EngineContext, session: Session, notify: Notify, issued: IssuedLicenceRow, today: date) -> bool:
     """Send the reminder due for one licence, if any, and move it on to its next day. True if one was sent."""
-    if issued.status != "valid" or issued.valid_until is None or issued.valid_until < today:
+    if issued.status != LicenceStanding.VALID or issued.valid_until is None or issued.valid_until < today:
         stop(issued)
         return False
     threshold = due_threshold(issued.valid_until, today, issued.last_reminder_days)
@@ -126,10 +128,8 @@ def send_due_reminders(ctx: EngineContext, session: Session, notify: Notify, lim
     today = ctx.clock.now().astimezone(BANGKOK).date()
     query = (select(IssuedLicenceRow).where(col(IssuedLicenceRow.next_reminder_on) <= today)
              .order_by(col(IssuedLicenceRow.next_reminder_on)).limit(limit))
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
     sent = 0
-    for issued in session.exec(query).all():
+    for issued in claim_due(session, query):
         try:
             with session.begin_nested():
                 sent += _remind(ctx, session, notify, issued, today)

@@ -28,8 +28,8 @@ from bizportal.engine.access import holds
 from bizportal.engine.applications.applications import tracking_number
 from bizportal.engine.cases.case import start_when_ready
 from bizportal.engine.cases.kinds import Kind
+from bizportal.engine.clock import BANGKOK
 from bizportal.engine.context import EngineContext
-from bizportal.engine.deadlines.working_days import BANGKOK
 from bizportal.engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from bizportal.engine.licences.amendment import AmendmentInput, changes, check_amendable
 from bizportal.engine.licences.cancellation import CancellationInput, check_cancellable

@@ -14,18 +14,19 @@ from sqlmodel import Session
 
 from bizportal.engine import audit
 from bizportal.engine.access import in_scope
+from bizportal.engine.clock import BANGKOK
 from bizportal.engine.context import EngineContext
-from bizportal.engine.deadlines.working_days import BANGKOK
 from bizportal.engine.errors import Conflict, NotFound
 from bizportal.engine.input_text import text
 from bizportal.engine.licences import renewal_reminders
 from bizportal.engine.principal import Principal, Role
 from bizportal.storage.applications import LicenceCaseRow
-from bizportal.storage.issued_licences import IssuedLicenceRow
+from bizportal.storage.issued_licences import IssuedLicenceRow, LicenceStanding
 
 Action = Literal["revoke", "suspend", "reinstate"]
-_NEXT = {"revoke": "revoked", "suspend": "suspended", "reinstate": "valid"}
-_ALLOWED_FROM = {"revoke": {"valid", "suspended"}, "suspend": {"valid"}, "reinstate": {"suspended"}}
+_NEXT = {"revoke": LicenceStanding.REVOKED, "suspend": LicenceStanding.SUSPENDED, "reinstate": LicenceStanding.VALID}
+_ALLOWED_FROM = {"revoke": {LicenceStanding.VALID, LicenceStanding.SUSPENDED}, "suspend": {LicenceStanding.VALID},
+                 "reinstate": {LicenceStanding.SUSPENDED}}
 
 
 class StandingChange(BaseModel):
@@ -54,7 +55,7 @@ def change_standing(ctx: EngineContext, session: Session, principal: Principal, 
                 else "a revoked or cancelled licence stays so; only a suspended one can be reinstated")
         raise Conflict(f"licence {number} is {issued.status}: it cannot be {action}d", hint=hint)
     previous, issued.status = issued.status, _NEXT[action]
-    if issued.status == "valid":
+    if issued.status == LicenceStanding.VALID:
         renewal_reminders.resume(issued, ctx.clock.now().astimezone(BANGKOK).date())
     else:
         renewal_reminders.stop(issued)  # a revoked or suspended licence is not reminded to renew

@@ -21,10 +21,10 @@ from cryptography import x509
 from sqlmodel import Session, select
 
 from bizportal.engine.catalogue.catalogue import Catalogue
-from bizportal.engine.deadlines.working_days import BANGKOK
+from bizportal.engine.clock import BANGKOK
 from bizportal.engine.documents.signing import LicenceSigner, validate_pdf
 from bizportal.engine.errors import Unavailable
-from bizportal.storage.issued_licences import IssuedLicenceRow
+from bizportal.storage.issued_licences import IssuedLicenceRow, LicenceStanding
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,8 @@ _VALIDATION_TURN = threading.Lock()
 VALIDATION_WAIT_SECONDS = 5.0
 # A licence's recorded standing other than valid, shown as it is: the agency revoked or suspended it, its holder
 # cancelled it, or a successor (`successor_number`) renewed or replaced it. Expiry is computed from the date.
-_RECORDED = ("revoked", "suspended", "cancelled", "renewed", "replaced")
+_RECORDED = (LicenceStanding.REVOKED, LicenceStanding.SUSPENDED, LicenceStanding.CANCELLED, LicenceStanding.RENEWED,
+             LicenceStanding.REPLACED)
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ from sqlmodel import Session, col, select
 
 from bizportal.engine.access import readable_application
 from bizportal.engine.principal import Principal
-from bizportal.storage.notifications import NotificationRow
-from bizportal.storage.outbox import OutboxRow
+from bizportal.storage.notifications import NotificationRow, NotificationState
+from bizportal.storage.outbox import JobState, OutboxRow
 
 
 class NotificationView(BaseModel):
@@ -54,12 +54,12 @@ def notifications_for(session: Session, application_id: str) -> list[Notificatio
 
 def _view(row: NotificationRow, job: OutboxRow | None) -> NotificationView:
     state, attempts, last_error = row.state, row.attempts, row.last_error
-    if row.state == "pending" and job is not None:
+    if row.state == NotificationState.PENDING and job is not None:
         # A retriable failure rolls back the job's writes to the notification, so the job's row is
         # where the retries are counted.
         attempts, last_error = job.attempts, job.last_error
-        if job.state == "failed":
-            state = "failed"
+        if job.state == JobState.FAILED:
+            state = NotificationState.FAILED
     return NotificationView(id=row.id, event=row.event, recipients=list(row.recipients), cc=list(row.cc),
                             subject=row.subject, state=state, attempts=attempts, last_error=last_error,
                             created_at=row.created_at, sent_at=row.sent_at)

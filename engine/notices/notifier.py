@@ -38,7 +38,7 @@ import logging
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -52,9 +52,9 @@ from bizportal.adapters.notifications.base import (
     NotificationChannel,
 )
 from bizportal.engine import outbox
-from bizportal.engine.clock import Clock, SystemClock
+from bizportal.engine.clock import BANGKOK, Clock, SystemClock
 from bizportal.engine.documents.licence_pdf import english_date, thai_date
-from bizportal.storage.notifications import NotificationRow
+from bizportal.storage.notifications import NotificationRow, NotificationState
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,6 @@ LANGUAGES: tuple[Lang, ...] = ("th", "en")
 SEND_JOB = "send_notification"
 SECTION10_NOTICE = "section10_notice"
 TEMPLATE_DIR = Path(__file__).with_name("templates")
-_BANGKOK = timezone(timedelta(hours=7), "ICT")
 
 # The links each event carries: (context name of the URL, Thai label, English label). The body
 # prints them too; the list lets a channel show them as buttons and proves no document is attached.
@@ -94,7 +93,7 @@ def _local_date(value: Any) -> date:
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise ValueError(f"naive datetime {value!r}: pass an aware one (dates print in Bangkok time)")
-        return value.astimezone(_BANGKOK).date()
+        return value.astimezone(BANGKOK).date()
     if isinstance(value, date):
         return value
     raise TypeError(f"expected a date or datetime, got {type(value).__name__}")
@@ -188,7 +187,8 @@ def notify(session: Session, clock: Clock, *, application_id: str | None, event:
     row = NotificationRow(
         id=notification.id, application_id=application_id, event=event, lang=lang, channel="email",
         recipients=notification.to, cc=notification.cc, subject=notification.subject, body=notification.text,
-        links=[link.model_dump() for link in notification.links], state="pending", created_at=clock.now())
+        links=[link.model_dump() for link in notification.links], state=NotificationState.PENDING,
+        created_at=clock.now())
     session.add(row)
     job = outbox.enqueue(session, SEND_JOB, clock, notification_id=row.id)
     row.outbox_id = job.id
@@ -210,7 +210,7 @@ def send_notification_job(channel: NotificationChannel, session: Session, payloa
     if row is None:
         log.warning("notification %s no longer exists; nothing to send", payload["notification_id"])
         return
-    if row.state != "pending":
+    if row.state != NotificationState.PENDING:
         return  # sent already, or failed for good: a duplicate delivery of the job changes nothing
     notification = Notification(id=row.id, to=row.recipients, cc=row.cc, subject=row.subject, text=row.body,
                                 links=[Link.model_validate(link) for link in row.links])
@@ -218,11 +218,11 @@ def send_notification_job(channel: NotificationChannel, session: Session, payloa
     try:
         receipt = channel.send(notification)
     except FinalNotificationError as err:
-        row.state = "failed"
+        row.state = NotificationState.FAILED
         row.last_error = f"{type(err).__name__}: {err}"
         session.add(row)
         return
-    row.state = "sent"
+    row.state = NotificationState.SENT
     row.channel = receipt.channel
     row.message_id = receipt.message_id
     row.sent_at = (clock or SystemClock()).now()

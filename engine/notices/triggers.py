@@ -10,8 +10,9 @@ from sqlmodel import Session, col, select
 
 from bizportal.engine.context import EngineContext
 from bizportal.engine.notices.notifier import notify
+from bizportal.engine.statuses import Status
 from bizportal.storage.applications import ApplicationRow, LicenceCaseRow
-from bizportal.storage.payments import invoice_of_case
+from bizportal.storage.payments import InvoiceStatus, invoice_of_case
 from bizportal.storage.workflow_tables import HumanTaskRow
 
 
@@ -59,24 +60,24 @@ def licence_status_changed(ctx: EngineContext, session: Session, case: LicenceCa
     names, lang = _names(ctx, application, case), application.language
     event: str | None = None
     context: dict[str, object] = {}
-    if case.status == "documents_requested":
+    if case.status == Status.DOCUMENTS_REQUESTED:
         event, context = "documents_requested", {"comment": _last_comment(session, case, "request_documents")}
-    elif case.status == "rejected":
+    elif case.status == Status.REJECTED:
         event = "licence_decided"
         context = {"approved": False, "reason": reason or _last_comment(session, case, "reject")}
-    elif case.status == "awaiting_payment":
+    elif case.status == Status.AWAITING_PAYMENT:
         invoice = invoice_of_case(session, case.id)
-        if invoice is not None and invoice.status == "open":
+        if invoice is not None and invoice.status == InvoiceStatus.OPEN:
             event = "payment_due"
             context = {"amount_satang": invoice.amount_satang, "due_at": invoice.due_at,
                        "payment_url": names["application_url"]}
-    elif case.status == "payment_expired":
+    elif case.status == Status.PAYMENT_EXPIRED:
         invoice = invoice_of_case(session, case.id)
         if invoice is not None:
             event, context = "payment_expired", {"amount_satang": invoice.amount_satang, "due_at": invoice.due_at}
-    elif case.status == "issuing" and previous == "under_consideration":  # approved, no fee to pay
+    elif case.status == Status.ISSUING and previous == Status.UNDER_CONSIDERATION:  # approved, no fee to pay
         event, context = "licence_decided", {"approved": True, "reason": ""}
-    elif case.status == "issued" and case.licence_number:
+    elif case.status == Status.ISSUED and case.licence_number:
         event = "licence_issued"
         # A stable portal address (mail is read late; a short-lived signed URL would have expired).
         pdf = f"{ctx.public_base_url.rstrip('/')}/api/v1/issued-licences/{case.licence_number}/pdf"

@@ -28,7 +28,7 @@ from bizportal.engine.payments.fees import fee_by_rule
 from bizportal.engine.principal import SYSTEM, Principal, Role
 from bizportal.engine.workflow.script_engine import ServiceCall
 from bizportal.storage.applications import ApplicationRow, LicenceCaseRow
-from bizportal.storage.payments import InvoiceRow, PaymentRow, invoice_of_case
+from bizportal.storage.payments import InvoiceRow, InvoiceStatus, PaymentRow, invoice_of_case
 from bizportal.storage.workflow_tables import WorkflowInstanceRow
 
 
@@ -39,9 +39,9 @@ class CounterPaymentInput(BaseModel):
 
 
 _CLOSED_HINTS = {
-    "paid": "a paid invoice cannot be paid again",
-    "expired": "the payment deadline has passed; apply again for the licence",
-    "cancelled": "the licence was cancelled; nothing is due",
+    InvoiceStatus.PAID: "a paid invoice cannot be paid again",
+    InvoiceStatus.EXPIRED: "the payment deadline has passed; apply again for the licence",
+    InvoiceStatus.CANCELLED: "the licence was cancelled; nothing is due",
 }
 
 
@@ -81,7 +81,7 @@ def create_invoice(ctx: EngineContext, session: Session, instance: WorkflowInsta
     session.add(invoice)
     if invoice.amount_satang == 0:
         # Nothing to pay (an assessed fee of zero): waive it and let the process go on after commit.
-        invoice.status, invoice.paid_at = "waived", ctx.clock.now()
+        invoice.status, invoice.paid_at = InvoiceStatus.WAIVED, ctx.clock.now()
         outbox.enqueue(session, "settle_waived_invoice", ctx.clock, invoice_id=invoice.id)
     audit.record(session, SYSTEM, "invoice.created", ctx.clock.now(), application.id,
                  licence=case.licence_code, invoice_id=invoice.id, amount_satang=invoice.amount_satang,
@@ -105,8 +105,8 @@ def expire_invoice(ctx: EngineContext, session: Session, instance: WorkflowInsta
     case = case_of(session, instance)
     now = ctx.clock.now()
     result = session.execute(update(InvoiceRow).where(InvoiceRow.licence_case_id == case.id,
-                                                      InvoiceRow.status == "open")
-                             .values(status="expired").execution_options(synchronize_session=False))
+                                                      InvoiceRow.status == InvoiceStatus.OPEN)
+                             .values(status=InvoiceStatus.EXPIRED).execution_options(synchronize_session=False))
     expired = result.rowcount == 1  # type: ignore[attr-defined]
     if expired:
         audit.record(session, SYSTEM, "invoice.expired", now, case.application_id, licence=case.licence_code)
@@ -117,7 +117,7 @@ def settle_waived_invoice_job(ctx: EngineContext, session: Session, payload: Map
     """Job: tell the process a waived invoice is settled (idempotent: only while it waits for payment)."""
     invoice = session.get(InvoiceRow, payload["invoice_id"])
     case = session.get(LicenceCaseRow, invoice.licence_case_id) if invoice else None
-    if invoice is None or case is None or case.instance_id is None or invoice.status != "waived":
+    if invoice is None or case is None or case.instance_id is None or invoice.status != InvoiceStatus.WAIVED:
         return
     instance = session.get(WorkflowInstanceRow, case.instance_id)
     if instance is None or "payment_received" not in instance.waiting_messages.split(","):
@@ -133,8 +133,10 @@ def mark_paid(session: Session, invoice_ids: list[str], paid_at: datetime) -> li
     """
     won: list[str] = []
     for invoice_id in invoice_ids:
-        result = session.execute(update(InvoiceRow).where(InvoiceRow.id == invoice_id, InvoiceRow.status == "open")
-                                 .values(status="paid", paid_at=paid_at).execution_options(synchronize_session=False))
+        result = session.execute(update(InvoiceRow)
+                                 .where(InvoiceRow.id == invoice_id, InvoiceRow.status == InvoiceStatus.OPEN)
+                                 .values(status=InvoiceStatus.PAID, paid_at=paid_at)
+                                 .execution_options(synchronize_session=False))
         if result.rowcount == 1:  # type: ignore[attr-defined]
             won.append(invoice_id)
     return won
@@ -174,7 +176,7 @@ def record_counter_payment(ctx: EngineContext, session: Session, principal: Prin
         if invoiced is None or not in_scope(principal, invoice.agency, invoiced.office, OFFICERS):
             raise Forbidden(f"invoice {invoice_id} is not one of your agency's (and office's)",
                             hint="officers record cash for their own office's invoices; a counter officer for any")
-    if invoice.status != "open":
+    if invoice.status != InvoiceStatus.OPEN:
         raise Conflict(f"invoice {invoice_id} is {invoice.status}", hint=_CLOSED_HINTS.get(
             invoice.status, "only an open invoice can be paid"))
     if data.amount_satang != invoice.amount_satang:

@@ -38,8 +38,8 @@ from bizportal.engine.payments import receipts, refunds
 from bizportal.engine.payments.invoices import mark_paid, settle
 from bizportal.engine.payments.providers import PaymentProviders
 from bizportal.engine.principal import SYSTEM, Principal
-from bizportal.storage.online_payments import OnlinePaymentRow, PaymentEventRow, PaymentInvoiceRow
-from bizportal.storage.payments import InvoiceRow
+from bizportal.storage.online_payments import OnlinePaymentRow, OnlinePaymentState, PaymentEventRow, PaymentInvoiceRow
+from bizportal.storage.payments import InvoiceRow, InvoiceStatus
 
 
 class PaymentStart(BaseModel):
@@ -77,10 +77,10 @@ def start_payment(ctx: EngineContext, session: Session, providers: PaymentProvid
         if unknown:
             raise NotFound(f"invoice(s) {', '.join(unknown)} are not invoices of this application")
         invoices = [i for i in invoices if i.id in wanted]
-        closed = [i.id for i in invoices if i.status != "open"]
+        closed = [i.id for i in invoices if i.status != InvoiceStatus.OPEN]
         if closed:
             raise Conflict(f"invoice(s) {', '.join(closed)} are not open", hint="pay only open invoices")
-    invoices = [i for i in invoices if i.status == "open"]
+    invoices = [i for i in invoices if i.status == InvoiceStatus.OPEN]
     if not invoices:
         raise Conflict("there is no open invoice to pay", hint="fees are invoiced once a licence is approved")
     payment = OnlinePaymentRow(id=str(uuid.uuid4()), application_id=application.id, provider=data.provider,
@@ -140,10 +140,10 @@ def _apply(ctx: EngineContext, session: Session, event: PaymentEvent, stored: Pa
         return "unknown_payment"
     stored.payment_id = payment.id
     if event.kind != "succeeded":
-        if event.kind == "failed" and payment.state == "pending":
-            payment.state = "failed"
+        if event.kind == "failed" and payment.state == OnlinePaymentState.PENDING:
+            payment.state = OnlinePaymentState.FAILED
         return "recorded"
-    if payment.state != "pending":
+    if payment.state != OnlinePaymentState.PENDING:
         return "already_settled"
     if event.amount_satang != payment.amount_satang or event.currency.upper() != payment.currency:
         audit.record(session, SYSTEM, "payment.amount_mismatch", ctx.clock.now(), payment.application_id,
@@ -160,12 +160,13 @@ def _apply(ctx: EngineContext, session: Session, event: PaymentEvent, stored: Pa
         # nothing of this one and refund it whole, asking the provider after commit (engine/payments/refunds.py).
         if won:
             session.execute(update(InvoiceRow).where(col(InvoiceRow.id).in_(won))
-                            .values(status="open", paid_at=None).execution_options(synchronize_session=False))
-        payment.state, payment.settled_at = "duplicate", now
+                            .values(status=InvoiceStatus.OPEN, paid_at=None)
+                            .execution_options(synchronize_session=False))
+        payment.state, payment.settled_at = OnlinePaymentState.DUPLICATE, now
         invoices = [session.get(InvoiceRow, invoice_id, populate_existing=True) for invoice_id in invoice_ids]
         refunds.refund_unsettled_payment(ctx, session, payment, [i for i in invoices if i is not None])
         return "duplicate_payment"
-    payment.state, payment.settled_at = "succeeded", now
+    payment.state, payment.settled_at = OnlinePaymentState.SUCCEEDED, now
     audit.record(session, SYSTEM, "payment.recorded", now, payment.application_id, payment_id=payment.id,
                  provider=payment.provider, amount_satang=payment.amount_satang, invoices=invoice_ids)
     receipts.request_receipt(ctx, session, receipts.ONLINE, payment.id)

@@ -19,14 +19,14 @@ from sqlmodel import Session, col, select
 from bizportal.engine import audit, outbox
 from bizportal.engine.access import readable_application
 from bizportal.engine.context import EngineContext
-from bizportal.engine.documents.formats import BANGKOK, BUDDHIST_ERA_OFFSET
+from bizportal.engine.documents.formats import buddhist_year
 from bizportal.engine.documents.receipt_pdf import Cashier, ReceiptDocument, ReceiptLine, render_receipt_pdf
 from bizportal.engine.documents.signing import sign_pdf
 from bizportal.engine.errors import NotFound
 from bizportal.engine.principal import SYSTEM, Principal
 from bizportal.storage.applications import ApplicationRow, LicenceCaseRow
-from bizportal.storage.counters import next_value
-from bizportal.storage.online_payments import OnlinePaymentRow, PaymentInvoiceRow
+from bizportal.storage.counters import yearly_number
+from bizportal.storage.online_payments import OnlinePaymentRow, OnlinePaymentState, PaymentInvoiceRow
 from bizportal.storage.payments import InvoiceRow, PaymentRow
 from bizportal.storage.receipts import ReceiptRow
 
@@ -50,8 +50,7 @@ def request_receipt(ctx: EngineContext, session: Session, source: Source, paymen
 
 def receipt_number(session: Session, paid_at: datetime) -> str:
     """`BP-R-<B.E. year of payment>-<6-digit sequence>`, gap-free per year."""
-    be_year = paid_at.astimezone(BANGKOK).year + BUDDHIST_ERA_OFFSET
-    return f"BP-R-{be_year}-{next_value(session, f'receipt:{be_year}'):06d}"
+    return yearly_number(session, "BP-R", "receipt", buddhist_year(paid_at), digits=6)
 
 
 @dataclass(frozen=True)
@@ -129,7 +128,7 @@ def _payment(session: Session, source: str, payment_id: str,
     online = session.get(OnlinePaymentRow, payment_id)
     if online is None:
         raise LookupError(f"online payment {payment_id} does not exist")
-    if online.state != "succeeded" or online.settled_at is None:
+    if online.state != OnlinePaymentState.SUCCEEDED or online.settled_at is None:
         return None
     links = select(PaymentInvoiceRow.invoice_id).where(PaymentInvoiceRow.payment_id == online.id)
     invoices = session.exec(select(InvoiceRow).where(col(InvoiceRow.id).in_(links))

@@ -25,15 +25,16 @@ from bizportal.engine.input_text import text
 from bizportal.engine.payments.providers import PaymentProviders
 from bizportal.engine.principal import SYSTEM, Principal, Role
 from bizportal.storage.applications import ApplicationRow, LicenceCaseRow
-from bizportal.storage.online_payments import OnlinePaymentRow, PaymentInvoiceRow
-from bizportal.storage.payments import InvoiceRow, PaymentRow
-from bizportal.storage.refunds import RefundRow
+from bizportal.storage.online_payments import OnlinePaymentRow, OnlinePaymentState, PaymentInvoiceRow
+from bizportal.storage.payments import InvoiceRow, InvoiceStatus, PaymentRow
+from bizportal.storage.refunds import RefundRow, RefundState
 
 REFUND_JOB = "refund_payment"
 # Why a payment that settled nothing is refunded, by the state its invoice was in when it arrived.
-_UNSETTLED = {"paid": "already paid by another payment", "cancelled": "cancelled when the application was withdrawn",
-              "expired": "expired unpaid at its deadline", "refunded": "already refunded",
-              "waived": "waived", "open": "still open: refunded with the rest of this payment"}
+_UNSETTLED = {InvoiceStatus.PAID: "already paid by another payment",
+              InvoiceStatus.CANCELLED: "cancelled when the application was withdrawn",
+              InvoiceStatus.EXPIRED: "expired unpaid at its deadline", InvoiceStatus.REFUNDED: "already refunded",
+              InvoiceStatus.WAIVED: "waived", InvoiceStatus.OPEN: "still open: refunded with the rest of this payment"}
 
 
 class RefundPaidOut(BaseModel):
@@ -48,7 +49,7 @@ def request_refund(ctx: EngineContext, session: Session, principal: Principal, i
     counter = session.exec(select(PaymentRow).where(PaymentRow.invoice_id == invoice.id)).first()
     online = session.exec(select(OnlinePaymentRow).join(
         PaymentInvoiceRow, col(PaymentInvoiceRow.payment_id) == col(OnlinePaymentRow.id)).where(
-        PaymentInvoiceRow.invoice_id == invoice.id, OnlinePaymentRow.state == "succeeded")).first()
+        PaymentInvoiceRow.invoice_id == invoice.id, OnlinePaymentRow.state == OnlinePaymentState.SUCCEEDED)).first()
     if counter is not None:
         provider, payment_id = counter.provider, counter.id
     elif online is not None:
@@ -59,11 +60,11 @@ def request_refund(ctx: EngineContext, session: Session, principal: Principal, i
     refund = RefundRow(id=str(uuid.uuid4()), invoice_id=invoice.id, application_id=invoice.application_id,
                        agency=invoice.agency, provider=provider, payment_id=payment_id,
                        amount_satang=invoice.amount_satang, currency=invoice.currency,
-                       state="owed" if counter is not None else "requested", reason=reason,
+                       state=RefundState.OWED if counter is not None else RefundState.REQUESTED, reason=reason,
                        requested_by=principal.label, created_at=now)
     session.add(refund)
-    invoice.status = "refunded"
-    if refund.state == "requested":
+    invoice.status = InvoiceStatus.REFUNDED
+    if refund.state == RefundState.REQUESTED:
         outbox.enqueue(session, REFUND_JOB, ctx.clock, refund_id=refund.id)
     audit.record(session, principal, "refund.requested", now, invoice.application_id, invoice_id=invoice.id,
                  refund_id=refund.id, provider=provider, amount_satang=refund.amount_satang, state=refund.state)
@@ -82,7 +83,7 @@ def refund_unsettled_payment(ctx: EngineContext, session: Session, payment: Onli
     for invoice in invoices:
         refund = RefundRow(id=str(uuid.uuid4()), invoice_id=invoice.id, application_id=payment.application_id,
                            agency=invoice.agency, provider=payment.provider, payment_id=payment.id,
-                           amount_satang=invoice.amount_satang, currency=invoice.currency, state="requested",
+                           amount_satang=invoice.amount_satang, currency=invoice.currency, state=RefundState.REQUESTED,
                            reason=f"payment {payment.reference} arrived after invoice {invoice.id} was "
                                   f"{_UNSETTLED.get(invoice.status, invoice.status)}",
                            requested_by=SYSTEM.label, created_at=now)
@@ -103,7 +104,7 @@ def refund_payment_job(ctx: EngineContext, providers: PaymentProviders, session:
     the refund owed, with the reason in the audit trail.
     """
     refund = session.get(RefundRow, payload["refund_id"])
-    if refund is None or refund.state != "requested":
+    if refund is None or refund.state != RefundState.REQUESTED:
         return
     payment = session.get(OnlinePaymentRow, refund.payment_id)
     assert payment is not None and payment.provider_reference is not None
@@ -114,11 +115,12 @@ def refund_payment_job(ctx: EngineContext, providers: PaymentProviders, session:
     except ProviderUnavailable:
         raise  # down or failing: the outbox retries with back-off, the refund stays requested
     except PaymentError as err:
-        refund.state = "owed"
+        refund.state = RefundState.OWED
         audit.record(session, SYSTEM, "refund.owed", now, refund.application_id, refund_id=refund.id,
                      reason=str(err))
         return
-    refund.state, refund.provider_reference, refund.settled_at, refund.settled_by = "refunded", reference, now, "system"
+    refund.state, refund.provider_reference, refund.settled_at, refund.settled_by = (
+        RefundState.REFUNDED, reference, now, "system")
     audit.record(session, SYSTEM, "refund.refunded", now, refund.application_id, refund_id=refund.id,
                  provider=refund.provider, provider_reference=reference, amount_satang=refund.amount_satang)
 
@@ -140,11 +142,11 @@ def record_paid_out(ctx: EngineContext, session: Session, principal: Principal, 
         raise Forbidden(f"refund {refund_id} is not yours to pay out",
                         hint=f"an officer of {refund.agency} (and the case's office) records it, or the counter "
                              "officer who took the cash or filed the application")
-    if refund.state != "owed":
+    if refund.state != RefundState.OWED:
         raise Conflict(f"refund {refund_id} is {refund.state}, not owed",
                        hint="only a refund the agency owes is recorded by hand")
     now = ctx.clock.now()
-    refund.state, refund.settled_at, refund.settled_by = "refunded", now, principal.label
+    refund.state, refund.settled_at, refund.settled_by = RefundState.REFUNDED, now, principal.label
     audit.record(session, principal, "refund.paid_out", now, refund.application_id, refund_id=refund.id,
                  amount_satang=refund.amount_satang, note=data.note)
     return refund

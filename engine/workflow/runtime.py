@@ -31,7 +31,8 @@ from bizportal.engine.errors import BizPortalError, Conflict, InvalidInput, NotF
 from bizportal.engine.workflow.definitions import DefinitionRegistry, ProcessDefinition
 from bizportal.engine.workflow.script_engine import ServiceCall, WorkflowScriptEngine
 from bizportal.engine.workflow.serialization import WorkflowDocuments
-from bizportal.storage.workflow_tables import HumanTaskRow, TimerRow, WorkflowInstanceRow
+from bizportal.storage.database import claim_due
+from bizportal.storage.workflow_tables import HumanTaskRow, HumanTaskState, TimerRow, TimerState, WorkflowInstanceRow
 
 # A service operator as the use cases write it: it gets the unit of work and the instance.
 BoundOperator = Callable[[Session, WorkflowInstanceRow, ServiceCall], Mapping[str, Any]]
@@ -65,7 +66,7 @@ def ensure_open(task: HumanTaskRow) -> None:
     Raises:
         Conflict: the task is not open.
     """
-    if task.state != "open":
+    if task.state != HumanTaskState.OPEN:
         raise Conflict(f"task {task.id} is {task.state}, not open", hint="list open tasks again")
 
 
@@ -158,7 +159,7 @@ class ProcessRuntime:
         self._run(task.run)
         self._run(workflow.do_engine_steps)
         now = self.clock.now()
-        task_row.state, task_row.completed_at, task_row.completed_by = "completed", now, actor
+        task_row.state, task_row.completed_at, task_row.completed_by = HumanTaskState.COMPLETED, now, actor
         task_row.decision, task_row.comment = action, comment
         self._save(session, row, workflow, definition)
         return CompletedTask(task=task_row, instance=row)
@@ -196,11 +197,9 @@ class ProcessRuntime:
 
     def due_timers(self, session: Session, now: datetime, instance_id: str) -> list[TimerRow]:
         """Claim an instance's due timers without loading its workflow (SKIP LOCKED on PostgreSQL)."""
-        query = select(TimerRow).where(TimerRow.instance_id == instance_id, TimerRow.state == "waiting",
+        query = select(TimerRow).where(TimerRow.instance_id == instance_id, TimerRow.state == TimerState.WAITING,
                                        TimerRow.due_at <= now)
-        if session.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        return list(session.exec(query))
+        return claim_due(session, query)
 
     def fire_timers(self, session: Session, instance_id: str, timer_ids: list[str]) -> WorkflowInstanceRow:
         """Fire the given due timers of one instance and run it on."""
@@ -218,7 +217,7 @@ class ProcessRuntime:
         for timer_id in timer_ids:
             timer = session.get(TimerRow, timer_id)
             if timer is not None:
-                timer.state, timer.fired_at = "fired", now
+                timer.state, timer.fired_at = TimerState.FIRED, now
         return row
 
     # -- persistence and projection ----------------------------------------------------
@@ -288,8 +287,8 @@ class ProcessRuntime:
                 session.add(TimerRow(id=timer_id, instance_id=row.id, due_at=due_at,
                                      attached_to=ready[attached].task_spec.bpmn_id if attached else None))
         for timer_id, timer_row in timer_rows.items():
-            if timer_id not in timers and timer_row.state == "waiting":
-                timer_row.state = "cancelled"
+            if timer_id not in timers and timer_row.state == TimerState.WAITING:
+                timer_row.state = TimerState.CANCELLED
         task_rows = {t.id: t for t in session.exec(select(HumanTaskRow).where(HumanTaskRow.instance_id == row.id))}
         agency = row.context.get("agency")
         offices = {**row.context.get("offices", {}), agency: row.context.get("office")}
@@ -311,8 +310,8 @@ class ProcessRuntime:
                 due_at=due_by_task.get(task_id), opened_at=now))
             opened.append(task_id)
         for task_id, task_row in task_rows.items():
-            if task_id not in ready and task_row.state == "open":
-                task_row.state = "cancelled"
+            if task_id not in ready and task_row.state == HumanTaskState.OPEN:
+                task_row.state = HumanTaskState.CANCELLED
         session.flush()
         if opened and self.on_tasks_opened is not None:
             self.on_tasks_opened(session, opened)

@@ -15,6 +15,7 @@ from sqlmodel import Session, SQLModel, select
 
 from bizportal.api.routes.kpis import router as kpis_router
 from bizportal.engine.assembly import LicensingEngine
+from bizportal.engine.clock import BANGKOK
 from bizportal.engine.deadlines.escalations import escalated_cases
 from bizportal.engine.deadlines.statutory_clock import (
     NOTICE_EVENT,
@@ -24,7 +25,7 @@ from bizportal.engine.deadlines.statutory_clock import (
     on_case_moved,
     working_days_between,
 )
-from bizportal.engine.deadlines.working_days import BANGKOK, add_working_days, is_working_day
+from bizportal.engine.deadlines.working_days import add_working_days, is_working_day
 from bizportal.engine.errors import Forbidden
 from bizportal.engine.principal import Principal, Role
 from bizportal.engine.reporting.kpis import kpis
