@@ -51,11 +51,11 @@ Authenticate with `Authorization: Bearer <JWT>` (roles: `applicant`, `counter_of
 
 
 def _sweeper(engine: LicensingEngine, interval: float, stop: threading.Event) -> None:
-    """Embedded mode: pick up outbox rows a crash left behind and fire due timers."""
+    """Embedded mode: pick up outbox rows a crash left behind, fire due timers, send due notices and reminders."""
     while not stop.wait(interval):
         try:
             engine.dispatch()
-            engine.fire_due_timers()
+            engine.fire_due_timers_and_notices()
         except Exception:  # keep sweeping; the next round retries
             log.exception("background sweep failed")
 

@@ -10,7 +10,7 @@ import typer
 
 from bizportal.api.settings import Settings
 from bizportal.api.tokens import issue_token
-from bizportal.engine.errors import DefinitionError
+from bizportal.engine.errors import StartupError
 from bizportal.engine.principal import Role
 
 app = typer.Typer(help="Biz Portal engine", no_args_is_help=True)
@@ -36,7 +36,7 @@ def serve(host: Annotated[str | None, typer.Option(help="default BIZPORTAL_HOST"
     settings = Settings()
     try:
         application = create_app(settings, background_sweeper=True)
-    except DefinitionError as err:  # a bad BPMN or manual file, settings that cannot work: say which, and stop
+    except StartupError as err:  # settings or a plug-in that cannot work, a bad BPMN or manual file: say which, stop
         _cannot_start(err)
     uvicorn.run(application, host=host or settings.host, port=port or settings.port, **server_options(settings))
 
@@ -48,12 +48,12 @@ def worker() -> None:
 
     try:
         built = build_worker(Settings())
-    except DefinitionError as err:
+    except StartupError as err:
         _cannot_start(err)
     built.run()
 
 
-def _cannot_start(err: DefinitionError) -> NoReturn:
+def _cannot_start(err: StartupError) -> NoReturn:
     typer.echo(f"cannot start: {err.message}" + (f" ({err.hint})" if err.hint else ""), err=True)
     raise typer.Exit(code=2) from err
 
@@ -86,7 +86,7 @@ def token(role: Annotated[Role, typer.Option(help="applicant, counter_officer, a
                                  "server refuses tokens that live longer (BIZPORTAL_TOKEN_MAX_LIFETIME_MINUTES)")
     try:
         key = settings.signing_key()
-    except DefinitionError as err:
+    except StartupError as err:
         _cannot_start(err)
     try:
         typer.echo(issue_token(key, subject, role, agency, ttl=timedelta(hours=hours), office=office, name=name))

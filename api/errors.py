@@ -1,5 +1,7 @@
 """One place maps engine errors to HTTP; every error body says what was wrong and how to fix it.
 
+The whole error tree, with the status of each root and kind, is drawn in engine/errors.py.
+
 Every error the API answers, whoever raises it (the engine, request validation, Starlette's routing or
 body parsing), has the one body `{"error": {code, message, hint, details}}`, and `document` declares that
 body for every status an operation can answer in the OpenAPI document.
@@ -28,7 +30,7 @@ STATUS = {
     errors.Unavailable: 503,
     errors.ProviderRefused: 502,
     errors.Expired: 410,
-    errors.DefinitionError: 500,
+    errors.StartupError: 500,  # and DefinitionError: raised at start-up, not by a request
 }
 
 

@@ -18,7 +18,7 @@ from limits import parse as parse_rate_limit
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bizportal.engine.errors import DefinitionError
+from bizportal.engine.errors import StartupError
 
 DEFAULT_BPMN_DIR = Path(__file__).resolve().parent.parent / "bpmn"
 # HS256 needs a key at least as long as its hash (RFC 7518 s.3.2): a shorter one can be guessed offline.
@@ -73,7 +73,8 @@ class Settings(BaseSettings):
                                               "certificate is generated into the data dir")
     registry_url: str | None = Field(default=None, description="data-exchange registry API (GDX/DOPA gateway)")
     registry_api_key: SecretStr | None = None
-    # Holds the agencies' shared secrets: kept out of the settings' repr.
+    # Holds the agencies' shared secrets: kept out of the settings' repr. Each agency's settings are checked
+    # against its adapter's own `Settings` model when the adapter is built (engine/plugins.py).
     agency_adapters: dict[str, dict[str, Any]] = Field(
         default_factory=dict, repr=False,
         description='JSON: agency code -> {"adapter": name, ...its settings}; unlisted agencies use the inbox')
@@ -114,7 +115,7 @@ class Settings(BaseSettings):
         """The configured key, or one generated into the data dir on first run (kept private).
 
         Raises:
-            DefinitionError: the key (configured, or read from the key file) is shorter than 32 bytes.
+            StartupError: the key (configured, or read from the key file) is shorter than 32 bytes.
         """
         if self.token_signing_key is not None:
             return _long_enough(self.token_signing_key.get_secret_value(), "BIZPORTAL_TOKEN_SIGNING_KEY",
@@ -131,7 +132,7 @@ class Settings(BaseSettings):
 def _long_enough(key: str, source: str, hint: str) -> str:
     if len(key.encode("utf-8")) < MIN_SIGNING_KEY_BYTES:
         state = "is empty" if not key else f"is shorter than {MIN_SIGNING_KEY_BYTES} bytes"
-        raise DefinitionError(f"the token signing key in {source} {state}", hint=hint)
+        raise StartupError(f"the token signing key in {source} {state}", hint=hint)
     return key
 
 

@@ -24,10 +24,10 @@ async def run_outbox_job(ctx: dict[str, Any], outbox_id: str) -> bool:
 
 
 async def sweep(ctx: dict[str, Any]) -> None:
-    """Dispatch rows whose enqueue was lost and fire due timers, once a minute."""
+    """Dispatch rows whose enqueue was lost, fire due timers and send due notices and reminders, once a minute."""
     engine: LicensingEngine = ctx["engine"]
     await asyncio.to_thread(engine.dispatch)
-    await asyncio.to_thread(engine.fire_due_timers)
+    await asyncio.to_thread(engine.fire_due_timers_and_notices)
 
 
 run_outbox_job.__name__ = JOB_FUNCTION

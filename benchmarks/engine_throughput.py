@@ -53,6 +53,8 @@ from sqlmodel import Session, select
 
 import bizportal.engine.licences.issuing as issuing
 import bizportal.engine.payments.receipts as receipts
+from bizportal.adapters.notifications.log import LogNotificationChannel
+from bizportal.api.links import PublicLinks
 from bizportal.engine.applications import applications
 from bizportal.engine.applications.input import ApplicationInput
 from bizportal.engine.assembly import LicensingEngine, build_engine
@@ -75,6 +77,7 @@ BPMN_DIR = ROOT / "bpmn"
 CODE = "food_premises_notice_small"
 BPMN_FILE = BPMN_DIR / CODE / "process.bpmn"
 RESULTS_FILE = Path(__file__).resolve().parent / "results" / "engine_throughput.json"
+LINKS = PublicLinks("http://127.0.0.1:8000")
 DEFAULT_INSTANCES = 200
 WARM_UP_INSTANCES = 5
 
@@ -210,9 +213,9 @@ def serialized_instance(spec: Any, serializer: BpmnWorkflowSerializer) -> dict[s
 def use_canned_operators(engine: LicensingEngine) -> None:
     """Replace the operators that look up application rows; the runtime itself is untouched."""
     runtime = engine.ctx.runtime
-    runtime.operators["create_invoice"] = lambda session, instance, call: {
+    runtime.operators["create_invoice"] = lambda ctx, session, instance, call: {
         "invoice_id": str(uuid.uuid4()), "amount_satang": 50000, "due_at": "2099-12-31T16:59:59+00:00"}
-    runtime.operators["issue_licence"] = lambda session, instance, call: {"job_id": str(uuid.uuid4())}
+    runtime.operators["issue_licence"] = lambda ctx, session, instance, call: {"job_id": str(uuid.uuid4())}
 
 
 def _open_task_id(session: Session, instance_id: str) -> str:
@@ -350,7 +353,7 @@ def run(instances: int, database_url: str | None, workdir: Path) -> tuple[list[M
     upgrade_to_head(db)
     store = LocalObjectStore(workdir / "objects")
 
-    runtime_portal = build_engine(db, BPMN_DIR, store, SystemClock(), "http://127.0.0.1:8000")
+    runtime_portal = build_engine(db, BPMN_DIR, store, SystemClock(), LINKS, LogNotificationChannel())
     use_canned_operators(runtime_portal)
     for _ in range(WARM_UP_INSTANCES):
         runtime_instance(runtime_portal)
@@ -362,7 +365,7 @@ def run(instances: int, database_url: str | None, workdir: Path) -> tuple[list[M
                      .where(WorkflowInstanceRow.status == "issued", WorkflowInstanceRow.completed))
     assert finished >= instances + WARM_UP_INSTANCES, f"only {finished} runtime instances were issued"
 
-    engine = build_engine(db, BPMN_DIR, store, SystemClock(), "http://127.0.0.1:8000")
+    engine = build_engine(db, BPMN_DIR, store, SystemClock(), LINKS, LogNotificationChannel())
     for _ in range(WARM_UP_INSTANCES):
         use_case_instance(engine)
     meter = RenderMeter()

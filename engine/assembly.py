@@ -1,17 +1,21 @@
-"""Assembles the engine from its parts. The composition roots (HTTP app, worker) call `build_portal`
-with concrete adapters and settings values; nothing below reads configuration itself."""
+"""Assembles the engine from its parts. The composition roots (HTTP app, worker) call `build_engine`
+with concrete adapters, links and settings values; nothing below reads configuration or picks an adapter.
+
+The BPMN service operators and the outbox jobs are two typed tables of plain functions that take the
+engine's context as their first parameter: the runtime and the outbox pass it when they call.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from functools import partial
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from bizportal.adapters.notifications.base import NotificationChannel
-from bizportal.adapters.notifications.log import LogNotificationChannel
 from bizportal.adapters.registries.base import RegistryLookup
 from bizportal.engine.cases.agency_adapters import AgencyAdapters
 from bizportal.engine.cases.agency_delivery import DELIVER_TASK, deliver_task_job, on_tasks_opened
@@ -29,16 +33,48 @@ from bizportal.engine.errors import DefinitionError
 from bizportal.engine.licences.cancellation import cancel_licence
 from bizportal.engine.licences.issuing import issue_licence_job, request_issue
 from bizportal.engine.licences.renewal_reminders import send_due_reminders
+from bizportal.engine.links import Links
 from bizportal.engine.notices.notifier import SEND_JOB, notify, send_notification_job
-from bizportal.engine.outbox import InProcessQueue, JobQueue, Outbox, dispatch_pending
+from bizportal.engine.outbox import InProcessQueue, Job, JobQueue, Outbox, dispatch_pending
 from bizportal.engine.payments.invoices import create_invoice, expire_invoice, settle_waived_invoice_job
 from bizportal.engine.payments.providers import PaymentProviders
 from bizportal.engine.payments.receipts import ISSUE_RECEIPT, issue_receipt_job
 from bizportal.engine.payments.refunds import REFUND_JOB, refund_payment_job
 from bizportal.engine.workflow.definitions import DefinitionRegistry
-from bizportal.engine.workflow.runtime import ProcessRuntime
+from bizportal.engine.workflow.runtime import Operator, ProcessRuntime
 from bizportal.storage.database import transaction
 from bizportal.storage.object_store import ObjectStore
+
+# The service operators BPMN files may call (`serviceTaskOperator id=...`); definitions naming another are refused.
+OPERATORS: dict[str, Operator] = {
+    "create_invoice": create_invoice,
+    "expire_invoice": expire_invoice,
+    "issue_licence": request_issue,
+    "record_overdue": record_overdue,
+    "cancel_licence": cancel_licence,
+}
+
+
+def send_notification(ctx: EngineContext, session: Session, payload: Mapping[str, Any]) -> None:
+    """Job: send one stored notification through the context's channel."""
+    send_notification_job(ctx.notifications, session, payload, clock=ctx.clock)
+
+
+def refund_payment(ctx: EngineContext, session: Session, payload: Mapping[str, Any]) -> None:
+    """Job: ask the payment's provider for a refund."""
+    refund_payment_job(ctx, ctx.payments, session, payload)
+
+
+# The outbox jobs by the name their rows carry.
+JOBS: dict[str, Job] = {
+    "start_licence_case": start_case_job,
+    "issue_licence": issue_licence_job,
+    "settle_waived_invoice": settle_waived_invoice_job,
+    SEND_JOB: send_notification,
+    DELIVER_TASK: deliver_task_job,
+    ISSUE_RECEIPT: issue_receipt_job,
+    REFUND_JOB: refund_payment,
+}
 
 
 @dataclass
@@ -51,53 +87,51 @@ class LicensingEngine:
     outbox: Outbox
     queue: JobQueue
     finder: Finder
-    opdc_email: str | None = None
-    payments: PaymentProviders = field(default_factory=PaymentProviders)  # every Section 10 notice is copied to OPDC
+    opdc_email: str | None = None  # every Section 10 notice is copied to OPDC
+
+    @property
+    def payments(self) -> PaymentProviders:
+        return self.ctx.payments
+
+    @payments.setter
+    def payments(self, providers: PaymentProviders) -> None:
+        self.ctx.payments = providers
 
     def dispatch(self) -> int:
         """Hand committed side effects to the job queue (call after every committing command)."""
         return dispatch_pending(self.outbox, self.queue)
 
-    def fire_due_timers(self) -> int:
-        """Fire the due BPMN timers, then send the due Section 10 notices and renewal reminders; returns how
-        many of all three."""
+    def fire_due_timers_and_notices(self) -> int:
+        """The periodic sweep's work: fire the due BPMN timers, then send the due Section 10 notices and renewal
+        reminders; returns how many of all three."""
         fired = fire_due_timers(self.ctx, self.db)
         with transaction(self.db) as session:
             fired += fire_section10(session, self.ctx.clock, notify, self.ctx.clock.now(),
                                     catalogue=self.ctx.catalogue, opdc_email=self.opdc_email,
-                                    application_url=self.application_url)
+                                    application_url=self.ctx.links.application)
         with transaction(self.db) as session:
             fired += send_due_reminders(self.ctx, session, notify)
         return fired
 
-    def application_url(self, application_id: str) -> str:
-        return f"{self.ctx.public_base_url.rstrip('/')}/api/v1/applications/{application_id}"
 
-
-def build_engine(db: Engine, bpmn_dir: Path, object_store: ObjectStore, clock: Clock, public_base_url: str,
-                 queue: JobQueue | None = None, registry: RegistryLookup | None = None,
-                 channel: NotificationChannel | None = None, opdc_email: str | None = None,
+def build_engine(db: Engine, bpmn_dir: Path, object_store: ObjectStore, clock: Clock, links: Links,
+                 channel: NotificationChannel, queue: JobQueue | None = None, registry: RegistryLookup | None = None,
+                 opdc_email: str | None = None,
                  agency_adapters: Callable[[Iterable[str]], AgencyAdapters] | None = None,
                  payments: PaymentProviders | None = None, signing: LicenceSigning | None = None) -> LicensingEngine:
     """Load and validate every definition, record them, and wire the use cases together.
 
     Args:
+        links: the addresses notices, documents and deliveries carry (built by the api).
+        channel: how notifications are sent (chosen by the composition root: e-mail, or the log).
         agency_adapters: builds the adapter of every agency from the catalogue's agency codes
             (default: every agency works in the inbox).
 
     Raises:
-        DefinitionError: a BPMN or manual file is unusable (the message names file and element), or an
-            agency adapter is missing or broken (the message names agency and adapter).
+        DefinitionError: a BPMN or manual file is unusable (the message names file and element).
+        StartupError: an agency adapter is missing or broken (the message names agency and adapter).
     """
-    ctx: EngineContext  # bound below; the operators only run once it is
-    operators = {
-        "create_invoice": lambda session, instance, call: create_invoice(ctx, session, instance, call),
-        "expire_invoice": lambda session, instance, call: expire_invoice(ctx, session, instance, call),
-        "issue_licence": lambda session, instance, call: request_issue(ctx, session, instance, call),
-        "record_overdue": lambda session, instance, call: record_overdue(ctx, session, instance, call),
-        "cancel_licence": lambda session, instance, call: cancel_licence(ctx, session, instance, call),
-    }
-    definitions = DefinitionRegistry(functions=ProcessRuntime.FUNCTIONS, operators=operators)
+    definitions = DefinitionRegistry(functions=ProcessRuntime.FUNCTIONS, operators=OPERATORS)
     definitions.load_directory(bpmn_dir)
     catalogue = load_catalogue(bpmn_dir)
     # Every licence has its process, and renewals, amendments and cancellations theirs (bpmn/lifecycle/).
@@ -111,23 +145,13 @@ def build_engine(db: Engine, bpmn_dir: Path, object_store: ObjectStore, clock: C
                          sub_types={code: [s.code for s in m.sub_types] for code, m in catalogue.licences.items()
                                     if m.sub_types})
     agencies = agency_adapters(catalogue.agencies.keys()) if agency_adapters else AgencyAdapters()
-    runtime = ProcessRuntime(definitions, clock, operators,
-                             on_tasks_opened=lambda session, task_ids: on_tasks_opened(ctx, session, task_ids))
+    runtime = ProcessRuntime(definitions, clock, OPERATORS, on_tasks_opened=on_tasks_opened)
     ctx = EngineContext(catalogue=catalogue, runtime=runtime, clock=clock, object_store=object_store,
-                        offices=offices, public_base_url=public_base_url, registry=registry, agencies=agencies,
-                        signing=signing)
-    payments = payments or PaymentProviders()
-    outbox = Outbox(db, clock, {
-        "start_licence_case": partial(start_case_job, ctx),
-        "issue_licence": partial(issue_licence_job, ctx),
-        "settle_waived_invoice": partial(settle_waived_invoice_job, ctx),
-        SEND_JOB: partial(send_notification_job, channel or LogNotificationChannel(), clock=clock),
-        DELIVER_TASK: partial(deliver_task_job, ctx),
-        ISSUE_RECEIPT: partial(issue_receipt_job, ctx),
-        REFUND_JOB: partial(refund_payment_job, ctx, payments),
-    })
+                        offices=offices, links=links, notifications=channel, payments=payments or PaymentProviders(),
+                        registry=registry, agencies=agencies, signing=signing)
+    runtime.bind(ctx)
+    outbox = Outbox(db, clock, JOBS, ctx)
     with transaction(db) as session:
         definitions.record(session)
     return LicensingEngine(db=db, ctx=ctx, definitions=definitions, outbox=outbox,
-                           queue=queue or InProcessQueue(outbox), finder=finder, opdc_email=opdc_email,
-                           payments=payments)
+                           queue=queue or InProcessQueue(outbox), finder=finder, opdc_email=opdc_email)

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import or_, update
 from sqlalchemy.engine import Engine
@@ -24,12 +24,20 @@ from bizportal.engine.clock import Clock
 from bizportal.storage.database import transaction
 from bizportal.storage.outbox import JobState, OutboxRow
 
+if TYPE_CHECKING:
+    from bizportal.engine.context import EngineContext
+
 log = logging.getLogger(__name__)
 
 # A failed job waits 1, 2, 4, 8, 16 s (in practice until the next sweep) and gives up after 6 attempts.
 RETRY = Backoff(first=timedelta(seconds=1), factor=2, max_attempts=6)
 MAX_ATTEMPTS = RETRY.max_attempts
-JobHandler = Callable[[Session, Mapping[str, Any]], None]
+
+
+class Job(Protocol):
+    """What runs an outbox row: called with the engine's context, the job's own transaction and the row's payload."""
+
+    def __call__(self, ctx: EngineContext, session: Session, payload: Mapping[str, Any], /) -> None: ...
 
 
 class JobQueue(Protocol):
@@ -49,12 +57,13 @@ def enqueue(session: Session, job: str, clock: Clock, **payload: Any) -> OutboxR
 
 
 class Outbox:
-    """Runs outbox rows with registered handlers."""
+    """Runs outbox rows with the job of their name, passing `ctx` to it."""
 
-    def __init__(self, engine: Engine, clock: Clock, handlers: Mapping[str, JobHandler]) -> None:
+    def __init__(self, engine: Engine, clock: Clock, handlers: Mapping[str, Job], ctx: EngineContext) -> None:
         self.engine = engine
         self.clock = clock
         self.handlers = dict(handlers)
+        self.ctx = ctx
 
     def pending_ids(self, limit: int = 100, stale_after: timedelta = timedelta(minutes=5)) -> list[str]:
         """Rows ready to run: pending and due, or dispatched long ago and never finished (lost job)."""
@@ -92,7 +101,7 @@ class Outbox:
                     .values(state=JobState.DONE, done_at=self.clock.now(), attempts=OutboxRow.attempts + 1))
                 if claimed.rowcount != 1:  # type: ignore[attr-defined]
                     return False
-                handler(session, payload)
+                handler(self.ctx, session, payload)
             return True
         except Exception as err:  # any failure: record it and retry later, never lose the row
             log.warning("job %s (%s) failed on attempt %d: %s", outbox_id, job, attempts + 1, err)

@@ -22,7 +22,7 @@ from bizportal.api.key_files import (
 )
 from bizportal.api.settings import Settings
 from bizportal.engine.assembly import LicensingEngine
-from bizportal.engine.errors import DefinitionError
+from bizportal.engine.errors import StartupError
 from bizportal.engine.licences.verification import SIGNATURE_NOT_VERIFIED, verify_number, verify_pdf
 from bizportal.storage.database import transaction
 from support.helpers import Journey, qr_link
@@ -71,7 +71,7 @@ def test_a_licence_signed_by_one_process_verifies_in_another_that_shares_the_key
                                          "s3_secret_key": "b"}])
 def test_production_settings_without_key_files_refuse_to_start(production: dict[str, str], tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path / "var", token_signing_key="k" * 40, **production)  # type: ignore[arg-type]
-    with pytest.raises(DefinitionError) as refused:
+    with pytest.raises(StartupError) as refused:
         portal_from(settings)
     message = refused.value.message
     assert "BIZPORTAL_VERIFICATION_KEY" in message and "BIZPORTAL_LICENCE_SIGNING_CERT" in message
@@ -85,7 +85,7 @@ def test_a_configured_key_file_is_read_never_created(tmp_path: Path, key_set: Pa
     settings = Settings(data_dir=tmp_path / "var", verification_key=missing,
                         licence_signing_key=key_set / LICENCE_KEY_FILE,
                         licence_signing_cert=key_set / LICENCE_CERT_FILE)
-    with pytest.raises(DefinitionError, match=f"BIZPORTAL_VERIFICATION_KEY={missing} cannot be read"):
+    with pytest.raises(StartupError, match=f"BIZPORTAL_VERIFICATION_KEY={missing} cannot be read"):
         signing_from(settings)
     assert not missing.exists()
     # A key that does not belong to the certificate is refused too, naming the files.
@@ -93,7 +93,7 @@ def test_a_configured_key_file_is_read_never_created(tmp_path: Path, key_set: Pa
     write_key_set(other)
     mismatched = settings.model_copy(update={"verification_key": key_set / VERIFICATION_KEY_FILE,
                                              "licence_signing_key": other / LICENCE_KEY_FILE})
-    with pytest.raises(DefinitionError, match="does not belong to the signing certificate"):
+    with pytest.raises(StartupError, match="does not belong to the signing certificate"):
         signing_from(mismatched)
 
 

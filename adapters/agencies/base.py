@@ -1,12 +1,13 @@
 """The agency adapter contract: how a step in an agency's lane reaches the agency, and its answer back.
 
-An adapter package registers a class under the entry-point group `bizportal.agencies`; the built-in
-`inbox` and `webhook` adapters register the same way. Each agency's configuration names the adapter
-that serves it, and the class is built once at start-up with that agency's settings and the shared
-HTTP client (tests hand the client a mock transport instead of patching):
+An adapter package registers a class under the entry-point group `bizportal.agencies` (the engine's
+`plugins.AGENCIES`); the built-in `inbox` and `webhook` adapters register the same way. Each agency's
+configuration names the adapter that serves it, and the class is built once at start-up with that agency's
+settings, checked against the class's `Settings` model, and the shared HTTP client (tests hand the client a
+mock transport instead of patching):
 
     [project.entry-points."bizportal.agencies"]
-    my_system = "my_package.adapter:MySystemAdapter"   # MySystemAdapter(config, http)
+    my_system = "my_package.adapter:MySystemAdapter"   # MySystemAdapter(MySystemAdapter.Settings(...), http)
 """
 
 from __future__ import annotations
@@ -17,8 +18,6 @@ from typing import Any, Protocol, runtime_checkable
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
-
-ENTRY_POINT_GROUP = "bizportal.agencies"
 
 
 class AgencyAdapterError(Exception):
@@ -153,7 +152,8 @@ class AgencyAdapterFactory(Protocol):
     """What an entry point of `bizportal.agencies` names: a class (or callable) building an adapter.
 
     Args:
-        config: the agency's settings from `BIZPORTAL_AGENCY_ADAPTERS` (without the `adapter` key).
+        config: the agency's settings from `BIZPORTAL_AGENCY_ADAPTERS` (without the `adapter` key), as an
+            instance of the class's pydantic `Settings` model when it declares one, else as a mapping.
         http: the shared HTTP client; use it for every outbound call.
 
     Raises:

@@ -7,8 +7,15 @@ from datetime import datetime
 from typing import Any
 
 import httpx
+from pydantic import BaseModel, ConfigDict
 
 from bizportal.adapters.agencies.base import CallbackDecision, DispatchResult, InvalidCallback, TaskDispatch
+
+
+class InboxSettings(BaseModel):
+    """The inbox adapter takes no settings: any key is a mistake worth stopping for."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 class InboxAgencyAdapter:
@@ -16,9 +23,11 @@ class InboxAgencyAdapter:
 
     name = "inbox"
     handles_tasks = False
+    Settings = InboxSettings
 
-    def __init__(self, config: Mapping[str, Any] | None = None, http: httpx.Client | None = None) -> None:
-        unknown = sorted(set(config or {}))
+    def __init__(self, config: InboxSettings | Mapping[str, Any] | None = None,
+                 http: httpx.Client | None = None) -> None:
+        unknown = sorted(set(config or {})) if not isinstance(config, InboxSettings) else []
         if unknown:
             raise ValueError(f"the inbox adapter takes no settings; remove {', '.join(unknown)}")
 

@@ -140,8 +140,12 @@ class WebhookAgencyAdapter:
 
     name = "webhook"
     handles_tasks = True
+    Settings = WebhookSettings
 
-    def __init__(self, config: Mapping[str, Any], http: httpx.Client) -> None:
+    def __init__(self, config: WebhookSettings | Mapping[str, Any], http: httpx.Client) -> None:
+        if isinstance(config, WebhookSettings):
+            self.settings, self.http = config, http
+            return
         try:
             self.settings = WebhookSettings.model_validate(dict(config))
         except ValidationError as err:

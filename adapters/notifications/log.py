@@ -7,14 +7,28 @@ The notification log of each application still shows every message; configure SM
 from __future__ import annotations
 
 import logging
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
 
 from bizportal.adapters.notifications.base import DeliveryReceipt, Notification
 
 log = logging.getLogger("bizportal.notifications")
 
 
+class LogSettings(BaseModel):
+    """The `log` plug-in takes no settings."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
 class LogNotificationChannel:
     name = "log"
+    Settings = LogSettings
+
+    @classmethod
+    def from_settings(cls, settings: LogSettings, http: Any = None) -> LogNotificationChannel:
+        return cls()
 
     def send(self, notification: Notification) -> DeliveryReceipt:
         log.info("notification %s to %s: %s", notification.id, ", ".join(notification.to), notification.subject)

@@ -9,6 +9,9 @@ import ssl
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from bizportal.adapters.notifications.base import (
     DeliveryReceipt,
@@ -20,6 +23,20 @@ from bizportal.adapters.notifications.base import (
 )
 
 _BODY_END = re.compile(r"</body\s*>", re.IGNORECASE)
+
+
+class SmtpSettings(BaseModel):
+    """The `smtp` plug-in's settings (BIZPORTAL_SMTP_HOST, _PORT, _SENDER, _USERNAME, _PASSWORD, _STARTTLS)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = Field(min_length=1)
+    port: int = Field(default=587, gt=0, lt=65536)
+    sender: str = Field(min_length=3, description='the From address, e.g. "Biz Portal <noreply@example.go.th>"')
+    username: str | None = None
+    password: SecretStr | None = None
+    starttls: bool = True
+    timeout: float = Field(default=10, gt=0)
 
 
 class SmtpEmailChannel:
@@ -39,6 +56,14 @@ class SmtpEmailChannel:
     """
 
     name = "email"
+    Settings = SmtpSettings
+
+    @classmethod
+    def from_settings(cls, settings: SmtpSettings, http: Any = None) -> SmtpEmailChannel:
+        """The `smtp` plug-in: built from its checked settings (`http` is unused: mail goes over SMTP)."""
+        return cls(settings.host, settings.port, settings.sender, username=settings.username,
+                   password=settings.password.get_secret_value() if settings.password else None,
+                   starttls=settings.starttls, timeout=settings.timeout)
 
     def __init__(self, host: str, port: int, sender: str, username: str | None = None,
                  password: str | None = None, starttls: bool = False, timeout: float = 10,

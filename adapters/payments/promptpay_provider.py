@@ -143,8 +143,9 @@ class PromptPayProvider:
     """Thai QR codes (PromptPay transfer or bill payment) and the bank's signed payment notifications."""
 
     name = PROVIDER
+    Settings = PromptPaySettings
 
-    def __init__(self, config: Mapping[str, Any], http: httpx.Client) -> None:
+    def __init__(self, config: PromptPaySettings | Mapping[str, Any], http: httpx.Client) -> None:
         """
         Args:
             config: `promptpay_id`, `webhook_secret`, optional `biller_id`, `qr_validity_minutes` (30),
@@ -153,7 +154,7 @@ class PromptPayProvider:
         Raises:
             ProviderUnavailable: the settings are missing or invalid.
         """
-        settings = dict(config)
+        settings = dict(config)  # from the loader, a checked PromptPaySettings: its fields
         clock = settings.pop("now", None)
         if clock is not None and not callable(clock):
             raise ProviderUnavailable("promptpay: now must be a callable returning a datetime")

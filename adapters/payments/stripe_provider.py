@@ -19,6 +19,7 @@ from typing import Any, NoReturn
 
 import httpx
 import stripe
+from pydantic import BaseModel, ConfigDict, Field
 
 from .base import (
     InvalidWebhook,
@@ -29,7 +30,7 @@ from .base import (
     ProviderUnavailable,
 )
 
-__all__ = ["StripeProvider", "sign_webhook", "WEBHOOK_TOLERANCE_SECONDS"]
+__all__ = ["StripeProvider", "StripeSettings", "sign_webhook", "WEBHOOK_TOLERANCE_SECONDS"]
 
 WEBHOOK_TOLERANCE_SECONDS = 300
 # Callers see these (a 503, a refused webhook): they say what is missing, not which setting holds it.
@@ -96,6 +97,18 @@ class _HttpxTransport(stripe.HTTPClient):
                                         should_retry=True) from error
 
 
+class StripeSettings(BaseModel):
+    """The provider's settings (BIZPORTAL_STRIPE_SECRET_KEY, BIZPORTAL_STRIPE_WEBHOOK_SECRET, ...)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    secret_key: str | None = Field(default=None, description="sk_...; unset: every call answers 503")
+    webhook_secret: str | None = Field(default=None, description="whsec_...; unset: every webhook is refused")
+    api_base: str | None = Field(default=None, description="a Stripe-compatible server instead of api.stripe.com")
+    timeout: float = Field(default=20.0, gt=0)
+    max_network_retries: int = Field(default=2, ge=0)
+
+
 class StripeProvider:
     """:class:`~bizportal.adapters.payments.base.PaymentProvider` for Stripe (cards, PromptPay via Stripe).
 
@@ -108,8 +121,11 @@ class StripeProvider:
     """
 
     name = "stripe"
+    Settings = StripeSettings
 
-    def __init__(self, config: Mapping[str, Any], http: httpx.Client) -> None:
+    def __init__(self, config: StripeSettings | Mapping[str, Any], http: httpx.Client) -> None:
+        if isinstance(config, StripeSettings):  # checked by the plug-in loader
+            config = config.model_dump()
         self._secret_key: str | None = config.get("secret_key") or None
         self._webhook_secret: str | None = config.get("webhook_secret") or None
         self.api_base: str | None = (config.get("api_base") or "").rstrip("/") or None

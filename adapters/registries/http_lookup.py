@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from .base import (
     JuristicRecord,
@@ -26,7 +26,7 @@ from .base import (
     mask_thai_id,
 )
 
-__all__ = ["HttpRegistryLookup", "encode_purpose"]
+__all__ = ["HttpRegistryLookup", "HttpRegistrySettings", "encode_purpose"]
 
 # Printable ASCII except "%": kept readable; "%", control characters (no header injection) and
 # non-ASCII (Thai) are percent-encoded, so decoding always gives back the original text.
@@ -40,6 +40,16 @@ def encode_purpose(purpose: str) -> str:
     return quote(purpose, safe=_PURPOSE_SAFE)
 
 
+class HttpRegistrySettings(BaseModel):
+    """The `http` plug-in's settings (BIZPORTAL_REGISTRY_URL, BIZPORTAL_REGISTRY_API_KEY)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    base_url: str = Field(pattern=r"^https?://", description="the gateway root")
+    api_key: SecretStr = Field(description="the bearer key")
+    timeout: float = Field(default=5.0, gt=0)
+
+
 class HttpRegistryLookup:
     """:class:`~bizportal.adapters.registries.base.RegistryLookup` over a registry gateway's HTTP API.
 
@@ -50,6 +60,14 @@ class HttpRegistryLookup:
             and owned (closed by :meth:`close`) when left out.
         timeout: seconds for connecting and for each read; a slow registry is treated as unavailable.
     """
+
+    Settings = HttpRegistrySettings
+
+    @classmethod
+    def from_settings(cls, settings: HttpRegistrySettings, http: httpx.Client | None = None) -> HttpRegistryLookup:
+        """The `http` plug-in. It keeps a client of its own rather than the shared one: that one's proxy
+        settings (trust_env) are meant for other traffic, and identity data goes to the registry directly."""
+        return cls(settings.base_url, settings.api_key.get_secret_value(), timeout=settings.timeout)
 
     def __init__(self, base_url: str, api_key: str, client: httpx.Client | None = None,
                  timeout: float = 5.0) -> None:

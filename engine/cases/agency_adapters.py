@@ -1,21 +1,21 @@
 """Which adapter serves each agency, built at start-up from the `bizportal.agencies` entry points.
 
 The built-in adapters (`inbox`, `webhook`) are entry points like any third-party package's, so an
-agency's own adapter is installed with `pip install` and named in the configuration. Anything wrong —
-an unknown adapter, a plug-in that does not import, a constructor that rejects its settings — raises
-`DefinitionError` naming the agency and the adapter, which stops start-up.
+agency's own adapter is installed with `pip install` and named in the configuration; `plugins.PluginLoader`
+builds them. Anything wrong (an unknown adapter, a plug-in that does not import, settings it rejects) raises
+`StartupError` naming the agency and the adapter, which stops start-up.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import httpx
 
-from bizportal.adapters.agencies.base import ENTRY_POINT_GROUP, AgencyAdapter
-from bizportal.engine.errors import DefinitionError, NotFound
-from bizportal.engine.plugins import EntryPointLike, installed
+from bizportal.adapters.agencies.base import AgencyAdapter
+from bizportal.engine.errors import NotFound, StartupError
+from bizportal.engine.plugins import AGENCIES, EntryPointLike, PluginLoader, installed
 
 DEFAULT_ADAPTER = "inbox"
 
@@ -54,9 +54,9 @@ class AgencyAdapters:
         return {code: adapter.name for code, adapter in sorted(self._adapters.items())}
 
 
-def available_adapters(group: str = ENTRY_POINT_GROUP) -> dict[str, EntryPointLike]:
+def available_adapters() -> dict[str, EntryPointLike]:
     """The installed agency adapter entry points by name (see `plugins.installed`)."""
-    return installed(group, "agency adapter")
+    return installed(AGENCIES)
 
 
 def load_agency_adapters(config: Mapping[str, Mapping[str, Any]], agencies: Iterable[str], http: httpx.Client,
@@ -70,46 +70,23 @@ def load_agency_adapters(config: Mapping[str, Mapping[str, Any]], agencies: Iter
         available: the adapter entry points (default: the installed `bizportal.agencies` group).
 
     Raises:
-        DefinitionError: an agency in `config` is not in the catalogue or names no adapter; the adapter is not
-            installed; its plug-in fails to import or to build from the settings given. The message names
-            the agency and the adapter.
+        StartupError: an agency in `config` is not in the catalogue or names no adapter; the adapter is not
+            installed; its plug-in fails to import, rejects its settings or is no agency adapter. The message
+            names the agency and the adapter.
     """
     known = set(agencies)
     unknown = sorted(set(config) - known)
     if unknown:
-        raise DefinitionError(f"agency adapter configured for unknown agencies: {', '.join(unknown)}",
-                              hint="use agency codes from bpmn/agencies.yaml")
-    points = dict(available) if available is not None else available_adapters()
-    factories: dict[str, Callable[..., Any]] = {}
+        raise StartupError(f"agency adapter configured for unknown agencies: {', '.join(unknown)}",
+                           hint="use agency codes from bpmn/agencies.yaml")
+    loader = PluginLoader(AGENCIES, http, available)
     adapters: dict[str, AgencyAdapter] = {}
     for agency in sorted(known):
         settings = dict(config.get(agency, {"adapter": DEFAULT_ADAPTER}))
         name = settings.pop("adapter", None)
         if not isinstance(name, str) or not name:
-            raise DefinitionError(f"agency {agency}: its configuration names no adapter",
-                                  hint=f'add "adapter": one of {", ".join(sorted(points)) or "(none installed)"}')
-        if name not in points:
-            raise DefinitionError(f"agency {agency}: adapter {name!r} is not installed",
-                                  hint=f"installed adapters: {', '.join(sorted(points)) or 'none'}; install the "
-                                       f"package that registers {name!r} under the {ENTRY_POINT_GROUP!r} entry points")
-        if name not in factories:
-            try:
-                factories[name] = points[name].load()
-            except Exception as err:
-                raise DefinitionError(f"agency {agency}: adapter {name!r} ({points[name].value}) failed to load: "
-                                      f"{type(err).__name__}: {err}", hint="reinstall or fix the adapter package"
-                                      ) from err
-        try:
-            adapter = factories[name](settings, http)
-        except Exception as err:
-            raise DefinitionError(f"agency {agency}: adapter {name!r} rejected its settings: "
-                                  f"{type(err).__name__}: {err}",
-                                  hint=f"fix BIZPORTAL_AGENCY_ADAPTERS[{agency!r}]") from err
-        missing = [part for part in ("name", "handles_tasks", "dispatch", "parse_callback")
-                   if not hasattr(adapter, part)]
-        if missing:
-            raise DefinitionError(f"agency {agency}: adapter {name!r} ({points[name].value}) is not an agency "
-                                  f"adapter: it lacks {', '.join(missing)}",
-                                  hint="implement bizportal.adapters.agencies.base.AgencyAdapter")
-        adapters[agency] = adapter
+            raise StartupError(f"agency {agency}: its configuration names no adapter",
+                               hint=f'add "adapter": one of {", ".join(loader.names()) or "(none installed)"}')
+        adapters[agency] = loader.build(name, settings, subject=f"agency {agency}: adapter {name!r}",
+                                        setting=f"BIZPORTAL_AGENCY_ADAPTERS[{agency!r}]")
     return AgencyAdapters(adapters)

@@ -56,7 +56,6 @@ INCIDENT_KIND = "task_delivery"
 # Failed attempt n waits 30 s * 2**(n-1) for the next: 30 s, 1, 2, 4, 8 min (about 15 min in all), as many
 # attempts as an outbox job gets.
 RETRY = Backoff(first=timedelta(seconds=30), factor=2, max_attempts=outbox.RETRY.max_attempts)
-CALLBACK_PATH = "/api/v1/agencies/{agency}/callbacks"
 
 
 class CallbackOutcome(BaseModel):
@@ -69,10 +68,6 @@ class CallbackOutcome(BaseModel):
     officer: str
     received_at: datetime
     replayed: bool
-
-
-def callback_url(ctx: EngineContext, agency: str) -> str:
-    return ctx.public_base_url.rstrip("/") + CALLBACK_PATH.format(agency=agency)
 
 
 # -- handing tasks over --------------------------------------------------------------------------
@@ -134,7 +129,7 @@ def task_dispatch(ctx: EngineContext, session: Session, delivery: TaskDeliveryRo
                                   province=application.business_province, district=application.business_district,
                                   area_m2=application.business_area_m2),
         form=application.form.get(case.licence_code, {}), sets_fee=sets_fee,
-        callback_url=callback_url(ctx, delivery.agency), sent_at=ctx.clock.now())
+        callback_url=ctx.links.agency_callback(delivery.agency), sent_at=ctx.clock.now())
 
 
 def deliver_task_job(ctx: EngineContext, session: Session, payload: Mapping[str, Any], *,

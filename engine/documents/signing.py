@@ -25,7 +25,6 @@ one and its sha256 is computed after signing; only the unsigned rendering is rep
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import io
 from dataclasses import dataclass
 from datetime import date
@@ -34,10 +33,8 @@ from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.x509.oid import NameOID
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
@@ -47,7 +44,6 @@ from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
 MESSAGE_PREFIX = "bizportal-licence/1"
-DEV_SIGNER_CN = "Biz Portal development e-licence signer"
 SIGNATURE_FIELD = "BizPortal"
 
 
@@ -92,12 +88,6 @@ class LicenceSigner:
         return True
 
 
-def new_ed25519_pem() -> bytes:
-    """A fresh Ed25519 private key for the QR signatures, as unencrypted PKCS#8 PEM."""
-    return Ed25519PrivateKey.generate().private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                      serialization.NoEncryption())
-
-
 def load_ed25519_pem(pem: bytes) -> Ed25519PrivateKey:
     """The Ed25519 private key in `pem`.
 
@@ -112,54 +102,8 @@ def load_ed25519_pem(pem: bytes) -> Ed25519PrivateKey:
 
 # --------------------------------------------------------------------------- PAdES (the PDF)
 
-def new_signing_key_pem() -> bytes:
-    """A fresh ECDSA P-256 private key for the PDF signature, as unencrypted PKCS#8 PEM."""
-    return ec.generate_private_key(ec.SECP256R1()).private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-
-
-def self_signed_certificate(key_pem: bytes, common_name: str, organization: str, now: dt.datetime,
-                            years: int = 10) -> bytes:
-    """A self-signed certificate (PEM) for the PDF signing key `key_pem`, valid from a day before `now` for `years`.
-
-    `now` is the real time of generation (PDF readers check the validity against their own clock).
-    For development and for deployments that are their own trust root; an agency may configure a
-    certificate from a certification authority instead.
-    """
-    key = serialization.load_pem_private_key(key_pem, password=None)
-    if not isinstance(key, ec.EllipticCurvePrivateKey):
-        raise ValueError("the PDF signing key must be an ECDSA key")
-    name = x509.Name([
-        x509.NameAttribute(NameOID.COMMON_NAME, common_name),
-        x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization),
-        x509.NameAttribute(NameOID.COUNTRY_NAME, "TH"),
-    ])
-    now = now.astimezone(dt.UTC).replace(microsecond=0)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=365 * years))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True, key_encipherment=False,
-                                     data_encipherment=False, key_agreement=False, key_cert_sign=True,
-                                     crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    return cert.public_bytes(serialization.Encoding.PEM)
-
-
-def development_certificate(key_pem: bytes, now: dt.datetime) -> bytes:
-    """The self-signed certificate of a development set-up (its name says so to anyone who checks)."""
-    return self_signed_certificate(key_pem, DEV_SIGNER_CN, "Biz Portal (development)", now)
-
-
 def pem_signer(key_pem: bytes, cert_pem: bytes, passphrase: bytes | None = None) -> signers.SimpleSigner:
-    """A pyHanko signer from a PEM private key and certificate (e.g. `self_signed_certificate`'s output)."""
+    """A pyHanko signer from a PEM private key and certificate (e.g. a key set that `bizportal keys` wrote)."""
     key = serialization.load_pem_private_key(key_pem, password=passphrase)
     key_der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
                                 serialization.NoEncryption())

@@ -21,7 +21,6 @@ from bizportal.engine.errors import Conflict
 from bizportal.engine.licences import renewal_reminders
 from bizportal.engine.licences.request_input import ReasonInput
 from bizportal.engine.notices.notifier import notify
-from bizportal.engine.notices.triggers import application_url
 from bizportal.engine.principal import SYSTEM
 from bizportal.engine.workflow.script_engine import ServiceCall
 from bizportal.storage.applications import ApplicationRow, LicenceCaseRow
@@ -86,4 +85,4 @@ def _tell_holder(ctx: EngineContext, session: Session, case: LicenceCaseRow, iss
                "licence_name": getattr(manual, f"name_{lang}"), "licence_number": issued.number,
                "business_name": issued.business_name, "agency_name": getattr(agency, f"name_{lang}"),
                "cancelled_on": ctx.clock.now().astimezone(BANGKOK).date(),
-               "application_url": application_url(ctx, application)})
+               "application_url": ctx.links.application(application.id)})

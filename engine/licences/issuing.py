@@ -120,11 +120,11 @@ def _issue(ctx: EngineContext, session: Session, case: LicenceCaseRow) -> Issued
     number = licence_number(session, case.agency, issued_on)
     predecessor = _predecessor(session, case)
     valid_until = _validity(case, predecessor, issued_on, manual.validity_years)
-    verification_url = f"{ctx.public_base_url.rstrip('/')}/verify/{number}"
-    if ctx.signing is not None:
-        # The QR's Ed25519 signature covers number, holder and validity (it cannot cover the bytes of the
-        # PDF that contains it); the record keeps the signed file's sha256 for POST /api/v1/verify.
-        verification_url += "?s=" + ctx.signing.qr.sign(number, application.applicant_name, valid_until, "")
+    # The QR's Ed25519 signature covers number, holder and validity (it cannot cover the bytes of the
+    # PDF that contains it); the record keeps the signed file's sha256 for POST /api/v1/verify.
+    signature = (ctx.signing.qr.sign(number, application.applicant_name, valid_until, "")
+                 if ctx.signing is not None else None)
+    verification_url = ctx.links.licence_verification(number, signature)
     pdf = render_licence_pdf(LicenceDocument(
         licence_number=number, licence_code=manual.code, licence_name_th=manual.name_th,
         licence_name_en=manual.name_en, agency_name_th=agency.name_th, agency_name_en=agency.name_en,

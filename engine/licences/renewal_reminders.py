@@ -78,10 +78,6 @@ def _renewal_requested(session: Session, number: str) -> bool:
         col(LicenceCaseRow.status).not_in([s.value for s in TERMINAL]))).first() is not None
 
 
-def renew_url(ctx: EngineContext, number: str) -> str:
-    return f"{ctx.public_base_url.rstrip('/')}/api/v1/issued-licences/{number}/renewals"
-
-
 def _send(ctx: EngineContext, session: Session, notify: Notify, issued: IssuedLicenceRow, today: date,
           threshold: int) -> None:
     assert issued.valid_until is not None
@@ -98,7 +94,7 @@ def _send(ctx: EngineContext, session: Session, notify: Notify, issued: IssuedLi
                    "business_name": issued.business_name, "valid_until": issued.valid_until,
                    "days_left": (issued.valid_until - today).days,
                    "renew_by": issued.valid_until + timedelta(days=GRACE_DAYS),
-                   "renew_url": renew_url(ctx, issued.number)})
+                   "renew_url": ctx.links.renewal(issued.number)})
     audit.record(session, SYSTEM, "licence.renewal_reminder_sent", ctx.clock.now(), application.id,
                  licence=issued.licence_code, licence_number=issued.number, days_before_expiry=threshold,
                  valid_until=issued.valid_until.isoformat(), notified=bool(application.applicant_email))

@@ -21,11 +21,7 @@ def _names(ctx: EngineContext, application: ApplicationRow, case: LicenceCaseRow
     manual, agency = ctx.catalogue.licence(case.licence_code), ctx.catalogue.agency(case.agency)
     return {"applicant_name": application.applicant_name, "tracking_number": application.tracking_number or "",
             "licence_name": getattr(manual, f"name_{lang}"), "agency_name": getattr(agency, f"name_{lang}"),
-            "application_url": application_url(ctx, application)}
-
-
-def application_url(ctx: EngineContext, application: ApplicationRow) -> str:
-    return f"{ctx.public_base_url.rstrip('/')}/api/v1/applications/{application.id}"
+            "application_url": ctx.links.application(application.id)}
 
 
 def _last_comment(session: Session, case: LicenceCaseRow, decision: str) -> str:
@@ -48,7 +44,7 @@ def application_submitted(ctx: EngineContext, session: Session, application: App
            to=application.applicant_email, context={
                "applicant_name": application.applicant_name, "tracking_number": application.tracking_number,
                "submitted_at": application.submitted_at, "licences": licences,
-               "application_url": application_url(ctx, application)})
+               "application_url": ctx.links.application(application.id)})
 
 
 def licence_status_changed(ctx: EngineContext, session: Session, case: LicenceCaseRow, previous: str,
@@ -80,8 +76,8 @@ def licence_status_changed(ctx: EngineContext, session: Session, case: LicenceCa
     elif case.status == Status.ISSUED and case.licence_number:
         event = "licence_issued"
         # A stable portal address (mail is read late; a short-lived signed URL would have expired).
-        pdf = f"{ctx.public_base_url.rstrip('/')}/api/v1/issued-licences/{case.licence_number}/pdf"
-        context = {"licence_number": case.licence_number, "issued_on": ctx.clock.now(), "download_url": pdf}
+        context = {"licence_number": case.licence_number, "issued_on": ctx.clock.now(),
+                   "download_url": ctx.links.licence_pdf(case.licence_number)}
     if event is None:
         return
     notify(session, ctx.clock, application_id=application.id, event=event, lang=lang,  # type: ignore[arg-type]

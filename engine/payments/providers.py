@@ -1,7 +1,7 @@
 """The payment providers a deployment offers (Stripe, PromptPay, ...), by name, and their plug-in loader.
 
-Providers are plug-ins of the entry-point group `bizportal.payments`; the composition root loads the
-configured ones once, and the use cases (paying online, refunding) look them up by name.
+Providers are plug-ins (`plugins.PAYMENTS`); the composition root loads the configured ones once with
+`load_payment_providers`, and the use cases (paying online, refunding) look them up by name.
 """
 
 from __future__ import annotations
@@ -12,10 +12,8 @@ from typing import Any
 import httpx
 
 from bizportal.adapters.payments.base import PaymentProvider
-from bizportal.engine.errors import DefinitionError, NotFound
-from bizportal.engine.plugins import installed
-
-ENTRY_POINT_GROUP = "bizportal.payments"
+from bizportal.engine.errors import NotFound
+from bizportal.engine.plugins import PAYMENTS, PluginLoader
 
 
 class PaymentProviders:
@@ -36,20 +34,18 @@ class PaymentProviders:
 
 
 def load_payment_providers(config: Mapping[str, Mapping[str, Any]], http: httpx.Client,
-                           enabled: Iterable[str] | None = None) -> PaymentProviders:
-    """Build every installed provider with its settings; a broken plug-in stops start-up.
+                           enabled: Iterable[str] | None = None,
+                           settings_of: Mapping[str, str] | None = None) -> PaymentProviders:
+    """Build the enabled providers (default: every installed one) with their settings (see `plugins`).
+
+    Args:
+        settings_of: provider name -> the configuration that holds its settings, named in the hint of an error.
 
     Raises:
-        DefinitionError: a provider does not import or rejects its settings (named).
+        StartupError: a provider is not installed, does not import or rejects its settings (named).
     """
-    points = installed(ENTRY_POINT_GROUP, "payment provider")
-    providers: dict[str, PaymentProvider] = {}
-    for name in enabled if enabled is not None else points:
-        if name not in points:
-            raise DefinitionError(f"payment provider {name!r} is not installed",
-                                  hint=f"installed: {', '.join(sorted(points)) or 'none'}")
-        try:
-            providers[name] = points[name].load()(config.get(name, {}), http)
-        except Exception as err:  # any failure of a plug-in stops start-up with its name
-            raise DefinitionError(f"payment provider {name!r} cannot start: {type(err).__name__}: {err}") from err
-    return PaymentProviders(providers)
+    loader = PluginLoader(PAYMENTS, http)
+    names = list(enabled) if enabled is not None else loader.names()
+    where = settings_of or {}
+    return PaymentProviders({name: loader.build(name, config.get(name, {}), setting=where.get(name))
+                             for name in names})

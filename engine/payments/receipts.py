@@ -89,7 +89,7 @@ def issue_receipt_job(ctx: EngineContext, session: Session, payload: Mapping[str
         tracking_number=application.tracking_number, method=payment.method, payment_reference=payment.reference,
         lines=tuple(_line(ctx, session, invoice) for invoice in payment.invoices), currency=payment.currency,
         recorded_by=payment.recorded_by,
-        record_url=f"{ctx.public_base_url.rstrip('/')}/api/v1/receipts/{number}/pdf"))
+        record_url=ctx.links.receipt_pdf(number)))
     if ctx.signing is not None:
         pdf = sign_pdf(pdf, ctx.signing.pdf, reason="Electronic receipt issued by Biz Portal")
     # Content-addressed: if this transaction rolls back, the stored bytes are simply unused.

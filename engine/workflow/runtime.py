@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -34,10 +34,22 @@ from bizportal.engine.workflow.serialization import WorkflowDocuments
 from bizportal.storage.database import claim_due
 from bizportal.storage.workflow_tables import HumanTaskRow, HumanTaskState, TimerRow, TimerState, WorkflowInstanceRow
 
-# A service operator as the use cases write it: it gets the unit of work and the instance.
-BoundOperator = Callable[[Session, WorkflowInstanceRow, ServiceCall], Mapping[str, Any]]
-# Told, in the same transaction, which human tasks a save has just opened (ids of flushed rows).
-TasksOpened = Callable[[Session, list[str]], None]
+if TYPE_CHECKING:
+    from bizportal.engine.context import EngineContext
+
+
+class Operator(Protocol):
+    """A BPMN service operator (`serviceTaskOperator id=...`) as the use cases write it: the runtime calls it with
+    the engine's context, the unit of work, the instance and the call's parameters; it returns the task's data."""
+
+    def __call__(self, ctx: EngineContext, session: Session, instance: WorkflowInstanceRow, call: ServiceCall,
+                 /) -> Mapping[str, Any]: ...
+
+
+class TasksOpened(Protocol):
+    """Told, in the same transaction, which human tasks a save has just opened (ids of flushed rows)."""
+
+    def __call__(self, ctx: EngineContext, session: Session, task_ids: list[str], /) -> Any: ...
 
 
 def _properties(task_spec: Any) -> dict[str, str]:
@@ -85,12 +97,26 @@ class ProcessRuntime:
     FUNCTIONS = ("due_in_working_days",)
 
     def __init__(self, definitions: DefinitionRegistry, clock: Clock,
-                 operators: Mapping[str, BoundOperator], on_tasks_opened: TasksOpened | None = None) -> None:
+                 operators: Mapping[str, Operator], on_tasks_opened: TasksOpened | None = None) -> None:
         self.definitions = definitions
         self.clock = clock
         self.operators = dict(operators)
         self.on_tasks_opened = on_tasks_opened
         self.documents = WorkflowDocuments()
+        self._context: EngineContext | None = None
+
+    def bind(self, ctx: EngineContext) -> None:
+        """Give the runtime the context it calls the operators and `on_tasks_opened` with.
+
+        The context holds the runtime, so one of the two is made first: `build_engine` binds the runtime
+        once, right after making the context and before anything runs.
+        """
+        self._context = ctx
+
+    def _ctx(self) -> EngineContext:
+        if self._context is None:
+            raise RuntimeError("the process runtime has no engine context: bind(ctx) it first (build_engine does)")
+        return self._context
 
     # -- expressions the BPMN may call (the whitelist's function list) -------------------
     def functions(self) -> dict[str, Callable[..., Any]]:
@@ -98,7 +124,8 @@ class ProcessRuntime:
 
     def _attach(self, workflow: BpmnWorkflow, session: Session, row: WorkflowInstanceRow) -> None:
         # A deserialized workflow carries a default script engine; ours is re-attached every time.
-        bound = {name: partial(fn, session, row) for name, fn in self.operators.items()}
+        ctx = self._ctx() if self.operators else None
+        bound = {name: partial(fn, ctx, session, row) for name, fn in self.operators.items()}
         workflow.script_engine = WorkflowScriptEngine(self.functions(), bound, self.clock.now)
 
     @staticmethod
@@ -314,7 +341,7 @@ class ProcessRuntime:
                 task_row.state = HumanTaskState.CANCELLED
         session.flush()
         if opened and self.on_tasks_opened is not None:
-            self.on_tasks_opened(session, opened)
+            self.on_tasks_opened(self._ctx(), session, opened)
 
     @staticmethod
     def _attached_task(timer: Any, ready: Mapping[str, Any]) -> str | None:

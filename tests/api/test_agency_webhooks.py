@@ -26,7 +26,7 @@ from bizportal.adapters.example_backoffice.app import create_backoffice
 from bizportal.api.app import create_app
 from bizportal.api.composition import portal_from
 from bizportal.api.settings import Settings
-from bizportal.engine.errors import DefinitionError
+from bizportal.engine.errors import StartupError
 from bizportal.storage.agency_tables import AgencyCallbackRow, TaskDeliveryRow
 from bizportal.storage.audit_events import AuditEventRow
 from bizportal.storage.database import transaction
@@ -300,7 +300,7 @@ def test_a_missing_or_misconfigured_adapter_stops_start_up(settings: Settings, c
                             ({"DLD": {"adapter": "webhook", "url": "http://dld.test/tasks", "secret": SECRET,
                                       "allow_http_loopback": True}},
                              "agency DLD: adapter 'webhook' rejected its settings: .*url: .*must be https")):
-        with pytest.raises(DefinitionError, match=message):
+        with pytest.raises(StartupError, match=message):
             create_app(settings.model_copy(update={"agency_adapters": config}), clock=clock)
 
 

@@ -112,7 +112,7 @@ class FailsOnce:
     def __init__(self) -> None:
         self.runs = 0
 
-    def __call__(self, session: object, payload: object) -> None:
+    def __call__(self, ctx: object, session: object, payload: object) -> None:
         self.runs += 1
         if self.runs == 1:
             raise ConnectionError("the provider is down")
@@ -158,7 +158,7 @@ def test_dispatches_share_one_redis_pool_closed_at_shutdown(redis_settings: Sett
         return pools[-1]
 
     monkeypatch.setattr(arq_queue, "create_pool", counted_pool)
-    engine.outbox.handlers["noop"] = lambda session, payload: None
+    engine.outbox.handlers["noop"] = lambda ctx, session, payload: None
     baseline = _queue_connections(connection)
 
     def commit_and_dispatch(_: int) -> None:

@@ -22,7 +22,7 @@ def test_filters_narrow_the_inbox(journey: Journey, client: TestClient, engine: 
     assert listed(licence="liquor_sale_licence") == [] and listed(step="consideration") == []
     assert listed(overdue="true") == [] and listed(overdue="false") == ["document_check"]
     clock.advance(days=2)  # type: ignore[attr-defined]
-    engine.fire_due_timers()  # type: ignore[attr-defined]
+    engine.fire_due_timers_and_notices()  # type: ignore[attr-defined]
     assert listed(overdue="true") == ["document_check"]
     assert listed(assigned="me") == [] and listed(assigned="unassigned") == ["document_check"]
     bad = client.get("/api/v1/tasks", params={"assigned": "somebody"}, headers=officer)

@@ -85,8 +85,8 @@ def test_reminders_go_at_90_30_and_7_days_each_exactly_once(journey: Journey, en
     for day, expected in [("2027-08-31", 0), ("2027-09-01", 1), ("2027-10-30", 1), ("2027-10-31", 2),
                           ("2027-11-22", 2)]:
         _at(clock, day)
-        engine.fire_due_timers()
-        engine.fire_due_timers()  # the scan runs again: nothing new
+        engine.fire_due_timers_and_notices()
+        engine.fire_due_timers_and_notices()  # the scan runs again: nothing new
         assert len(_reminders(engine)) == expected, day
 
     _at(clock, "2027-11-23")  # 7 days before: two scanners at once still send one reminder
@@ -94,7 +94,7 @@ def test_reminders_go_at_90_30_and_7_days_each_exactly_once(journey: Journey, en
 
     def scan() -> None:
         start.wait()
-        engine.fire_due_timers()
+        engine.fire_due_timers_and_notices()
 
     threads = [threading.Thread(target=scan) for _ in range(2)]
     for thread in threads:
@@ -106,7 +106,7 @@ def test_reminders_go_at_90_30_and_7_days_each_exactly_once(journey: Journey, en
 
     for day in ("2027-11-30", "2027-12-15"):  # the expiry day and the grace period: nothing more
         _at(clock, day)
-        engine.fire_due_timers()
+        engine.fire_due_timers_and_notices()
     assert len(_reminders(engine)) == 3
 
     first, _, last = reminders
@@ -132,7 +132,7 @@ def test_no_reminder_for_a_revoked_licence_or_one_being_renewed(journey: Journey
     assert _request(journey, renewing, "renewals").status_code == 201
     for day in ("2027-09-01", "2027-10-31", "2027-11-23"):
         _at(clock, day)
-        engine.fire_due_timers()
+        engine.fire_due_timers_and_notices()
     assert _reminders(engine) == []
 
 
@@ -143,11 +143,11 @@ def test_a_reinstated_licence_gets_the_reminder_it_missed(journey: Journey, engi
     suspended = client.post(f"{url}/suspend", json={"reason": "ตรวจพบปัญหาสุขอนามัย"}, headers=journey.officer)
     assert suspended.status_code == 200
     _at(clock, "2027-09-05")
-    engine.fire_due_timers()
+    engine.fire_due_timers_and_notices()
     assert _reminders(engine) == []
     assert client.post(f"{url}/reinstate", json={"reason": "แก้ไขแล้ว"}, headers=journey.officer).status_code == 200
-    engine.fire_due_timers()
-    engine.fire_due_timers()
+    engine.fire_due_timers_and_notices()
+    engine.fire_due_timers_and_notices()
     assert len(_reminders(engine)) == 1
 
 

@@ -7,7 +7,6 @@ import hmac
 import json
 from collections.abc import Mapping
 from datetime import datetime
-from functools import partial
 from typing import Any
 
 import pytest
@@ -23,7 +22,6 @@ from bizportal.adapters.payments.base import (
 from bizportal.engine.assembly import LicensingEngine
 from bizportal.engine.outbox import InProcessQueue
 from bizportal.engine.payments.providers import PaymentProviders
-from bizportal.engine.payments.refunds import REFUND_JOB, refund_payment_job
 from support.helpers import LICENCE, OFFICE, Journey
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
@@ -79,9 +77,7 @@ class HeldQueue:
 @pytest.fixture
 def provider(engine: LicensingEngine) -> RecordingProvider:
     recording = RecordingProvider()
-    engine.payments = PaymentProviders({"testpay": recording})
-    # The refund job was bound to the providers the portal was built with.
-    engine.outbox.handlers[REFUND_JOB] = partial(refund_payment_job, engine.ctx, engine.payments)
+    engine.payments = PaymentProviders({"testpay": recording})  # the refund job reads them from the context
     return recording
 
 

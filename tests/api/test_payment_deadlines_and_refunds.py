@@ -59,10 +59,10 @@ def test_an_unpaid_invoice_expires_at_its_deadline(journey: Journey, client: Tes
     assert invoice["status"] == "open" and invoice["due_at"] == "2027-01-04T16:59:59Z"
 
     clock.advance(days=33)  # 3 Jan 2027: a Sunday before the deadline
-    assert engine.fire_due_timers() == 0
+    assert engine.fire_due_timers_and_notices() == 0
     clock.advance(days=2)
-    assert engine.fire_due_timers() >= 1
-    assert engine.fire_due_timers() == 0  # fired once
+    assert engine.fire_due_timers_and_notices() >= 1
+    assert engine.fire_due_timers_and_notices() == 0  # fired once
 
     view = journey.view()
     assert view["status"] == "payment_expired" and view["licences"][0]["status"] == "payment_expired"
@@ -231,7 +231,7 @@ def test_a_payment_arriving_after_the_deadline_is_refunded(
     payment = client.post(f"/api/v1/invoices/{invoice['id']}/payments", json={"provider": "stripe"},
                           headers=journey.applicant).json()
     clock.advance(days=40)
-    engine.fire_due_timers()
+    engine.fire_due_timers_and_notices()
     assert journey.view()["invoices"][0]["status"] == "expired"
 
     late = _stripe_succeeded(client, state, payment["provider_reference"], clock)

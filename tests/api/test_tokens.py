@@ -20,7 +20,7 @@ from bizportal.api.cli import app as cli
 from bizportal.api.settings import Settings
 from bizportal.api.tokens import ISSUER, issue_token, read_token
 from bizportal.engine.assembly import LicensingEngine
-from bizportal.engine.errors import DefinitionError, Unauthenticated
+from bizportal.engine.errors import StartupError, Unauthenticated
 from bizportal.engine.principal import Role
 from bizportal.storage.audit_events import AuditEventRow
 from bizportal.storage.database import transaction
@@ -98,11 +98,11 @@ def test_over_http_bad_claims_are_401_not_500_and_stray_claims_stay_out_of_the_a
 
 
 def test_a_short_or_empty_key_stops_start_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    with pytest.raises(DefinitionError, match="shorter than 32 bytes"):
+    with pytest.raises(StartupError, match="shorter than 32 bytes"):
         Settings(data_dir=tmp_path, token_signing_key="a").signing_key()
     key_file = tmp_path / "token-signing.key"
     key_file.write_text("\n", encoding="utf-8")  # what a crash used to leave behind
-    with pytest.raises(DefinitionError, match=f"{key_file} is empty") as refused:
+    with pytest.raises(StartupError, match=f"{key_file} is empty") as refused:
         Settings(data_dir=tmp_path).signing_key()
     assert "delete the file" in (refused.value.hint or "")
 

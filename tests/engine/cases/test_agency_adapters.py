@@ -13,7 +13,7 @@ import pytest
 from bizportal.adapters.agencies.inbox import InboxAgencyAdapter
 from bizportal.adapters.agencies.webhook import WebhookAgencyAdapter
 from bizportal.engine.cases.agency_adapters import available_adapters, load_agency_adapters
-from bizportal.engine.errors import DefinitionError, NotFound
+from bizportal.engine.errors import NotFound, StartupError
 
 AGENCIES = ["DLD", "FDA", "LAO"]
 WEBHOOK = {"adapter": "webhook", "url": "https://dld.example/tasks", "secret": "x" * 32}
@@ -68,20 +68,20 @@ def test_every_agency_gets_its_configured_adapter_and_the_rest_the_inbox(http: h
 
 
 def test_an_unknown_adapter_names_the_agency(http: httpx.Client) -> None:
-    with pytest.raises(DefinitionError, match="agency DLD: adapter 'soap' is not installed") as err:
+    with pytest.raises(StartupError, match="agency DLD: adapter 'soap' is not installed") as err:
         load_agency_adapters({"DLD": {"adapter": "soap"}}, AGENCIES, http)
     assert "inbox" in (err.value.hint or "") and "webhook" in (err.value.hint or "")
 
 
 def test_configuration_for_an_unknown_agency_or_without_an_adapter_is_refused(http: httpx.Client) -> None:
-    with pytest.raises(DefinitionError, match="unknown agencies: XYZ"):
+    with pytest.raises(StartupError, match="unknown agencies: XYZ"):
         load_agency_adapters({"XYZ": WEBHOOK}, AGENCIES, http)
-    with pytest.raises(DefinitionError, match="agency DLD: its configuration names no adapter"):
+    with pytest.raises(StartupError, match="agency DLD: its configuration names no adapter"):
         load_agency_adapters({"DLD": {"url": "http://x"}}, AGENCIES, http)
 
 
 def test_bad_settings_for_a_built_in_name_agency_and_adapter(http: httpx.Client) -> None:
-    with pytest.raises(DefinitionError, match="agency DLD: adapter 'webhook' rejected its settings: .*secret"):
+    with pytest.raises(StartupError, match="agency DLD: adapter 'webhook' rejected its settings: .*secret"):
         load_agency_adapters({"DLD": {"adapter": "webhook", "url": "http://x"}}, AGENCIES, http)
 
 
@@ -93,7 +93,7 @@ def test_bad_settings_for_a_built_in_name_agency_and_adapter(http: httpx.Client)
 def test_a_broken_plug_in_stops_start_up_naming_agency_and_adapter(http: httpx.Client, target: Any,
                                                                    message: str) -> None:
     points = {**available_adapters(), "registry": FakeEntryPoint("registry", target)}
-    with pytest.raises(DefinitionError, match=f"agency FDA: adapter 'registry'.*{message}"):
+    with pytest.raises(StartupError, match=f"agency FDA: adapter 'registry'.*{message}"):
         load_agency_adapters({"FDA": {"adapter": "registry"}}, AGENCIES, http, available=points)
 
 
@@ -106,5 +106,5 @@ def test_two_packages_claiming_one_name_is_refused(monkeypatch: pytest.MonkeyPat
     clash = [EntryPoint("webhook", "bizportal.adapters.agencies.webhook:WebhookAgencyAdapter", "bizportal.agencies"),
              EntryPoint("webhook", "other.package:Webhook", "bizportal.agencies")]
     monkeypatch.setattr("bizportal.engine.plugins.entry_points", lambda group: clash)
-    with pytest.raises(DefinitionError, match="two packages register agency adapter 'webhook'"):
+    with pytest.raises(StartupError, match="two packages register agency adapter 'webhook'"):
         available_adapters()

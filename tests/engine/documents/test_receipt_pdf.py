@@ -8,15 +8,10 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from pypdf import PdfReader
 
+from bizportal.api.key_files import development_certificate, new_signing_key_pem
 from bizportal.engine.documents.formats import baht, english_datetime, thai_datetime
 from bizportal.engine.documents.receipt_pdf import Cashier, ReceiptDocument, ReceiptLine, render_receipt_pdf
-from bizportal.engine.documents.signing import (
-    development_certificate,
-    new_signing_key_pem,
-    pem_signer,
-    sign_pdf,
-    validate_pdf,
-)
+from bizportal.engine.documents.signing import pem_signer, sign_pdf, validate_pdf
 from support.pdf_text import pdftotext_words
 
 FOOD_TH = "ขอหนังสือรับรองการแจ้งจัดตั้งสถานที่ จำหน่ายหรือสะสมอาหาร (ไม่เกิน 200 ตร.ม.)"

@@ -8,15 +8,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.x509.oid import NameOID
 from pypdf import PdfReader
 
+from bizportal.api.key_files import DEV_SIGNER_CN, development_certificate, new_ed25519_pem, new_signing_key_pem
 from bizportal.engine.documents.licence_pdf import LicenceDocument, render_licence_pdf
 from bizportal.engine.documents.signing import (
-    DEV_SIGNER_CN,
     LicenceSigner,
-    development_certificate,
     licence_signing,
     load_ed25519_pem,
-    new_ed25519_pem,
-    new_signing_key_pem,
     pem_signer,
     sign_pdf,
     validate_pdf,

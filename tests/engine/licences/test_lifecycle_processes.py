@@ -232,6 +232,8 @@ def test_renewal_is_allowed_inside_the_window(today: date) -> None:
 def test_a_deploy_without_the_lifecycle_processes_does_not_start(tmp_path: Path) -> None:
     import shutil
 
+    from bizportal.adapters.notifications.log import LogNotificationChannel
+    from bizportal.api.links import PublicLinks
     from bizportal.engine.assembly import build_engine
     from bizportal.engine.clock import SystemClock
     from bizportal.storage.database import make_engine
@@ -242,4 +244,4 @@ def test_a_deploy_without_the_lifecycle_processes_does_not_start(tmp_path: Path)
     (copy / "lifecycle" / "licence_cancellation.bpmn").unlink()
     with pytest.raises(DefinitionError, match="licence_cancellation"):
         build_engine(make_engine("sqlite://"), copy, LocalObjectStore(tmp_path / "objects"), SystemClock(),
-                     "https://bizportal.test")
+                     PublicLinks("https://bizportal.test"), LogNotificationChannel())

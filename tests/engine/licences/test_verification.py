@@ -9,15 +9,9 @@ from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine
 
 import bizportal.storage.tables  # noqa: F401  (registers every table before create_all)
+from bizportal.api.key_files import development_certificate, new_signing_key_pem
 from bizportal.engine.documents.licence_pdf import LicenceDocument, render_licence_pdf
-from bizportal.engine.documents.signing import (
-    LicenceSigner,
-    PdfCheck,
-    development_certificate,
-    new_signing_key_pem,
-    pem_signer,
-    sign_pdf,
-)
+from bizportal.engine.documents.signing import LicenceSigner, PdfCheck, pem_signer, sign_pdf
 from bizportal.engine.errors import Unavailable
 from bizportal.engine.licences import verification
 from bizportal.engine.licences.verification import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
-from functools import partial
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -18,6 +18,7 @@ import bizportal.storage.notifications  # noqa: F401  (registers the table befor
 import bizportal.storage.tables  # noqa: F401
 from bizportal.adapters.notifications.base import RetriableNotificationError
 from bizportal.adapters.notifications.smtp import SmtpEmailChannel
+from bizportal.engine.assembly import send_notification
 from bizportal.engine.notices.log import notifications_for
 from bizportal.engine.notices.notifier import EVENTS, SEND_JOB, baht, notify, render, send_notification_job
 from bizportal.engine.outbox import MAX_ATTEMPTS, InProcessQueue, Outbox, dispatch_pending
@@ -212,7 +213,9 @@ def application_id(db: Engine) -> str:
 
 def _outbox(db: Engine, clock: Any, port: int) -> Outbox:
     channel = SmtpEmailChannel("127.0.0.1", port, SENDER, timeout=2)
-    return Outbox(db, clock, {SEND_JOB: partial(send_notification_job, channel, clock=clock)})
+    # The engine's send job, with the two parts of the context it reads.
+    context = SimpleNamespace(notifications=channel, clock=clock)
+    return Outbox(db, clock, {SEND_JOB: send_notification}, context)  # type: ignore[arg-type]
 
 
 def _notify_section10(db: Engine, clock: Any, application_id: str) -> str:

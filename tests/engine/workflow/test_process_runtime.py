@@ -90,12 +90,12 @@ def test_sla_timer_marks_the_step_overdue_without_deciding(journey: Journey, eng
                                                            clock: object) -> None:
     journey.create()
     journey.submit()
-    assert engine.fire_due_timers() == 0
+    assert engine.fire_due_timers_and_notices() == 0
     clock.advance(days=1)  # type: ignore[attr-defined]
-    assert engine.fire_due_timers() == 0  # Wed 2 Dec 09:00: not due until the end of the day
+    assert engine.fire_due_timers_and_notices() == 0  # Wed 2 Dec 09:00: not due until the end of the day
     clock.advance(days=1)  # type: ignore[attr-defined]
-    assert engine.fire_due_timers() == 1
-    assert engine.fire_due_timers() == 0  # fired once
+    assert engine.fire_due_timers_and_notices() == 1
+    assert engine.fire_due_timers_and_notices() == 0  # fired once
     task = journey.task("document_check")
     assert task["overdue"] is True
     view = journey.view()
@@ -119,13 +119,13 @@ def test_only_the_engine_clock_decides_when_a_timer_fires(journey: Journey, engi
     with transaction(engine.db) as session:
         (timer,) = session.exec(select(TimerRow).where(TimerRow.state == "waiting")).all()
     assert timer.due_at.astimezone(UTC).date() == (engine_start + timedelta(days=1)).date()
-    assert engine.fire_due_timers() == 0
+    assert engine.fire_due_timers_and_notices() == 0
     assert journey.view()["status"] == "document_check"
     clock.advance(hours=12)  # type: ignore[attr-defined]
-    assert engine.fire_due_timers() == 0
+    assert engine.fire_due_timers_and_notices() == 0
     # It fires when, and only when, the engine's clock passes its due date.
     clock.current = timer.due_at + timedelta(seconds=1)  # type: ignore[attr-defined]
-    assert engine.fire_due_timers() == 1
+    assert engine.fire_due_timers_and_notices() == 1
     assert journey.task("document_check")["overdue"] is True
 
 
