@@ -215,7 +215,7 @@ def use_canned_operators(engine: LicensingEngine) -> None:
     runtime.operators["issue_licence"] = lambda session, instance, call: {"job_id": str(uuid.uuid4())}
 
 
-def _open_task_id(session: Session, instance_id: str) -> str:
+def _open_task_id(session: Session, instance_id: str | None) -> str:
     """The driver's look-up of the task to complete (a client gets it from its inbox listing)."""
     return session.exec(select(HumanTaskRow.id).where(HumanTaskRow.instance_id == instance_id,
                                                       HumanTaskRow.state == "open")).one()

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import or_, update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bizportal.engine.clock import Clock
 from bizportal.storage.database import transaction
@@ -58,12 +58,13 @@ class Outbox:
         now = self.clock.now()
         with transaction(self.engine) as session:
             query = (select(OutboxRow.id)
-                     .where(or_(OutboxRow.state == "pending",
-                                (OutboxRow.state == "dispatched") & (OutboxRow.dispatched_at <= now - stale_after)))
-                     .where(OutboxRow.available_at <= now).order_by(OutboxRow.created_at).limit(limit))
+                     .where(or_(col(OutboxRow.state) == "pending",
+                                (col(OutboxRow.state) == "dispatched")
+                                & (col(OutboxRow.dispatched_at) <= now - stale_after)))
+                     .where(col(OutboxRow.available_at) <= now).order_by(col(OutboxRow.created_at)).limit(limit))
             ids = list(session.exec(query))
             if ids:
-                session.execute(update(OutboxRow).where(OutboxRow.id.in_(ids))  # type: ignore[attr-defined]
+                session.execute(update(OutboxRow).where(col(OutboxRow.id).in_(ids))
                                 .values(state="dispatched", dispatched_at=now))
         return ids
 
@@ -82,7 +83,8 @@ class Outbox:
                 # Claim and finish in the same transaction as the job's own writes: either
                 # both commit or neither does, and a concurrent duplicate loses the claim.
                 claimed = session.execute(
-                    update(OutboxRow).where(OutboxRow.id == outbox_id, OutboxRow.state.in_(("pending", "dispatched")))  # type: ignore[attr-defined]
+                    update(OutboxRow)
+                    .where(col(OutboxRow.id) == outbox_id, col(OutboxRow.state).in_(("pending", "dispatched")))
                     .values(state="done", done_at=self.clock.now(), attempts=OutboxRow.attempts + 1))
                 if claimed.rowcount != 1:  # type: ignore[attr-defined]
                     return False
@@ -93,7 +95,7 @@ class Outbox:
             delay = timedelta(seconds=2 ** attempts)
             with transaction(self.engine) as session:
                 final = attempts + 1 >= MAX_ATTEMPTS
-                session.execute(update(OutboxRow).where(OutboxRow.id == outbox_id).values(
+                session.execute(update(OutboxRow).where(col(OutboxRow.id) == outbox_id).values(
                     state="failed" if final else "pending", attempts=attempts + 1,
                     last_error=f"{type(err).__name__}: {err}", available_at=self.clock.now() + delay))
             return False

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bizportal.engine import audit, outbox
 from bizportal.engine.access import OFFICERS, in_scope
@@ -98,8 +98,8 @@ def expire_invoice(ctx: EngineContext, session: Session, instance: WorkflowInsta
     """
     case = case_of(session, instance)
     now = ctx.clock.now()
-    result = session.execute(update(InvoiceRow).where(InvoiceRow.licence_case_id == case.id,
-                                                      InvoiceRow.status == "open")
+    result = session.execute(update(InvoiceRow).where(col(InvoiceRow.licence_case_id) == case.id,
+                                                      col(InvoiceRow.status) == "open")
                              .values(status="expired").execution_options(synchronize_session=False))
     expired = result.rowcount == 1  # type: ignore[attr-defined]
     if expired:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import update
@@ -46,8 +46,9 @@ from bizportal.storage.payments import InvoiceRow
 class PaymentStart(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    provider: line(40, min_length=1) = Field(description="stripe or promptpay (see GET /api/v1/payments/providers)")
-    invoice_ids: list[line(100, min_length=1)] | None = Field(
+    provider: Annotated[str, line(40, min_length=1)] = Field(
+        description="stripe or promptpay (see GET /api/v1/payments/providers)")
+    invoice_ids: list[Annotated[str, line(100, min_length=1)]] | None = Field(
         default=None, description="default: every open invoice of the application")
 
 
@@ -157,7 +158,8 @@ def _apply(ctx: EngineContext, session: Session, event: PaymentEvent, stored: Pa
     # Conditional UPDATEs: when two payments race for an invoice, exactly one wins it.
     won: list[str] = []
     for invoice_id in invoice_ids:
-        result = session.execute(update(InvoiceRow).where(InvoiceRow.id == invoice_id, InvoiceRow.status == "open")
+        result = session.execute(update(InvoiceRow)
+                                 .where(col(InvoiceRow.id) == invoice_id, col(InvoiceRow.status) == "open")
                                  .values(status="paid", paid_at=now).execution_options(synchronize_session=False))
         if result.rowcount == 1:  # type: ignore[attr-defined]
             won.append(invoice_id)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, col, select
@@ -39,7 +39,8 @@ _UNSETTLED = {"paid": "already paid by another payment", "cancelled": "cancelled
 class RefundPaidOut(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    note: text(2000, min_length=3) = Field(description="how the money went back (cash, bank transfer ref)")
+    note: Annotated[str, text(2000, min_length=3)] = Field(
+        description="how the money went back (cash, bank transfer ref)")
 
 
 def request_refund(ctx: EngineContext, session: Session, principal: Principal, invoice: InvoiceRow,

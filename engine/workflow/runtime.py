@@ -23,7 +23,7 @@ from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition as SpiffMessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bizportal.engine.clock import Clock
 from bizportal.engine.deadlines.working_days import add_working_days
@@ -35,8 +35,8 @@ from bizportal.storage.workflow_tables import HumanTaskRow, TimerRow, WorkflowIn
 
 # A service operator as the use cases write it: it gets the unit of work and the instance.
 BoundOperator = Callable[[Session, WorkflowInstanceRow, ServiceCall], Mapping[str, Any]]
-# Told, in the same transaction, which human tasks a save has just opened (ids of flushed rows).
-TasksOpened = Callable[[Session, list[str]], None]
+# Told, in the same transaction, which human tasks a save has just opened (ids of flushed rows); its result is unused.
+TasksOpened = Callable[[Session, list[str]], object]
 
 
 def _properties(task_spec: Any) -> dict[str, str]:
@@ -221,7 +221,7 @@ class ProcessRuntime:
         else:
             result = session.execute(
                 update(WorkflowInstanceRow)
-                .where(WorkflowInstanceRow.id == row.id, WorkflowInstanceRow.version == row.version)
+                .where(col(WorkflowInstanceRow.id) == row.id, col(WorkflowInstanceRow.version) == row.version)
                 .values(version=WorkflowInstanceRow.version + 1, **values)
                 .execution_options(synchronize_session=False))
             if result.rowcount != 1:  # type: ignore[attr-defined]
