@@ -46,15 +46,15 @@ def build_worker(settings: Settings, engine: LicensingEngine | None = None, burs
     async def on_startup(ctx: dict[str, Any]) -> None:
         ctx["engine"] = engine
 
-    async def on_shutdown(_: dict[str, Any]) -> None:
+    async def on_shutdown(ctx: dict[str, Any]) -> None:
         await asyncio.to_thread(engine.queue.close)  # the sweep's Redis pool
 
     # A burst run drains the queue and exits; the minutely sweep would keep a future entry queued.
-    cron_jobs = [] if burst else [cron(sweep, second=0, run_at_startup=True)]  # type: ignore[arg-type]
+    cron_jobs = [] if burst else [cron(sweep, second=0, run_at_startup=True)]
     # keep_result=0: arq refuses to enqueue a job id whose result it still keeps (an hour by default), which
     # would hold back the outbox's retry of a failed row until then. Nobody reads arq's results: the outbox
     # row records whether the job is done, failed, or due again (engine/outbox.py).
-    return Worker(functions=[run_outbox_job], cron_jobs=cron_jobs,  # type: ignore[list-item]
+    return Worker(functions=[run_outbox_job], cron_jobs=cron_jobs,
                   on_startup=on_startup, on_shutdown=on_shutdown,
                   redis_settings=RedisSettings.from_dsn(settings.redis_url), burst=burst,
                   handle_signals=not burst, max_tries=5, keep_result=0)

@@ -218,8 +218,9 @@ def use_canned_operators(engine: LicensingEngine) -> None:
     runtime.operators["issue_licence"] = lambda ctx, session, instance, call: {"job_id": str(uuid.uuid4())}
 
 
-def _open_task_id(session: Session, instance_id: str) -> str:
+def _open_task_id(session: Session, instance_id: str | None) -> str:
     """The driver's look-up of the task to complete (a client gets it from its inbox listing)."""
+    assert instance_id is not None  # the case's process has started
     (task,) = open_tasks(session, instance_id)
     return task.id
 

@@ -1,8 +1,9 @@
 """Text that people send: one validated string type for every input model.
 
 Every string in a request body is a `line(...)` (one line: names, codes, ids) or a `text(...)` (free text that
-may span lines: addresses, comments, reasons), each with its maximum length. Both refuse, with a 422 that
-names the field:
+may span lines: addresses, comments, reasons), each with its maximum length, written as the metadata of a
+`str`: `name: Annotated[str, line(300, min_length=1)]` (a plain annotation, so mypy and editors read it as a
+`str`). Both refuse, with a 422 that names the field:
 
 * control characters (NUL above all: PostgreSQL cannot store it, so it used to be a 500) and lone
   surrogates; `text(...)` keeps tab and line breaks;
@@ -19,8 +20,10 @@ Zero-width joiners and marks inside visible text are kept: Thai, Indic and emoji
 from __future__ import annotations
 
 import unicodedata
-from typing import Annotated, Any
+from collections.abc import Iterator
+from dataclasses import dataclass
 
+from annotated_types import GroupedMetadata
 from pydantic import AfterValidator, StringConstraints
 
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
@@ -62,19 +65,30 @@ def check_text(value: str) -> str:
     return _refuse_hidden(value, multiline=True)
 
 
-def line(max_length: int, *, min_length: int = 0, pattern: str | None = None) -> Any:
-    """The type of a one-line input string: `name: line(300, min_length=1)`.
+@dataclass(frozen=True)
+class _Guarded(GroupedMetadata):
+    """The length bounds, then the guard: pydantic unpacks the group into the `Annotated[str, ...]` it sits in."""
+
+    constraints: StringConstraints
+    guard: AfterValidator
+
+    def __iter__(self) -> Iterator[object]:
+        yield from self.constraints  # itself a group: pydantic unpacks one level only
+        yield self.guard
+
+
+def line(max_length: int, *, min_length: int = 0, pattern: str | None = None) -> _Guarded:
+    """A one-line input string: `name: Annotated[str, line(300, min_length=1)]`.
 
     The length (and pattern) is checked first, so a huge value is refused before it is scanned.
     """
-    return Annotated[str, StringConstraints(min_length=min_length, max_length=max_length, pattern=pattern),
-                     AfterValidator(check_line)]
+    return _Guarded(StringConstraints(min_length=min_length, max_length=max_length, pattern=pattern),
+                    AfterValidator(check_line))
 
 
-def text(max_length: int, *, min_length: int = 0) -> Any:
-    """The type of a free-text input string that may span lines: `reason: text(2000, min_length=3)`."""
-    return Annotated[str, StringConstraints(min_length=min_length, max_length=max_length),
-                     AfterValidator(check_text)]
+def text(max_length: int, *, min_length: int = 0) -> _Guarded:
+    """A free-text input string that may span lines: `reason: Annotated[str, text(2000, min_length=3)]`."""
+    return _Guarded(StringConstraints(min_length=min_length, max_length=max_length), AfterValidator(check_text))
 
 
 GUARDS = (check_line, check_text)

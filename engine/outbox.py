@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import or_, update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bizportal.engine.backoff import Backoff
 from bizportal.engine.clock import Clock
@@ -70,10 +70,10 @@ class Outbox:
         now = self.clock.now()
         with transaction(self.engine) as session:
             query = (select(OutboxRow.id)
-                     .where(or_(OutboxRow.state == JobState.PENDING,
-                                (OutboxRow.state == JobState.DISPATCHED)
-                                & (OutboxRow.dispatched_at <= now - stale_after)))
-                     .where(OutboxRow.available_at <= now).order_by(OutboxRow.created_at).limit(limit))
+                     .where(or_(col(OutboxRow.state) == JobState.PENDING,
+                                (col(OutboxRow.state) == JobState.DISPATCHED)
+                                & (col(OutboxRow.dispatched_at) <= now - stale_after)))
+                     .where(col(OutboxRow.available_at) <= now).order_by(col(OutboxRow.created_at)).limit(limit))
             ids = list(session.exec(query))
             if ids:
                 session.execute(update(OutboxRow).where(OutboxRow.id.in_(ids))  # type: ignore[attr-defined]
@@ -96,8 +96,8 @@ class Outbox:
                 # both commit or neither does, and a concurrent duplicate loses the claim.
                 claimed = session.execute(
                     update(OutboxRow)
-                    .where(OutboxRow.id == outbox_id,
-                           OutboxRow.state.in_((JobState.PENDING, JobState.DISPATCHED)))  # type: ignore[attr-defined]
+                    .where(col(OutboxRow.id) == outbox_id,
+                           col(OutboxRow.state).in_((JobState.PENDING, JobState.DISPATCHED)))
                     .values(state=JobState.DONE, done_at=self.clock.now(), attempts=OutboxRow.attempts + 1))
                 if claimed.rowcount != 1:  # type: ignore[attr-defined]
                     return False
@@ -108,7 +108,7 @@ class Outbox:
             delay = RETRY.delay(attempts + 1)
             with transaction(self.engine) as session:
                 final = RETRY.gives_up(attempts + 1)
-                session.execute(update(OutboxRow).where(OutboxRow.id == outbox_id).values(
+                session.execute(update(OutboxRow).where(col(OutboxRow.id) == outbox_id).values(
                     state=JobState.FAILED if final else JobState.PENDING, attempts=attempts + 1,
                     last_error=f"{type(err).__name__}: {err}", available_at=self.clock.now() + delay))
             return False

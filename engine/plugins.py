@@ -150,7 +150,7 @@ class PluginLoader(Generic[T]):
             contract = self.group.contract
             raise StartupError(f"{subject} ({self.points[name].value}) is not {article} {self.group.kind}: it lacks "
                                f"{', '.join(missing)}", hint=f"implement {contract.__module__}.{contract.__qualname__}")
-        return built  # type: ignore[no-any-return]
+        return built
 
     def _load(self, name: str, subject: str) -> Any:
         if name in self._classes:

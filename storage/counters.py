@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Field, Session, SQLModel
+from sqlmodel import Field, Session, SQLModel, col
 
 
 class CounterRow(SQLModel, table=True):
@@ -23,7 +23,7 @@ def next_value(session: Session, name: str) -> int:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = insert(CounterRow).values(name=name, value=1)
     stmt = stmt.on_conflict_do_update(index_elements=["name"], set_={"value": CounterRow.value + 1})
-    return int(session.execute(stmt.returning(CounterRow.value)).scalar_one())
+    return int(session.execute(stmt.returning(col(CounterRow.value))).scalar_one())
 
 
 def yearly_number(session: Session, prefix: str, counter: str, year: int, digits: int) -> str:

@@ -72,8 +72,10 @@ class _HttpxTransport(stripe.HTTPClient):
         return self._client.build_request(method, url, headers=dict(headers or {}), content=content or None,
                                           timeout=self._timeout)
 
-    def request(self, method: str, url: str, headers: Mapping[str, str] | None, post_data: Any = None,
-                *, _usage: list[str] | None = None) -> tuple[bytes, int, Mapping[str, str]]:
+    # stripe annotates the body as str, but its own clients (requests, urllib) return bytes, which it decodes.
+    def request(  # type: ignore[override]
+            self, method: str, url: str, headers: Mapping[str, str] | None, post_data: Any = None,
+            *, _usage: list[str] | None = None) -> tuple[bytes, int, Mapping[str, str]]:
         try:
             response = self._client.send(self._build(method, url, headers, post_data))
         except httpx.HTTPError as error:
@@ -246,7 +248,7 @@ class StripeProvider:
         return PaymentEvent(
             provider=self.name,
             event_id=str(event["id"]),
-            kind=kind,  # type: ignore[arg-type]
+            kind=kind,
             provider_reference=str(provider_reference),
             reference=metadata.get("reference"),
             amount_satang=int(amount),

@@ -46,7 +46,7 @@ class FinderRequest(BaseModel):
     ]})
 
     # The engine checks each answer against its question, so its messages name the question and choice.
-    answers: dict[line(100), Any] = Field(default_factory=dict, max_length=200)
+    answers: dict[Annotated[str, line(100)], Any] = Field(default_factory=dict, max_length=200)
 
 
 class FoundLicence(BaseModel):

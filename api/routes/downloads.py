@@ -26,7 +26,7 @@ class DownloadLink(BaseModel):
 
 
 def links(request: Request) -> DownloadLinks:
-    return request.app.state.download_links  # type: ignore[no-any-return]
+    return request.app.state.download_links
 
 
 def link_to(request: Request, engine: EngineDep, key: str, filename: str, content_type: str,

@@ -64,7 +64,8 @@ def get_issued_licence_pdf(number: str, engine: EngineDep, principal: PrincipalD
 # --- requests about an issued licence --------------------------------------------------------------
 
 IdempotencyKey = Annotated[str | None, Header(max_length=200)]
-_REPLAY = {200: {"description": "replay of an earlier request with the same Idempotency-Key"}}
+_REPLAY: dict[int | str, dict[str, Any]] = {
+    200: {"description": "replay of an earlier request with the same Idempotency-Key"}}
 
 
 def _open(engine: LicensingEngine, principal: Principal, background: BackgroundTasks, response: Response,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Request
 from pydantic import BaseModel
@@ -52,13 +52,14 @@ def pay_application(application_id: str, body: PaymentStart, engine: EngineDep, 
 
 
 class ProviderChoice(BaseModel):
-    provider: line(40, min_length=1)
+    provider: Annotated[str, line(40, min_length=1)]
 
 
 @online_router.post("/api/v1/invoices/{invoice_id}/payments", status_code=201,
              summary="Pay one invoice online: Stripe (client secret) or PromptPay (QR payload and image)")
-def pay_invoice(invoice_id: line(100, min_length=1), body: ProviderChoice, engine: EngineDep,  # as PaymentStart's
-                principal: PrincipalDep, background: BackgroundTasks) -> dict[str, Any]:
+def pay_invoice(invoice_id: Annotated[str, line(100, min_length=1)],  # as PaymentStart's
+                body: ProviderChoice, engine: EngineDep, principal: PrincipalDep,
+                background: BackgroundTasks) -> dict[str, Any]:
     with command(engine, background) as session:
         invoice = session.get(InvoiceRow, invoice_id)
         application_id = invoice.application_id if invoice else ""

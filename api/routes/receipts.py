@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
@@ -14,7 +15,8 @@ from bizportal.storage.receipts import ReceiptRow
 
 router = APIRouter(prefix="/api/v1", tags=["receipts"])
 
-_NOT_FOUND = {404: {"description": "no such receipt or application, or not the caller's to read"}}
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"description": "no such receipt or application, or not the caller's to read"}}
 
 
 class ReceiptOut(BaseModel):

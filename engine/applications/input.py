@@ -22,7 +22,7 @@ from pydantic import (
 from bizportal.engine.applications.thai_id import ThaiIdNumber, check_holder_kind
 from bizportal.engine.input_text import line, text
 
-LicenceCode = line(100, min_length=1)
+LicenceCode = Annotated[str, line(100, min_length=1)]
 
 
 class ApplicantInput(BaseModel):
@@ -31,8 +31,8 @@ class ApplicantInput(BaseModel):
     kind: Literal["individual", "juristic"]
     id_number: ThaiIdNumber = Field(description="13-digit citizen ID (starts with 1-8) or juristic-person "
                                     "registration number (starts with 0); ASCII digits, dashes and spaces allowed")
-    name: line(300, min_length=1)
-    email: line(320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$") | None = Field(
+    name: Annotated[str, line(300, min_length=1)]
+    email: Annotated[str, line(320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = Field(
         default=None, description="where notifications go (documents travel as links, never attachments)")
     language: Literal["th", "en"] = "th"
 
@@ -47,10 +47,10 @@ class ApplicantInput(BaseModel):
 class BusinessInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: line(300, min_length=1)
-    address: text(1000, min_length=1)
-    province: line(100, min_length=1)
-    district: line(100) | None = Field(
+    name: Annotated[str, line(300, min_length=1)]
+    address: Annotated[str, text(1000, min_length=1)]
+    province: Annotated[str, line(100, min_length=1)]
+    district: Annotated[str, line(100)] | None = Field(
         default=None, description="district (เขต/อำเภอ): routes local-government licences to their office")
     area_m2: float = Field(gt=0, le=1_000_000, description="usable floor area in square metres: the fee is "
                            "computed from it")
@@ -85,12 +85,12 @@ FormValue = Annotated[
     | Annotated[StrictBool, Tag("boolean")]
     | Annotated[StrictInt, Field(ge=-MAX_SAFE_INTEGER, le=MAX_SAFE_INTEGER), Tag("integer")]
     | Annotated[float, Field(strict=True), AfterValidator(_finite), Tag("number")]
-    | Annotated[text(MAX_FORM_TEXT), Tag("string")],
+    | Annotated[str, text(MAX_FORM_TEXT), Tag("string")],
     Discriminator(_scalar_kind, custom_error_type="form_value",
                   custom_error_message="must be a string, a finite number, true/false or null (one value, "
                                        "not a list or an object)"),
 ]
-LicenceFields = Annotated[dict[line(64, min_length=1, pattern=r"^[a-z][a-z0-9_]*$"), FormValue],
+LicenceFields = Annotated[dict[Annotated[str, line(64, min_length=1, pattern=r"^[a-z][a-z0-9_]*$")], FormValue],
                           Field(max_length=MAX_FORM_FIELDS)]
 # Business fields are given once, in `business`, where they are validated (the fee reads `business.area_m2`).
 RESERVED_FORM_KEYS = frozenset(BusinessInput.model_fields)

@@ -7,9 +7,11 @@ An issued licence is not withdrawn: its holder cancels it through the licence's 
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bizportal.engine import audit
 from bizportal.engine.access import is_owner, readable_application
@@ -29,8 +31,8 @@ _CANCEL_ISSUED = "an issued licence is cancelled through POST /api/v1/issued-lic
 class WithdrawalInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: text(2000, min_length=3) = Field(description="why: recorded and shown to the agency")
-    licences: list[line(100, min_length=1)] | None = Field(default=None, min_length=1,
+    reason: Annotated[str, text(2000, min_length=3)] = Field(description="why: recorded and shown to the agency")
+    licences: list[Annotated[str, line(100, min_length=1)]] | None = Field(default=None, min_length=1,
                                        description="licence codes to withdraw; default: every one not yet decided")
 
 
@@ -80,7 +82,7 @@ def _settle_invoice(ctx: EngineContext, session: Session, principal: Principal, 
     # Conditional: a payment landing at the same moment either paid it first (refunded below, on
     # reload) or finds it cancelled and is refunded by the payment path.
     cancelled = session.execute(update(InvoiceRow)
-                                .where(InvoiceRow.id == invoice.id, InvoiceRow.status == InvoiceStatus.OPEN)
+                                .where(col(InvoiceRow.id) == invoice.id, col(InvoiceRow.status) == InvoiceStatus.OPEN)
                                 .values(status=InvoiceStatus.CANCELLED).execution_options(synchronize_session=False))
     session.refresh(invoice)
     if cancelled.rowcount == 1:  # type: ignore[attr-defined]

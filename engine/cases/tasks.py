@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import or_
@@ -64,8 +64,8 @@ class TaskFilter(BaseModel):
 class TaskCompletion(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    action: line(60, min_length=1) = Field(description="one of the task's `actions`")
-    comment: text(4000) = ""
+    action: Annotated[str, line(60, min_length=1)] = Field(description="one of the task's `actions`")
+    comment: Annotated[str, text(4000)] = ""
     fee_satang: int | None = Field(default=None, ge=0, description="the assessed fee, when approving a licence "
                                    "whose manual leaves the amount to the agency (within its range)")
 

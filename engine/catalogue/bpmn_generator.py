@@ -354,7 +354,7 @@ class _Element:
 
     def lines(self, depth: int) -> list[str]:
         pad = "  " * depth
-        head = f"<{self.tag}" + "".join(f" {key}={_attr(value)}" for key, value in self.attrs)  # type: ignore[arg-type]
+        head = f"<{self.tag}" + "".join(f" {key}={_attr(value)}" for key, value in self.attrs)
         if self.text is not None:
             return [f"{pad}{head}>{escape(self.text)}</{self.tag}>"]
         if not self.children:

@@ -148,8 +148,9 @@ class _Pdf(FPDF):
         self.set_text_shaping(True)
         self.set_auto_page_break(False)
         self.set_font("NotoSansThai", "", 11)
-        self.on_header: Callable[[], None] = lambda: None
-        self.on_footer: Callable[[], None] = lambda: None
+        # Drawing hooks: what they return (the height a flow took) is not used here.
+        self.on_header: Callable[[], object] = lambda: None
+        self.on_footer: Callable[[], object] = lambda: None
 
     def header(self) -> None:
         self.on_header()

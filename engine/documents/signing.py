@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import base64
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -42,6 +43,7 @@ from pyhanko.sign.general import SigningError
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 MESSAGE_PREFIX = "bizportal-licence/1"
 SIGNATURE_FIELD = "BizPortal"
@@ -109,7 +111,7 @@ def pem_signer(key_pem: bytes, cert_pem: bytes, passphrase: bytes | None = None)
                                 serialization.NoEncryption())
     cert = x509.load_pem_x509_certificate(cert_pem)
     return signers.SimpleSigner(signing_cert=to_asn1(cert), signing_key=asn1_keys.PrivateKeyInfo.load(key_der),
-                                cert_registry=None)
+                                cert_registry=SimpleCertificateStore())  # an empty store, as None would give
 
 
 def pkcs12_signer(pkcs12: bytes, passphrase: bytes | None) -> signers.SimpleSigner:
@@ -153,7 +155,7 @@ class PdfCheck:
     reason: str | None
 
 
-def validate_pdf(pdf: bytes, trust_roots: list[x509.Certificate | asn1_x509.Certificate | bytes]) -> PdfCheck:
+def validate_pdf(pdf: bytes, trust_roots: Sequence[x509.Certificate | asn1_x509.Certificate | bytes]) -> PdfCheck:
     """Validate the "BizPortal" PAdES signature of `pdf` against `trust_roots` only (no network).
 
     Never raises for a bad file: an unreadable PDF or a missing signature is reported as not valid.

@@ -9,6 +9,7 @@ replacement e-licence with the new details and the same expiry; the old record s
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
 from pydantic import Field, model_validator
 
@@ -24,13 +25,13 @@ AMENDABLE = ("business_name", "business_address", "holder_name")
 
 
 class AmendmentInput(ReasonInput):
-    business_name: line(300, min_length=1) | None = None
-    business_address: text(1000, min_length=1) | None = Field(default=None,
+    business_name: Annotated[str, line(300, min_length=1)] | None = None
+    business_address: Annotated[str, text(1000, min_length=1)] | None = Field(default=None,
                                                              description="the new address, in the same district")
-    business_district: line(100, min_length=1) | None = Field(
+    business_district: Annotated[str, line(100, min_length=1)] | None = Field(
         default=None, description="the district of the new address: it must be the licence's own (a move "
                                   "elsewhere needs a new licence)")
-    holder_name: line(300, min_length=1) | None = Field(default=None,
+    holder_name: Annotated[str, line(300, min_length=1)] | None = Field(default=None,
                                                         description="a juristic person's new registered name")
 
     @model_validator(mode="after")

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Annotated
 
 from pydantic import Field
 
@@ -29,7 +30,7 @@ GRACE_DAYS = 30
 
 
 class RenewalInput(HolderInput):
-    note: text(2000) = Field(default="", description="anything the agency should know (optional)")
+    note: Annotated[str, text(2000)] = Field(default="", description="anything the agency should know (optional)")
 
 
 def window(valid_until: date) -> tuple[date, date]:

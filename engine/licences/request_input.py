@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from bizportal.engine.applications.thai_id import ThaiIdNumber
@@ -23,4 +25,4 @@ class HolderInput(BaseModel):
 
 
 class ReasonInput(HolderInput):
-    reason: text(2000, min_length=3) = Field(description="why: recorded and shown to the agency")
+    reason: Annotated[str, text(2000, min_length=3)] = Field(description="why: recorded and shown to the agency")

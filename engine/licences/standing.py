@@ -7,7 +7,7 @@ suspended licence shows as such everywhere at once.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
@@ -32,7 +32,7 @@ _ALLOWED_FROM = {"revoke": {LicenceStanding.VALID, LicenceStanding.SUSPENDED}, "
 class StandingChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: text(2000, min_length=3) = Field(description="recorded and shown to the holder")
+    reason: Annotated[str, text(2000, min_length=3)] = Field(description="recorded and shown to the holder")
 
 
 def change_standing(ctx: EngineContext, session: Session, principal: Principal, number: str, action: Action,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Literal
@@ -109,7 +110,7 @@ def with_licence_names(result: VerificationResult, catalogue: Catalogue) -> Veri
 
 
 def verify_pdf(session: Session, pdf: bytes,
-               trust_roots: list[x509.Certificate | asn1_x509.Certificate | bytes],
+               trust_roots: Sequence[x509.Certificate | asn1_x509.Certificate | bytes],
                now: datetime | None = None) -> PdfVerification:
     """Is `pdf` exactly an e-licence Biz Portal issued, and what is that licence's standing?
 

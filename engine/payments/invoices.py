@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bizportal.engine import audit, outbox
 from bizportal.engine.access import OFFICERS, in_scope
@@ -38,7 +38,7 @@ class CounterPaymentInput(BaseModel):
     amount_satang: int = Field(gt=0, description="cash received, in satang (1 THB = 100 satang)")
 
 
-_CLOSED_HINTS = {
+_CLOSED_HINTS: dict[str, str] = {
     InvoiceStatus.PAID: "a paid invoice cannot be paid again",
     InvoiceStatus.EXPIRED: "the payment deadline has passed; apply again for the licence",
     InvoiceStatus.CANCELLED: "the licence was cancelled; nothing is due",
@@ -104,8 +104,8 @@ def expire_invoice(ctx: EngineContext, session: Session, instance: WorkflowInsta
     """
     case = case_of(session, instance)
     now = ctx.clock.now()
-    result = session.execute(update(InvoiceRow).where(InvoiceRow.licence_case_id == case.id,
-                                                      InvoiceRow.status == InvoiceStatus.OPEN)
+    result = session.execute(update(InvoiceRow).where(col(InvoiceRow.licence_case_id) == case.id,
+                                                      col(InvoiceRow.status) == InvoiceStatus.OPEN)
                              .values(status=InvoiceStatus.EXPIRED).execution_options(synchronize_session=False))
     expired = result.rowcount == 1  # type: ignore[attr-defined]
     if expired:
@@ -134,7 +134,7 @@ def mark_paid(session: Session, invoice_ids: list[str], paid_at: datetime) -> li
     won: list[str] = []
     for invoice_id in invoice_ids:
         result = session.execute(update(InvoiceRow)
-                                 .where(InvoiceRow.id == invoice_id, InvoiceRow.status == InvoiceStatus.OPEN)
+                                 .where(col(InvoiceRow.id) == invoice_id, col(InvoiceRow.status) == InvoiceStatus.OPEN)
                                  .values(status=InvoiceStatus.PAID, paid_at=paid_at)
                                  .execution_options(synchronize_session=False))
         if result.rowcount == 1:  # type: ignore[attr-defined]

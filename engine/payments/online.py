@@ -13,7 +13,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import update
@@ -45,8 +45,9 @@ from bizportal.storage.payments import InvoiceRow, InvoiceStatus
 class PaymentStart(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    provider: line(40, min_length=1) = Field(description="stripe or promptpay (see GET /api/v1/payments/providers)")
-    invoice_ids: list[line(100, min_length=1)] | None = Field(
+    provider: Annotated[str, line(40, min_length=1)] = Field(
+        description="stripe or promptpay (see GET /api/v1/payments/providers)")
+    invoice_ids: list[Annotated[str, line(100, min_length=1)]] | None = Field(
         default=None, description="default: every open invoice of the application")
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, col, select
@@ -31,7 +31,7 @@ from bizportal.storage.refunds import RefundRow, RefundState
 
 REFUND_JOB = "refund_payment"
 # Why a payment that settled nothing is refunded, by the state its invoice was in when it arrived.
-_UNSETTLED = {InvoiceStatus.PAID: "already paid by another payment",
+_UNSETTLED: dict[str, str] = {InvoiceStatus.PAID: "already paid by another payment",
               InvoiceStatus.CANCELLED: "cancelled when the application was withdrawn",
               InvoiceStatus.EXPIRED: "expired unpaid at its deadline", InvoiceStatus.REFUNDED: "already refunded",
               InvoiceStatus.WAIVED: "waived", InvoiceStatus.OPEN: "still open: refunded with the rest of this payment"}
@@ -40,7 +40,8 @@ _UNSETTLED = {InvoiceStatus.PAID: "already paid by another payment",
 class RefundPaidOut(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    note: text(2000, min_length=3) = Field(description="how the money went back (cash, bank transfer ref)")
+    note: Annotated[str, text(2000, min_length=3)] = Field(
+        description="how the money went back (cash, bank transfer ref)")
 
 
 def request_refund(ctx: EngineContext, session: Session, principal: Principal, invoice: InvoiceRow,

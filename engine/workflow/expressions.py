@@ -71,9 +71,9 @@ def _check(node: ast.AST, functions: Mapping[str, object] | set[str]) -> None:
             _check(left, functions)
             _check(right, functions)
         case ast.Compare(left=left, ops=ops, comparators=comparators):
-            for op in ops:
-                if type(op) not in _COMPARE:
-                    raise ExpressionRejected(f"comparison {type(op).__name__} is not allowed")
+            for comparison in ops:
+                if type(comparison) not in _COMPARE:
+                    raise ExpressionRejected(f"comparison {type(comparison).__name__} is not allowed")
             for part in (left, *comparators):
                 _check(part, functions)
         case ast.List(elts=elts) | ast.Tuple(elts=elts):
@@ -132,9 +132,9 @@ def _eval(node: ast.AST, names: Mapping[str, Any], functions: Mapping[str, Calla
             return _ARITH[type(op)](_eval(left, names, functions), _eval(right, names, functions))
         case ast.Compare(left=left, ops=ops, comparators=comparators):
             current = _eval(left, names, functions)
-            for op, right_node in zip(ops, comparators, strict=True):
+            for comparison, right_node in zip(ops, comparators, strict=True):
                 right = _eval(right_node, names, functions)
-                if not _COMPARE[type(op)](current, right):
+                if not _COMPARE[type(comparison)](current, right):
                     return False
                 current = right
             return True

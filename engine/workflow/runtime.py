@@ -23,7 +23,7 @@ from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition as SpiffMessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bizportal.engine.clock import Clock
 from bizportal.engine.deadlines.working_days import add_working_days
@@ -124,8 +124,10 @@ class ProcessRuntime:
 
     def _attach(self, workflow: BpmnWorkflow, session: Session, row: WorkflowInstanceRow) -> None:
         # A deserialized workflow carries a default script engine; ours is re-attached every time.
-        ctx = self._ctx() if self.operators else None
-        bound = {name: partial(fn, ctx, session, row) for name, fn in self.operators.items()}
+        bound: dict[str, Callable[..., Any]] = {}
+        if self.operators:  # a runtime without operators (tests, the benchmark's bare variant) needs no context
+            ctx = self._ctx()
+            bound = {name: partial(fn, ctx, session, row) for name, fn in self.operators.items()}
         workflow.script_engine = WorkflowScriptEngine(self.functions(), bound, self.clock.now)
 
     @staticmethod
@@ -266,7 +268,7 @@ class ProcessRuntime:
         else:
             result = session.execute(
                 update(WorkflowInstanceRow)
-                .where(WorkflowInstanceRow.id == row.id, WorkflowInstanceRow.version == row.version)
+                .where(col(WorkflowInstanceRow.id) == row.id, col(WorkflowInstanceRow.version) == row.version)
                 .values(version=WorkflowInstanceRow.version + 1, **values)
                 .execution_options(synchronize_session=False))
             if result.rowcount != 1:  # type: ignore[attr-defined]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from alembic import op
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes  # autogenerate writes `sqlmodel.sql.sqltypes.AutoString` in full
 ${imports if imports else ""}
 
 revision = ${repr(up_revision)}

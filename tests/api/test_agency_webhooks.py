@@ -19,7 +19,7 @@ import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 
 from bizportal.adapters.agencies.webhook import CALLBACK, DISPATCH, signed_headers
 from bizportal.adapters.example_backoffice.app import create_backoffice
@@ -98,7 +98,7 @@ class Agency:
         self.application_id = ""
 
     def start_backoffice(self, decide: Callable[[dict[str, Any]], Any] | None = None) -> FastAPI:
-        kwargs = {"decide": decide} if decide is not None else {}
+        kwargs: dict[str, Any] = {"decide": decide} if decide is not None else {}
         app = create_backoffice(self.bizportal.url, "DLD", SECRET, clock=self.clock.now, **kwargs)
         self.backoffice = ServerThread(app, self.backoffice_port).start()
         return app
@@ -129,7 +129,7 @@ class Agency:
 
     def deliveries(self) -> list[TaskDeliveryRow]:
         with transaction(self.engine.db) as session:
-            return list(session.exec(select(TaskDeliveryRow).order_by(TaskDeliveryRow.created_at)))
+            return list(session.exec(select(TaskDeliveryRow).order_by(col(TaskDeliveryRow.created_at))))
 
     def close(self) -> None:
         for server in (self.backoffice, self.bizportal):

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Protocol, cast
 
 import pytest
 import redis
@@ -144,7 +144,9 @@ def test_a_failed_job_is_retried_at_its_back_off(redis_settings: Settings, redis
 def _queue_connections(connection: redis.Redis) -> int:
     """Connections to the tests' Redis database other than `connection` itself."""
     own = connection.client_id()
-    return sum(1 for client in connection.client_list() if client["db"] == "15" and int(client["id"]) != own)
+    # redis-py types the sync and the async client's replies together: the sync one returns the list.
+    clients = cast(list[dict[str, str]], connection.client_list())
+    return sum(1 for client in clients if client["db"] == "15" and int(client["id"]) != own)
 
 
 def test_dispatches_share_one_redis_pool_closed_at_shutdown(redis_settings: Settings, redis_portal: LicensingEngine,

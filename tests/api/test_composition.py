@@ -22,10 +22,10 @@ def http() -> httpx.Client:
 
 def test_the_composition_root_picks_the_channel_and_the_registry(http: httpx.Client) -> None:
     assert isinstance(channel_from(Settings(), http), LogNotificationChannel)
-    smtp = channel_from(Settings(smtp_host="mail.example", smtp_password="pw"), http)  # type: ignore[arg-type]
+    smtp = channel_from(Settings(smtp_host="mail.example", smtp_password="pw"), http)
     assert isinstance(smtp, SmtpEmailChannel) and smtp.password == "pw"
     assert registry_from(Settings(), http) is None
-    lookup = registry_from(Settings(registry_url="https://gdx.example/v1", registry_api_key=SECRET), http)  # type: ignore[arg-type]
+    lookup = registry_from(Settings(registry_url="https://gdx.example/v1", registry_api_key=SECRET), http)
     assert isinstance(lookup, HttpRegistryLookup) and lookup.base_url == "https://gdx.example/v1"
     with pytest.raises(StartupError, match="without BIZPORTAL_REGISTRY_API_KEY"):
         registry_from(Settings(registry_url="https://gdx.example/v1"), http)

@@ -55,6 +55,9 @@ class HeldQueue:
     def submit(self, outbox_ids: list[str]) -> None:
         self.held += outbox_ids
 
+    def close(self) -> None:
+        """Nothing to release."""
+
 
 def test_counter_payment_gets_a_signed_receipt(journey: Journey, client: TestClient, engine: LicensingEngine) -> None:
     invoice = _awaiting_payment(journey)["invoices"][0]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from typing import Any
+from typing import Annotated, Any
 
 import pytest
 from fastapi import APIRouter
@@ -18,8 +18,8 @@ from bizportal.engine.licences.request_input import HolderInput
 
 
 class Sample(BaseModel):
-    name: line(20, min_length=1)
-    comment: text(100) = ""
+    name: Annotated[str, line(20, min_length=1)]
+    comment: Annotated[str, text(100)] = ""
 
 
 def _refusal(**fields: str) -> str:
@@ -93,7 +93,7 @@ def _body_types() -> list[tuple[str, Any]]:
         for router in [value for value in vars(module).values() if isinstance(value, APIRouter)]:
             for route in router.routes:
                 if isinstance(route, APIRoute):
-                    found += [(f"{sorted(route.methods)} {route.path}", param.field_info.annotation)
+                    found += [(f"{sorted(route.methods or ())} {route.path}", param.field_info.annotation)
                               for param in route.dependant.body_params]
     return found
 
@@ -124,7 +124,7 @@ def test_every_string_in_every_request_body_is_a_guarded_line_or_text() -> None:
 
 def test_the_walk_finds_a_plain_string() -> None:
     class Plain(BaseModel):
-        fine: line(10)
+        fine: Annotated[str, line(10)]
         items: list[str]
 
     assert _unguarded_strings(TypeAdapter(Plain).core_schema) != []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import command
@@ -42,7 +43,8 @@ def test_licences_issued_before_the_lifecycle_get_their_first_reminder_day(datab
         _insert_licence(connection, "LAO-2569-000003", date(2027, 1, 4), "revoked")
     upgrade_to_head(engine)
     with engine.connect() as connection:
-        rows = dict(connection.execute(sa.text("SELECT number, next_reminder_on FROM issued_licence")).all())
+        rows: dict[str, Any] = dict(
+            connection.execute(sa.text("SELECT number, next_reminder_on FROM issued_licence")).all())
         kinds = {row[0] for row in connection.execute(sa.text("SELECT kind FROM licence_case"))}
     engine.dispose()
     assert {number: (day if day is None or isinstance(day, date) else date.fromisoformat(day))

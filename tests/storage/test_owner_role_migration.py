@@ -50,7 +50,8 @@ def test_licences_issued_before_get_their_holders_role(database_url: str) -> Non
                  predecessor="LAO-2569-000002")
     upgrade_to_head(engine)
     with engine.connect() as connection:
-        roles = dict(connection.execute(sa.text("SELECT number, holder_role FROM issued_licence")).all())
+        roles: dict[str, str] = dict(
+            connection.execute(sa.text("SELECT number, holder_role FROM issued_licence")).all())
     engine.dispose()
     assert roles == {"LAO-2569-000001": "applicant", "LAO-2569-000002": "counter_officer",
                      "LAO-2570-000001": "counter_officer"}

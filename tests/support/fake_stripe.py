@@ -133,7 +133,7 @@ def create_stripe_app(state: FakeStripeState | None = None) -> FastAPI:
                                 headers={"Idempotent-Replayed": "true", "Request-Id": _id("req")})
         response = action(params)
         if response.status_code < 500:  # Stripe stores results, not its own failures
-            state.idempotency[key] = (endpoint, params, response.status_code, json.loads(response.body))
+            state.idempotency[key] = (endpoint, params, response.status_code, json.loads(bytes(response.body)))
         return response
 
     def create_intent(params: dict[str, Any]) -> JSONResponse:

@@ -54,7 +54,8 @@ def _adapter(handler: object = None, **config: object) -> WebhookAgencyAdapter:
 
 
 def _callback(**overrides: object) -> bytes:
-    decision = {"callback_id": "cb-1", "task_id": "t-1", "action": "approve", "comment": "", "officer": "somchai"}
+    decision: dict[str, object] = {"callback_id": "cb-1", "task_id": "t-1", "action": "approve", "comment": "",
+                                   "officer": "somchai"}
     decision.update(overrides)
     return json.dumps(decision).encode()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from typing import cast
 
 import pytest
 import qrcode
@@ -177,5 +178,6 @@ def test_qr_png_draws_the_payload() -> None:
     matrix = code.get_matrix()  # includes the quiet-zone border
     image = Image.open(io.BytesIO(png)).convert("L")
     assert image.size == (len(matrix) * 4, len(matrix) * 4)
-    drawn = [[image.getpixel((x * 4 + 2, y * 4 + 2)) < 128 for x in range(len(matrix))] for y in range(len(matrix))]
+    drawn = [[cast(int, image.getpixel((x * 4 + 2, y * 4 + 2))) < 128 for x in range(len(matrix))]  # "L": one int
+             for y in range(len(matrix))]
     assert drawn == matrix

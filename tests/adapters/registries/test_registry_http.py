@@ -248,7 +248,7 @@ def test_the_request_checks_the_number_and_needs_a_purpose() -> None:
     with pytest.raises(ValidationError, match="purpose"):
         LookupRequest(id_number=PERSON, kind="individual", purpose="")
     with pytest.raises(ValidationError, match="kind"):
-        LookupRequest(id_number=PERSON, kind="company", purpose=PURPOSE)  # type: ignore[arg-type]
+        LookupRequest(id_number=PERSON, kind="company", purpose=PURPOSE)
 
 
 def test_the_check_digit_matches_the_engines_rule() -> None:

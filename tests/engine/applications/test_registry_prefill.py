@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -198,8 +199,8 @@ def test_mark_obtained_for_a_juristic_person() -> None:
 
 
 def test_mark_obtained_with_nothing_obtained() -> None:
-    documents = [{"id": "a", "obtained_by_exchange": True}, {"id": "b", "obtained_by_exchange": False},
-                 {"id": "c"}]
+    documents: list[dict[str, Any]] = [{"id": "a", "obtained_by_exchange": True},
+                                       {"id": "b", "obtained_by_exchange": False}, {"id": "c"}]
     assert [document["provided"] for document in mark_obtained(documents, [])] == [
         "exchange_pending", "upload", "upload"]
     assert mark_obtained([], ["applicant_id_card"]) == []

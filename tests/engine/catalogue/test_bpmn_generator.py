@@ -69,7 +69,7 @@ def xpath(doc: etree._ElementTree | etree._Element, expr: str) -> list[Any]:
     return doc.xpath(expr, namespaces=NS)
 
 
-def flow_nodes(doc: etree._ElementTree) -> list[etree._Element]:
+def flow_nodes(doc: etree._ElementTree) -> list[Any]:
     return xpath(doc, "|".join(f"//bpmn:process/bpmn:{tag}" for tag in FLOW_NODE_TAGS))
 
 

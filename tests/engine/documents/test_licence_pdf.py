@@ -6,9 +6,11 @@ import subprocess
 import sys
 import unicodedata
 from datetime import date
+from typing import cast
 
 import pytest
 from pypdf import PdfReader
+from pypdf.generic import DictionaryObject
 
 from bizportal.engine.documents.licence_pdf import (
     LicenceDocument,
@@ -66,7 +68,8 @@ def test_renders_a_single_a4_page(sample_pdf: bytes) -> None:
 
 
 def test_bundled_thai_and_latin_fonts_are_embedded(sample_pdf: bytes) -> None:
-    fonts = PdfReader(io.BytesIO(sample_pdf)).pages[0]["/Resources"]["/Font"]
+    resources = cast(DictionaryObject, PdfReader(io.BytesIO(sample_pdf)).pages[0]["/Resources"])
+    fonts = cast(DictionaryObject, resources["/Font"])
     names = {str(font.get_object()["/BaseFont"]).split("+")[-1] for font in fonts.values()}
     assert {"NotoSansThai", "NotoSansThaiBold", "NotoSans", "NotoSansBold"} <= names
 
@@ -139,9 +142,9 @@ def test_metadata_is_fixed_and_dated_from_the_issue_date(sample_pdf: bytes) -> N
     metadata = PdfReader(io.BytesIO(sample_pdf)).metadata
     assert metadata is not None
     assert metadata["/Author"] == "Biz Portal"
-    assert SAMPLE.licence_number in metadata["/Title"]
-    assert SAMPLE.licence_code in metadata["/Keywords"]  # for indexing only: the page shows the names
-    assert metadata["/CreationDate"].startswith("D:20261122")
+    assert SAMPLE.licence_number in str(metadata["/Title"])
+    assert SAMPLE.licence_code in str(metadata["/Keywords"])  # for indexing only: the page shows the names
+    assert str(metadata["/CreationDate"]).startswith("D:20261122")
 
 
 def test_same_input_gives_identical_bytes(sample_pdf: bytes) -> None:

@@ -90,7 +90,7 @@ def test_same_receipt_gives_identical_bytes_and_any_change_differs(online_pdf: b
     assert render_receipt_pdf(dataclasses.replace(ONLINE, paid_at=bangkok)) == online_pdf
     assert render_receipt_pdf(dataclasses.replace(ONLINE, paid_at=ONLINE.paid_at + timedelta(minutes=1))) != online_pdf
     metadata = PdfReader(io.BytesIO(online_pdf)).metadata
-    assert metadata is not None and metadata["/CreationDate"].startswith("D:20261201090500+07")
+    assert metadata is not None and str(metadata["/CreationDate"]).startswith("D:20261201090500+07")
 
 
 def test_signed_receipt_validates(online_pdf: bytes) -> None:

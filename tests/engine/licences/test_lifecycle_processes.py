@@ -190,9 +190,9 @@ def test_approved_and_rejected_paths(code: str) -> None:
 
 def _licence(valid_until: date | None, status: str = "valid") -> IssuedLicenceRow:
     return IssuedLicenceRow(number="LAO-2569-000001", licence_case_id="c", application_id="a", licence_code="x",
-                            agency="LAO", holder_name="h", holder_subject="s", business_name="b",
-                            issued_on=date(2026, 12, 1), valid_until=valid_until, status=status, pdf_key="k",
-                            pdf_sha256="0" * 64, pdf_size=1)
+                            agency="LAO", holder_name="h", holder_subject="s", holder_role="applicant",
+                            business_name="b", issued_on=date(2026, 12, 1), valid_until=valid_until, status=status,
+                            pdf_key="k", pdf_sha256="0" * 64, pdf_size=1)
 
 
 def test_reminders_start_when_renewal_opens_and_end_before_expiry() -> None:

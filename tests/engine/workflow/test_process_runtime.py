@@ -10,9 +10,11 @@ import pytest
 from fastapi.testclient import TestClient
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from sqlalchemy import update
-from sqlmodel import select
+from sqlmodel import col, select
 
+from bizportal.api.settings import Settings
 from bizportal.engine.assembly import LicensingEngine
+from bizportal.engine.clock import Clock
 from bizportal.engine.errors import Conflict, DefinitionError
 from bizportal.engine.workflow.timer_events import SERIALIZER_CONFIG
 from bizportal.storage.database import transaction
@@ -65,7 +67,7 @@ def test_document_holds_the_spec_by_reference(journey: Journey, engine: Licensin
     assert "spec" not in document["workflow"] and "subprocess_specs" not in document["workflow"]
     with transaction(engine.db) as session:
         _, workflow, definition = engine.ctx.runtime.load(session, row.id)
-        assert session.get(ProcessDefinitionRow, row.spec_hash).bpmn_xml == definition.bpmn_xml
+        assert session.get_one(ProcessDefinitionRow, row.spec_hash).bpmn_xml == definition.bpmn_xml
     full = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SERIALIZER_CONFIG)).serialize_json(workflow)
     assert len(row.document) < len(full) / 2
 
@@ -82,8 +84,8 @@ def test_projection_lists_open_tasks_and_timers(journey: Journey, engine: Licens
     assert timer.due_at.isoformat() == "2026-12-02T16:59:59+00:00"
     journey.decide("document_check", "approve")
     with transaction(engine.db) as session:
-        assert session.get(TimerRow, timer.id).state == "cancelled"
-        assert session.get(HumanTaskRow, task.id).state == "completed"
+        assert session.get_one(TimerRow, timer.id).state == "cancelled"
+        assert session.get_one(HumanTaskRow, task.id).state == "completed"
 
 
 def test_sla_timer_marks_the_step_overdue_without_deciding(journey: Journey, engine: LicensingEngine,
@@ -162,14 +164,14 @@ def test_a_lost_race_is_a_conflict(journey: Journey, engine: LicensingEngine) ->
         row, workflow, definition = engine.ctx.runtime.load(session, task.instance_id)
         # Someone else saves the same instance between our load and our save (synchronize_session=False:
         # our in-memory row keeps the version it loaded, as a concurrent request's would).
-        session.execute(update(WorkflowInstanceRow).where(WorkflowInstanceRow.id == row.id)
+        session.execute(update(WorkflowInstanceRow).where(col(WorkflowInstanceRow.id) == row.id)
                         .values(version=WorkflowInstanceRow.version + 1).execution_options(synchronize_session=False))
         engine.ctx.runtime._save(session, row, workflow, definition)
     assert journey.view()["status"] == "document_check"
 
 
-def test_running_case_finishes_on_the_version_it_started_on(journey: Journey, client: TestClient, settings: object,
-                                                            clock: object, tmp_path: Path) -> None:
+def test_running_case_finishes_on_the_version_it_started_on(journey: Journey, client: TestClient, settings: Settings,
+                                                            clock: Clock, tmp_path: Path) -> None:
     from bizportal.api.composition import portal_from
 
     journey.create()
@@ -184,7 +186,7 @@ def test_running_case_finishes_on_the_version_it_started_on(journey: Journey, cl
     process = new_dir / LICENCE / "process.bpmn"
     process.write_text(process.read_text(encoding="utf-8")
                        .replace('name="Consider the notification', 'name="Review (v2)'), encoding="utf-8")
-    redeployed = portal_from(settings.model_copy(update={"bpmn_dir": new_dir}), clock=clock)  # type: ignore[attr-defined]
+    redeployed = portal_from(settings.model_copy(update={"bpmn_dir": new_dir}), clock=clock)
     old_hash = _instance(redeployed).spec_hash
     assert redeployed.definitions.current(LICENCE).spec_hash != old_hash
     redeployed.definitions._by_hash.pop(old_hash, None)  # a fresh process that never parsed the old file
