@@ -60,11 +60,6 @@ def send_notification(ctx: EngineContext, session: Session, payload: Mapping[str
     send_notification_job(ctx.notifications, session, payload, clock=ctx.clock)
 
 
-def refund_payment(ctx: EngineContext, session: Session, payload: Mapping[str, Any]) -> None:
-    """Job: ask the payment's provider for a refund."""
-    refund_payment_job(ctx, ctx.payments, session, payload)
-
-
 # The outbox jobs by the name their rows carry.
 JOBS: dict[str, Job] = {
     "start_licence_case": start_case_job,
@@ -73,7 +68,7 @@ JOBS: dict[str, Job] = {
     SEND_JOB: send_notification,
     DELIVER_TASK: deliver_task_job,
     ISSUE_RECEIPT: issue_receipt_job,
-    REFUND_JOB: refund_payment,
+    REFUND_JOB: refund_payment_job,
 }
 
 
@@ -88,14 +83,6 @@ class LicensingEngine:
     queue: JobQueue
     finder: Finder
     opdc_email: str | None = None  # every Section 10 notice is copied to OPDC
-
-    @property
-    def payments(self) -> PaymentProviders:
-        return self.ctx.payments
-
-    @payments.setter
-    def payments(self, providers: PaymentProviders) -> None:
-        self.ctx.payments = providers
 
     def dispatch(self) -> int:
         """Hand committed side effects to the job queue (call after every committing command)."""

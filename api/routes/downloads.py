@@ -10,14 +10,10 @@ from pydantic import BaseModel
 
 from bizportal.api.deps import EngineDep, PrincipalDep, query
 from bizportal.api.download_links import DEFAULT_LIFETIME, DownloadGrant, DownloadLinks
-from bizportal.engine.errors import Expired
-from bizportal.engine.licences import issuing
+from bizportal.engine.licences import issuing, standing
 from bizportal.engine.payments import receipts
-from bizportal.storage.issued_licences import IssuedLicenceRow, LicenceStanding
 
 router = APIRouter(tags=["downloads"])
-# A licence in one of these standings may not be shared any more: links made before stop working.
-NOT_SHAREABLE = (LicenceStanding.REVOKED, LicenceStanding.SUSPENDED, LicenceStanding.CANCELLED)
 
 
 class DownloadLink(BaseModel):
@@ -60,10 +56,6 @@ def download(token: str, request: Request, engine: EngineDep) -> StreamingRespon
     grant = links(request).check(token, engine.ctx.clock.now())
     if grant.licence is not None:
         with query(engine) as session:
-            issued = session.get(IssuedLicenceRow, grant.licence)
-            standing = issued.status if issued is not None else None
-        if standing is None or standing in NOT_SHAREABLE:
-            raise Expired(f"this download link no longer works: the licence is {standing or 'gone'}",
-                          hint="the licence's holder or its agency can tell you more")
+            standing.require_shareable(session, grant.licence)
     return StreamingResponse(engine.ctx.object_store.iter_chunks(grant.key), media_type=grant.content_type, headers={
         "Content-Disposition": f'attachment; filename="{grant.filename}"', "Cache-Control": "private, no-store"})

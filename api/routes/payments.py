@@ -15,7 +15,6 @@ from bizportal.engine.input_text import line
 from bizportal.engine.payments import invoices, online
 from bizportal.engine.payments.invoices import CounterPaymentInput
 from bizportal.engine.payments.online import PaymentStart
-from bizportal.storage.payments import InvoiceRow
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/invoices", tags=["payments"])
@@ -42,12 +41,11 @@ online_router = APIRouter(tags=["payments"])
 
 
 @online_router.post("/api/v1/applications/{application_id}/payments", status_code=201,
-             summary="Pay several (by default all open) invoices of an application in one payment")
+                    summary="Pay several (by default all open) invoices of an application in one payment")
 def pay_application(application_id: str, body: PaymentStart, engine: EngineDep, principal: PrincipalDep,
                     background: BackgroundTasks) -> dict[str, Any]:
     with command(engine, background) as session:
-        payment, instructions = online.start_payment(engine.ctx, session, engine.payments, principal,
-                                                              application_id, body)
+        payment, instructions = online.start_payment(engine.ctx, session, principal, application_id, body)
         return online.payment_view(payment, instructions)
 
 
@@ -56,26 +54,23 @@ class ProviderChoice(BaseModel):
 
 
 @online_router.post("/api/v1/invoices/{invoice_id}/payments", status_code=201,
-             summary="Pay one invoice online: Stripe (client secret) or PromptPay (QR payload and image)")
+                    summary="Pay one invoice online: Stripe (client secret) or PromptPay (QR payload and image)")
 def pay_invoice(invoice_id: Annotated[str, line(100, min_length=1)],  # as PaymentStart's
                 body: ProviderChoice, engine: EngineDep, principal: PrincipalDep,
                 background: BackgroundTasks) -> dict[str, Any]:
     with command(engine, background) as session:
-        invoice = session.get(InvoiceRow, invoice_id)
-        application_id = invoice.application_id if invoice else ""
-        payment, instructions = online.start_payment(
-            engine.ctx, session, engine.payments, principal, application_id,
-            PaymentStart(provider=body.provider, invoice_ids=[invoice_id]))
+        payment, instructions = online.start_invoice_payment(engine.ctx, session, principal, invoice_id,
+                                                             body.provider)
         return online.payment_view(payment, instructions)
 
 
 @online_router.get("/api/v1/payments/providers", summary="The payment providers this deployment offers")
 def payment_providers(engine: EngineDep) -> dict[str, list[str]]:
-    return {"providers": engine.payments.names()}
+    return {"providers": engine.ctx.payments.names()}
 
 
 @online_router.post("/api/v1/payments/webhooks/{provider}",
-             summary="Provider notifications (signed): each event is applied once")
+                    summary="Provider notifications (signed): each event is applied once")
 async def payment_webhook(provider: str, request: Request, engine: EngineDep,
                           background: BackgroundTasks) -> dict[str, str]:
     body = await request.body()
@@ -83,7 +78,7 @@ async def payment_webhook(provider: str, request: Request, engine: EngineDep,
 
     def apply() -> str:
         with command(engine, background) as session:
-            return online.apply_webhook(engine.ctx, session, engine.payments, provider, headers, body)
+            return online.apply_webhook(engine.ctx, session, provider, headers, body)
 
     try:
         return {"outcome": await run_in_threadpool(apply)}

@@ -16,12 +16,29 @@ from bizportal.engine import audit
 from bizportal.engine.access import in_scope
 from bizportal.engine.clock import BANGKOK
 from bizportal.engine.context import EngineContext
-from bizportal.engine.errors import Conflict, NotFound
+from bizportal.engine.errors import Conflict, Expired, NotFound
 from bizportal.engine.input_text import text
 from bizportal.engine.licences import renewal_reminders
 from bizportal.engine.principal import Principal, Role
 from bizportal.storage.applications import LicenceCaseRow
 from bizportal.storage.issued_licences import IssuedLicenceRow, LicenceStanding
+
+# A licence in one of these standings may not be shared any more: download links made before stop working.
+NOT_SHAREABLE = (LicenceStanding.REVOKED, LicenceStanding.SUSPENDED, LicenceStanding.CANCELLED)
+
+
+def require_shareable(session: Session, number: str) -> None:
+    """A link to the licence's PDF works only while the licence may be shown to others.
+
+    Raises:
+        Expired: the licence is revoked, suspended or cancelled, or no longer exists.
+    """
+    issued = session.get(IssuedLicenceRow, number)
+    standing = issued.status if issued is not None else None
+    if standing is None or standing in NOT_SHAREABLE:
+        raise Expired(f"this download link no longer works: the licence is {standing or 'gone'}",
+                      hint="the licence's holder or its agency can tell you more")
+
 
 Action = Literal["revoke", "suspend", "reinstate"]
 _NEXT = {"revoke": LicenceStanding.REVOKED, "suspend": LicenceStanding.SUSPENDED, "reinstate": LicenceStanding.VALID}

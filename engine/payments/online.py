@@ -36,7 +36,6 @@ from bizportal.engine.errors import Unavailable as UnavailableError
 from bizportal.engine.input_text import line
 from bizportal.engine.payments import receipts, refunds
 from bizportal.engine.payments.invoices import mark_paid, settle
-from bizportal.engine.payments.providers import PaymentProviders
 from bizportal.engine.principal import SYSTEM, Principal
 from bizportal.storage.online_payments import OnlinePaymentRow, OnlinePaymentState, PaymentEventRow, PaymentInvoiceRow
 from bizportal.storage.payments import InvoiceRow, InvoiceStatus
@@ -56,8 +55,8 @@ def _reference() -> str:
     return "BP" + "".join(secrets.choice("ABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(10))
 
 
-def start_payment(ctx: EngineContext, session: Session, providers: PaymentProviders, principal: Principal,
-                  application_id: str, data: PaymentStart) -> tuple[OnlinePaymentRow, PaymentInstructions]:
+def start_payment(ctx: EngineContext, session: Session, principal: Principal, application_id: str,
+                  data: PaymentStart) -> tuple[OnlinePaymentRow, PaymentInstructions]:
     """Open a payment for the chosen (or all) open invoices of the caller's application.
 
     Raises:
@@ -69,7 +68,7 @@ def start_payment(ctx: EngineContext, session: Session, providers: PaymentProvid
     application = readable_application(session, principal, application_id)
     if not is_owner(principal, application):
         raise Forbidden("only the applicant pays their application's fees online")
-    provider = providers.get(data.provider)
+    provider = ctx.payments.get(data.provider)
     query = select(InvoiceRow).where(InvoiceRow.application_id == application.id)
     invoices = list(session.exec(query))
     if data.invoice_ids is not None:
@@ -107,15 +106,28 @@ def start_payment(ctx: EngineContext, session: Session, providers: PaymentProvid
     return payment, instructions
 
 
-def apply_webhook(ctx: EngineContext, session: Session, providers: PaymentProviders, provider_name: str,
-                  headers: Mapping[str, str], body: bytes) -> str:
+def start_invoice_payment(ctx: EngineContext, session: Session, principal: Principal, invoice_id: str,
+                          provider: str) -> tuple[OnlinePaymentRow, PaymentInstructions]:
+    """Open a payment for one invoice (as `start_payment` for its application).
+
+    Raises:
+        NotFound: no such invoice, or one of an application the caller may not read (the same answer).
+    """
+    invoice = session.get(InvoiceRow, invoice_id)
+    application_id = invoice.application_id if invoice else ""
+    return start_payment(ctx, session, principal, application_id,
+                         PaymentStart(provider=provider, invoice_ids=[invoice_id]))
+
+
+def apply_webhook(ctx: EngineContext, session: Session, provider_name: str, headers: Mapping[str, str],
+                  body: bytes) -> str:
     """Verify a provider's notification and apply it once. Returns the outcome recorded.
 
     Raises:
         Unauthenticated: the signature or timestamp does not verify (nothing is written).
         NotFound: no such provider.
     """
-    provider = providers.get(provider_name)
+    provider = ctx.payments.get(provider_name)
     try:
         event = provider.parse_webhook(headers, body, ctx.clock.now())
     except InvalidWebhook as err:

@@ -22,7 +22,6 @@ from bizportal.engine.access import AGENCY_ROLES, in_scope, is_owner, readable_a
 from bizportal.engine.context import EngineContext
 from bizportal.engine.errors import Conflict, Forbidden, NotFound
 from bizportal.engine.input_text import text
-from bizportal.engine.payments.providers import PaymentProviders
 from bizportal.engine.principal import SYSTEM, Principal, Role
 from bizportal.storage.applications import ApplicationRow, LicenceCaseRow
 from bizportal.storage.online_payments import OnlinePaymentRow, OnlinePaymentState, PaymentInvoiceRow
@@ -97,8 +96,7 @@ def refund_unsettled_payment(ctx: EngineContext, session: Session, payment: Onli
     return recorded
 
 
-def refund_payment_job(ctx: EngineContext, providers: PaymentProviders, session: Session,
-                       payload: Mapping[str, Any]) -> None:
+def refund_payment_job(ctx: EngineContext, session: Session, payload: Mapping[str, Any]) -> None:
     """Job: ask the provider for a requested refund (idempotent: the refund id is the idempotency key).
 
     A provider that is down raises, so the outbox retries with back-off; one that cannot refund leaves
@@ -111,8 +109,8 @@ def refund_payment_job(ctx: EngineContext, providers: PaymentProviders, session:
     assert payment is not None and payment.provider_reference is not None
     now = ctx.clock.now()
     try:
-        reference = providers.get(refund.provider).refund(payment.provider_reference, refund.amount_satang,
-                                                          idempotency_key=f"refund-{refund.id}")
+        reference = ctx.payments.get(refund.provider).refund(payment.provider_reference, refund.amount_satang,
+                                                             idempotency_key=f"refund-{refund.id}")
     except ProviderUnavailable:
         raise  # down or failing: the outbox retries with back-off, the refund stays requested
     except PaymentError as err:

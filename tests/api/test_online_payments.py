@@ -77,7 +77,7 @@ class HeldQueue:
 @pytest.fixture
 def provider(engine: LicensingEngine) -> RecordingProvider:
     recording = RecordingProvider()
-    engine.payments = PaymentProviders({"testpay": recording})  # the refund job reads them from the context
+    engine.ctx.payments = PaymentProviders({"testpay": recording})  # the refund job reads them from the context
     return recording
 
 
