@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp
 
 from bizportal.api import access_log, errors, input_guard
-from bizportal.api.composition import portal_from
+from bizportal.api.composition import engine_from
 from bizportal.api.download_links import DownloadLinks
 from bizportal.api.rate_limits import RateLimitMiddleware, public_rules
 from bizportal.api.request_limits import Limits, RequestLimits
@@ -72,7 +72,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, eng
     """Build the app. Loads and validates every definition now, so a bad file stops start-up."""
     settings = settings or Settings()
     signing_key = settings.signing_key()  # first: a missing or short key stops start-up before anything is built
-    engine = engine or portal_from(settings, clock=clock)
+    engine = engine or engine_from(settings, clock=clock)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

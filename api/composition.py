@@ -85,7 +85,7 @@ def registry_from(settings: Settings, http: httpx.Client) -> RegistryLookup | No
         setting="BIZPORTAL_REGISTRY_URL and BIZPORTAL_REGISTRY_API_KEY")
 
 
-def portal_from(settings: Settings, clock: Clock | None = None, migrate: bool = True) -> LicensingEngine:
+def engine_from(settings: Settings, clock: Clock | None = None, migrate: bool = True) -> LicensingEngine:
     """Build the whole engine from settings; migrations are applied first (idempotent).
 
     Raises:

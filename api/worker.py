@@ -13,7 +13,7 @@ from arq.connections import RedisSettings
 from arq.worker import Worker
 
 from bizportal.adapters.jobs.arq_queue import JOB_FUNCTION
-from bizportal.api.composition import portal_from
+from bizportal.api.composition import engine_from
 from bizportal.api.settings import Settings
 from bizportal.engine.assembly import LicensingEngine
 
@@ -41,7 +41,7 @@ def build_worker(settings: Settings, engine: LicensingEngine | None = None, burs
     """
     if not settings.redis_url:
         raise SystemExit("the worker needs BIZPORTAL_REDIS_URL; without it jobs run inside `bizportal serve`")
-    engine = engine or portal_from(settings)
+    engine = engine or engine_from(settings)
 
     async def on_startup(ctx: dict[str, Any]) -> None:
         ctx["engine"] = engine

@@ -8,8 +8,8 @@ consideration approved, fee paid, licence issued) in four variants, in this one 
 3. the engine's ProcessRuntime: one transaction per command, the JSON document with the spec
    by reference, the projections (human tasks, timers); the two service operators that would
    need application rows answer with canned results;
-4. the full use-case path without HTTP: applications.create/submit, inbox.complete twice,
-   invoices.record_counter_payment, with portal.dispatch() after every command as the API does
+4. the full use-case path without HTTP: applications.create/submit, tasks.complete twice,
+   invoices.record_counter_payment, with engine.dispatch() after every command as the API does
    (the outbox jobs start the process and issue the PDF into a local object store). It is
    reported with and without the CPU spent rendering the PDF, which is measured in place.
 

@@ -15,7 +15,7 @@ from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 
 from bizportal.api.app import create_app
-from bizportal.api.composition import portal_from
+from bizportal.api.composition import engine_from
 from bizportal.api.key_files import LICENCE_CERT_FILE, LICENCE_KEY_FILE, VERIFICATION_KEY_FILE, write_key_set
 from bizportal.api.settings import Settings
 from bizportal.api.tokens import issue_token
@@ -96,7 +96,7 @@ def settings(tmp_path: Path, database_url: str, migrated_sqlite: Path, key_set: 
 
 @pytest.fixture
 def engine(settings: Settings, clock: MovableClock) -> Iterator[LicensingEngine]:
-    built = portal_from(settings, clock=clock)
+    built = engine_from(settings, clock=clock)
     yield built
     built.db.dispose()
 

@@ -11,7 +11,7 @@ import pytest
 from cryptography import x509
 from fastapi.testclient import TestClient
 
-from bizportal.api.composition import portal_from
+from bizportal.api.composition import engine_from
 from bizportal.api.key_files import (
     LICENCE_CERT_FILE,
     LICENCE_KEY_FILE,
@@ -47,17 +47,17 @@ def _checks(engine: LicensingEngine, number: str, signature: str, pdf: bytes) ->
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_licence_signed_by_one_process_verifies_in_another_that_shares_the_key_files(
         journey: Journey, client: TestClient, settings: Settings, tmp_path: Path) -> None:
-    # The `portal` fixture plays the worker that issued the licence; the API runs with a data dir of its own
+    # The `engine` fixture plays the worker that issued the licence; the API runs with a data dir of its own
     # (another container), and so does an API re-created by a redeploy: all read the same key files.
     number, signature, pdf = _issue(journey)
     for data_dir in ("api", "api-after-redeploy"):
-        api = portal_from(settings.model_copy(update={"data_dir": tmp_path / data_dir}), migrate=False)
+        api = engine_from(settings.model_copy(update={"data_dir": tmp_path / data_dir}), migrate=False)
         try:
             assert _checks(api, number, signature, pdf) == ("valid", None)
         finally:
             api.db.dispose()
     # What production compose did before the keys were shared: each container generated its own.
-    alone = portal_from(settings.model_copy(update={"data_dir": tmp_path / "alone", **dict.fromkeys(KEYS)}),
+    alone = engine_from(settings.model_copy(update={"data_dir": tmp_path / "alone", **dict.fromkeys(KEYS)}),
                         migrate=False)
     try:
         # A QR it cannot verify reads as unknown (no existence oracle); the PDF's signature fails.
@@ -72,7 +72,7 @@ def test_a_licence_signed_by_one_process_verifies_in_another_that_shares_the_key
 def test_production_settings_without_key_files_refuse_to_start(production: dict[str, str], tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path / "var", token_signing_key="k" * 40, **production)  # type: ignore[arg-type]
     with pytest.raises(StartupError) as refused:
-        portal_from(settings)
+        engine_from(settings)
     message = refused.value.message
     assert "BIZPORTAL_VERIFICATION_KEY" in message and "BIZPORTAL_LICENCE_SIGNING_CERT" in message
     assert "BIZPORTAL_TOKEN_SIGNING_KEY" not in message  # that one is set

@@ -20,7 +20,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bizportal.api.app import create_app
-from bizportal.api.composition import portal_from
+from bizportal.api.composition import engine_from
 from bizportal.api.settings import Settings
 from bizportal.api.tokens import issue_token
 from bizportal.engine.assembly import LicensingEngine
@@ -179,7 +179,7 @@ def world(tmp_path_factory: pytest.TempPathFactory, migrated_sqlite: Path) -> It
     shutil.copyfile(migrated_sqlite, folder / "test.db")
     settings = Settings(data_dir=folder / "var", database_url=f"sqlite:///{folder / 'test.db'}",
                         token_signing_key=SIGNING_KEY, public_base_url="https://bizportal.test")
-    engine = portal_from(settings, clock=FixedClock())
+    engine = engine_from(settings, clock=FixedClock())
     with TestClient(create_app(settings, engine=engine)) as client:
         yield _build(client, engine)
     engine.db.dispose()

@@ -24,7 +24,7 @@ from sqlmodel import col, func, select
 from bizportal.adapters.agencies.webhook import CALLBACK, DISPATCH, signed_headers
 from bizportal.adapters.example_backoffice.app import create_backoffice
 from bizportal.api.app import create_app
-from bizportal.api.composition import portal_from
+from bizportal.api.composition import engine_from
 from bizportal.api.settings import Settings
 from bizportal.engine.errors import StartupError
 from bizportal.storage.agency_tables import AgencyCallbackRow, TaskDeliveryRow
@@ -90,7 +90,7 @@ class Agency:
         settings = settings.model_copy(update={"agency_adapters": {"DLD": {
             "adapter": "webhook", "url": f"http://127.0.0.1:{self.backoffice_port}/tasks", "secret": SECRET,
             "allow_http_loopback": True}}})
-        self.engine = portal_from(settings, clock=clock)
+        self.engine = engine_from(settings, clock=clock)
         self.bizportal = ServerThread(create_app(settings, engine=self.engine), self.portal_port).start()
         self.api = httpx.Client(base_url=self.bizportal.url, timeout=30)
         self.backoffice: ServerThread | None = None

@@ -16,7 +16,7 @@ from sqlmodel import select
 
 from bizportal.adapters.jobs import arq_queue
 from bizportal.api.app import create_app
-from bizportal.api.composition import portal_from
+from bizportal.api.composition import engine_from
 from bizportal.api.settings import Settings
 from bizportal.api.worker import build_worker
 from bizportal.engine import outbox
@@ -57,22 +57,22 @@ def _drain(settings: Settings, engine: LicensingEngine) -> None:
 
 
 @pytest.fixture
-def redis_portal(redis_settings: Settings, clock: object) -> Iterator[LicensingEngine]:
-    engine = portal_from(redis_settings, clock=clock)  # type: ignore[arg-type]
+def redis_engine(redis_settings: Settings, clock: object) -> Iterator[LicensingEngine]:
+    engine = engine_from(redis_settings, clock=clock)  # type: ignore[arg-type]
     yield engine
     engine.db.dispose()
 
 
 @pytest.fixture
-def redis_journey(redis_settings: Settings, redis_portal: LicensingEngine, auth: Auth) -> Iterator[Journey]:
-    with TestClient(create_app(redis_settings, engine=redis_portal)) as client:
+def redis_journey(redis_settings: Settings, redis_engine: LicensingEngine, auth: Auth) -> Iterator[Journey]:
+    with TestClient(create_app(redis_settings, engine=redis_engine)) as client:
         yield Journey(client, auth("applicant", "alice"), auth("agency_officer", "olivia", "LAO", OFFICE),
                       auth("counter_officer", "carl"))
 
 
-def test_jobs_run_on_arq_workers(redis_settings: Settings, redis_portal: LicensingEngine,
+def test_jobs_run_on_arq_workers(redis_settings: Settings, redis_engine: LicensingEngine,
                                   redis_journey: Journey) -> None:
-    engine, journey = redis_portal, redis_journey
+    engine, journey = redis_engine, redis_journey
     journey.create()
     journey.submit()
     # Dispatch enqueued the start job on Redis; nothing ran in the API process.
@@ -90,9 +90,9 @@ def test_jobs_run_on_arq_workers(redis_settings: Settings, redis_portal: Licensi
     assert journey.view()["status"] == "issued"
 
 
-def test_a_job_enqueued_twice_runs_once(redis_settings: Settings, redis_portal: LicensingEngine,
+def test_a_job_enqueued_twice_runs_once(redis_settings: Settings, redis_engine: LicensingEngine,
                                         redis_journey: Journey) -> None:
-    engine, journey = redis_portal, redis_journey
+    engine, journey = redis_engine, redis_journey
     journey.create()
     journey.submit()
 
@@ -118,9 +118,9 @@ class FailsOnce:
             raise ConnectionError("the provider is down")
 
 
-def test_a_failed_job_is_retried_at_its_back_off(redis_settings: Settings, redis_portal: LicensingEngine,
+def test_a_failed_job_is_retried_at_its_back_off(redis_settings: Settings, redis_engine: LicensingEngine,
                                                  clock: MovableClock) -> None:
-    engine, handler = redis_portal, FailsOnce()
+    engine, handler = redis_engine, FailsOnce()
     engine.outbox.handlers["fails_once"] = handler
     with transaction(engine.db) as session:
         row_id = outbox.enqueue(session, "fails_once", clock).id
@@ -149,10 +149,10 @@ def _queue_connections(connection: redis.Redis) -> int:
     return sum(1 for client in clients if client["db"] == "15" and int(client["id"]) != own)
 
 
-def test_dispatches_share_one_redis_pool_closed_at_shutdown(redis_settings: Settings, redis_portal: LicensingEngine,
+def test_dispatches_share_one_redis_pool_closed_at_shutdown(redis_settings: Settings, redis_engine: LicensingEngine,
                                                             clock: MovableClock,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    engine, connection = redis_portal, redis.Redis.from_url(REDIS_URL)
+    engine, connection = redis_engine, redis.Redis.from_url(REDIS_URL)
     pools: list[object] = []
 
     async def counted_pool(*args: object, **kwargs: object) -> object:

@@ -30,7 +30,7 @@ def _app(with_catalogue: bool) -> FastAPI:
     errors.install(app)
     app.include_router(router)
     app.state.finder = load_finder(FINDER_DIR, _linked_codes(), PREREQUISITES)
-    if with_catalogue:  # only the part of the portal the router reads: the licence names
+    if with_catalogue:  # only the part of the engine the router reads: the licence names
         names = {"liquor_sale_licence": SimpleNamespace(name_th="ขอใบอนุญาตขายสุรา",
                                                         name_en="Licence to sell liquor (alcoholic beverages)")}
         app.state.engine = SimpleNamespace(ctx=SimpleNamespace(catalogue=SimpleNamespace(licences=names)))

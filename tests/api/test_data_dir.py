@@ -6,7 +6,7 @@ import os
 import stat
 from pathlib import Path
 
-from bizportal.api.composition import portal_from
+from bizportal.api.composition import engine_from
 from bizportal.api.settings import Settings
 
 
@@ -14,7 +14,7 @@ def test_the_data_dir_and_the_database_are_private(tmp_path: Path, clock: object
     previous = os.umask(0o022)  # the usual umask: new files 0644, folders 0755 unless created private
     try:
         data_dir = tmp_path / "var"
-        engine = portal_from(Settings(data_dir=data_dir, public_base_url="https://bizportal.test"),
+        engine = engine_from(Settings(data_dir=data_dir, public_base_url="https://bizportal.test"),
                              clock=clock)  # type: ignore[arg-type]
         # While connections are open (SQLite removes -wal and -shm when the last one closes).
         modes = {path.name: stat.S_IMODE(path.stat().st_mode) for path in data_dir.glob("bizportal.db*")}

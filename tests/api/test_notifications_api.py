@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bizportal.api.app import create_app
-from bizportal.api.composition import portal_from
+from bizportal.api.composition import engine_from
 from bizportal.api.settings import Settings
 from support.helpers import OFFICE, Auth, Journey, application_body
 from support.smtp_server import Mailbox
@@ -18,7 +18,7 @@ def test_journey_emails_the_applicant(settings: Settings, clock: object, auth: A
                                       mailbox: tuple[Mailbox, int]) -> None:
     handler, port = mailbox
     configured = settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": port, "smtp_starttls": False})
-    client = TestClient(create_app(configured, engine=portal_from(configured, clock=clock)))  # type: ignore[arg-type]
+    client = TestClient(create_app(configured, engine=engine_from(configured, clock=clock)))  # type: ignore[arg-type]
     journey = Journey(client, auth("applicant", "alice"), auth("agency_officer", "olivia", "LAO", OFFICE),
                       auth("counter_officer", "carl"))
     body = application_body()

@@ -207,12 +207,12 @@ def test_promptpay_qr_then_the_banks_notification_issues_the_licence(settings: A
     from bizportal.adapters.payments.promptpay_provider import sign_bank_notification
     from bizportal.adapters.payments.thai_qr import crc_is_valid
     from bizportal.api.app import create_app
-    from bizportal.api.composition import portal_from
+    from bizportal.api.composition import engine_from
 
     secret = "bank-webhook-secret-0123456789"
     configured = settings.model_copy(update={"promptpay_id": "0812345678",
                                              "promptpay_webhook_secret": SecretStr(secret)})
-    client = TestClient(create_app(configured, engine=portal_from(configured, clock=clock)))
+    client = TestClient(create_app(configured, engine=engine_from(configured, clock=clock)))
     assert client.get("/api/v1/payments/providers").json() == {"providers": ["promptpay", "stripe"]}
     journey = Journey(client, auth("applicant", "alice"), auth("agency_officer", "olivia", "LAO", OFFICE),
                       auth("counter_officer", "carl"))

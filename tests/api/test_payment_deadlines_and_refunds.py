@@ -19,7 +19,7 @@ from sqlmodel import select
 from bizportal.adapters.payments.promptpay_provider import sign_bank_notification
 from bizportal.adapters.payments.stripe_provider import sign_webhook
 from bizportal.api.app import create_app
-from bizportal.api.composition import portal_from
+from bizportal.api.composition import engine_from
 from bizportal.engine.assembly import LicensingEngine
 from bizportal.storage.database import transaction
 from bizportal.storage.issued_licences import IssuedLicenceRow
@@ -159,7 +159,7 @@ def stripe_app(settings: Any, clock: Any, fake_stripe: tuple[str, FakeStripeStat
     configured = settings.model_copy(update={"stripe_secret_key": SecretStr(API_KEY),
                                              "stripe_webhook_secret": SecretStr(WEBHOOK_SECRET),
                                              "stripe_api_base": base_url})
-    engine = portal_from(configured, clock=clock)
+    engine = engine_from(configured, clock=clock)
     client = TestClient(create_app(configured, engine=engine))
     journey = Journey(client, auth("applicant", "alice"), auth("agency_officer", "olivia", "LAO", OFFICE),
                       auth("counter_officer", "carl"))
@@ -266,7 +266,7 @@ def test_a_promptpay_payment_after_a_withdrawal_is_an_owed_refund(settings: Any,
     secret = "bank-webhook-secret-0123456789"
     configured = settings.model_copy(update={"promptpay_id": "0812345678",
                                              "promptpay_webhook_secret": SecretStr(secret)})
-    engine = portal_from(configured, clock=clock)
+    engine = engine_from(configured, clock=clock)
     with TestClient(create_app(configured, engine=engine)) as client:
         journey = Journey(client, auth("applicant", "alice"), auth("agency_officer", "olivia", "LAO", OFFICE),
                           auth("counter_officer", "carl"))

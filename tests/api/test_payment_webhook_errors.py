@@ -12,7 +12,7 @@ from pydantic import SecretStr
 
 from bizportal.adapters.payments.promptpay_provider import sign_bank_notification
 from bizportal.api.app import create_app
-from bizportal.api.composition import portal_from
+from bizportal.api.composition import engine_from
 from bizportal.api.settings import Settings
 
 BANK_SECRET = "bank-webhook-secret-0123456789"
@@ -22,7 +22,7 @@ BANK_SECRET = "bank-webhook-secret-0123456789"
 def promptpay_client(settings: Settings, clock: Any) -> Iterator[TestClient]:
     configured = settings.model_copy(update={"promptpay_id": "0812345678",
                                              "promptpay_webhook_secret": SecretStr(BANK_SECRET)})
-    engine = portal_from(configured, clock=clock)
+    engine = engine_from(configured, clock=clock)
     with TestClient(create_app(configured, engine=engine)) as client:
         yield client
     engine.db.dispose()

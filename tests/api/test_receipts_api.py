@@ -169,12 +169,12 @@ def test_one_promptpay_payment_for_two_licences_gets_one_receipt(settings: Any, 
 
     from bizportal.adapters.payments.promptpay_provider import sign_bank_notification
     from bizportal.api.app import create_app
-    from bizportal.api.composition import portal_from
+    from bizportal.api.composition import engine_from
 
     secret = "bank-webhook-secret-0123456789"
     configured = settings.model_copy(update={"promptpay_id": "0812345678",
                                              "promptpay_webhook_secret": SecretStr(secret)})
-    engine = portal_from(configured, clock=clock)
+    engine = engine_from(configured, clock=clock)
     client = TestClient(create_app(configured, engine=engine))
     journey = Journey(client, auth("applicant", "alice"), auth("agency_officer", "olivia", "LAO", OFFICE),
                       auth("counter_officer", "carl"))

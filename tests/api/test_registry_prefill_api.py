@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from bizportal.api.app import create_app
-from bizportal.api.composition import portal_from
+from bizportal.api.composition import engine_from
 from bizportal.api.settings import Settings
 from support.fake_registry import API_KEY, PERSON, UNREGISTERED_PERSON, start_registry_server
 from support.helpers import Auth, application_body
@@ -27,7 +27,7 @@ def registry_url() -> Iterator[str]:
 
 def _client(settings: Settings, clock: object, url: str) -> TestClient:
     configured = settings.model_copy(update={"registry_url": url, "registry_api_key": SecretStr(API_KEY)})
-    return TestClient(create_app(configured, engine=portal_from(configured, clock=clock)))  # type: ignore[arg-type]
+    return TestClient(create_app(configured, engine=engine_from(configured, clock=clock)))  # type: ignore[arg-type]
 
 
 def test_registry_fills_the_name_and_stands_for_the_documents(settings: Settings, clock: object,

@@ -172,7 +172,7 @@ def test_a_lost_race_is_a_conflict(journey: Journey, engine: LicensingEngine) ->
 
 def test_running_case_finishes_on_the_version_it_started_on(journey: Journey, client: TestClient, settings: Settings,
                                                             clock: Clock, tmp_path: Path) -> None:
-    from bizportal.api.composition import portal_from
+    from bizportal.api.composition import engine_from
 
     journey.create()
     journey.submit()
@@ -186,7 +186,7 @@ def test_running_case_finishes_on_the_version_it_started_on(journey: Journey, cl
     process = new_dir / LICENCE / "process.bpmn"
     process.write_text(process.read_text(encoding="utf-8")
                        .replace('name="Consider the notification', 'name="Review (v2)'), encoding="utf-8")
-    redeployed = portal_from(settings.model_copy(update={"bpmn_dir": new_dir}), clock=clock)
+    redeployed = engine_from(settings.model_copy(update={"bpmn_dir": new_dir}), clock=clock)
     old_hash = _instance(redeployed).spec_hash
     assert redeployed.definitions.current(LICENCE).spec_hash != old_hash
     redeployed.definitions._by_hash.pop(old_hash, None)  # a fresh process that never parsed the old file
