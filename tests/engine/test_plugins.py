@@ -3,9 +3,6 @@ model, and anything wrong stops start-up naming the plug-in (and the field, neve
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 import httpx
 import pytest
 from pydantic import BaseModel
@@ -14,18 +11,9 @@ from bizportal.adapters.notifications.log import LogNotificationChannel
 from bizportal.adapters.notifications.smtp import SmtpEmailChannel
 from bizportal.engine.errors import StartupError
 from bizportal.engine.plugins import AGENCIES, GROUPS, NOTIFICATIONS, PAYMENTS, REGISTRIES, PluginLoader, installed
+from support.entry_points import FakeEntryPoint
 
 SECRET = "registry-key-that-must-not-show"
-
-
-@dataclass
-class FakeEntryPoint:
-    name: str
-    target: Any
-    value: str = "third_party.channel:Channel"
-
-    def load(self) -> Any:
-        return self.target
 
 
 class Mute:
@@ -73,7 +61,8 @@ def test_a_missing_or_wrong_setting_names_plug_in_and_field_but_not_the_value(ht
 
 
 def test_a_plug_in_without_the_protocol_or_not_installed_stops_start_up(http: httpx.Client) -> None:
-    loader = PluginLoader(NOTIFICATIONS, http, available={"mute": FakeEntryPoint("mute", Mute)})
+    mute = FakeEntryPoint("mute", Mute, "third_party.channel:Channel")
+    loader = PluginLoader(NOTIFICATIONS, http, available={"mute": mute})
     with pytest.raises(StartupError, match=r"notification channel 'mute' \(third_party.channel:Channel\) is not a "
                                            "notification channel: it lacks send"):
         loader.build("mute", {"volume": 0})

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
@@ -14,23 +13,11 @@ from bizportal.adapters.agencies.inbox import InboxAgencyAdapter
 from bizportal.adapters.agencies.webhook import WebhookAgencyAdapter
 from bizportal.engine.cases.agency_adapters import available_adapters, load_agency_adapters
 from bizportal.engine.errors import NotFound, StartupError
+from support.entry_points import FakeEntryPoint
 
 AGENCIES = ["DLD", "FDA", "LAO"]
+ADAPTER_PATH = "third_party.adapter:Adapter"  # where the stand-in plug-in claims to live
 WEBHOOK = {"adapter": "webhook", "url": "https://dld.example/tasks", "secret": "x" * 32}
-
-
-@dataclass
-class FakeEntryPoint:
-    """What a third-party package's entry point looks like to the registry."""
-
-    name: str
-    target: Any
-    value: str = "third_party.adapter:Adapter"
-
-    def load(self) -> Any:
-        if isinstance(self.target, Exception):
-            raise self.target
-        return self.target
 
 
 class ExplodingAdapter:
@@ -92,13 +79,13 @@ def test_bad_settings_for_a_built_in_name_agency_and_adapter(http: httpx.Client)
 ])
 def test_a_broken_plug_in_stops_start_up_naming_agency_and_adapter(http: httpx.Client, target: Any,
                                                                    message: str) -> None:
-    points = {**available_adapters(), "registry": FakeEntryPoint("registry", target)}
+    points = {**available_adapters(), "registry": FakeEntryPoint("registry", target, ADAPTER_PATH)}
     with pytest.raises(StartupError, match=f"agency FDA: adapter 'registry'.*{message}"):
         load_agency_adapters({"FDA": {"adapter": "registry"}}, AGENCIES, http, available=points)
 
 
 def test_a_broken_plug_in_nobody_uses_does_not_stop_start_up(http: httpx.Client) -> None:
-    points = {**available_adapters(), "registry": FakeEntryPoint("registry", ModuleNotFoundError("gone"))}
+    points = {**available_adapters(), "registry": FakeEntryPoint("registry", ModuleNotFoundError("gone"), ADAPTER_PATH)}
     assert load_agency_adapters({}, AGENCIES, http, available=points).names()["FDA"] == "inbox"
 
 
