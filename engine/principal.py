@@ -21,6 +21,13 @@ class Principal:
     agency: str | None = None
     office: str | None = None  # the local office an officer of a local government works at
     name: str | None = None  # the display name the sign-in gave (OpenID Connect `name`), printed on receipts
+    # The person behind the sign-in, as the identity provider vouches for them (None for staff and development
+    # tokens that carry no identity): the 13-digit national ID number, and the assurance levels of this
+    # sign-in in DGA's Digital ID notation: IAL "1.1".."3" (how well the identity was proofed), AAL "1".."3"
+    # (how strongly the person authenticated).
+    id_number: str | None = None
+    ial: str | None = None
+    aal: str | None = None
 
     @property
     def label(self) -> str:
