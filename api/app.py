@@ -14,10 +14,13 @@ from starlette.types import ASGIApp
 from bizportal.api import access_log, errors, input_guard
 from bizportal.api.composition import engine_from
 from bizportal.api.download_links import DownloadLinks
+from bizportal.api.oidc import OidcProvider
 from bizportal.api.rate_limits import RateLimitMiddleware, public_rules
 from bizportal.api.request_limits import Limits, RequestLimits
 from bizportal.api.routes.agencies import router as agencies_router
 from bizportal.api.routes.applications import router as applications_router
+from bizportal.api.routes.auth import me_router
+from bizportal.api.routes.auth import router as auth_router
 from bizportal.api.routes.business_types import router as business_types_router
 from bizportal.api.routes.downloads import router as downloads_router
 from bizportal.api.routes.health import router as health_router
@@ -37,6 +40,7 @@ from bizportal.api.security_headers import SecurityHeaders
 from bizportal.api.settings import Settings
 from bizportal.engine.assembly import LicensingEngine
 from bizportal.engine.clock import Clock
+from bizportal.engine.errors import StartupError
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +50,9 @@ agency's decision, pay the fees and receive signed e-licences.
 
 Authenticate with `Authorization: Bearer <JWT>` (roles: `applicant`, `counter_officer`,
 `agency_officer` and `agency_supervisor` with an `agency` claim, `admin`). For development, mint one with
-`bizportal token --role applicant --subject alice`. Money is integer satang (1 THB = 100 satang).
+`bizportal token --role applicant --subject alice`. With an OpenID provider configured, a browser signs in at
+`/auth/login` (a session cookie; unsafe requests with it need this service's `Origin`), and the provider's
+ID tokens are accepted as bearer tokens. Money is integer satang (1 THB = 100 satang).
 """
 
 
@@ -65,6 +71,22 @@ class _App(FastAPI):
 
     def build_middleware_stack(self) -> ASGIApp:
         return SecurityHeaders(super().build_middleware_stack(), self.state.public_base_url)
+
+
+def oidc_provider(settings: Settings) -> OidcProvider | None:
+    """The OpenID provider citizens sign in with, or None when BIZPORTAL_OIDC_ISSUER is unset (its discovery
+    document is read on first use, so the provider need not be up when the service starts).
+
+    Raises:
+        StartupError: an issuer without a client id.
+    """
+    if not settings.oidc_issuer:
+        return None
+    if not settings.oidc_client_id:
+        raise StartupError("BIZPORTAL_OIDC_ISSUER is set but BIZPORTAL_OIDC_CLIENT_ID is not",
+                           hint="set the client id the provider registered for this service")
+    secret = settings.oidc_client_secret.get_secret_value() if settings.oidc_client_secret else None
+    return OidcProvider(settings.oidc_issuer, settings.oidc_client_id, secret, settings.oidc_claims)
 
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None, engine: LicensingEngine | None = None,
@@ -90,6 +112,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, eng
     app.state.public_base_url = settings.public_base_url
     app.state.signing_key = signing_key
     app.state.token_max_lifetime = timedelta(minutes=settings.token_max_lifetime_minutes)
+    app.state.oidc = oidc_provider(settings)
     app.state.download_links = DownloadLinks(app.state.signing_key, settings.public_base_url)
     errors.install(app)
     app.add_middleware(input_guard.NulGuard)
@@ -104,7 +127,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, eng
     for router in (health_router, licences_router, open_data_router, business_types_router, applications_router,
                    tasks_router, agencies_router, payments_router, online_payments_router, receipts_router,
                    refunds_router, downloads_router, issued_router, kpis_router, register_router, verification_router,
-                   pages_router):
+                   auth_router, me_router, pages_router):
         app.include_router(router)
     errors.document(app)  # the OpenAPI document declares every error status with the one error body
     return app

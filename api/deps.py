@@ -7,9 +7,12 @@ from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import BackgroundTasks, Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
+from bizportal.api import tokens
+from bizportal.api.oidc import OidcProvider, unverified_issuer
+from bizportal.api.sessions import SESSION_COOKIE, check_same_origin, read_session_cookie
 from bizportal.api.tokens import read_token
 from bizportal.engine.assembly import LicensingEngine
 from bizportal.engine.errors import Unauthenticated
@@ -17,6 +20,9 @@ from bizportal.engine.principal import Principal
 from bizportal.storage.database import read_session, transaction
 
 bearer = HTTPBearer(auto_error=False, description="JWT from Digital ID sign-in or `bizportal token`")
+session_cookie = APIKeyCookie(name=SESSION_COOKIE, auto_error=False,
+                              description="set by the browser sign-in (/auth/login); unsafe requests need an Origin "
+                              "header of this service")
 
 
 def get_engine(request: Request) -> LicensingEngine:
@@ -24,10 +30,24 @@ def get_engine(request: Request) -> LicensingEngine:
 
 
 def current_principal(request: Request,
-                      credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Principal:
-    if credentials is None:
-        raise Unauthenticated("authentication required", hint="send `Authorization: Bearer <token>`")
-    return read_token(request.app.state.signing_key, credentials.credentials, request.app.state.token_max_lifetime)
+                      credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+                      cookie: Annotated[str | None, Depends(session_cookie)]) -> Principal:
+    """The caller: by its bearer token (the OpenID provider's, or a development token of `bizportal token`),
+    else by the session cookie of a browser sign-in (whose unsafe requests must pass the CSRF rule,
+    api/sessions.py)."""
+    state = request.app.state
+    if credentials is not None:
+        provider: OidcProvider | None = state.oidc
+        token = credentials.credentials
+        if provider is not None and unverified_issuer(token) != tokens.ISSUER:
+            return provider.principal(provider.verify(token))
+        return read_token(state.signing_key, token, state.token_max_lifetime)
+    if cookie:
+        principal = read_session_cookie(state.signing_key, cookie)
+        check_same_origin(request, state.public_base_url)
+        return principal
+    hint = "send `Authorization: Bearer <token>`" + (", or sign in at /auth/login" if state.oidc else "")
+    raise Unauthenticated("authentication required", hint=hint)
 
 
 EngineDep = Annotated[LicensingEngine, Depends(get_engine)]

@@ -24,6 +24,8 @@ DEFAULT_BPMN_DIR = Path(__file__).resolve().parent.parent / "bpmn"
 # HS256 needs a key at least as long as its hash (RFC 7518 s.3.2): a shorter one can be guessed offline.
 MIN_SIGNING_KEY_BYTES = 32
 KEY_FILE = "token-signing.key"
+# Which claim of the provider's ID token holds each of our fields (BIZPORTAL_OIDC_CLAIMS overrides any of them).
+DEFAULT_OIDC_CLAIMS = {"id_number": "pid", "name": "name", "ial": "ial", "aal": "aal"}
 
 
 class Settings(BaseSettings):
@@ -78,6 +80,17 @@ class Settings(BaseSettings):
     agency_adapters: dict[str, dict[str, Any]] = Field(
         default_factory=dict, repr=False,
         description='JSON: agency code -> {"adapter": name, ...its settings}; unlisted agencies use the inbox')
+    # Citizens sign in with OpenID Connect (DGA Digital ID, ThaID or any provider): unset issuer = no sign-in page,
+    # only the development tokens of `bizportal token`. See README "Signing in".
+    oidc_issuer: str | None = Field(default=None, description="the provider's issuer URL; its discovery document "
+                                    "is <issuer>/.well-known/openid-configuration")
+    oidc_client_id: str | None = Field(default=None, description="this service's client id at the provider (the "
+                                       "`aud` of the tokens it accepts)")
+    oidc_client_secret: SecretStr | None = Field(default=None, description="the client secret (authorization code "
+                                                 "exchange); unset for a public client")
+    oidc_claims: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_OIDC_CLAIMS),
+                                        description="JSON: our field (id_number, name, ial, aal) -> the provider's "
+                                        "claim name; fields left out keep their default")
     bpmn_dir: Path = DEFAULT_BPMN_DIR
     host: str = "127.0.0.1"
     port: int = 8000
@@ -97,6 +110,24 @@ class Settings(BaseSettings):
         except ValueError as err:
             raise ValueError(f"{value!r} is not a rate limit; write it like '20/minute' or '1000/hour'") from err
         return value
+
+    @field_validator("oidc_claims")
+    @classmethod
+    def _a_claims_map(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(value) - set(DEFAULT_OIDC_CLAIMS))
+        if unknown:
+            raise ValueError(f"unknown field(s) {unknown}; the map's keys are {sorted(DEFAULT_OIDC_CLAIMS)}")
+        empty = sorted(field for field, claim in value.items() if not claim.strip())
+        if empty:
+            raise ValueError(f"field(s) {empty} map to an empty claim name; name the provider's claim")
+        return {**DEFAULT_OIDC_CLAIMS, **{field: claim.strip() for field, claim in value.items()}}
+
+    @field_validator("oidc_issuer")
+    @classmethod
+    def _an_issuer(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("https://", "http://")):
+            raise ValueError(f"{value!r} is not an issuer URL; write it like https://id.example.go.th")
+        return value.rstrip("/") if value else value
 
     def is_production(self) -> bool:
         """Jobs on Redis workers or objects on S3: several processes serve one deployment, so they must share

@@ -23,6 +23,7 @@ from bizportal.engine.assembly import LicensingEngine
 from bizportal.engine.principal import Role
 from bizportal.storage.migrate import upgrade_to_head
 from support.helpers import OFFICE, Auth, Journey
+from support.oidc_provider import OidcProviderProcess, start_provider
 from support.smtp_server import Mailbox, free_port
 
 POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
@@ -137,3 +138,14 @@ def mailbox() -> Iterator[tuple[Mailbox, int]]:
         yield handler, controller.port
     finally:
         controller.stop()
+
+
+@pytest.fixture(scope="session")
+def oidc_provider() -> Iterator[OidcProviderProcess]:
+    """A real OpenID provider (oidc-provider-mock) in its own process, with the sample people of
+    tests/support/oidc_provider.py."""
+    provider = start_provider()
+    try:
+        yield provider
+    finally:
+        provider.stop()
