@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import signal
+import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
+from pydantic import SecretStr
 
+from bizportal.api import dev_provider
 from bizportal.api.settings import Settings
 from bizportal.api.tokens import issue_token
 from bizportal.engine.errors import StartupError
@@ -34,11 +38,31 @@ def serve(host: Annotated[str | None, typer.Option(help="default BIZPORTAL_HOST"
     from bizportal.api.app import create_app
 
     settings = Settings()
+    development_provider = not settings.oidc_issuer and not settings.is_production()
+    if development_provider:  # `make run`: sign-in through a local provider with sample people
+        issuer = f"http://127.0.0.1:{dev_provider.free_port()}"
+        settings = settings.model_copy(update={"oidc_issuer": issuer, "oidc_client_id": dev_provider.CLIENT_ID,
+                                               "oidc_client_secret": SecretStr(dev_provider.CLIENT_SECRET)})
     try:
         application = create_app(settings, background_sweeper=True)
+        if settings.is_production() and not settings.oidc_issuer:
+            raise StartupError("production settings need a real OpenID provider: BIZPORTAL_OIDC_ISSUER is unset "
+                               "(the development provider of `make run` lets anyone sign in as anyone)",
+                               hint="set BIZPORTAL_OIDC_ISSUER, BIZPORTAL_OIDC_CLIENT_ID and "
+                               "BIZPORTAL_OIDC_CLIENT_SECRET (README: Signing in)")
+        provider = dev_provider.start(int(settings.oidc_issuer.rsplit(":", 1)[1])) \
+            if development_provider and settings.oidc_issuer else None
     except StartupError as err:  # settings or a plug-in that cannot work, a bad BPMN or manual file: say which, stop
         _cannot_start(err)
-    uvicorn.run(application, host=host or settings.host, port=port or settings.port, **server_options(settings))
+    if provider is not None:
+        typer.echo(dev_provider.how_to_sign_in(settings.public_base_url, provider.issuer))
+        # uvicorn re-raises the SIGTERM it shut down on: exit through `finally` then, so the provider stops too.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+    try:
+        uvicorn.run(application, host=host or settings.host, port=port or settings.port, **server_options(settings))
+    finally:
+        if provider is not None:
+            provider.stop()
 
 
 @app.command()

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
+import httpx
 import jwt
 import pytest
 from typer.testing import CliRunner
 
 from bizportal.api.cli import app
+from bizportal.api.key_files import LICENCE_CERT_FILE, LICENCE_KEY_FILE, VERIFICATION_KEY_FILE, write_key_set
 from bizportal.api.tokens import read_token
 from bizportal.engine.errors import Unauthenticated
 
@@ -101,3 +104,42 @@ def test_production_settings_without_keys_stop_start_up_with_a_clear_message(
     assert "cannot start: production settings" in result.output and "BIZPORTAL_VERIFICATION_KEY" in result.output
     assert "bizportal keys" in result.output
     assert not (tmp_path / "verification-ed25519.pem").exists()
+
+
+def test_serve_without_a_provider_starts_the_development_one_and_says_how_to_sign_in(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import uvicorn
+
+    monkeypatch.setenv("BIZPORTAL_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.delenv("BIZPORTAL_OIDC_ISSUER", raising=False)
+    seen: dict[str, Any] = {}
+
+    def run(application: Any, **options: Any) -> None:  # instead of serving: look at what would be served
+        issuer = application.state.oidc.issuer
+        seen["issuer"] = issuer
+        seen["discovery"] = httpx.get(f"{issuer}/.well-known/openid-configuration", timeout=5).json()
+
+    monkeypatch.setattr(uvicorn, "run", run)
+    result = CliRunner().invoke(app, ["serve"])
+    assert result.exit_code == 0, result.output
+    assert seen["discovery"]["issuer"] == seen["issuer"]
+    assert f"Development OpenID provider at {seen['issuer']}" in result.output
+    assert "/auth/login" in result.output and "somchai" in result.output
+    with pytest.raises(httpx.ConnectError):  # stopped with the server
+        httpx.get(f"{seen['issuer']}/.well-known/openid-configuration", timeout=5)
+
+
+def test_production_settings_refuse_to_start_without_a_real_provider(monkeypatch: pytest.MonkeyPatch,
+                                                                     tmp_path: Path) -> None:
+    write_key_set(tmp_path / "keys")
+    monkeypatch.setenv("BIZPORTAL_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("BIZPORTAL_REDIS_URL", "redis://127.0.0.1:1/0")  # jobs on workers: a production set-up
+    monkeypatch.setenv("BIZPORTAL_TOKEN_SIGNING_KEY", "cli-key-" + "z" * 32)
+    for name, file in (("VERIFICATION_KEY", VERIFICATION_KEY_FILE), ("LICENCE_SIGNING_KEY", LICENCE_KEY_FILE),
+                       ("LICENCE_SIGNING_CERT", LICENCE_CERT_FILE)):
+        monkeypatch.setenv(f"BIZPORTAL_{name}", str(tmp_path / "keys" / file))
+    monkeypatch.delenv("BIZPORTAL_OIDC_ISSUER", raising=False)
+    result = CliRunner().invoke(app, ["serve"])
+    assert result.exit_code == 2
+    assert "production settings need a real OpenID provider" in result.output
+    assert "BIZPORTAL_OIDC_ISSUER" in result.output
