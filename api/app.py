@@ -94,6 +94,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, eng
     """Build the app. Loads and validates every definition now, so a bad file stops start-up."""
     settings = settings or Settings()
     signing_key = settings.signing_key()  # first: a missing or short key stops start-up before anything is built
+    oidc = oidc_provider(settings)
     engine = engine or engine_from(settings, clock=clock)
 
     @asynccontextmanager
@@ -105,6 +106,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, eng
         yield
         stop.set()
         engine.queue.close()  # e.g. the arq queue's Redis pool
+        if oidc is not None:
+            oidc.close()
 
     app = _App(title="Biz Portal engine", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.engine = engine
@@ -112,7 +115,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, eng
     app.state.public_base_url = settings.public_base_url
     app.state.signing_key = signing_key
     app.state.token_max_lifetime = timedelta(minutes=settings.token_max_lifetime_minutes)
-    app.state.oidc = oidc_provider(settings)
+    app.state.oidc = oidc
     app.state.download_links = DownloadLinks(app.state.signing_key, settings.public_base_url)
     errors.install(app)
     app.add_middleware(input_guard.NulGuard)

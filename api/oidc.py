@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -29,8 +30,11 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
+from bizportal.engine.applications.thai_id import normalise_thai_id
 from bizportal.engine.errors import Unauthenticated, Unavailable
 from bizportal.engine.principal import Principal, Role
+
+log = logging.getLogger(__name__)
 
 ALGORITHMS = ("RS256", "ES256", "PS256")
 LEEWAY_SECONDS = 60  # clocks of the provider and this server may differ a little
@@ -188,7 +192,23 @@ class OidcProvider:
         name = fields.get("name")
         return Principal(subject=claims["sub"], role=Role.APPLICANT,
                          name=" ".join(name.split())[:200] if name else None,
-                         id_number=fields.get("id_number"), ial=fields.get("ial"), aal=fields.get("aal"))
+                         id_number=self._id_number(fields.get("id_number")), ial=fields.get("ial"),
+                         aal=fields.get("aal"))
+
+    def _id_number(self, value: str | None) -> str | None:
+        """The 13 digits of a Thai ID number (dashes and spaces dropped), or None: a value that is no ID number
+        (a mis-mapped claim) must not stand for one, and is logged so the operator can fix the claims map."""
+        if value is None:
+            return None
+        try:
+            return normalise_thai_id(value)
+        except ValueError as err:
+            log.warning("the OpenID provider's %r claim is not a Thai ID number (%s): check BIZPORTAL_OIDC_CLAIMS",
+                        self.claims["id_number"], err)
+            return None
+
+    def close(self) -> None:
+        self._http.close()
 
     # -- the browser sign-in ------------------------------------------------------------------------
 

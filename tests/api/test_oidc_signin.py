@@ -81,8 +81,15 @@ def test_the_claims_map_names_the_providers_claims(settings: Settings, engine: L
                                          "oidc_claims": Settings(oidc_claims={"id_number": "sub"}).oidc_claims})
     with TestClient(create_app(custom, engine=engine), base_url=BASE) as client:
         me = client.get("/api/v1/me", headers=_bearer(oidc_provider.id_token(CLIENT_ID, MALEE["sub"]))).json()
-    assert me["id_number"] == "x" * len(MALEE["sub"])  # not 13 digits: masked whole
+    assert me["id_number"] is None  # `sub` holds no Thai ID number: it does not stand for one
     assert (me["name"], me["ial"], me["aal"]) == ("Malee Rakthai", "1.1", "1")
+
+
+def test_an_id_number_with_dashes_is_read_as_its_13_digits(oidc_provider: OidcProviderProcess) -> None:
+    verifier = OidcProvider(oidc_provider.issuer, CLIENT_ID, None, DEFAULT_OIDC_CLAIMS)
+    claims = verifier.verify(oidc_provider.id_token(CLIENT_ID, SOMCHAI["sub"]))
+    assert verifier.principal({**claims, "pid": "1-1017-00203-45-0"}).id_number == "1101700203450"
+    assert verifier.principal({**claims, "pid": "1101700203451"}).id_number is None  # wrong check digit
 
 
 def test_development_tokens_still_work_beside_the_provider(app_client: TestClient, auth: Auth) -> None:
