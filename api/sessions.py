@@ -1,8 +1,9 @@
 """The browser's session after an OpenID Connect sign-in: a cookie, and the CSRF rule for requests it signs.
 
-The session cookie holds the signed-in identity as an HS256 JWT signed with the service's signing key (as
-the development tokens are, but with its own issuer, so neither can stand in for the other) and expires
-after `SESSION_LIFETIME`. It is HttpOnly and SameSite=Lax, and Secure unless the public base URL is plain
+The session cookie holds the signed-in identity encrypted and authenticated (JWE, A256GCM) with a key derived
+from the service's signing key, so the browser can neither read the ID number in it nor change anything,
+and neither the cookie nor a bearer token can stand in for the other; it expires after `SESSION_LIFETIME`.
+It is HttpOnly and SameSite=Lax, and Secure unless the public base URL is plain
 http on localhost/127.0.0.1 (development).
 
 CSRF: an unsafe request (POST, PUT, PATCH, DELETE) signed in by the cookie must come from the service's own
@@ -13,13 +14,17 @@ passes; a page elsewhere cannot forge it. Requests with `Authorization: Bearer` 
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-import jwt
 from fastapi import Request
 from fastapi.responses import Response
+from joserfc import jwe
+from joserfc.errors import JoseError
+from joserfc.jwk import OctKey
 
 from bizportal.engine.errors import Forbidden, Unauthenticated
 from bizportal.engine.principal import Principal, Role
@@ -31,7 +36,6 @@ LOGIN_LIFETIME = timedelta(minutes=10)
 SESSION_ISSUER = "bizportal-session"
 LOGIN_ISSUER = "bizportal-login"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-_ALGORITHM = "HS256"
 _LOCAL_HOSTS = {"localhost", "127.0.0.1", "[::1]", "::1"}
 
 
@@ -47,38 +51,33 @@ def origin_of(url: str) -> str:
 
 
 def session_token(key: str, principal: Principal, now: datetime | None = None) -> str:
-    issued = now or datetime.now(UTC)
-    claims: dict[str, Any] = {"iss": SESSION_ISSUER, "sub": principal.subject, "role": principal.role.value,
-                              "iat": issued, "exp": issued + SESSION_LIFETIME}
+    claims: dict[str, Any] = {"sub": principal.subject, "role": principal.role.value}
     for field in ("name", "id_number", "ial", "aal"):
         value = getattr(principal, field)
         if value is not None:
             claims[field] = value
-    return jwt.encode(claims, key, algorithm=_ALGORITHM)
+    return _seal(key, SESSION_ISSUER, claims, SESSION_LIFETIME, now)
 
 
 def read_session_cookie(key: str, token: str) -> Principal:
     """Raises:
     Unauthenticated: the cookie is not one this service set, or it has expired."""
-    try:
-        claims = jwt.decode(token, key, algorithms=[_ALGORITHM], issuer=SESSION_ISSUER,
-                            options={"require": ["sub", "role", "exp", "iss"]})
-        role = Role(claims["role"])
-    except jwt.ExpiredSignatureError as err:
-        raise Unauthenticated("the session has expired", hint="sign in again at /auth/login") from err
-    except (jwt.InvalidTokenError, ValueError, TypeError) as err:
-        raise Unauthenticated(f"the session cookie is not valid: {err}", hint="sign in again at /auth/login") from err
+    hint = "sign in again at /auth/login"
+    claims = _open(key, SESSION_ISSUER, token, "the session", hint)
     fields = {field: claims.get(field) for field in ("name", "id_number", "ial", "aal")}
-    if not all(value is None or isinstance(value, str) for value in fields.values()):
-        raise Unauthenticated("the session cookie is not valid", hint="sign in again at /auth/login")
-    return Principal(subject=str(claims["sub"]), role=role, **fields)
+    subject = claims.get("sub")
+    if not isinstance(subject, str) or not all(value is None or isinstance(value, str) for value in fields.values()):
+        raise Unauthenticated("the session cookie is not valid", hint=hint)
+    try:
+        role = Role(str(claims.get("role")))
+    except ValueError as err:
+        raise Unauthenticated("the session cookie is not valid", hint=hint) from err
+    return Principal(subject=subject, role=role, **fields)
 
 
 def login_token(key: str, state: str, nonce: str, code_verifier: str, next_path: str) -> str:
-    issued = datetime.now(UTC)
-    claims = {"iss": LOGIN_ISSUER, "state": state, "nonce": nonce, "verifier": code_verifier, "next": next_path,
-              "iat": issued, "exp": issued + LOGIN_LIFETIME}
-    return jwt.encode(claims, key, algorithm=_ALGORITHM)
+    claims = {"state": state, "nonce": nonce, "verifier": code_verifier, "next": next_path}
+    return _seal(key, LOGIN_ISSUER, claims, LOGIN_LIFETIME)
 
 
 def read_login(key: str, token: str | None) -> dict[str, str]:
@@ -87,14 +86,37 @@ def read_login(key: str, token: str | None) -> dict[str, str]:
     hint = "start again at /auth/login, in the same browser, and finish within 10 minutes"
     if not token:
         raise Unauthenticated("no sign-in was started in this browser (its cookie is missing)", hint=hint)
-    try:
-        claims = jwt.decode(token, key, algorithms=[_ALGORITHM], issuer=LOGIN_ISSUER,
-                            options={"require": ["state", "nonce", "verifier", "next", "exp", "iss"]})
-    except jwt.ExpiredSignatureError as err:
-        raise Unauthenticated("the sign-in took longer than 10 minutes", hint=hint) from err
-    except jwt.InvalidTokenError as err:
-        raise Unauthenticated(f"the sign-in cookie is not valid: {err}", hint=hint) from err
+    claims = _open(key, LOGIN_ISSUER, token, "the sign-in", hint)
+    if not all(isinstance(claims.get(name), str) for name in ("state", "nonce", "verifier", "next")):
+        raise Unauthenticated("the sign-in cookie is not valid", hint=hint)
     return {name: str(claims[name]) for name in ("state", "nonce", "verifier", "next")}
+
+
+def _cookie_key(key: str, purpose: str) -> OctKey:
+    """A key of its own per cookie, derived from the service's signing key: neither cookie can pass for the
+    other, nor for a bearer token."""
+    return OctKey.import_key(hashlib.sha256(f"{purpose}\0{key}".encode()).digest())
+
+
+def _seal(key: str, purpose: str, claims: dict[str, Any], lifetime: timedelta, now: datetime | None = None) -> str:
+    """`claims` encrypted and authenticated (JWE, dir + A256GCM): the browser keeps them but cannot read them
+    (the session holds the person's ID number) nor change them."""
+    expires = int(((now or datetime.now(UTC)) + lifetime).timestamp())
+    payload = json.dumps({**claims, "exp": expires}).encode()
+    return jwe.encrypt_compact({"alg": "dir", "enc": "A256GCM"}, payload, _cookie_key(key, purpose))
+
+
+def _open(key: str, purpose: str, token: str, what: str, hint: str) -> dict[str, Any]:
+    try:
+        plaintext = jwe.decrypt_compact(token, _cookie_key(key, purpose), algorithms=["dir", "A256GCM"]).plaintext
+        claims = json.loads(plaintext or b"")
+    except (JoseError, ValueError) as err:
+        raise Unauthenticated(f"the cookie of {what} is not one this service set", hint=hint) from err
+    if not isinstance(claims, dict) or not isinstance(claims.get("exp"), int):
+        raise Unauthenticated(f"the cookie of {what} is not one this service set", hint=hint)
+    if claims["exp"] <= datetime.now(UTC).timestamp():
+        raise Unauthenticated(f"{what} has expired", hint=hint)
+    return claims
 
 
 def set_cookie(response: Response, name: str, value: str, lifetime: timedelta, secure: bool, path: str = "/") -> None:

@@ -7,6 +7,7 @@ with the authorization code flow and gets a session cookie whose unsafe requests
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
@@ -21,9 +22,10 @@ from pydantic import SecretStr
 
 from bizportal.api.app import create_app
 from bizportal.api.oidc import OidcProvider
-from bizportal.api.sessions import SESSION_COOKIE, secure_cookies
+from bizportal.api.sessions import SESSION_COOKIE, secure_cookies, session_token
 from bizportal.api.settings import DEFAULT_OIDC_CLAIMS, Settings
 from bizportal.engine.assembly import LicensingEngine
+from bizportal.engine.principal import Principal, Role
 from support.helpers import Auth
 from support.oidc_provider import MALEE, SOMCHAI, OidcProviderProcess, start_provider
 
@@ -238,6 +240,28 @@ def test_unsafe_requests_with_the_cookie_need_our_origin(browser: httpx.Client) 
     assert browser.post(f"{BASE}/auth/logout").status_code == 403
     assert browser.post(f"{BASE}/auth/logout", headers={"Origin": BASE}).status_code == 204
     assert browser.get(f"{BASE}/api/v1/me").status_code == 401
+
+
+def test_the_session_cookie_hides_the_id_number_and_cannot_be_changed_or_outlive_its_lifetime(
+        browser: httpx.Client, app_client: TestClient) -> None:
+    _sign_in(browser, SOMCHAI["sub"])
+    sealed = browser.cookies[SESSION_COOKIE]
+    payload = "".join(sealed.split(".")[1:])  # a JWE: header . (no key) . iv . ciphertext . tag
+    for part in sealed.split(".")[1:]:
+        padded = part + "=" * (-len(part) % 4)
+        assert SOMCHAI["pid"].encode() not in base64.urlsafe_b64decode(padded)
+    assert SOMCHAI["pid"] not in payload
+    tampered = sealed[:-4] + ("AAAA" if not sealed.endswith("AAAA") else "BBBB")
+    app_client.cookies.set(SESSION_COOKIE, tampered)
+    assert app_client.get("/api/v1/me").status_code == 401
+    key = app_client.app.state.signing_key  # type: ignore[attr-defined]
+    old = session_token(key, Principal(subject="s", role=Role.APPLICANT), now=datetime.now(UTC) - timedelta(hours=9))
+    app_client.cookies.set(SESSION_COOKIE, old)
+    expired = app_client.get("/api/v1/me")
+    assert expired.status_code == 401 and "the session has expired" in expired.json()["error"]["message"]
+    fresh = session_token(key, Principal(subject="s", role=Role.APPLICANT, id_number=SOMCHAI["pid"]))
+    app_client.cookies.set(SESSION_COOKIE, fresh)
+    assert app_client.get("/api/v1/me").json()["id_number"] == "1-1017-xxxxx-xx-0"
 
 
 def test_next_must_be_a_local_path(browser: httpx.Client) -> None:
