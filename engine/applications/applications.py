@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from bizportal.engine import audit, idempotency
+from bizportal.engine import assurance, audit, idempotency
 from bizportal.engine.access import is_owner, owner_filter, readable_application
 from bizportal.engine.applications.input import ApplicationInput
 from bizportal.engine.applications.prefill import Prefill, mark_obtained, prefill
@@ -229,6 +229,8 @@ def submit(ctx: EngineContext, session: Session, principal: Principal, applicati
 
     Raises:
         NotFound: not the caller's application.
+        Forbidden: not its creator, or an applicant signed in below a licence's IAL or AAL (the hint names the
+            step-up).
         Conflict: already submitted.
     """
     application = readable_application(session, principal, application_id)
@@ -237,10 +239,12 @@ def submit(ctx: EngineContext, session: Session, principal: Principal, applicati
     if application.status != Status.DRAFT:
         raise Conflict(f"application {application_id} is already {application.status}",
                        hint="an application is submitted once; follow it with GET")
+    cases = list(session.exec(select(LicenceCaseRow).where(LicenceCaseRow.application_id == application.id)))
+    assurance.require(principal, [ctx.catalogue.licence(case.licence_code).assurance for case in cases],
+                      "submit this application")
     now = ctx.clock.now()
     application.tracking_number = tracking_number(session, now)
     application.status, application.submitted_at, application.updated_at = Status.SUBMITTED.value, now, now
-    cases = list(session.exec(select(LicenceCaseRow).where(LicenceCaseRow.application_id == application.id)))
     for case in cases:
         case.status, case.updated_at = Status.SUBMITTED.value, now
     for case in cases:

@@ -16,7 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError, PydanticKnownError
 
-from bizportal.engine.assurance import Ial, LevelError, parse_aal, parse_ial
+from bizportal.engine.assurance import Ial, LevelError, Requirement, parse_aal, parse_ial
 from bizportal.engine.catalogue.data_checks import reject_duplicates
 from bizportal.engine.catalogue.yaml_files import load_yaml
 
@@ -282,6 +282,11 @@ class LicenceManual(BaseModel):
     def ial_level(self) -> Ial:
         """`ial` as a level to compare with a sign-in's."""
         return parse_ial(self.ial)
+
+    @property
+    def assurance(self) -> Requirement:
+        """The levels an applicant's sign-in needs for this licence (engine/assurance.py `require`)."""
+        return Requirement(ial=self.ial_level, aal=self.aal, what=self.code)
 
     @property
     def fee_assessed_by_agency(self) -> bool:
