@@ -108,3 +108,48 @@ def test_downloading_the_e_licence_needs_the_licences_levels(journey: Journey, a
 def test_the_manual_says_which_levels_apply(client: TestClient) -> None:
     manual = client.get(f"/api/v1/licences/{LICENCE}").json()
     assert (manual["ial"], manual["aal"]) == (2, 2)
+
+
+COUNTER_ONLY = "food_production_licence"  # the reference data says it is filed at the FDA's counter
+
+
+def test_an_applicant_cannot_file_a_counter_only_licence_online(client: TestClient, auth: Auth,
+                                                                engine: LicensingEngine) -> None:
+    manual = engine.ctx.catalogue.licence(COUNTER_ONLY)
+    agency = engine.ctx.catalogue.agency(manual.agency)
+    assert manual.must_file_at_counter and not engine.ctx.catalogue.licence(LICENCE).must_file_at_counter
+    body = application_body(licences=[LICENCE, COUNTER_ONLY])
+    refused = client.post("/api/v1/applications", json=body, headers=auth("applicant", "alice"))
+    assert refused.status_code == 422, refused.text
+    error = refused.json()["error"]
+    assert f"{COUNTER_ONLY} at {agency.name_en}" in error["message"] and LICENCE + " at" not in error["message"]
+    assert "counter" in error["hint"]
+    (entry,) = error["details"]["must_file_at_counter"]
+    assert (entry["licence"], entry["agency"], entry["office"]) == (COUNTER_ONLY, agency.code, None)
+    carl = auth("counter_officer", "carl")
+    assert client.post("/api/v1/applications", json=body, headers=carl).status_code == 201
+
+
+def test_a_counter_only_licence_at_a_local_office_names_the_office(client: TestClient, auth: Auth,
+                                                                  engine: LicensingEngine,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    _counter_only(engine, monkeypatch, LICENCE)
+    office = engine.ctx.offices.get(OFFICE)
+    refused = client.post("/api/v1/applications", json=application_body(), headers=auth("applicant", "alice"))
+    assert refused.status_code == 422, refused.text
+    assert office.name_en in refused.json()["error"]["message"]
+    assert refused.json()["error"]["details"]["must_file_at_counter"][0]["office"] == OFFICE
+
+
+def test_a_draft_made_before_a_licence_became_counter_only_cannot_be_submitted_online(
+        journey: Journey, client: TestClient, engine: LicensingEngine, monkeypatch: pytest.MonkeyPatch) -> None:
+    journey.create()
+    _counter_only(engine, monkeypatch, LICENCE)
+    refused = client.post(f"/api/v1/applications/{journey.id}/submit", headers=journey.applicant)
+    assert refused.status_code == 422 and "must be filed in person at a counter" in refused.json()["error"]["message"]
+
+
+def _counter_only(engine: LicensingEngine, monkeypatch: pytest.MonkeyPatch, code: str) -> None:
+    """Make a licence counter-only for one test (the catalogue entry, replaced until the test ends)."""
+    manual = engine.ctx.catalogue.licence(code).model_copy(update={"must_file_at_counter": True})
+    monkeypatch.setitem(engine.ctx.catalogue.licences, code, manual)
