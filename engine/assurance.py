@@ -51,6 +51,10 @@ class Ial:
         return self >= needed
 
 
+LOWEST_IAL = Ial(1, 1)
+LOWEST_AAL = 1
+
+
 def parse_ial(value: str | int) -> Ial:
     """Read an IAL: "1.1".."2.3", "3", or a whole level 1, 2, 3 (int or text).
 
@@ -106,8 +110,20 @@ def strongest(requirements: list[Requirement]) -> tuple[Ial, int] | None:
 
 
 def levels_of(principal: Principal) -> tuple[Ial, int]:
-    """The principal's levels, the development default standing in for a missing one."""
-    return parse_ial(principal.ial or DEVELOPMENT_IAL), parse_aal(principal.aal or DEVELOPMENT_AAL)
+    """The principal's levels, the development default standing in for a missing one.
+
+    A level that is not in DGA's notation (a provider's claim mapped wrongly) counts as the lowest, IAL 1.1 or
+    AAL 1: it is refused wherever a licence asks for more, never an error.
+    """
+    try:
+        ial = parse_ial(principal.ial or DEVELOPMENT_IAL)
+    except LevelError:
+        ial = LOWEST_IAL
+    try:
+        aal = parse_aal(principal.aal or DEVELOPMENT_AAL)
+    except LevelError:
+        aal = LOWEST_AAL
+    return ial, aal
 
 
 def step_up_acr_values(ial: Ial, aal: int) -> str:

@@ -81,3 +81,11 @@ def test_only_the_short_level_is_raised_in_the_step_up() -> None:
 @pytest.mark.parametrize("role", [r for r in Role if r != Role.APPLICANT])
 def test_staff_are_not_checked_against_a_licences_levels(role: Role) -> None:
     require(Principal("carl", role, agency="LAO", ial="1.1", aal="1"), [CLINIC], "file")
+
+
+def test_a_level_not_in_the_notation_counts_as_the_lowest_never_an_error() -> None:
+    """A provider's claim mapped wrongly (e.g. a URN instead of "2.3") must neither pass nor crash."""
+    odd = Principal("alice", Role.APPLICANT, ial="urn:dga:ial:2.3", aal="two")
+    assert levels_of(odd) == (Ial(1, 1), 1)
+    with pytest.raises(Forbidden, match="you are signed in at IAL 1.1, AAL 1"):
+        require(odd, [FOOD], "submit this application")
