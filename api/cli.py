@@ -14,6 +14,7 @@ from pydantic import SecretStr
 from bizportal.api import dev_provider
 from bizportal.api.settings import Settings
 from bizportal.api.tokens import issue_token
+from bizportal.engine.assurance import DEVELOPMENT_AAL, DEVELOPMENT_IAL
 from bizportal.engine.errors import StartupError
 from bizportal.engine.principal import Role
 
@@ -102,8 +103,16 @@ def token(role: Annotated[Role, typer.Option(help="applicant, counter_officer, a
                                                      "officers")] = None,
           hours: Annotated[int, typer.Option(help="validity in hours")] = 12,
           name: Annotated[str | None, typer.Option(help="the person's display name (e.g. on the receipts a counter "
-                                                   "officer issues)")] = None) -> None:
-    """Print a bearer token signed with the configured key."""
+                                                   "officer issues)")] = None,
+          ial: Annotated[str, typer.Option(help="identity assurance level of the sign-in (DGA notation: 1.1, 1.2, "
+                                                "1.3, 2.1, 2.2, 2.3 or 3)")] = DEVELOPMENT_IAL,
+          aal: Annotated[str, typer.Option(help="authenticator assurance level of the sign-in (1, 2 or 3)")]
+          = DEVELOPMENT_AAL) -> None:
+    """Print a bearer token signed with the configured key.
+
+    The token always carries `ial` and `aal`; an applicant whose subject is a 13-digit ID number is that
+    person (the token also carries it as `id_number`).
+    """
     settings = Settings()
     if not 0 < hours * 60 <= settings.token_max_lifetime_minutes:
         raise typer.BadParameter(f"--hours must be from 1 to {settings.token_max_lifetime_minutes // 60}: the "
@@ -113,7 +122,9 @@ def token(role: Annotated[Role, typer.Option(help="applicant, counter_officer, a
     except StartupError as err:
         _cannot_start(err)
     try:
-        typer.echo(issue_token(key, subject, role, agency, ttl=timedelta(hours=hours), office=office, name=name))
+        id_number = subject if role == Role.APPLICANT and len(subject) == 13 and subject.isdigit() else None
+        typer.echo(issue_token(key, subject, role, agency, ttl=timedelta(hours=hours), office=office, name=name,
+                               id_number=id_number, ial=ial, aal=aal))
     except ValueError as err:
         raise typer.BadParameter(str(err)) from err
 

@@ -1,6 +1,9 @@
 """Bearer tokens: HS256 JWTs carrying `sub`, `role` and, for officers, `agency` (and `office` for
 officers of a local government, whose inbox shows only their office's cases). An optional `name` (the
 OpenID Connect claim) is the person's display name: a receipt names the officer who took the cash by it.
+Optional `id_number` (the person's 13-digit national ID number), `ial` and `aal` (the sign-in's assurance
+levels in DGA notation, engine/assurance.py) say who the person is and how well that is known; a token
+without levels counts as the development default (IAL 2.3, AAL 2), which `bizportal token` writes anyway.
 
 In production these come from the Digital ID (OpenID Connect) sign-in; `bizportal token`
 mints them with the configured key for development, tests and counters.
@@ -13,6 +16,8 @@ from typing import Any
 
 import jwt
 
+from bizportal.engine.applications.thai_id import is_valid_thai_id
+from bizportal.engine.assurance import LevelError, parse_aal, parse_ial
 from bizportal.engine.errors import Unauthenticated
 from bizportal.engine.principal import Principal, Role
 
@@ -25,11 +30,21 @@ _HINT = "send `Authorization: Bearer <token>`"
 
 
 def issue_token(key: str, subject: str, role: Role, agency: str | None = None, ttl: timedelta = timedelta(hours=12),
-                now: datetime | None = None, office: str | None = None, name: str | None = None) -> str:
+                now: datetime | None = None, office: str | None = None, name: str | None = None,
+                id_number: str | None = None, ial: str | None = None, aal: str | None = None) -> str:
+    """Sign a token. `id_number`, `ial` and `aal` are checked as `read_token` checks them.
+
+    Raises:
+        ValueError: a claim the server would refuse (officer without agency, empty subject, bad level or ID).
+    """
     if role in OFFICER_ROLES and not agency:
         raise ValueError(f"role {role.value} needs an agency")
     if not subject:
         raise ValueError("a token needs a subject")
+    if id_number is not None and not is_valid_thai_id(id_number):
+        raise ValueError(f"{id_number!r} is not a 13-digit Thai ID number with a valid check digit")
+    levels = {"ial": str(parse_ial(ial)) if ial is not None else None,
+              "aal": str(parse_aal(aal)) if aal is not None else None}  # LevelError is a ValueError
     issued = now or datetime.now(UTC)
     claims: dict[str, object] = {"sub": subject, "role": role.value, "iss": ISSUER, "iat": issued,
                                  "exp": issued + ttl}
@@ -39,6 +54,9 @@ def issue_token(key: str, subject: str, role: Role, agency: str | None = None, t
         claims["office"] = office
     if name and name.strip():
         claims["name"] = name.strip()
+    if id_number is not None:
+        claims["id_number"] = id_number
+    claims.update({claim: value for claim, value in levels.items() if value is not None})
     return jwt.encode(claims, key, algorithm=ALGORITHM)
 
 
@@ -65,12 +83,29 @@ def read_token(key: str, token: str, max_lifetime: timedelta = DEFAULT_MAX_LIFET
         raise Unauthenticated("the token is not valid: `sub` is empty", hint=_HINT)
     name = _text_claim(claims, "name")
     display_name = " ".join(name.split())[:200] if name else None  # one line on a receipt
+    person = _person_claims(claims)
     if role not in OFFICER_ROLES:
-        return Principal(subject=subject, role=role, name=display_name)
+        return Principal(subject=subject, role=role, name=display_name, **person)
     agency, office = _text_claim(claims, "agency"), _text_claim(claims, "office")
     if not agency:
         raise Unauthenticated("an officer token must carry an `agency` claim")
-    return Principal(subject=subject, role=role, agency=agency, office=office or None, name=display_name)
+    return Principal(subject=subject, role=role, agency=agency, office=office or None, name=display_name, **person)
+
+
+def _person_claims(claims: dict[str, Any]) -> dict[str, str | None]:
+    """`id_number`, `ial` and `aal`, each checked (None when absent); levels in their canonical spelling."""
+    id_number = _text_claim(claims, "id_number")
+    if id_number is not None and not is_valid_thai_id(id_number):
+        raise Unauthenticated("the token is not valid: `id_number` is not a 13-digit Thai ID number with a valid "
+                              "check digit", hint=_HINT)
+    levels: dict[str, str | None] = {}
+    for claim, parse in (("ial", parse_ial), ("aal", parse_aal)):
+        value = _text_claim(claims, claim)
+        try:
+            levels[claim] = str(parse(value)) if value is not None else None
+        except LevelError as err:
+            raise Unauthenticated(f"the token is not valid: `{claim}`: {err}", hint=_HINT) from err
+    return {"id_number": id_number, **levels}
 
 
 def _text_claim(claims: dict[str, Any], name: str) -> str | None:

@@ -110,11 +110,15 @@ def client(settings: Settings, engine: LicensingEngine) -> Iterator[TestClient]:
 
 @pytest.fixture
 def auth() -> Auth:
-    """`auth(role, subject, agency=None, office=None, name=None)` -> headers with a signed bearer token."""
+    """`auth(role, subject, agency=None, office=None, name=None, ial=None, aal=None, id_number=None)` -> headers
+    with a signed bearer token. Without `ial`/`aal` the token carries no levels: the development default
+    (IAL 2.3, AAL 2) applies."""
 
     def headers(role: str, subject: str, agency: str | None = None, office: str | None = None,
-                name: str | None = None) -> dict[str, str]:
-        token = issue_token(SIGNING_KEY, subject, Role(role), agency, office=office, name=name)
+                name: str | None = None, ial: str | None = None, aal: str | None = None,
+                id_number: str | None = None) -> dict[str, str]:
+        token = issue_token(SIGNING_KEY, subject, Role(role), agency, office=office, name=name, ial=ial, aal=aal,
+                            id_number=id_number)
         return {"Authorization": f"Bearer {token}"}
 
     return headers

@@ -36,7 +36,7 @@ def link_to(request: Request, engine: EngineDep, key: str, filename: str, conten
              summary="A link that downloads the e-licence PDF without signing in, valid for 5 minutes")
 def licence_download_link(number: str, request: Request, engine: EngineDep, principal: PrincipalDep) -> DownloadLink:
     with query(engine) as session:
-        issued = issuing.readable_issued_licence(session, principal, number)
+        issued = issuing.downloadable_issued_licence(engine.ctx, session, principal, number)
         return link_to(request, engine, issued.pdf_key, f"{issued.number}.pdf", "application/pdf", issued.number)
 
 

@@ -54,7 +54,7 @@ def get_issued_licence(number: str, engine: EngineDep, principal: PrincipalDep) 
             responses={200: {"content": {"application/pdf": {}}}})
 def get_issued_licence_pdf(number: str, engine: EngineDep, principal: PrincipalDep) -> StreamingResponse:
     with query(engine) as session:
-        issued = issuing.readable_issued_licence(session, principal, number)
+        issued = issuing.downloadable_issued_licence(engine.ctx, session, principal, number)
     chunks = issuing.licence_pdf_chunks(engine.ctx, issued)
     return StreamingResponse(chunks, media_type="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="{issued.number}.pdf"',

@@ -23,7 +23,8 @@ templates = Jinja2Templates(directory=Path(__file__).parent.parent / "templates"
 
 CSV_COLUMNS = ["code", "name_th", "name_en", "agency", "agency_name_th", "agency_name_en", "routing",
                "total_working_days", "fee_type", "fee_min_thb", "fee_max_thb", "fee_parameter",
-               "must_file_at_counter", "elicence", "public_display_required", "ial", "validity_years",
+               "must_file_at_counter", "elicence", "public_display_required", "ial", "aal",
+               "validity_years",
                "validity_note", "prerequisites", "variants", "business_types", "legal_basis", "manual_url",
                "unverified"]
 
@@ -80,6 +81,7 @@ def catalogue_csv(engine: EngineDep) -> Response:
             "fee_min_thb": _thb(m.fee.min_satang), "fee_max_thb": _thb(m.fee.max_satang),
             "fee_parameter": m.fee.parameter or "", "must_file_at_counter": m.must_file_at_counter,
             "elicence": m.elicence, "public_display_required": m.public_display_required, "ial": m.ial,
+            "aal": m.aal,
             "validity_years": m.validity_years or "", "validity_note": m.validity_note or "",
             "prerequisites": ";".join(m.prerequisites), "variants": ";".join(m.variants),
             "business_types": ";".join(m.business_types), "legal_basis": m.legal_basis,

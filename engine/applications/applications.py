@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from bizportal.engine import audit, idempotency
+from bizportal.engine import assurance, audit, idempotency
 from bizportal.engine.access import is_owner, owner_filter, readable_application
 from bizportal.engine.applications.input import ApplicationInput
 from bizportal.engine.applications.prefill import Prefill, mark_obtained, prefill
@@ -107,7 +107,8 @@ def create(ctx: EngineContext, session: Session, principal: Principal, data: App
 
     Raises:
         Forbidden: the role may not file applications.
-        InvalidInput: an unknown licence, or a form for a licence not applied for.
+        InvalidInput: an unknown licence, a form for a licence not applied for, or (for an applicant) a licence
+            whose manual says it must be filed at a counter, naming where.
         Conflict: the idempotency key was first used with a different request.
     """
     if principal.role not in (Role.APPLICANT, Role.COUNTER_OFFICER):
@@ -129,6 +130,7 @@ def create(ctx: EngineContext, session: Session, principal: Principal, data: App
     _check_fees(ctx, data)
     _check_prerequisites(ctx, session, data)
     offices = _route(ctx, data)
+    _check_channel(ctx, principal, offices)
     found = _look_up(ctx, data)
     now = ctx.clock.now()
     application = ApplicationRow(
@@ -189,6 +191,36 @@ def _route(ctx: EngineContext, data: ApplicationInput) -> dict[str, str | None]:
     return offices
 
 
+def _check_channel(ctx: EngineContext, principal: Principal, offices: dict[str, str | None]) -> None:
+    """An applicant cannot file online a licence whose manual says `must_file_at_counter`; a counter officer
+    files it for them.
+
+    Args:
+        offices: licence code -> the local office its case goes to (None: the agency itself).
+
+    Raises:
+        InvalidInput: naming each such licence and where to file it (the agency, and the local office).
+    """
+    if principal.role != Role.APPLICANT:
+        return
+    counters = []
+    for code, office_code in offices.items():
+        manual = ctx.catalogue.licence(code)
+        if not manual.must_file_at_counter:
+            continue
+        agency = ctx.catalogue.agency(manual.agency)
+        office = ctx.offices.get(office_code) if office_code else None
+        where = f"{office.name_en} ({office.name_th})" if office else f"{agency.name_en} ({agency.name_th})"
+        counters.append({"licence": code, "where": where, "agency": agency.code, "agency_name_en": agency.name_en,
+                         "agency_name_th": agency.name_th, "office": office.code if office else None})
+    if counters:
+        places = "; ".join(f"{c['licence']} at {c['where']}" for c in counters)
+        raise InvalidInput(f"these licences must be filed in person at a counter, not online: {places}",
+                           hint="file them at that counter, where an officer files the application with you; "
+                                "leave them out of this application to file the others online",
+                           details={"field": "licences", "must_file_at_counter": counters})
+
+
 def _lookup_purpose(data: ApplicationInput) -> str:
     return f"licence application: {', '.join(data.licences)}"
 
@@ -229,6 +261,9 @@ def submit(ctx: EngineContext, session: Session, principal: Principal, applicati
 
     Raises:
         NotFound: not the caller's application.
+        InvalidInput: an applicant's draft holds a licence that must be filed at a counter.
+        Forbidden: not its creator, or an applicant signed in below a licence's IAL or AAL (the hint names the
+            step-up).
         Conflict: already submitted.
     """
     application = readable_application(session, principal, application_id)
@@ -237,10 +272,13 @@ def submit(ctx: EngineContext, session: Session, principal: Principal, applicati
     if application.status != Status.DRAFT:
         raise Conflict(f"application {application_id} is already {application.status}",
                        hint="an application is submitted once; follow it with GET")
+    cases = list(session.exec(select(LicenceCaseRow).where(LicenceCaseRow.application_id == application.id)))
+    _check_channel(ctx, principal, {case.licence_code: case.office for case in cases})
+    assurance.require(principal, [ctx.catalogue.licence(case.licence_code).assurance for case in cases],
+                      "submit this application")
     now = ctx.clock.now()
     application.tracking_number = tracking_number(session, now)
     application.status, application.submitted_at, application.updated_at = Status.SUBMITTED.value, now, now
-    cases = list(session.exec(select(LicenceCaseRow).where(LicenceCaseRow.application_id == application.id)))
     for case in cases:
         case.status, case.updated_at = Status.SUBMITTED.value, now
     for case in cases:

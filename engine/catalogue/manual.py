@@ -14,7 +14,9 @@ from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError, PydanticKnownError
 
+from bizportal.engine.assurance import Ial, LevelError, Requirement, parse_aal, parse_ial
 from bizportal.engine.catalogue.data_checks import reject_duplicates
 from bizportal.engine.catalogue.yaml_files import load_yaml
 
@@ -186,10 +188,17 @@ class LicenceManual(BaseModel):
     documents: list[Document]
     fee: FeeRule
     validity_years: int | None = Field(default=None, ge=1)
-    must_file_at_counter: bool
+    # True when the law or the agency requires filing in person: an applicant cannot file it online, a counter
+    # officer files it for them (engine/applications/applications.py).
+    must_file_at_counter: bool = False
     elicence: bool
     public_display_required: bool
-    ial: int = Field(ge=1, le=3)
+    # The identity assurance (IAL) and authenticator assurance (AAL) levels an applicant's sign-in needs to
+    # submit, pay online and download the e-licence (DGA Digital ID, engine/assurance.py). `ial` is a whole
+    # level 1..3 (any sub-level satisfies it: 2.3 satisfies 2) or a sub-level in DGA notation ("2.2");
+    # `aal` is 1..3.
+    ial: int | str
+    aal: int = Field(ge=1, le=3)
     prerequisites: list[str] = Field(default_factory=list)
     channel_discount_percent: int = Field(default=0, ge=0, le=100)
     # Which process the licence runs: a generated shape (bpmn_generator) or `custom`, a hand-written
@@ -206,6 +215,32 @@ class LicenceManual(BaseModel):
     remarks: str | None = None
     # Required on purpose: every manual states which of its values are inferred (possibly none).
     unverified: list[str]
+
+    @field_validator("ial", mode="plain")
+    @classmethod
+    def _ial_in_dga_notation(cls, value: object) -> int | str:
+        if isinstance(value, int) and not isinstance(value, bool):
+            if value < 1:
+                raise PydanticKnownError("greater_than_equal", {"ge": 1})
+            if value > 3:
+                raise PydanticKnownError("less_than_equal", {"le": 3})
+            return value
+        if isinstance(value, str):
+            try:
+                return str(parse_ial(value))
+            except LevelError as err:
+                raise PydanticCustomError("ial", str(err)) from err
+        raise PydanticCustomError("ial", "Input should be a whole level 1..3 or an IAL in DGA notation ('2.2')")
+
+    @field_validator("aal", mode="before")
+    @classmethod
+    def _aal_as_number(cls, value: object) -> object:
+        if isinstance(value, str):  # "2" as DGA writes it
+            try:
+                return parse_aal(value)
+            except LevelError as err:
+                raise PydanticCustomError("aal", str(err)) from err
+        return value
 
     @field_validator("steps")
     @classmethod
@@ -242,6 +277,16 @@ class LicenceManual(BaseModel):
             if rest and not _resolves(info.data[root], rest.split(".")):
                 raise ValueError(f"unverified path {path!r} names no value in the manual")
         return paths
+
+    @property
+    def ial_level(self) -> Ial:
+        """`ial` as a level to compare with a sign-in's."""
+        return parse_ial(self.ial)
+
+    @property
+    def assurance(self) -> Requirement:
+        """The levels an applicant's sign-in needs for this licence (engine/assurance.py `require`)."""
+        return Requirement(ial=self.ial_level, aal=self.aal, what=self.code)
 
     @property
     def fee_assessed_by_agency(self) -> bool:

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from bizportal.engine import audit, outbox
+from bizportal.engine import assurance, audit, outbox
 from bizportal.engine.access import OFFICERS, holds, in_scope
 from bizportal.engine.applications.thai_id import mask_thai_id
 from bizportal.engine.cases.case import case_of, deliver_message
@@ -169,6 +169,21 @@ def readable_issued_licence(session: Session, principal: Principal, number: str)
     if not allowed:
         raise NotFound(f"issued licence {number} does not exist")
     assert issued is not None
+    return issued
+
+
+def downloadable_issued_licence(ctx: EngineContext, session: Session, principal: Principal,
+                                number: str) -> IssuedLicenceRow:
+    """The issued licence whose e-licence PDF the caller may download (or get a download link for): as
+    `readable_issued_licence`, and a holder's sign-in must be at least the licence's IAL and AAL.
+
+    Raises:
+        NotFound: as `readable_issued_licence`.
+        Forbidden: an applicant signed in below the licence's levels (the hint names the step-up).
+    """
+    issued = readable_issued_licence(session, principal, number)
+    assurance.require(principal, [ctx.catalogue.licence(issued.licence_code).assurance],
+                      "download this e-licence")
     return issued
 
 

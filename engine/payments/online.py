@@ -28,7 +28,7 @@ from bizportal.adapters.payments.base import (
     PaymentRequest,
     ProviderUnavailable,
 )
-from bizportal.engine import audit
+from bizportal.engine import assurance, audit
 from bizportal.engine.access import is_owner, readable_application
 from bizportal.engine.context import EngineContext
 from bizportal.engine.errors import Conflict, Forbidden, NotFound, ProviderRefused, Unauthenticated
@@ -37,6 +37,7 @@ from bizportal.engine.input_text import line
 from bizportal.engine.payments import receipts, refunds
 from bizportal.engine.payments.invoices import mark_paid, settle
 from bizportal.engine.principal import SYSTEM, Principal
+from bizportal.storage.applications import LicenceCaseRow
 from bizportal.storage.online_payments import OnlinePaymentRow, OnlinePaymentState, PaymentEventRow, PaymentInvoiceRow
 from bizportal.storage.payments import InvoiceRow, InvoiceStatus
 
@@ -62,6 +63,8 @@ def start_payment(ctx: EngineContext, session: Session, principal: Principal, ap
     Raises:
         NotFound: not the caller's application, an unknown invoice or provider.
         Conflict: an invoice is not open (already paid, cancelled).
+        Forbidden: not the applicant's own application, or their sign-in is below the IAL or AAL of a licence
+            whose invoice is paid (the hint names the step-up).
         Unavailable: the provider is not configured, unreachable or failing (nothing is recorded).
         ProviderRefused: the provider refused the payment; its reason is in the message (nothing is recorded).
     """
@@ -83,6 +86,10 @@ def start_payment(ctx: EngineContext, session: Session, principal: Principal, ap
     invoices = [i for i in invoices if i.status == InvoiceStatus.OPEN]
     if not invoices:
         raise Conflict("there is no open invoice to pay", hint="fees are invoiced once a licence is approved")
+    cases = {case.id: case.licence_code for case in session.exec(
+        select(LicenceCaseRow).where(LicenceCaseRow.application_id == application.id))}
+    assurance.require(principal, [ctx.catalogue.licence(cases[i.licence_case_id]).assurance for i in invoices],
+                      "pay these fees online")
     payment = OnlinePaymentRow(id=str(uuid.uuid4()), application_id=application.id, provider=data.provider,
                                reference=_reference(), amount_satang=sum(i.amount_satang for i in invoices),
                                created_by=principal.label, created_at=ctx.clock.now())

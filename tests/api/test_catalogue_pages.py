@@ -53,3 +53,17 @@ def test_catalogue_downloads_as_json_and_csv(client: TestClient, engine: Licensi
     food = rows[codes.index(LICENCE)]
     assert food["name_th"] == engine.ctx.catalogue.licence(LICENCE).name_th
     assert (food["fee_min_thb"], food["fee_max_thb"], food["routing"]) == ("100.00", "1000.00", "local_office")
+
+
+def test_assurance_levels_are_shown_wherever_the_manual_is(client: TestClient, engine: LicensingEngine) -> None:
+    manual = engine.ctx.catalogue.licence("clinic_business_licence")
+    assert (manual.ial, manual.aal) == (3, 3)
+    view = client.get("/api/v1/licences/clinic_business_licence").json()
+    assert (view["ial"], view["aal"]) == (3, 3)
+    listed = {m["code"]: m for m in client.get("/api/v1/catalogue.json").json()["licences"]}
+    assert (listed[LICENCE]["ial"], listed[LICENCE]["aal"]) == (2, 2)
+    rows = csv.DictReader(io.StringIO(client.get("/api/v1/catalogue.csv").content.decode("utf-8-sig")))
+    assert {row["code"]: (row["ial"], row["aal"]) for row in rows}["clinic_business_licence"] == ("3", "3")
+    page = client.get("/licences/clinic_business_licence?lang=en").text
+    assert "IAL 3" in page and "AAL 3" in page and "Sign-in assurance (AAL)" in page
+    assert "AAL 3" in client.get("/licences/clinic_business_licence").text

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 
 from support.helpers import LICENCE, Auth, Journey, application_body
 
 PLAN, ESTABLISH = "vet_facility_plan_approval", "vet_facility_establishment_licence"
+
+
+@pytest.fixture
+def journey(journey: Journey, auth: Auth) -> Journey:
+    """The shared journey, with Alice signed in at the IAL 3 and AAL 3 the veterinary facility licence needs."""
+    journey.applicant = auth("applicant", "alice", ial="3", aal="3")
+    return journey
 
 
 def _statuses(journey: Journey) -> dict[str, tuple[str, str | None]]:

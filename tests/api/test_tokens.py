@@ -140,3 +140,62 @@ def test_the_cli_mints_no_token_the_server_would_refuse(monkeypatch: pytest.Monk
     assert result.exit_code != 0 and "--hours must be from 1 to 24" in result.output
     result = CliRunner().invoke(cli, ["token", "--role", "applicant", "--subject", ""])
     assert result.exit_code != 0 and "subject" in result.output
+
+
+ALICE_ID = "1101700203395"  # a valid Thai ID number
+
+
+def test_the_cli_mints_an_applicant_token_for_a_person_with_levels(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BIZPORTAL_TOKEN_SIGNING_KEY", KEY)
+    person = CliRunner().invoke(cli, ["token", "--role", "applicant", "--subject", ALICE_ID])
+    assert person.exit_code == 0, person.output
+    principal = read_token(KEY, person.output.strip())
+    assert (principal.subject, principal.id_number, principal.ial, principal.aal) == (ALICE_ID, ALICE_ID, "2.3", "2")
+    stepped = CliRunner().invoke(cli, ["token", "--role", "applicant", "--subject", ALICE_ID, "--ial", "3",
+                                       "--aal", "3"])
+    assert (read_token(KEY, stepped.output.strip()).ial, read_token(KEY, stepped.output.strip()).aal) == ("3", "3")
+    # Not an ID number: no `id_number`, but the levels all the same; staff tokens carry levels and no ID.
+    alice = read_token(KEY, CliRunner().invoke(cli, ["token", "--role", "applicant", "--subject", "alice"]
+                                               ).output.strip())
+    assert (alice.id_number, alice.ial, alice.aal) == (None, "2.3", "2")
+    carl = read_token(KEY, CliRunner().invoke(cli, ["token", "--role", "counter_officer", "--subject", ALICE_ID]
+                                              ).output.strip())
+    assert (carl.id_number, carl.ial) == (None, "2.3")
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    (["--ial", "2.4"], "'2.4' is not an IAL"), (["--aal", "4"], "'4' is not an AAL"),
+    (["--subject", "1101700203396"], "check digit"),
+])
+def test_the_cli_refuses_bad_levels_and_id_numbers(monkeypatch: pytest.MonkeyPatch, options: list[str],
+                                                    message: str) -> None:
+    monkeypatch.setenv("BIZPORTAL_TOKEN_SIGNING_KEY", KEY)
+    subject = [] if "--subject" in options else ["--subject", ALICE_ID]
+    result = CliRunner().invoke(cli, ["token", "--role", "applicant", *subject, *options])
+    assert result.exit_code != 0 and message in " ".join(result.output.split())
+
+
+@pytest.mark.parametrize(("claims", "named"), [
+    ({"ial": "2.4"}, "`ial`"), ({"ial": 3}, "`ial`"), ({"aal": "AAL2"}, "`aal`"), ({"aal": "0"}, "`aal`"),
+    ({"id_number": "1101700203396"}, "`id_number`"), ({"id_number": 1101700203395}, "`id_number`"),
+])
+def test_a_bad_level_or_id_number_claim_is_refused_naming_the_claim(claims: dict[str, Any], named: str) -> None:
+    with pytest.raises(Unauthenticated, match=named):
+        read_token(KEY, _signed(sub="alice", role="applicant", exp=_in(timedelta(hours=1)), **claims))
+
+
+def test_levels_are_read_in_their_canonical_spelling_and_absent_levels_stay_none() -> None:
+    principal = read_token(KEY, _signed(sub="alice", role="applicant", exp=_in(timedelta(hours=1)), ial=" 2.2",
+                                        aal="2", id_number=ALICE_ID))
+    assert (principal.ial, principal.aal, principal.id_number) == ("2.2", "2", ALICE_ID)
+    bare = read_token(KEY, issue_token(KEY, "alice", Role.APPLICANT))
+    assert (bare.ial, bare.aal, bare.id_number) == (None, None, None)
+    with pytest.raises(ValueError, match="is not an IAL"):
+        issue_token(KEY, "alice", Role.APPLICANT, ial="4")
+
+
+def test_over_http_a_bad_level_is_401_naming_the_claim(client: TestClient) -> None:
+    token = jwt.encode({"iss": ISSUER, "exp": _in(timedelta(hours=1)), "sub": "alice", "role": "applicant",
+                        "ial": "9"}, SIGNING_KEY, algorithm="HS256")
+    refused = client.get("/api/v1/applications", headers={"Authorization": f"Bearer {token}"})
+    assert refused.status_code == 401 and "`ial`" in refused.json()["error"]["message"]

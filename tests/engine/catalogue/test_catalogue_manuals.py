@@ -234,3 +234,13 @@ def test_handbook_links_are_shortened_to_their_number() -> None:
 def test_a_missing_reference_folder_is_reported(tmp_path: Path) -> None:
     with pytest.raises(ReferenceDataError, match="cannot read"):
         load_reference(tmp_path)
+
+
+def test_every_manual_states_an_aal_reasoned_from_its_ial_and_marked_inferred(
+        manuals: dict[str, LicenceManual]) -> None:
+    """No source gives a licence's AAL yet: AAL 2 (two factors) goes with IAL 2, AAL 3 with IAL 3, and every
+    one is listed under `unverified` until the agency states its own."""
+    for code, manual in manuals.items():
+        assert manual.aal == (3 if manual.ial_level.major == 3 else 2), code
+        assert "aal" in manual.unverified and "ial" in manual.unverified, code
+        assert manual.assurance.what == code

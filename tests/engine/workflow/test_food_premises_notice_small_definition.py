@@ -572,3 +572,33 @@ def test_unreadable_or_invalid_yaml(tmp_path: Path) -> None:
     not_a_mapping.write_text("- 1\n", encoding="utf-8")
     with pytest.raises(ManualError, match=r"list\.yaml: \(top level\): Input should be a valid dictionary"):
         load_manual(not_a_mapping)
+
+
+def test_manual_states_ial_and_aal(manual) -> None:
+    assert (manual.ial, manual.aal) == (2, 2) and "aal" in manual.unverified
+
+
+@pytest.mark.parametrize(("ial", "aal", "stored"), [(2, 2, 2), ("2.2", "2", "2.2"), ("3", 3, "3"), (1, "1", 1)])
+def test_ial_is_a_whole_level_or_a_dga_sub_level(tmp_path: Path, ial: object, aal: object, stored: object) -> None:
+    manual = load_manual(write_manual(tmp_path, lambda d: d.update(ial=ial, aal=aal)))
+    assert (manual.ial, manual.aal) == (stored, int(str(aal)))
+
+
+@pytest.mark.parametrize(("ial", "aal", "message"), [
+    ("2.4", 2, "ial: '2.4' is not an IAL: use one of 1.1, 1.2, 1.3, 2.1, 2.2, 2.3, 3"),
+    (0, 2, "ial: Input should be greater than or equal to 1"),
+    (2.5, 2, "ial: Input should be a whole level 1..3 or an IAL in DGA notation"),
+    (2, 4, "aal: Input should be less than or equal to 3"),
+    (2, "2.1", "aal: '2.1' is not an AAL: use one of 1, 2, 3"),
+])
+def test_bad_levels_name_the_field(tmp_path: Path, ial: object, aal: object, message: str) -> None:
+    path = write_manual(tmp_path, lambda d: d.update(ial=ial, aal=aal))
+    with pytest.raises(ManualError) as error:
+        load_manual(path)
+    assert any(line.startswith(f"{path}: {message}") for line in str(error.value).splitlines())
+
+
+def test_a_manual_without_aal_is_refused(tmp_path: Path) -> None:
+    path = write_manual(tmp_path, lambda d: d.pop("aal"))
+    with pytest.raises(ManualError, match="aal: Field required"):
+        load_manual(path)
