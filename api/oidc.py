@@ -31,6 +31,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
 from bizportal.engine.applications.thai_id import normalise_thai_id
+from bizportal.engine.assurance import AAL_LEVELS, IAL_LEVELS
 from bizportal.engine.errors import Unauthenticated, Unavailable
 from bizportal.engine.principal import Principal, Role
 
@@ -187,13 +188,17 @@ class OidcProvider:
                                   f"{self.client_id!r}", hint=_HINT)
 
     def principal(self, claims: dict[str, Any]) -> Principal:
-        """An applicant, named by the provider's `sub`, with the fields the claims map points at."""
+        """An applicant, named by the provider's `sub`, with the fields the claims map points at.
+
+        A level the provider does not state is the lowest (IAL 1.1, AAL 1): a provider vouches for a level or
+        it doesn't, and only our own development tokens get the development default (engine/assurance.py).
+        """
         fields = {field: _text(claims.get(claim)) for field, claim in self.claims.items()}
         name = fields.get("name")
         return Principal(subject=claims["sub"], role=Role.APPLICANT,
                          name=" ".join(name.split())[:200] if name else None,
-                         id_number=self._id_number(fields.get("id_number")), ial=fields.get("ial"),
-                         aal=fields.get("aal"))
+                         id_number=self._id_number(fields.get("id_number")),
+                         ial=fields.get("ial") or IAL_LEVELS[0], aal=fields.get("aal") or AAL_LEVELS[0])
 
     def _id_number(self, value: str | None) -> str | None:
         """The 13 digits of a Thai ID number (dashes and spaces dropped), or None: a value that is no ID number

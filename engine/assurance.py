@@ -13,7 +13,9 @@ before an applicant submits, pays online or downloads an e-licence. Staff (count
 supervisors, admins) are not checked against a licence's levels: their sign-in is their organisation's.
 
 A principal without levels (`Principal.ial`/`aal` None: a development token minted without them) is taken at the
-development default, IAL "2.3" and AAL "2", the same levels `bizportal token` writes unless told otherwise.
+development default, IAL "2.3" and AAL "2", the same levels `bizportal token` writes unless told otherwise. A
+sign-in through the OpenID provider always has levels: one the provider does not state is the lowest
+(api/oidc.py), never the development default.
 """
 
 from __future__ import annotations

@@ -87,6 +87,17 @@ def test_the_claims_map_names_the_providers_claims(settings: Settings, engine: L
     assert (me["name"], me["ial"], me["aal"]) == ("Malee Rakthai", "1.1", "1")
 
 
+def test_a_provider_sign_in_that_states_no_level_counts_as_the_lowest(settings: Settings, engine: LicensingEngine,
+                                                                     oidc_provider: OidcProviderProcess) -> None:
+    # Only development tokens of our own get the development default: a provider vouches for levels or it doesn't.
+    silent = Settings(oidc_claims={"ial": "not_sent_ial", "aal": "not_sent_aal"}).oidc_claims
+    custom = settings.model_copy(update={"oidc_issuer": oidc_provider.issuer, "oidc_client_id": CLIENT_ID,
+                                         "oidc_claims": silent})
+    with TestClient(create_app(custom, engine=engine), base_url=BASE) as client:
+        me = client.get("/api/v1/me", headers=_bearer(oidc_provider.id_token(CLIENT_ID, SOMCHAI["sub"]))).json()
+    assert (me["ial"], me["aal"]) == ("1.1", "1")
+
+
 def test_an_id_number_with_dashes_is_read_as_its_13_digits(oidc_provider: OidcProviderProcess) -> None:
     verifier = OidcProvider(oidc_provider.issuer, CLIENT_ID, None, DEFAULT_OIDC_CLAIMS)
     claims = verifier.verify(oidc_provider.id_token(CLIENT_ID, SOMCHAI["sub"]))
