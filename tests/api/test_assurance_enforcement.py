@@ -3,33 +3,18 @@ staff are not checked against them."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from bizportal.adapters.payments.base import PaymentEvent, PaymentInstructions, PaymentRequest
 from bizportal.engine.assembly import LicensingEngine
 from bizportal.engine.payments.providers import PaymentProviders
 from support.helpers import LICENCE, OFFICE, Auth, Journey, application_body
+from support.recording_provider import RecordingProvider
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 CLINIC = "clinic_business_licence"  # IAL 3, AAL 3
-
-
-class Provider:
-    name = "testpay"
-
-    def create(self, request: PaymentRequest) -> PaymentInstructions:
-        return PaymentInstructions(provider=self.name, provider_reference=f"tp_{request.payment_id}")
-
-    def parse_webhook(self, headers: Mapping[str, str], body: bytes, now: datetime) -> PaymentEvent:
-        raise NotImplementedError
-
-    def refund(self, provider_reference: str, amount_satang: int, idempotency_key: str) -> str:
-        raise NotImplementedError
 
 
 def _refused(response: Any, ial: str, aal: str) -> dict[str, Any]:
@@ -76,7 +61,7 @@ def test_a_counter_officer_is_not_checked_against_the_licences_levels(client: Te
 
 def test_paying_online_needs_the_licences_levels(journey: Journey, auth: Auth, client: TestClient,
                                                 engine: LicensingEngine) -> None:
-    engine.ctx.payments = PaymentProviders({"testpay": Provider()})
+    engine.ctx.payments = PaymentProviders({"testpay": RecordingProvider()})
     journey.create()
     journey.submit()
     view = journey.approve_until_payment(journey.officer)

@@ -5,60 +5,19 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from bizportal.adapters.payments.base import (
-    InvalidWebhook,
-    PaymentEvent,
-    PaymentInstructions,
-    PaymentRequest,
-    ProviderUnavailable,
-)
 from bizportal.engine.assembly import LicensingEngine
 from bizportal.engine.outbox import InProcessQueue
 from bizportal.engine.payments.providers import PaymentProviders
 from support.helpers import LICENCE, OFFICE, Journey
+from support.recording_provider import SECRET, RecordingProvider
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
-SECRET = b"test-provider-secret"
 FITNESS = "hh_fitness"
-
-
-class RecordingProvider:
-    """A provider speaking the contract, signing its notifications like real ones do (HMAC)."""
-
-    name = "testpay"
-
-    def __init__(self) -> None:
-        self.created: list[PaymentRequest] = []
-        self.refunds: list[tuple[str, int, str]] = []
-        self.down_for = 0  # how many refund calls fail as an outage before it answers again
-
-    def create(self, request: PaymentRequest) -> PaymentInstructions:
-        self.created.append(request)
-        return PaymentInstructions(provider=self.name, provider_reference=f"tp_{request.payment_id}",
-                                   client_secret=f"tp_{request.payment_id}_secret")
-
-    def parse_webhook(self, headers: Mapping[str, str], body: bytes, now: datetime) -> PaymentEvent:
-        expected = hmac.new(SECRET, body, hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(headers.get("x-test-signature", ""), expected):
-            raise InvalidWebhook("signature mismatch")
-        data = json.loads(body)
-        return PaymentEvent(provider=self.name, event_id=data["id"], kind=data["kind"],
-                            provider_reference=data["reference"], amount_satang=data["amount"],
-                            currency=data["currency"], occurred_at=now, raw_type=data["kind"])
-
-    def refund(self, provider_reference: str, amount_satang: int, idempotency_key: str) -> str:
-        if self.down_for:
-            self.down_for -= 1
-            raise ProviderUnavailable("testpay is down")
-        self.refunds.append((provider_reference, amount_satang, idempotency_key))
-        return f"re_{len(self.refunds)}"
 
 
 class HeldQueue:
