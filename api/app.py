@@ -22,6 +22,8 @@ from bizportal.api.routes.applications import router as applications_router
 from bizportal.api.routes.auth import me_router
 from bizportal.api.routes.auth import router as auth_router
 from bizportal.api.routes.business_types import router as business_types_router
+from bizportal.api.routes.companies import router as companies_router
+from bizportal.api.routes.consents import router as consents_router
 from bizportal.api.routes.downloads import router as downloads_router
 from bizportal.api.routes.health import router as health_router
 from bizportal.api.routes.issued_licences import router as issued_router
@@ -130,7 +132,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, eng
     for router in (health_router, licences_router, open_data_router, business_types_router, applications_router,
                    tasks_router, agencies_router, payments_router, online_payments_router, receipts_router,
                    refunds_router, downloads_router, issued_router, kpis_router, register_router, verification_router,
-                   auth_router, me_router, pages_router):
+                   auth_router, me_router, consents_router, companies_router, pages_router):
         app.include_router(router)
     errors.document(app)  # the OpenAPI document declares every error status with the one error body
     return app

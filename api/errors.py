@@ -144,11 +144,6 @@ EXTRA_STATUSES: dict[tuple[str, str], tuple[int, ...]] = {
     ("get", "/api/v1/verify/{number}"): (503,),  # verification is not configured
     ("post", "/api/v1/verify"): (503,),
 }
-# A Thai ID as written: 13 ASCII digits (the first 0-8), a dash or space allowed between two digits. The
-# validators are more lenient with separators; the check digit is checked by the server, not the pattern.
-THAI_ID_SCHEMA = {"pattern": r"^[0-8](?:[ -]?[0-9]){12}$", "minLength": 13,
-                  "examples": ["1101700203395", "1-1017-00203-39-5"]}
-THAI_ID_FIELDS = ("id_number", "holder_id_number")
 
 
 def _error_statuses(method: str, path: str, operation: dict[str, Any]) -> set[int]:
@@ -168,16 +163,6 @@ def _error_statuses(method: str, path: str, operation: dict[str, Any]) -> set[in
     if any(parameter["in"] == "path" for parameter in parameters):
         statuses.add(404)
     return statuses
-
-
-def _thai_ids(schema: Any) -> None:
-    if isinstance(schema, dict):
-        for name, field in schema.get("properties", {}).items():
-            for variant in [field, *field.get("anyOf", [])] if name in THAI_ID_FIELDS else []:
-                if variant.get("type") == "string":
-                    variant.update(THAI_ID_SCHEMA)
-        for value in schema.values():
-            _thai_ids(value)
 
 
 def with_error_responses(openapi: dict[str, Any]) -> dict[str, Any]:
@@ -200,7 +185,6 @@ def with_error_responses(openapi: dict[str, Any]) -> dict[str, Any]:
                     response["content"] = content
     for unused in ("HTTPValidationError", "ValidationError"):  # FastAPI's own 422 body, which we never send
         components.pop(unused, None)
-    _thai_ids(components)
     return openapi
 
 

@@ -81,7 +81,7 @@ LINKS = PublicLinks("http://127.0.0.1:8000")
 DEFAULT_INSTANCES = 200
 WARM_UP_INSTANCES = 5
 
-APPLICANT = Principal("alice", Role.APPLICANT)
+APPLICANT = Principal("alice", Role.APPLICANT, id_number="1101700203395")  # the applicant the body names
 OFFICER = Principal("olivia", Role.AGENCY_OFFICER, "LAO", "BKK-KHLONG-TOEI")
 COUNTER = Principal("carl", Role.COUNTER_OFFICER)
 APPLICATION = ApplicationInput.model_validate({

@@ -7,10 +7,16 @@ so a Bang Rak officer never reaches a Khlong Toei case, and an officer token of 
 no office reaches nothing at all (every case of those agencies carries an office). A case routed to the
 agency itself (office None) is in scope for any officer of that agency.
 
-**Ownership** (`is_owner`, `holds`): an application is owned by the `(role, subject)` that filed it, and an
-issued licence is held by the `(role, subject)` of its first application. Both halves count: a token of
-another role that happens to carry the same `sub` is someone else. The owning role is an applicant, or a
-counter officer who filed for a citizen at the counter (README, "who may do what").
+**Ownership** (`is_party`, `is_owner`, `holds`): an application, and the licence it leads to, belongs to the
+applicant it names, by 13-digit ID number: a person's national ID number, or a juristic person's registration
+number. The signed-in applicant is that party when the identity provider vouches for the same ID number, and
+acts for a juristic party when they represent it (a director per the company registry, or someone the company
+authorised: storage/representatives.py). A `sub` alone owns nothing, and neither does another role.
+
+**Counter filing** (`by_consent`): a counter officer who filed for an entrepreneur acts for them while the
+entrepreneur's consent is in force (storage/consents.py: not withdrawn, not past its end), and only from the
+office that filed it (any counter officer there: counters work in shifts); a counter officer without an office
+only for what they filed themselves.
 
 Admins may do everything: callers let them through before asking about scope or ownership (which answer
 no for an admin; only `owner_filter`, for lists, gives an admin every row). Any role or claim not named
@@ -19,21 +25,24 @@ here gets no: the checks fail closed.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, false, or_, true
 from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from bizportal.engine.errors import NotFound
 from bizportal.engine.principal import Principal, Role
 from bizportal.engine.statuses import Status
 from bizportal.storage.applications import ApplicationRow, LicenceCaseRow
+from bizportal.storage.consents import CounterConsentRow
 from bizportal.storage.issued_licences import IssuedLicenceRow
+from bizportal.storage.representatives import RepresentativeRow
 
 AGENCY_ROLES = frozenset({Role.AGENCY_OFFICER, Role.AGENCY_SUPERVISOR})
 OFFICERS = frozenset({Role.AGENCY_OFFICER})  # who works on cases; supervisors oversee them
-OWNER_ROLES = frozenset({Role.APPLICANT, Role.COUNTER_OFFICER})  # the roles that file applications
 
 
 def in_scope(principal: Principal, agency: str | None, office: str | None,
@@ -55,33 +64,84 @@ def scope_filter(principal: Principal, agency_column: Any, office_column: Any,
     return and_(agency_column == principal.agency, office)
 
 
-def owns(principal: Principal, subject: str, role: str) -> bool:
-    """Whether `principal` is the `(role, subject)` that owns something."""
-    return principal.role in OWNER_ROLES and principal.role.value == role and principal.subject == subject
+def is_party(session: Session, principal: Principal, party: str, now: datetime) -> bool:
+    """Whether the signed-in applicant is `party` (an ID number), or represents it."""
+    if principal.role != Role.APPLICANT or principal.id_number is None:
+        return False
+    return principal.id_number == party or session.exec(
+        select(RepresentativeRow.id).where(RepresentativeRow.id_number == principal.id_number,
+                                           RepresentativeRow.juristic_number == party,
+                                           representation_in_force(now))).first() is not None
 
 
-def owner_filter(principal: Principal, subject_column: Any, role_column: Any) -> ColumnElement[bool]:
-    """`owns` as a SQL condition (admins: every row)."""
+def represented_parties(principal: Principal, now: datetime) -> SelectOfScalar[str]:
+    """The juristic persons the signed-in applicant represents, as a sub-query of their numbers."""
+    return select(RepresentativeRow.juristic_number).where(RepresentativeRow.id_number == principal.id_number,
+                                                           representation_in_force(now))
+
+
+def representation_in_force(now: datetime) -> ColumnElement[bool]:
+    """A representation not revoked and not past its end (a director's has none)."""
+    return and_(col(RepresentativeRow.revoked_at).is_(None),
+                or_(col(RepresentativeRow.valid_until).is_(None), col(RepresentativeRow.valid_until) > now))
+
+
+def by_consent(session: Session, principal: Principal, application: ApplicationRow, now: datetime) -> bool:
+    """Whether `principal` is a counter officer acting for the applicant under their consent."""
+    if principal.role != Role.COUNTER_OFFICER or not _filed_here(principal, application.created_by_role,
+                                                                 application.filed_at_office, application.created_by):
+        return False
+    return session.exec(select(CounterConsentRow.id).where(CounterConsentRow.application_id == application.id,
+                                                           consent_in_force(now))).first() is not None
+
+
+def _filed_here(principal: Principal, role: str, office: str | None, filer: str) -> bool:
+    if role != Role.COUNTER_OFFICER.value:
+        return False
+    return office == principal.office if office is not None else filer == principal.subject
+
+
+def consent_in_force(now: datetime) -> ColumnElement[bool]:
+    """A consent to counter filing not withdrawn and not past its end."""
+    return and_(col(CounterConsentRow.withdrawn_at).is_(None), col(CounterConsentRow.valid_until) > now)
+
+
+def owner_filter(principal: Principal, now: datetime) -> ColumnElement[bool]:
+    """`is_owner` as a SQL condition on applications (admins: every row)."""
     if principal.role == Role.ADMIN:
         return true()
-    if principal.role not in OWNER_ROLES:
-        return false()
-    return and_(subject_column == principal.subject, role_column == principal.role.value)
+    if principal.role == Role.APPLICANT and principal.id_number is not None:
+        return or_(col(ApplicationRow.owner) == principal.id_number,
+                   col(ApplicationRow.owner).in_(represented_parties(principal, now)))
+    if principal.role == Role.COUNTER_OFFICER:
+        here = (col(ApplicationRow.filed_at_office) == principal.office if principal.office is not None
+                else and_(col(ApplicationRow.filed_at_office).is_(None),
+                          col(ApplicationRow.created_by) == principal.subject))
+        consented = select(CounterConsentRow.id).where(CounterConsentRow.application_id == ApplicationRow.id,
+                                                       consent_in_force(now)).exists()
+        return and_(col(ApplicationRow.created_by_role) == Role.COUNTER_OFFICER.value, here, consented)
+    return false()
 
 
-def is_owner(principal: Principal, application: ApplicationRow) -> bool:
-    """Whether `principal` filed `application` (its `owner`, in the role `created_by_role`)."""
-    return owns(principal, application.owner, application.created_by_role)
+def is_owner(session: Session, principal: Principal, application: ApplicationRow, now: datetime) -> bool:
+    """Whether `principal` may act on `application` as its applicant: the applicant themselves, someone who
+    represents them, or the counter that filed it while the consent holds."""
+    return is_party(session, principal, application.owner, now) or by_consent(session, principal, application, now)
 
 
-def holds(principal: Principal, issued: IssuedLicenceRow) -> bool:
-    """Whether `principal` holds the issued licence (its `holder_subject`, in the role `holder_role`)."""
-    return owns(principal, issued.holder_subject, issued.holder_role)
+def holds(session: Session, principal: Principal, issued: IssuedLicenceRow, now: datetime) -> bool:
+    """Whether `principal` holds the issued licence (the person or juristic person it was issued to), or acts
+    for the holder: the counter that filed its application, while the consent holds."""
+    if is_party(session, principal, issued.holder_id_number, now):
+        return True
+    application = session.get(ApplicationRow, issued.application_id) if principal.role == Role.COUNTER_OFFICER else None
+    return application is not None and by_consent(session, principal, application, now)
 
 
-def may_read_application(session: Session, principal: Principal, application: ApplicationRow) -> bool:
+def may_read_application(session: Session, principal: Principal, application: ApplicationRow,
+                         now: datetime) -> bool:
     """The owner and admins read any application; officers one with a case of their agency and office."""
-    if principal.role == Role.ADMIN or is_owner(principal, application):
+    if principal.role == Role.ADMIN or is_owner(session, principal, application, now):
         return True
     if principal.role == Role.AGENCY_OFFICER and application.status != Status.DRAFT:
         cases = session.exec(select(LicenceCaseRow).where(LicenceCaseRow.application_id == application.id,
@@ -90,13 +150,14 @@ def may_read_application(session: Session, principal: Principal, application: Ap
     return False
 
 
-def readable_application(session: Session, principal: Principal, application_id: str) -> ApplicationRow:
+def readable_application(session: Session, principal: Principal, application_id: str,
+                         now: datetime) -> ApplicationRow:
     """The application, if the caller may read it.
 
     Raises:
         NotFound: no such application, or one the caller may not read (the same answer, so ids cannot be probed).
     """
     application = session.get(ApplicationRow, application_id)
-    if application is None or not may_read_application(session, principal, application):
+    if application is None or not may_read_application(session, principal, application, now):
         raise NotFound(f"application {application_id} does not exist")
     return application

@@ -18,9 +18,13 @@ class ApplicationRow(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("created_by", "idempotency_key", name="uq_application_idempotency"),)
 
     id: str = Field(primary_key=True, max_length=36)
-    owner: str = Field(index=True, max_length=200, description="subject who may read it (the applicant)")
-    created_by: str = Field(max_length=200)
-    created_by_role: str = Field(max_length=40)
+    # The application is the applicant's: the person or juristic person it names, by 13-digit ID number
+    # (engine/access.py). Who filed it is recorded apart, since a counter officer may file for them.
+    owner: str = Field(index=True, max_length=200, description="ID number of the applicant it belongs to")
+    created_by: str = Field(max_length=200, description="subject of who filed it")
+    created_by_role: str = Field(max_length=40, description="role of who filed it: applicant | counter_officer")
+    filed_at_office: str | None = Field(default=None, index=True, max_length=40,
+                                        description="the counter's office, for an application filed at a counter")
     idempotency_key: str | None = Field(default=None, max_length=200)
     idempotency_fingerprint: str | None = Field(default=None, max_length=64,
                                                 description="sha256 of the request the key was first used with")

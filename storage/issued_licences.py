@@ -30,9 +30,8 @@ class IssuedLicenceRow(SQLModel, table=True):
     licence_code: str = Field(max_length=100)
     agency: str = Field(max_length=40)
     holder_name: str = Field(max_length=300)
-    holder_subject: str = Field(max_length=200, description="the token subject who owns the application")
-    # Ownership is (role, subject): a token of another role with the same subject holds nothing.
-    holder_role: str = Field(max_length=40, description="the role the holder filed in: applicant | counter_officer")
+    holder_id_number: str = Field(index=True, max_length=13,
+                                  description="ID number of the person or juristic person holding it")
     business_name: str = Field(max_length=300)
     issued_on: date
     valid_until: date | None = None

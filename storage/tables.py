@@ -5,6 +5,7 @@ from sqlmodel import SQLModel
 from bizportal.storage.agency_tables import AgencyCallbackRow, IncidentRow, TaskDeliveryRow
 from bizportal.storage.applications import ApplicationRow, LicenceCaseRow
 from bizportal.storage.audit_events import AuditEventRow
+from bizportal.storage.consents import CounterConsentRow
 from bizportal.storage.counters import CounterRow
 from bizportal.storage.issued_licences import IssuedLicenceRow
 from bizportal.storage.notifications import NotificationRow
@@ -13,6 +14,7 @@ from bizportal.storage.outbox import OutboxRow
 from bizportal.storage.payments import InvoiceRow, PaymentRow
 from bizportal.storage.receipts import ReceiptRow
 from bizportal.storage.refunds import RefundRow
+from bizportal.storage.representatives import RepresentativeRow
 from bizportal.storage.statutory_clocks import CaseClockRow
 from bizportal.storage.workflow_tables import (
     HumanTaskRow,
@@ -24,8 +26,8 @@ from bizportal.storage.workflow_tables import (
 metadata = SQLModel.metadata
 
 __all__ = [
-    "AgencyCallbackRow", "ApplicationRow", "AuditEventRow", "CaseClockRow", "CounterRow", "HumanTaskRow",
-    "IncidentRow", "InvoiceRow", "IssuedLicenceRow", "LicenceCaseRow", "NotificationRow", "OnlinePaymentRow",
-    "OutboxRow", "PaymentEventRow", "PaymentInvoiceRow", "PaymentRow", "ProcessDefinitionRow", "ReceiptRow",
-    "RefundRow", "TaskDeliveryRow", "TimerRow", "WorkflowInstanceRow", "metadata",
+    "AgencyCallbackRow", "ApplicationRow", "AuditEventRow", "CaseClockRow", "CounterConsentRow", "CounterRow",
+    "HumanTaskRow", "IncidentRow", "InvoiceRow", "IssuedLicenceRow", "LicenceCaseRow", "NotificationRow",
+    "OnlinePaymentRow", "OutboxRow", "PaymentEventRow", "PaymentInvoiceRow", "PaymentRow", "ProcessDefinitionRow",
+    "ReceiptRow", "RefundRow", "RepresentativeRow", "TaskDeliveryRow", "TimerRow", "WorkflowInstanceRow", "metadata",
 ]

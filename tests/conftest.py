@@ -22,7 +22,7 @@ from bizportal.api.tokens import issue_token
 from bizportal.engine.assembly import LicensingEngine
 from bizportal.engine.principal import Role
 from bizportal.storage.migrate import upgrade_to_head
-from support.helpers import OFFICE, Auth, Journey
+from support.helpers import OFFICE, Auth, Journey, id_number_of
 from support.oidc_provider import OidcProviderProcess, start_provider
 from support.smtp_server import Mailbox, free_port
 
@@ -117,6 +117,8 @@ def auth() -> Auth:
     def headers(role: str, subject: str, agency: str | None = None, office: str | None = None,
                 name: str | None = None, ial: str | None = None, aal: str | None = None,
                 id_number: str | None = None) -> dict[str, str]:
+        if role == "applicant" and id_number is None:
+            id_number = id_number_of(subject)  # an applicant is a person: `alice` is ALICE_ID
         token = issue_token(SIGNING_KEY, subject, Role(role), agency, office=office, name=name, ial=ial, aal=aal,
                             id_number=id_number)
         return {"Authorization": f"Bearer {token}"}

@@ -118,7 +118,9 @@ class JuristicRecord(BaseModel):
     # Lower-case registry status, e.g. active, closed, dissolved, liquidating: kept open because
     # registries add statuses; callers treat anything but "active" as unable to apply.
     status: str = Field(min_length=1, max_length=40, pattern=r"^[a-z][a-z_]*$")
-    directors: list[str] = Field(default_factory=list)
+    directors: list[str] = Field(default_factory=list, description="the directors' names, as registered")
+    # Who may sign for it, by ID number (the exchange gives agencies these; the public extract only names).
+    director_id_numbers: list[ThaiIdNumber] = Field(default_factory=list, max_length=100)
     registered_on: date | None = None
 
     @property

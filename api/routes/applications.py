@@ -36,7 +36,7 @@ def list_applications(engine: EngineDep, principal: PrincipalDep,
                       limit: Annotated[int, Query(ge=1, le=500)] = 100,
                       offset: Offset = 0) -> list[ApplicationSummary]:
     with query(engine) as session:
-        return applications.list_for(session, principal, limit, offset)
+        return applications.list_for(engine.ctx, session, principal, limit, offset)
 
 
 @router.get("/{application_id}", response_model=ApplicationView,
@@ -68,4 +68,4 @@ def withdraw_application(application_id: str, body: WithdrawalInput, engine: Eng
             summary="Every message sent about the application (the notification log)")
 def list_notifications(application_id: str, engine: EngineDep, principal: PrincipalDep) -> list[NotificationView]:
     with query(engine) as session:
-        return readable_notifications(session, principal, application_id)
+        return readable_notifications(engine.ctx, session, principal, application_id)

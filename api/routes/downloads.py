@@ -44,7 +44,7 @@ def licence_download_link(number: str, request: Request, engine: EngineDep, prin
              summary="A link that downloads the e-receipt PDF without signing in, valid for 5 minutes")
 def receipt_download_link(number: str, request: Request, engine: EngineDep, principal: PrincipalDep) -> DownloadLink:
     with query(engine) as session:
-        receipt = receipts.readable_receipt(session, principal, number)
+        receipt = receipts.readable_receipt(engine.ctx, session, principal, number)
         return link_to(request, engine, receipt.pdf_key, f"{receipt.number}.pdf", "application/pdf")
 
 

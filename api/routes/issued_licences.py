@@ -42,7 +42,7 @@ class IssuedLicenceOut(BaseModel):
 @router.get("/{number}", response_model=IssuedLicenceOut, summary="An issued licence's record")
 def get_issued_licence(number: str, engine: EngineDep, principal: PrincipalDep) -> IssuedLicenceOut:
     with query(engine) as session:
-        issued = issuing.readable_issued_licence(session, principal, number)
+        issued = issuing.readable_issued_licence(engine.ctx, session, principal, number)
     return IssuedLicenceOut(number=issued.number, licence=issued.licence_code, agency=issued.agency,
                             holder=issued.holder_name, business_name=issued.business_name,
                             issued_on=issued.issued_on, valid_until=issued.valid_until, status=issued.status,

@@ -44,7 +44,7 @@ def _out(receipt: ReceiptRow) -> ReceiptOut:
                         "Readable by whoever may read the application.")
 def list_receipts(application_id: str, engine: EngineDep, principal: PrincipalDep) -> list[ReceiptOut]:
     with query(engine) as session:
-        return [_out(receipt) for receipt in receipts.receipts_of(session, principal, application_id)]
+        return [_out(receipt) for receipt in receipts.receipts_of(engine.ctx, session, principal, application_id)]
 
 
 @router.get("/receipts/{number}/pdf", response_class=StreamingResponse, summary="Download an e-receipt PDF",
@@ -52,7 +52,7 @@ def list_receipts(application_id: str, engine: EngineDep, principal: PrincipalDe
             responses={200: {"content": {"application/pdf": {}}}, **_NOT_FOUND})
 def get_receipt_pdf(number: str, engine: EngineDep, principal: PrincipalDep) -> StreamingResponse:
     with query(engine) as session:
-        receipt = receipts.readable_receipt(session, principal, number)
+        receipt = receipts.readable_receipt(engine.ctx, session, principal, number)
     chunks = receipts.receipt_pdf_chunks(engine.ctx, receipt)
     return StreamingResponse(chunks, media_type="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="{receipt.number}.pdf"',

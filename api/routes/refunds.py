@@ -36,7 +36,7 @@ class RefundOut(BaseModel):
             summary="Refunds of an application's fees: requested, refunded, or owed by the agency")
 def list_refunds(application_id: str, engine: EngineDep, principal: PrincipalDep) -> list[RefundOut]:
     with query(engine) as session:
-        return [RefundOut.of(row) for row in refunds.refunds_of(session, principal, application_id)]
+        return [RefundOut.of(row) for row in refunds.refunds_of(engine.ctx, session, principal, application_id)]
 
 
 @router.post("/api/v1/refunds/{refund_id}/paid-out", response_model=RefundOut,

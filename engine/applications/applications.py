@@ -18,6 +18,8 @@ from sqlmodel import Session, col, select
 
 from bizportal.engine import assurance, audit, idempotency
 from bizportal.engine.access import is_owner, owner_filter, readable_application
+from bizportal.engine.applications import consents, representatives
+from bizportal.engine.applications.consents import ConsentView
 from bizportal.engine.applications.input import ApplicationInput
 from bizportal.engine.applications.prefill import Prefill, mark_obtained, prefill
 from bizportal.engine.applications.thai_id import mask_thai_id
@@ -76,6 +78,11 @@ class TimelineEntry(BaseModel):
     detail: dict[str, Any]
 
 
+class FiledBy(BaseModel):
+    role: str = Field(description="applicant (online) or counter_officer (at a one-stop counter)")
+    office: str | None = Field(default=None, description="the counter's office")
+
+
 class ApplicationView(BaseModel):
     id: str
     status: str
@@ -90,6 +97,9 @@ class ApplicationView(BaseModel):
     licences: list[LicenceView]
     invoices: list[InvoiceView]
     timeline: list[TimelineEntry]
+    filed_by: FiledBy
+    consent: ConsentView | None = Field(default=None, description="for an application filed at a counter: the "
+                                        "entrepreneur's consent (withdraw it with POST /api/v1/consents/{id}/withdraw)")
 
 
 class ApplicationSummary(BaseModel):
@@ -131,11 +141,20 @@ def create(ctx: EngineContext, session: Session, principal: Principal, data: App
     _check_prerequisites(ctx, session, data)
     offices = _route(ctx, data)
     _check_channel(ctx, principal, offices)
+    _check_consent_given(principal, data)
+    representatives.check_own_name(principal, data.applicant.kind, data.applicant.id_number)
     found = _look_up(ctx, data)
+    if data.applicant.kind == "juristic":
+        acting = None
+        if data.consent is not None:
+            acting, _ = consents.given_by(data.applicant.kind, data.applicant.id_number, data.applicant.name,
+                                          data.consent)
+        representatives.check_may_act_for(ctx, session, principal, data.applicant.id_number, found, acting)
     now = ctx.clock.now()
     application = ApplicationRow(
-        id=str(uuid.uuid4()), owner=principal.subject, created_by=principal.subject,
+        id=str(uuid.uuid4()), owner=data.applicant.id_number, created_by=principal.subject,
         created_by_role=principal.role.value, idempotency_key=idempotency_key,
+        filed_at_office=principal.office if principal.role == Role.COUNTER_OFFICER else None,
         idempotency_fingerprint=request_fingerprint if idempotency_key else None,
         applicant_kind=data.applicant.kind, applicant_id_number=data.applicant.id_number,
         applicant_name=found.name if found else data.applicant.name,
@@ -158,11 +177,28 @@ def create(ctx: EngineContext, session: Session, principal: Principal, data: App
                                    agency=ctx.catalogue.licence(code).agency, office=offices[code],
                                    status=Status.DRAFT.value, updated_at=now))
     audit.record(session, principal, "application.created", now, application.id, licences=data.licences)
+    if data.consent is not None:
+        consents.record(ctx, session, principal, application, data.licences, data.consent)
     if found:  # PDPA: which personal data was looked up, from where, and why
         audit.record(session, principal, "registry.looked_up", now, application.id, source=found.source,
                      id_number=mask_thai_id(data.applicant.id_number), documents=found.obtained_documents,
                      purpose=_lookup_purpose(data))
     return application, True
+
+
+def _check_consent_given(principal: Principal, data: ApplicationInput) -> None:
+    """A counter officer files with the entrepreneur's consent; an applicant files for themselves.
+
+    Raises:
+        InvalidInput: `consent` is missing from a counter filing, or given by an applicant.
+    """
+    if principal.role == Role.COUNTER_OFFICER and data.consent is None:
+        raise InvalidInput("a counter officer files for an entrepreneur with their consent: `consent` is required",
+                           hint="check the entrepreneur's ID card, then send consent.method "
+                                "\"identity_checked_in_person\" and consent.valid_until", details={"field": "consent"})
+    if principal.role == Role.APPLICANT and data.consent is not None:
+        raise InvalidInput("`consent` is recorded by a counter officer filing for someone; leave it out",
+                           hint="your own application needs no consent", details={"field": "consent"})
 
 
 def _check_fees(ctx: EngineContext, data: ApplicationInput) -> None:
@@ -266,9 +302,9 @@ def submit(ctx: EngineContext, session: Session, principal: Principal, applicati
             step-up).
         Conflict: already submitted.
     """
-    application = readable_application(session, principal, application_id)
-    if not is_owner(principal, application):
-        raise Forbidden("only the applicant who created the application can submit it")
+    application = readable_application(session, principal, application_id, ctx.clock.now())
+    if not is_owner(session, principal, application, ctx.clock.now()):
+        raise Forbidden("only the applicant, or the counter that filed it with their consent, submits it")
     if application.status != Status.DRAFT:
         raise Conflict(f"application {application_id} is already {application.status}",
                        hint="an application is submitted once; follow it with GET")
@@ -297,7 +333,9 @@ def tracking_number(session: Session, now: datetime) -> str:
 
 def view(ctx: EngineContext, session: Session, principal: Principal, application_id: str) -> ApplicationView:
     """Everything about one application, read from projections only."""
-    application = readable_application(session, principal, application_id)
+    now = ctx.clock.now()
+    application = readable_application(session, principal, application_id, now)
+    consent = consents.consent_of(session, application.id)
     cases = session.exec(select(LicenceCaseRow).where(LicenceCaseRow.application_id == application.id)
                          .order_by(col(LicenceCaseRow.licence_code))).all()
     codes = {case.id: case.licence_code for case in cases}
@@ -323,7 +361,9 @@ def view(ctx: EngineContext, session: Session, principal: Principal, application
                   for c in cases],
         invoices=[InvoiceView(id=i.id, licence=codes[i.licence_case_id], amount_satang=i.amount_satang,
                               currency=i.currency, status=i.status, due_at=i.due_at) for i in invoices],
-        timeline=[TimelineEntry(at=e.at, actor=e.actor, event=e.event, detail=e.detail) for e in events])
+        timeline=[TimelineEntry(at=e.at, actor=e.actor, event=e.event, detail=e.detail) for e in events],
+        filed_by=FiledBy(role=application.created_by_role, office=application.filed_at_office),
+        consent=ConsentView.of(consent, now) if consent else None)
 
 
 def _documents(ctx: EngineContext, licence: str, obtained: list[str]) -> list[DocumentView]:
@@ -333,9 +373,11 @@ def _documents(ctx: EngineContext, licence: str, obtained: list[str]) -> list[Do
                          provided=d["provided"]) for d in mark_obtained(manual_documents, obtained)]
 
 
-def list_for(session: Session, principal: Principal, limit: int = 100, offset: int = 0) -> list[ApplicationSummary]:
-    """The caller's own applications, newest first (admins see all)."""
-    query = (select(ApplicationRow).where(owner_filter(principal, ApplicationRow.owner, ApplicationRow.created_by_role))
+def list_for(ctx: EngineContext, session: Session, principal: Principal, limit: int = 100,
+             offset: int = 0) -> list[ApplicationSummary]:
+    """The caller's own applications (and their companies'; a counter's, those it acts on by consent), newest
+    first (admins see all)."""
+    query = (select(ApplicationRow).where(owner_filter(principal, ctx.clock.now()))
              .order_by(col(ApplicationRow.created_at).desc()).limit(limit).offset(offset))
     applications = session.exec(query).all()
     ids = [a.id for a in applications]

@@ -19,6 +19,7 @@ from pydantic import (
     field_validator,
 )
 
+from bizportal.engine.applications.consents import ConsentInput
 from bizportal.engine.applications.thai_id import ThaiIdNumber, check_holder_kind
 from bizportal.engine.input_text import line, text
 
@@ -107,6 +108,9 @@ class ApplicationInput(BaseModel):
         f"keys (at most {MAX_FORM_FIELDS}) to a string (at most {MAX_FORM_TEXT} characters), a finite number, "
         f"true/false or null; {MAX_FORM_BYTES // 1024} KiB in all. It never sets the fee, and the business's own "
         f"fields ({', '.join(sorted(RESERVED_FORM_KEYS))}) belong in `business`")
+    consent: ConsentInput | None = Field(
+        default=None, description="required when a counter officer files for an entrepreneur (and only then): the "
+        "consent they took; the application is the entrepreneur's, and the counter acts for them while it holds")
 
     @field_validator("licences")
     @classmethod

@@ -58,6 +58,7 @@ class Prefill(BaseModel):
             person; None when the registry has none.
         obtained_documents: manual document ids the look-up satisfies (no copy is asked for).
         source: where the data came from.
+        director_id_numbers: a juristic person's directors by ID number (those who may act for it).
     """
 
     model_config = ConfigDict(frozen=True)
@@ -66,6 +67,7 @@ class Prefill(BaseModel):
     address: str | None
     obtained_documents: list[str]
     source: str = SOURCE_REGISTRY
+    director_id_numbers: tuple[str, ...] = ()
 
 
 def prefill(lookup: RegistryLookup, kind: LookupKind, id_number: str, *,
@@ -144,7 +146,8 @@ def _from_juristic(record: JuristicRecord, id_number: str) -> Prefill:
                            "may apply; check the registration with the Department of Business Development",
                            details={"field": _FIELD, "registry": "company registry", "status": record.status})
     return Prefill(name=record.name_th, address=record.registered_address,
-                   obtained_documents=[JURISTIC_PERSON_CERTIFICATE])
+                   obtained_documents=[JURISTIC_PERSON_CERTIFICATE],
+                   director_id_numbers=tuple(record.director_id_numbers))
 
 
 def mark_obtained(documents: list[dict[str, Any]], obtained: list[str]) -> list[dict[str, Any]]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, StringConstraints
+from pydantic import AfterValidator, StringConstraints, WithJsonSchema
 
 _DIGITS = frozenset("0123456789")
 PERSON_FIRST_DIGITS = frozenset("12345678")
@@ -74,5 +74,10 @@ def check_holder_kind(number: str, kind: Literal["individual", "juristic"]) -> N
                          "a citizen ID (send kind: individual)")
 
 
-ThaiIdNumber = Annotated[str, StringConstraints(max_length=30), AfterValidator(normalise_thai_id)]
+# As written: 13 ASCII digits (the first 0-8), a dash or space allowed between two digits. The validator is more
+# lenient with separators, and checks the check digit, which a pattern cannot.
+THAI_ID_SCHEMA = {"type": "string", "pattern": r"^[0-8](?:[ -]?[0-9]){12}$", "minLength": 13, "maxLength": 30,
+                  "examples": ["1101700203395", "1-1017-00203-39-5"]}
+ThaiIdNumber = Annotated[str, StringConstraints(max_length=30), AfterValidator(normalise_thai_id),
+                         WithJsonSchema(THAI_ID_SCHEMA)]
 """An input field holding a 13-digit number with dashes or spaces allowed; stored as the 13 digits."""

@@ -46,8 +46,9 @@ def withdraw(ctx: EngineContext, session: Session, principal: Principal, applica
         Conflict: a chosen licence has already ended (issued, rejected, expired, cancelled), or a
             concurrent move of its process won the race (nothing is changed; try again).
     """
-    application = readable_application(session, principal, application_id)
-    if not is_owner(principal, application):
+    now = ctx.clock.now()
+    application = readable_application(session, principal, application_id, now)
+    if not is_owner(session, principal, application, now):
         raise Forbidden("only the applicant who owns the application can withdraw it")
     cases = list(session.exec(select(LicenceCaseRow).where(LicenceCaseRow.application_id == application.id)))
     if data.licences is None:

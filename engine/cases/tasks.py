@@ -78,7 +78,7 @@ class TaskCompletion(BaseModel):
         return self
 
 
-def _may_work_on(session: Session, principal: Principal, task: HumanTaskRow) -> bool:
+def _may_work_on(session: Session, principal: Principal, task: HumanTaskRow, now: datetime) -> bool:
     if principal.role == Role.ADMIN:
         return True
     if task.lane == "agency":
@@ -87,7 +87,7 @@ def _may_work_on(session: Session, principal: Principal, task: HumanTaskRow) -> 
     if task.lane == "applicant":
         instance = session.get(WorkflowInstanceRow, task.instance_id)
         application = session.get(ApplicationRow, instance.context["application_id"]) if instance else None
-        return application is not None and is_owner(principal, application)
+        return application is not None and is_owner(session, principal, application, now)
     return False
 
 
@@ -110,7 +110,7 @@ def open_tasks(ctx: EngineContext, session: Session, principal: Principal, filte
                             scope_filter(principal, HumanTaskRow.agency, HumanTaskRow.office))
     elif principal.role != Role.ADMIN:
         query = query.where(HumanTaskRow.lane == "applicant",
-                            owner_filter(principal, ApplicationRow.owner, ApplicationRow.created_by_role))
+                            owner_filter(principal, ctx.clock.now()))
     external = ctx.agencies.external_agencies()
     if external and principal.role != Role.ADMIN:
         # Steps delivered to an agency's own system are decided there, not in this inbox.
@@ -155,10 +155,10 @@ def _assessed_fee(ctx: EngineContext, session: Session, task: HumanTaskRow, data
     return {"fee_satang": data.fee_satang}
 
 
-def _task_to_act_on(session: Session, principal: Principal, task_id: str) -> HumanTaskRow:
+def _task_to_act_on(session: Session, principal: Principal, task_id: str, now: datetime) -> HumanTaskRow:
     """An open task the principal may act on (the runtime's own checks, with the inbox's lanes in between)."""
     task = human_task(session, task_id)
-    if not _may_work_on(session, principal, task):
+    if not _may_work_on(session, principal, task, now):
         raise Forbidden(f"task {task_id} is not in your inbox",
                         hint="officers work on their own agency's tasks; applicants on their own applications")
     ensure_open(task)
@@ -172,7 +172,7 @@ def claim(ctx: EngineContext, session: Session, principal: Principal, task_id: s
         NotFound, Forbidden: as for completing it.
         Conflict: finished, or claimed by someone else.
     """
-    task = _task_to_act_on(session, principal, task_id)
+    task = _task_to_act_on(session, principal, task_id, ctx.clock.now())
     if task.assignee == principal.label:
         return task
     if task.assignee is not None:
@@ -184,7 +184,7 @@ def claim(ctx: EngineContext, session: Session, principal: Principal, task_id: s
 
 def release(ctx: EngineContext, session: Session, principal: Principal, task_id: str) -> HumanTaskRow:
     """Give a claimed task back to the agency's queue (its assignee or an admin)."""
-    task = _task_to_act_on(session, principal, task_id)
+    task = _task_to_act_on(session, principal, task_id, ctx.clock.now())
     if task.assignee is None:
         return task
     if task.assignee != principal.label and principal.role != Role.ADMIN:
@@ -212,7 +212,7 @@ def complete(ctx: EngineContext, session: Session, principal: Principal, task_id
         Conflict: the task is already finished, or a concurrent change won.
         InvalidInput: the action is not allowed at this step.
     """
-    task = _task_to_act_on(session, principal, task_id)
+    task = _task_to_act_on(session, principal, task_id, ctx.clock.now())
     if task.agency in ctx.agencies.external_agencies() and not via_agency_system:
         # The agency decides this step in its own back-office; its answer arrives as a signed callback.
         raise Forbidden(f"task {task_id} is decided in {task.agency}'s own system",

@@ -140,8 +140,7 @@ def _issue(ctx: EngineContext, session: Session, case: LicenceCaseRow) -> Issued
                               licence_code=case.licence_code, agency=case.agency,
                               holder_name=application.applicant_name,
                               # A successor stays with the holder, also when a counter officer filed for them.
-                              holder_subject=predecessor.holder_subject if predecessor else application.owner,
-                              holder_role=predecessor.holder_role if predecessor else application.created_by_role,
+                              holder_id_number=predecessor.holder_id_number if predecessor else application.owner,
                               business_name=application.business_name, issued_on=issued_on,
                               valid_until=valid_until, pdf_key=stored.key, pdf_sha256=stored.sha256,
                               pdf_size=stored.size, created_at=ctx.clock.now(),
@@ -155,8 +154,10 @@ def _issue(ctx: EngineContext, session: Session, case: LicenceCaseRow) -> Issued
     return issued
 
 
-def readable_issued_licence(session: Session, principal: Principal, number: str) -> IssuedLicenceRow:
-    """The issued licence, if the caller is its holder, an officer of its agency (and office), or an admin.
+def readable_issued_licence(ctx: EngineContext, session: Session, principal: Principal,
+                            number: str) -> IssuedLicenceRow:
+    """The issued licence, if the caller is its holder (or the counter acting for them), an officer of its agency
+    (and office), or an admin.
 
     Raises:
         NotFound: no such licence, or the caller may not see it (existence is not revealed).
@@ -164,7 +165,7 @@ def readable_issued_licence(session: Session, principal: Principal, number: str)
     issued = session.get(IssuedLicenceRow, number)
     case = session.get(LicenceCaseRow, issued.licence_case_id) if issued is not None else None
     allowed = issued is not None and case is not None and (
-        principal.role == Role.ADMIN or holds(principal, issued)
+        principal.role == Role.ADMIN or holds(session, principal, issued, ctx.clock.now())
         or in_scope(principal, issued.agency, case.office, OFFICERS))
     if not allowed:
         raise NotFound(f"issued licence {number} does not exist")
@@ -181,7 +182,7 @@ def downloadable_issued_licence(ctx: EngineContext, session: Session, principal:
         NotFound: as `readable_issued_licence`.
         Forbidden: an applicant signed in below the licence's levels (the hint names the step-up).
     """
-    issued = readable_issued_licence(session, principal, number)
+    issued = readable_issued_licence(ctx, session, principal, number)
     assurance.require(principal, [ctx.catalogue.licence(issued.licence_code).assurance],
                       "download this e-licence")
     return issued

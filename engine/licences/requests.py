@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -25,7 +25,9 @@ from sqlmodel import Session, col, select
 
 from bizportal.engine import audit, idempotency
 from bizportal.engine.access import holds
+from bizportal.engine.applications import consents, representatives
 from bizportal.engine.applications.applications import tracking_number
+from bizportal.engine.applications.prefill import prefill
 from bizportal.engine.cases.case import start_when_ready
 from bizportal.engine.cases.kinds import Kind
 from bizportal.engine.clock import BANGKOK
@@ -45,6 +47,8 @@ from bizportal.storage.issued_licences import IssuedLicenceRow
 # case's `request_details`) and the printed details that change (an amendment's; empty otherwise).
 Prepare = Callable[[IssuedLicenceRow, ApplicationRow, date], tuple[dict[str, Any], dict[str, str]]]
 
+
+COUNTER_CONSENT_PURPOSE = "confirm that the person consenting at a one-stop counter is a director of the licence holder"
 
 def request_renewal(ctx: EngineContext, session: Session, principal: Principal, number: str, data: RenewalInput,
                     idempotency_key: str | None = None) -> tuple[ApplicationRow, bool]:
@@ -98,7 +102,8 @@ def _open(ctx: EngineContext, session: Session, principal: Principal, number: st
         replayed = _replay(session, principal, idempotency_key, request_fingerprint, number, kind)
         if replayed is not None:
             return replayed, False
-    issued, licence_application = _held(session, principal, number, data.holder_id_number)
+    issued, licence_application = _held(session, principal, number, data.holder_id_number, ctx.clock.now())
+    _check_counter_consent(ctx, session, principal, licence_application, data)
     _refuse_a_second_request(session, number)
     now = ctx.clock.now()
     details, changed = prepare(issued, licence_application, now.astimezone(BANGKOK).date())
@@ -106,8 +111,9 @@ def _open(ctx: EngineContext, session: Session, principal: Principal, number: st
     assert original_case is not None  # foreign key
     # The licence's current details (its own application's, amended ones included), with the changes asked for.
     application = ApplicationRow(
-        id=str(uuid.uuid4()), owner=principal.subject, created_by=principal.subject,
+        id=str(uuid.uuid4()), owner=issued.holder_id_number, created_by=principal.subject,
         created_by_role=principal.role.value, idempotency_key=idempotency_key,
+        filed_at_office=principal.office if principal.role == Role.COUNTER_OFFICER else None,
         idempotency_fingerprint=request_fingerprint if idempotency_key else None,
         applicant_kind=licence_application.applicant_kind, applicant_id_number=licence_application.applicant_id_number,
         applicant_name=changed.get("holder_name", issued.holder_name),
@@ -130,6 +136,8 @@ def _open(ctx: EngineContext, session: Session, principal: Principal, number: st
     session.add(case)
     audit.record(session, principal, "application.created", now, application.id, licences=[issued.licence_code],
                  kind=kind.value, licence_number=number)
+    if data.consent is not None:
+        consents.record(ctx, session, principal, application, [issued.licence_code], data.consent)
     for application_id in dict.fromkeys((application.id, issued.application_id)):
         # In the request's timeline, and in the licence's own so its history reads in one place.
         audit.record(session, principal, f"licence.{kind.value}_requested", now, application_id,
@@ -155,8 +163,32 @@ def _replay(session: Session, principal: Principal, key: str, request_fingerprin
     return existing
 
 
-def _held(session: Session, principal: Principal, number: str,
-          holder_id_number: str | None) -> tuple[IssuedLicenceRow, ApplicationRow]:
+def _check_counter_consent(ctx: EngineContext, session: Session, principal: Principal, held: ApplicationRow,
+                           data: HolderInput) -> None:
+    """A counter officer files with the holder's consent (for a juristic holder, given by someone who acts for it).
+
+    Raises:
+        InvalidInput: `consent` missing from a counter officer, or sent by the holder. Forbidden: the person
+            consenting for a juristic holder does not act for it.
+    """
+    if principal.role != Role.COUNTER_OFFICER:
+        if data.consent is not None:
+            raise InvalidInput("`consent` is recorded by a counter officer filing for the holder; leave it out",
+                               details={"field": "consent"})
+        return
+    if data.consent is None:
+        raise InvalidInput("a counter officer files for the holder with their consent: `consent` is required",
+                           hint="check the holder's ID card, then send consent.method \"identity_checked_in_person\" "
+                                "and consent.valid_until", details={"field": "consent"})
+    person, _ = consents.given_by(held.applicant_kind, held.applicant_id_number, held.applicant_name, data.consent)
+    if held.applicant_kind == "juristic":
+        found = (prefill(ctx.registry, "juristic", held.applicant_id_number, purpose=COUNTER_CONSENT_PURPOSE)
+                 if ctx.registry is not None else None)
+        representatives.check_may_act_for(ctx, session, principal, held.applicant_id_number, found, person)
+
+
+def _held(session: Session, principal: Principal, number: str, holder_id_number: str | None,
+          now: datetime) -> tuple[IssuedLicenceRow, ApplicationRow]:
     """The licence and its application, if the caller may ask about it; locked until the caller commits."""
     if principal.role == Role.COUNTER_OFFICER and holder_id_number is None:
         raise InvalidInput("a counter officer files for the holder: `holder_id_number` is required",
@@ -173,7 +205,7 @@ def _held(session: Session, principal: Principal, number: str,
     if principal.role == Role.COUNTER_OFFICER:
         if holder_id_number != application.applicant_id_number:
             raise missing  # whether the number exists is not revealed to a wrong ID
-    elif not holds(principal, issued):
+    elif not holds(session, principal, issued, now):
         raise missing
     elif holder_id_number is not None and holder_id_number != application.applicant_id_number:
         raise InvalidInput("`holder_id_number` is not the number the licence was issued to",

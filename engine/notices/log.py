@@ -8,6 +8,7 @@ from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
 from bizportal.engine.access import readable_application
+from bizportal.engine.context import EngineContext
 from bizportal.engine.principal import Principal
 from bizportal.storage.notifications import NotificationRow, NotificationState
 from bizportal.storage.outbox import JobState, OutboxRow
@@ -33,13 +34,14 @@ class NotificationView(BaseModel):
     sent_at: datetime | None
 
 
-def readable_notifications(session: Session, principal: Principal, application_id: str) -> list[NotificationView]:
+def readable_notifications(ctx: EngineContext, session: Session, principal: Principal,
+                           application_id: str) -> list[NotificationView]:
     """The notification log of an application the caller may read (engine/access.py).
 
     Raises:
         NotFound: no such application, or the caller may not read it (the same answer).
     """
-    return notifications_for(session, readable_application(session, principal, application_id).id)
+    return notifications_for(session, readable_application(session, principal, application_id, ctx.clock.now()).id)
 
 
 def notifications_for(session: Session, application_id: str) -> list[NotificationView]:

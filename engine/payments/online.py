@@ -68,8 +68,9 @@ def start_payment(ctx: EngineContext, session: Session, principal: Principal, ap
         Unavailable: the provider is not configured, unreachable or failing (nothing is recorded).
         ProviderRefused: the provider refused the payment; its reason is in the message (nothing is recorded).
     """
-    application = readable_application(session, principal, application_id)
-    if not is_owner(principal, application):
+    now = ctx.clock.now()
+    application = readable_application(session, principal, application_id, now)
+    if not is_owner(session, principal, application, now):
         raise Forbidden("only the applicant pays their application's fees online")
     provider = ctx.payments.get(data.provider)
     query = select(InvoiceRow).where(InvoiceRow.application_id == application.id)

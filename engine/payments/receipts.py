@@ -146,19 +146,19 @@ def _line(ctx: EngineContext, session: Session, invoice: InvoiceRow) -> ReceiptL
                        agency_name_en=agency.name_en, amount_satang=invoice.amount_satang)
 
 
-def receipts_of(session: Session, principal: Principal, application_id: str) -> list[ReceiptRow]:
+def receipts_of(ctx: EngineContext, session: Session, principal: Principal, application_id: str) -> list[ReceiptRow]:
     """The receipts of an application the caller may read, oldest first.
 
     Raises:
         NotFound: no such application, or the caller may not read it.
     """
-    application = readable_application(session, principal, application_id)
+    application = readable_application(session, principal, application_id, ctx.clock.now())
     query = (select(ReceiptRow).where(ReceiptRow.application_id == application.id)
              .order_by(col(ReceiptRow.issued_at), col(ReceiptRow.number)))
     return list(session.exec(query))
 
 
-def readable_receipt(session: Session, principal: Principal, number: str) -> ReceiptRow:
+def readable_receipt(ctx: EngineContext, session: Session, principal: Principal, number: str) -> ReceiptRow:
     """The receipt, if the caller may read its application (the applicant, its agencies' officers, admins),
     or is the counter officer who took the cash (to print it for the payer at the counter).
 
@@ -174,7 +174,7 @@ def readable_receipt(session: Session, principal: Principal, number: str) -> Rec
         if payment is not None and payment.recorded_by == principal.label:
             return receipt
     try:
-        readable_application(session, principal, receipt.application_id)
+        readable_application(session, principal, receipt.application_id, ctx.clock.now())
     except NotFound:
         raise NotFound(f"receipt {number} does not exist") from None
     return receipt

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -137,7 +138,7 @@ def record_paid_out(ctx: EngineContext, session: Session, principal: Principal, 
     refund = session.get(RefundRow, refund_id)
     if refund is None:
         raise NotFound(f"refund {refund_id} does not exist")
-    if not _may_pay_out(session, principal, refund):
+    if not _may_pay_out(session, principal, refund, ctx.clock.now()):
         raise Forbidden(f"refund {refund_id} is not yours to pay out",
                         hint=f"an officer of {refund.agency} (and the case's office) records it, or the counter "
                              "officer who took the cash or filed the application")
@@ -151,7 +152,7 @@ def record_paid_out(ctx: EngineContext, session: Session, principal: Principal, 
     return refund
 
 
-def _may_pay_out(session: Session, principal: Principal, refund: RefundRow) -> bool:
+def _may_pay_out(session: Session, principal: Principal, refund: RefundRow, now: datetime) -> bool:
     if principal.role == Role.ADMIN:
         return True
     if principal.role in AGENCY_ROLES:
@@ -164,11 +165,11 @@ def _may_pay_out(session: Session, principal: Principal, refund: RefundRow) -> b
     if payment is not None and payment.recorded_by == principal.label:
         return True  # the cash they took goes back over the same counter
     application = session.get(ApplicationRow, refund.application_id)
-    return application is not None and is_owner(principal, application)
+    return application is not None and is_owner(session, principal, application, now)
 
 
-def refunds_of(session: Session, principal: Principal, application_id: str) -> list[RefundRow]:
+def refunds_of(ctx: EngineContext, session: Session, principal: Principal, application_id: str) -> list[RefundRow]:
     """The refunds of an application the caller may read (404 otherwise)."""
-    application = readable_application(session, principal, application_id)
+    application = readable_application(session, principal, application_id, ctx.clock.now())
     return list(session.exec(select(RefundRow).where(RefundRow.application_id == application.id)
                              .order_by(col(RefundRow.created_at))))

@@ -26,14 +26,16 @@ from bizportal.api.tokens import issue_token
 from bizportal.engine.assembly import LicensingEngine
 from bizportal.engine.principal import Role
 from bizportal.storage.object_store import ObjectStoreUnavailable
-from support.helpers import OFFICE, VALID_IDS, Journey, application_body
+from support.helpers import COUNTER_CONSENT, OFFICE, VALID_IDS, Journey, application_body, id_number_of
 
 BANG_RAK = "BKK-BANG-RAK"
 SIGNING_KEY = "access-scope-test-key-" + "k" * 32  # this module's own app signs and checks its tokens
 
 
 def _token(role: str, subject: str, agency: str | None = None, office: str | None = None) -> dict[str, str]:
-    return {"Authorization": f"Bearer {issue_token(SIGNING_KEY, subject, Role(role), agency, office=office)}"}
+    id_number = id_number_of(subject) if role == "applicant" else None  # an applicant is a person
+    token = issue_token(SIGNING_KEY, subject, Role(role), agency, office=office, id_number=id_number)
+    return {"Authorization": f"Bearer {token}"}
 
 
 P = {
@@ -141,12 +143,12 @@ def _build(client: TestClient, engine: LicensingEngine) -> World:
     refund = _owed_refund(engine, refunded)
 
     filed_for_refund = _journey(client, "carl", "olivia", "erin")
-    filed_for_refund.create(id_number=VALID_IDS[1])
+    filed_for_refund.create(id_number=VALID_IDS[1], consent=COUNTER_CONSENT)
     filed_for_refund.submit()
     filed_refund = _owed_refund(engine, filed_for_refund)
 
     filed = _journey(client, "carl", "olivia", "erin")
-    filed.create(id_number=VALID_IDS[1])
+    filed.create(id_number=VALID_IDS[1], consent=COUNTER_CONSENT)
     filed.submit()
     filed.approve_everything(P["olivia"])
     filed_licence = filed.view()["licences"][0]["licence_number"]
@@ -164,7 +166,8 @@ def _build(client: TestClient, engine: LicensingEngine) -> World:
     in_kt.submit()
     in_br = _journey(client, "bob", "oscar", "carl")
     body = application_body()
-    in_br.create(business={**body["business"], "district": "บางรัก"})  # type: ignore[dict-item]
+    bang_rak = {**body["business"], "district": "บางรัก"}  # type: ignore[dict-item]
+    in_br.create(id_number=id_number_of("bob"), business=bang_rak)
     in_br.submit()
     return World(client=client, application=issued.id, licence=licence, receipt=receipt["number"], unpaid=unpaid.id,
                  invoice=invoice,
@@ -230,7 +233,7 @@ def test_who_reads_what(world: World, column: int, method: str, path: str) -> No
 
 
 def test_the_same_subject_in_another_role_owns_nothing(world: World) -> None:
-    """M3: ownership is (role, subject)."""
+    """M3: ownership is the ID number the sign-in vouches for, in the applicant role; another role owns nothing."""
     mine = {a["id"] for a in world.client.get("/api/v1/applications", headers=P["alice"]).json()}
     assert world.application in mine
     for name in ("alice@excise", "alice@counter", "carl@applicant"):
@@ -255,7 +258,8 @@ def test_the_same_subject_in_another_role_owns_nothing(world: World) -> None:
     assert world.client.get(f"/api/v1/applications/{world.waiting}", headers=P["alice"]).json()["status"] == \
         "documents_requested"
 
-    # A licence Carl filed for a citizen is held by Carl the counter officer, not by an applicant "carl".
+    # A licence Carl filed for a citizen is the citizen's; Carl's counter reaches it while her consent holds,
+    # an applicant who shares Carl's subject does not.
     url = f"/api/v1/issued-licences/{world.filed_licence}"
     assert _statuses(world, "GET", url, ["carl", "carl@applicant", "olivia", "erin"]) == {
         "carl": 200, "carl@applicant": 404, "olivia": 200, "erin": 404}

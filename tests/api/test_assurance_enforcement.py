@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from bizportal.engine.assembly import LicensingEngine
 from bizportal.engine.payments.providers import PaymentProviders
-from support.helpers import LICENCE, OFFICE, Auth, Journey, application_body
+from support.helpers import COUNTER_CONSENT, LICENCE, OFFICE, Auth, Journey, application_body
 from support.recording_provider import RecordingProvider
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -53,7 +53,8 @@ def test_levels_at_or_above_the_licences_are_accepted(journey: Journey, auth: Au
 
 def test_a_counter_officer_is_not_checked_against_the_licences_levels(client: TestClient, auth: Auth) -> None:
     carl = auth("counter_officer", "carl", ial="1.1", aal="1")
-    created = client.post("/api/v1/applications", json=application_body(licences=[CLINIC]), headers=carl)
+    created = client.post("/api/v1/applications", json=application_body(licences=[CLINIC], consent=COUNTER_CONSENT),
+                          headers=carl)
     assert created.status_code == 201, created.text
     submitted = client.post(f"/api/v1/applications/{created.json()['id']}/submit", headers=carl)
     assert submitted.status_code == 200, submitted.text
@@ -112,7 +113,8 @@ def test_an_applicant_cannot_file_a_counter_only_licence_online(client: TestClie
     (entry,) = error["details"]["must_file_at_counter"]
     assert (entry["licence"], entry["agency"], entry["office"]) == (COUNTER_ONLY, agency.code, None)
     carl = auth("counter_officer", "carl")
-    assert client.post("/api/v1/applications", json=body, headers=carl).status_code == 201
+    filed = client.post("/api/v1/applications", json={**body, "consent": COUNTER_CONSENT}, headers=carl)
+    assert filed.status_code == 201
 
 
 def test_a_counter_only_licence_at_a_local_office_names_the_office(client: TestClient, auth: Auth,

@@ -14,7 +14,7 @@ from bizportal.api.pagination import MAX_OFFSET
 from bizportal.engine.assembly import LicensingEngine
 from bizportal.storage.applications import ApplicationRow
 from bizportal.storage.database import transaction
-from support.helpers import LICENCE, OFFICE, Auth, Journey, application_body
+from support.helpers import COUNTER_CONSENT, LICENCE, OFFICE, Auth, Journey, application_body, id_number_of
 
 
 def _invalid(response: Any, field: str | None = None) -> dict[str, Any]:
@@ -164,10 +164,11 @@ def test_an_idempotency_key_reused_with_another_body_is_a_conflict(client: TestC
         assert "k-1" in error["message"] and "new Idempotency-Key" in error["hint"]
     assert [a["id"] for a in client.get("/api/v1/applications", headers=headers).json()] == [first.json()["id"]]
     bob = {**auth("applicant", "bob"), "Idempotency-Key": "k-1"}  # keys are per caller
-    assert client.post("/api/v1/applications", json=application_body(area_m2=81), headers=bob).status_code == 201
+    bobs = application_body(id_number=id_number_of("bob"), area_m2=81)
+    assert client.post("/api/v1/applications", json=bobs, headers=bob).status_code == 201
     # ... and a caller is a role and a subject: a counter officer whose `sub` is also "alice" never gets alice's
     # draft back. (The stored key is still unique per subject, so that counter officer is asked for a new key.)
     counter = {**auth("counter_officer", "alice"), "Idempotency-Key": "k-1"}
-    filed = client.post("/api/v1/applications", json=application_body(), headers=counter)
+    filed = client.post("/api/v1/applications", json=application_body(consent=COUNTER_CONSENT), headers=counter)
     assert filed.status_code == 409 and first.json()["id"] not in filed.text, filed.text
     assert "Idempotency-Key" in filed.json()["error"]["message"]

@@ -16,7 +16,7 @@ from sqlmodel import col, select
 from bizportal.engine.assembly import LicensingEngine
 from bizportal.storage.database import transaction
 from bizportal.storage.notifications import NotificationRow
-from support.helpers import OFFICE, Auth, Journey, application_body
+from support.helpers import ALICE_ID, COUNTER_CONSENT, LICENCE, OFFICE, Auth, Journey, application_body
 
 EMAIL = "somying@example.co.th"
 # Issued on Tuesday 1 December 2026 (the test clock's start): valid until 30 November 2027.
@@ -301,10 +301,16 @@ def test_only_the_holder_or_a_counter_officer_with_their_id_may_ask(journey: Jou
     wrong = _request(journey, number, "cancellations", {"reason": "ปิดกิจการ", "holder_id_number": "3100600123450"},
                      counter)
     assert wrong.status_code == 404
-    filed = _request(journey, number, "cancellations", {"reason": "ปิดกิจการ", "holder_id_number": "1101700203395"},
-                     counter)
+    holders = {"reason": "ปิดกิจการ", "holder_id_number": "1101700203395"}
+    unconsented = _request(journey, number, "cancellations", holders, counter)
+    assert unconsented.status_code == 422 and unconsented.json()["error"]["details"]["field"] == "consent"
+    filed = _request(journey, number, "cancellations", {**holders, "consent": COUNTER_CONSENT}, counter)
     assert filed.status_code == 201 and filed.json()["licences"][0]["kind"] == "cancellation"
     assert filed.json()["timeline"][0]["actor"] == "counter_officer:carl"
+    assert filed.json()["consent"]["licences"] == [LICENCE] and filed.json()["filed_by"]["role"] == "counter_officer"
+    # The request is the holder's: she follows it too.
+    followed = journey.client.get(f"/api/v1/applications/{filed.json()['id']}", headers=journey.applicant)
+    assert followed.status_code == 200
 
 
 def test_renewal_is_refused_with_a_reason_and_a_hint(journey: Journey, client: TestClient, auth: Auth,
@@ -411,6 +417,10 @@ def test_an_assessed_renewal_fee_is_set_when_the_renewal_is_approved(journey: Jo
 
 def test_a_company_amends_its_name_and_address(journey: Journey, client: TestClient) -> None:
     company = {"kind": "juristic", "id_number": "0105556123453", "name": "บริษัท น้ำใจ จำกัด"}
+    # No company registry here: the counter checked the company's letter authorising Alice.
+    authorised = client.post("/api/v1/companies/0105556123453/representatives", headers=journey.counter,
+                             json={"id_number": ALICE_ID, "name": "สมหญิง ใจดี", "valid_until": "2028-12-31"})
+    assert authorised.status_code == 201, authorised.text
     number = _issue(journey, applicant=company)
     created = _request(journey, number, "amendments", {
         "holder_name": "บริษัท น้ำใจฟู้ดส์ จำกัด", "business_address": "101 ถนนพระราม 4 แขวงคลองเตย เขตคลองเตย",

@@ -50,7 +50,7 @@ def test_registry_fills_the_name_and_stands_for_the_documents(settings: Settings
 def test_unregistered_number_is_a_422(settings: Settings, clock: object, registry_url: str, auth: Auth) -> None:
     client = _client(settings, clock, registry_url)
     response = client.post("/api/v1/applications", json=application_body(id_number=UNREGISTERED_PERSON),
-                           headers=auth("applicant", "alice"))
+                           headers=auth("applicant", "nobody", id_number=UNREGISTERED_PERSON))
     assert response.status_code == 422 and response.json()["error"]["details"]["field"] == "applicant.id_number"
 
 

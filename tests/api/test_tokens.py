@@ -24,7 +24,7 @@ from bizportal.engine.errors import StartupError, Unauthenticated
 from bizportal.engine.principal import Role
 from bizportal.storage.audit_events import AuditEventRow
 from bizportal.storage.database import transaction
-from support.helpers import application_body
+from support.helpers import ALICE_ID, application_body
 
 KEY = "token-test-key-" + "k" * 32
 
@@ -89,7 +89,7 @@ def test_over_http_bad_claims_are_401_not_500_and_stray_claims_stay_out_of_the_a
     refused = client.get("/api/v1/applications", headers=long_lived)
     assert refused.status_code == 401 and "24 hours" in refused.json()["error"]["message"]
 
-    alice = bearer(sub="alice", role="applicant", agency="LAO", office="BKK-BANG-RAK")
+    alice = bearer(sub="alice", role="applicant", agency="LAO", office="BKK-BANG-RAK", id_number=ALICE_ID)
     created = client.post("/api/v1/applications", json=application_body(), headers=alice)
     assert created.status_code == 201, created.text
     with transaction(engine.db) as session:
@@ -142,7 +142,6 @@ def test_the_cli_mints_no_token_the_server_would_refuse(monkeypatch: pytest.Monk
     assert result.exit_code != 0 and "subject" in result.output
 
 
-ALICE_ID = "1101700203395"  # a valid Thai ID number
 
 
 def test_the_cli_mints_an_applicant_token_for_a_person_with_levels(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,4 +1,5 @@
-"""The scope and ownership checks (engine/access.py) and the principal's label, without a database."""
+"""The scope checks (engine/access.py) and the principal's label, without a database (ownership:
+test_ownership.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from itertools import combinations
 
 import pytest
 
-from bizportal.engine.access import AGENCY_ROLES, OFFICERS, in_scope, owns
+from bizportal.engine.access import AGENCY_ROLES, OFFICERS, in_scope
 from bizportal.engine.principal import Principal, Role
 
 KT, BR = "BKK-KHLONG-TOEI", "BKK-BANG-RAK"
@@ -32,15 +33,6 @@ def test_scope_is_agency_and_office(principal: Principal, agency: str, office: s
 def test_supervisors_can_be_left_out_of_a_scope() -> None:
     supervisor = Principal("sue", Role.AGENCY_SUPERVISOR, "LAO", KT)
     assert in_scope(supervisor, "LAO", KT, AGENCY_ROLES) and not in_scope(supervisor, "LAO", KT, OFFICERS)
-
-
-def test_ownership_is_role_and_subject() -> None:
-    assert owns(Principal("alice", Role.APPLICANT), "alice", "applicant")
-    assert owns(Principal("carl", Role.COUNTER_OFFICER), "carl", "counter_officer")
-    assert not owns(Principal("alice", Role.COUNTER_OFFICER), "alice", "applicant")
-    assert not owns(Principal("alice", Role.AGENCY_OFFICER, "EXCISE"), "alice", "applicant")
-    assert not owns(Principal("carl", Role.APPLICANT), "carl", "counter_officer")
-    assert not owns(Principal("alice", Role.AGENCY_OFFICER, "EXCISE"), "alice", "agency_officer")  # never owners
 
 
 def test_labels_name_one_principal_each() -> None:

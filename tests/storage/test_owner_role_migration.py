@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from alembic import command
 
 from bizportal.storage.database import make_engine
-from bizportal.storage.migrate import alembic_config, upgrade_to_head
+from bizportal.storage.migrate import alembic_config
 
 
 def _application(connection: sa.Connection, app_id: str, owner: str, role: str) -> None:
@@ -48,7 +48,9 @@ def test_licences_issued_before_get_their_holders_role(database_url: str) -> Non
         _licence(connection, "LAO-2569-000002", "app-carl", "carl", "2026-01-06 09:00:00")
         _licence(connection, "LAO-2570-000001", "app-renewal", "carl", "2027-01-05 09:00:00",
                  predecessor="LAO-2569-000002")
-    upgrade_to_head(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0012_idempotency_fingerprint")  # 0014 replaced holder roles by ID numbers
     with engine.connect() as connection:
         roles: dict[str, str] = dict(
             connection.execute(sa.text("SELECT number, holder_role FROM issued_licence")).all())

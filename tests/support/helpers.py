@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 from collections.abc import Callable
 from typing import Any
@@ -16,6 +17,25 @@ OFFICE = "BKK-KHLONG-TOEI"  # the local office of the sample business's district
 REDIS_URL = "redis://127.0.0.1:6379/15"  # the tests' own Redis database, flushed by them
 # `auth(role, subject, agency=None, office=None)` -> request headers carrying a signed bearer token.
 Auth = Callable[..., dict[str, str]]
+# What a counter officer sends when filing for someone: they checked the person against their ID card.
+COUNTER_CONSENT = {"method": "identity_checked_in_person", "valid_until": "2027-06-30"}
+ALICE_ID = VALID_IDS[0]  # Alice is สมหญิง ใจดี of `application_body`, and a director of VALID_IDS[2]
+
+
+def thai_id(seed: str) -> str:
+    """A valid Thai citizen ID number (first digit 1-8), the same for the same seed."""
+    digits = str(int(hashlib.sha256(seed.encode()).hexdigest(), 16))[:11]
+    first12 = str(1 + int(digits[0]) % 8) + digits[:11]
+    total = sum(int(digit) * (14 - position) for position, digit in enumerate(first12, start=1))
+    return first12 + str((11 - total % 11) % 10)
+
+
+def id_number_of(subject: str) -> str:
+    """The ID number a test applicant signs in with: Alice is the sample applicant, a 13-digit subject is
+    itself, anyone else gets their own."""
+    if subject == "alice":
+        return ALICE_ID
+    return subject if len(subject) == 13 and subject.isdigit() else thai_id(subject)
 
 
 def application_body(licences: list[str] | None = None, id_number: str = VALID_IDS[0], area_m2: float = 80,

@@ -190,7 +190,7 @@ def test_approved_and_rejected_paths(code: str) -> None:
 
 def _licence(valid_until: date | None, status: str = "valid") -> IssuedLicenceRow:
     return IssuedLicenceRow(number="LAO-2569-000001", licence_case_id="c", application_id="a", licence_code="x",
-                            agency="LAO", holder_name="h", holder_subject="s", holder_role="applicant",
+                            agency="LAO", holder_name="h", holder_id_number="1101700203395",
                             business_name="b", issued_on=date(2026, 12, 1), valid_until=valid_until, status=status,
                             pdf_key="k", pdf_sha256="0" * 64, pdf_size=1)
 

@@ -70,7 +70,7 @@ def session(signed_pdf: bytes) -> Iterator[Session]:
     engine = create_engine("sqlite://", connect_args={"check_same_thread": False}, poolclass=StaticPool)
     SQLModel.metadata.create_all(engine)
     with Session(engine) as session:
-        session.add(ApplicationRow(id="app-1", owner="citizen-1", created_by="citizen-1", created_by_role="citizen",
+        session.add(ApplicationRow(id="app-1", owner="1234567890121", created_by="citizen-1", created_by_role="citizen",
                                    applicant_kind="person", applicant_id_number="1234567890121",
                                    applicant_name=HOLDER, business_name=BUSINESS, business_address="99/9",
                                    business_province="Bangkok", business_area_m2=40.0))
@@ -78,7 +78,7 @@ def session(signed_pdf: bytes) -> Iterator[Session]:
                                    agency="BMA"))
         session.add(IssuedLicenceRow(number=NUMBER, licence_case_id="case-1", application_id="app-1",
                                      licence_code="FOOD-NOTIFY-200", agency="BMA", holder_name=HOLDER,
-                                     holder_subject="citizen-1", holder_role="citizen", business_name=BUSINESS,
+                                     holder_id_number="1234567890121", business_name=BUSINESS,
                                      issued_on=date(2026, 11, 22), valid_until=VALID_UNTIL,
                                      pdf_key=f"sha256/{hashlib.sha256(signed_pdf).hexdigest()}",
                                      pdf_sha256=hashlib.sha256(signed_pdf).hexdigest(), pdf_size=len(signed_pdf)))
