@@ -97,10 +97,11 @@ def migrate() -> None:
 
 @app.command()
 def token(role: Annotated[Role, typer.Option(help="applicant, counter_officer, agency_officer or admin")],
-          subject: Annotated[str, typer.Option(help="the user's id (the `sub` claim)")],
+          subject: Annotated[str, typer.Option(help="the user's id (the `sub` claim); an applicant's is their 13-digit "
+                                               "national ID number")],
           agency: Annotated[str | None, typer.Option(help="agency code, required for agency officers")] = None,
           office: Annotated[str | None, typer.Option(help="local office code (e.g. BKK-BANG-RAK) for local-government "
-                                                     "officers")] = None,
+                                                     "officers, and the office of a counter officer's counter")] = None,
           hours: Annotated[int, typer.Option(help="validity in hours")] = 12,
           name: Annotated[str | None, typer.Option(help="the person's display name (e.g. on the receipts a counter "
                                                    "officer issues)")] = None,
@@ -110,8 +111,8 @@ def token(role: Annotated[Role, typer.Option(help="applicant, counter_officer, a
           = DEVELOPMENT_AAL) -> None:
     """Print a bearer token signed with the configured key.
 
-    The token always carries `ial` and `aal`; an applicant whose subject is a 13-digit ID number is that
-    person (the token also carries it as `id_number`).
+    The token always carries `ial` and `aal`; an applicant is the person whose 13-digit ID number is the
+    subject (the token also carries it as `id_number`), since applications belong to an ID number.
     """
     settings = Settings()
     if not 0 < hours * 60 <= settings.token_max_lifetime_minutes:
@@ -122,7 +123,7 @@ def token(role: Annotated[Role, typer.Option(help="applicant, counter_officer, a
     except StartupError as err:
         _cannot_start(err)
     try:
-        id_number = subject if role == Role.APPLICANT and len(subject) == 13 and subject.isdigit() else None
+        id_number = subject if role == Role.APPLICANT else None
         typer.echo(issue_token(key, subject, role, agency, ttl=timedelta(hours=hours), office=office, name=name,
                                id_number=id_number, ial=ial, aal=aal))
     except ValueError as err:

@@ -1,6 +1,7 @@
 """Bearer tokens: HS256 JWTs carrying `sub`, `role` and, for officers, `agency` (and `office` for
-officers of a local government, whose inbox shows only their office's cases). An optional `name` (the
-OpenID Connect claim) is the person's display name: a receipt names the officer who took the cash by it.
+officers of a local government, whose inbox shows only their office's cases; for a counter officer, the office
+of their counter). An optional `name` (the OpenID Connect claim) is the person's display name: a receipt
+names the officer who took the cash by it.
 Optional `id_number` (the person's 13-digit national ID number), `ial` and `aal` (the sign-in's assurance
 levels in DGA notation, engine/assurance.py) say who the person is and how well that is known; a token
 without levels counts as the development default (IAL 2.3, AAL 2), which `bizportal token` writes anyway.
@@ -63,8 +64,8 @@ def issue_token(key: str, subject: str, role: Role, agency: str | None = None, t
 def read_token(key: str, token: str, max_lifetime: timedelta = DEFAULT_MAX_LIFETIME) -> Principal:
     """Verify signature, expiry, issuer and lifetime, and turn the claims into a Principal.
 
-    Only officers carry `agency` and `office`: on any other role's token they are ignored, so they never
-    reach the audit trail's actor label.
+    Only officers carry `agency` and `office` (a counter officer: the office of their counter, whose filings
+    they act on): on any other role's token they are ignored, so they never reach the audit trail's actor label.
 
     Raises:
         Unauthenticated: anything wrong with the token (the reason is in the message).
@@ -84,9 +85,12 @@ def read_token(key: str, token: str, max_lifetime: timedelta = DEFAULT_MAX_LIFET
     name = _text_claim(claims, "name")
     display_name = " ".join(name.split())[:200] if name else None  # one line on a receipt
     person = _person_claims(claims)
+    agency, office = _text_claim(claims, "agency"), _text_claim(claims, "office")
+    if role == Role.COUNTER_OFFICER:
+        return Principal(subject=subject, role=role, agency=agency or None, office=office or None, name=display_name,
+                         **person)
     if role not in OFFICER_ROLES:
         return Principal(subject=subject, role=role, name=display_name, **person)
-    agency, office = _text_claim(claims, "agency"), _text_claim(claims, "office")
     if not agency:
         raise Unauthenticated("an officer token must carry an `agency` claim")
     return Principal(subject=subject, role=role, agency=agency, office=office or None, name=display_name, **person)

@@ -111,7 +111,8 @@ def client(settings: Settings, engine: LicensingEngine) -> Iterator[TestClient]:
 @pytest.fixture
 def auth() -> Auth:
     """`auth(role, subject, agency=None, office=None, name=None, ial=None, aal=None, id_number=None)` -> headers
-    with a signed bearer token. Without `ial`/`aal` the token carries no levels: the development default
+    with a signed bearer token. An applicant carries the ID number `id_number_of(subject)` unless `id_number`
+    says otherwise ("" for none). Without `ial`/`aal` the token carries no levels: the development default
     (IAL 2.3, AAL 2) applies."""
 
     def headers(role: str, subject: str, agency: str | None = None, office: str | None = None,
@@ -119,6 +120,7 @@ def auth() -> Auth:
                 id_number: str | None = None) -> dict[str, str]:
         if role == "applicant" and id_number is None:
             id_number = id_number_of(subject)  # an applicant is a person: `alice` is ALICE_ID
+        id_number = id_number or None  # "": a sign-in that vouches for no ID number
         token = issue_token(SIGNING_KEY, subject, Role(role), agency, office=office, name=name, ial=ial, aal=aal,
                             id_number=id_number)
         return {"Authorization": f"Bearer {token}"}

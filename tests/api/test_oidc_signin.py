@@ -2,12 +2,16 @@
 
 Bearer tokens the provider issues for our client id are accepted; tokens from another issuer, for another
 audience, or signed with an algorithm outside the allow-list are 401s that say why; the browser signs in
-with the authorization code flow and gets a session cookie whose unsafe requests need our Origin.
+with the authorization code flow and gets a session cookie whose unsafe requests need our Origin. The person
+signed in files only in their own name, and finds what a counter filed for them.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
@@ -25,9 +29,11 @@ from bizportal.api.oidc import OidcProvider
 from bizportal.api.sessions import SESSION_COOKIE, secure_cookies, session_token
 from bizportal.api.settings import DEFAULT_OIDC_CLAIMS, Settings
 from bizportal.engine.assembly import LicensingEngine
+from bizportal.engine.payments.providers import PaymentProviders
 from bizportal.engine.principal import Principal, Role
-from support.helpers import Auth
+from support.helpers import COUNTER_CONSENT, OFFICE, Auth, Journey, application_body
 from support.oidc_provider import MALEE, SOMCHAI, OidcProviderProcess, start_provider
+from support.recording_provider import SECRET, RecordingProvider
 
 CLIENT_ID = "bizportal-test"
 BASE = "https://bizportal.test"  # the test settings' public base URL
@@ -321,3 +327,56 @@ def test_the_claims_map_setting_is_checked() -> None:
         Settings(oidc_claims={"citizen": "cid"})
     with pytest.raises(ValueError, match="empty claim name"):
         Settings(oidc_claims={"name": " "})
+
+
+# -- who the signed-in person is: their own applications, and a counter's filing for them (issue 11 s.2, s.3) ---
+
+
+def test_a_signed_in_person_files_only_in_their_own_name(app_client: TestClient,
+                                                          oidc_provider: OidcProviderProcess) -> None:
+    somchai = _bearer(oidc_provider.id_token(CLIENT_ID, SOMCHAI["sub"]))
+    in_malees_name = app_client.post("/api/v1/applications", json=application_body(id_number=MALEE["pid"]),
+                                     headers=somchai)
+    assert in_malees_name.status_code == 403 and "own name" in in_malees_name.json()["error"]["message"]
+    in_his_own = app_client.post("/api/v1/applications", json=application_body(id_number=SOMCHAI["pid"]),
+                                 headers=somchai)
+    assert in_his_own.status_code == 201, in_his_own.text
+    malee = _bearer(oidc_provider.id_token(CLIENT_ID, MALEE["sub"]))
+    assert app_client.get(f"/api/v1/applications/{in_his_own.json()['id']}", headers=malee).status_code == 404
+
+
+def test_a_counter_filing_is_the_entrepreneurs_once_they_sign_in(browser: httpx.Client, app_client: TestClient,
+                                                                 engine: LicensingEngine, auth: Auth) -> None:
+    """Cora files at the Khlong Toei counter for Somchai; he signs in with the browser, follows the application,
+    pays online and withdraws the consent, after which the counter no longer reaches it."""
+    engine.ctx.payments = PaymentProviders({"testpay": RecordingProvider()})
+    cora = auth("counter_officer", "cora", office=OFFICE)
+    body = application_body(id_number=SOMCHAI["pid"], consent=COUNTER_CONSENT)
+    filed = app_client.post("/api/v1/applications", json=body, headers=cora)
+    assert filed.status_code == 201, filed.text
+    journey = Journey(app_client, cora, auth("agency_officer", "olivia", "LAO", OFFICE), cora)
+    journey.id = filed.json()["id"]
+    journey.submit()
+    journey.approve_until_payment(journey.officer)
+
+    ours = {"Origin": BASE}
+    listed = _sign_in(browser, SOMCHAI["sub"], next_path="/api/v1/applications")
+    assert [a["id"] for a in listed.json()] == [journey.id]
+    (consent,) = browser.get(f"{BASE}/api/v1/consents").json()
+    assert consent["in_force"] and consent["office"] == OFFICE
+    started = browser.post(f"{BASE}/api/v1/applications/{journey.id}/payments", json={"provider": "testpay"},
+                           headers=ours)
+    assert started.status_code == 201, started.text
+    payment = started.json()
+    event = json.dumps({"id": "evt_1", "kind": "succeeded", "reference": payment["provider_reference"],
+                        "amount": payment["amount_satang"], "currency": "THB"}).encode()
+    signature = hmac.new(SECRET, event, hashlib.sha256).hexdigest()
+    assert app_client.post("/api/v1/payments/webhooks/testpay", content=event,
+                           headers={"X-Test-Signature": signature}).json() == {"outcome": "applied"}
+    assert browser.get(f"{BASE}/api/v1/applications/{journey.id}").json()["status"] == "issued"
+
+    assert browser.post(f"{BASE}/api/v1/consents/{consent['id']}/withdraw").status_code == 403  # CSRF rule
+    withdrawn = browser.post(f"{BASE}/api/v1/consents/{consent['id']}/withdraw", headers=ours)
+    assert withdrawn.status_code == 200 and withdrawn.json()["in_force"] is False
+    assert app_client.get(f"/api/v1/applications/{journey.id}", headers=cora).status_code == 404
+    assert browser.get(f"{BASE}/api/v1/applications/{journey.id}").status_code == 200

@@ -44,8 +44,9 @@ def test_what_was_filed_before_becomes_the_applicants_and_going_back_restores_th
         _filed(connection, "company", "alice", "applicant", COMPANY, "juristic")
     upgrade_to_head(engine)
     with engine.connect() as connection:
-        owners = dict(connection.execute(sa.text("SELECT id, owner FROM application")).all())
-        holders = dict(connection.execute(sa.text("SELECT application_id, holder_id_number FROM issued_licence")).all())
+        owners = {row[0]: row[1] for row in connection.execute(sa.text("SELECT id, owner FROM application"))}
+        holders = {row[0]: row[1] for row in connection.execute(
+            sa.text("SELECT application_id, holder_id_number FROM issued_licence"))}
         offices = set(connection.execute(sa.text("SELECT filed_at_office FROM application")).scalars())
     assert owners == {"online": ALICE_ID, "counter": ALICE_ID, "company": COMPANY}
     assert holders == owners
@@ -53,10 +54,10 @@ def test_what_was_filed_before_becomes_the_applicants_and_going_back_restores_th
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.downgrade(config, "0012_idempotency_fingerprint")
-        owners = dict(connection.execute(sa.text("SELECT id, owner FROM application")).all())
-        holders = {row[0]: (row[1], row[2]) for row in connection.execute(
+        filers = {row[0]: row[1] for row in connection.execute(sa.text("SELECT id, owner FROM application"))}
+        held_by = {row[0]: (row[1], row[2]) for row in connection.execute(
             sa.text("SELECT application_id, holder_subject, holder_role FROM issued_licence"))}
     engine.dispose()
-    assert owners == {"online": "alice", "counter": "carl", "company": "alice"}
-    assert holders == {"online": ("alice", "applicant"), "counter": ("carl", "counter_officer"),
+    assert filers == {"online": "alice", "counter": "carl", "company": "alice"}
+    assert held_by == {"online": ("alice", "applicant"), "counter": ("carl", "counter_officer"),
                        "company": ("alice", "applicant")}
