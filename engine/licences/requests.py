@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from bizportal.engine import audit, idempotency
+from bizportal.engine import assurance, audit, idempotency
 from bizportal.engine.access import holds
 from bizportal.engine.applications import consents, representatives
 from bizportal.engine.applications.applications import tracking_number
@@ -58,7 +58,8 @@ def request_renewal(ctx: EngineContext, session: Session, principal: Principal, 
     Idempotency-Key, which returns the first one).
 
     Raises:
-        Forbidden: the role never files requests. NotFound: not the caller's licence (or no such licence).
+        Forbidden: the role never files requests, or the holder's sign-in is below the licence's IAL or AAL.
+        NotFound: not the caller's licence (or no such licence).
         Conflict: the licence cannot be renewed now (the message says why), or a request is already open.
         InvalidInput: `holder_id_number` missing (counter officer) or not the holder's.
     """
@@ -104,6 +105,8 @@ def _open(ctx: EngineContext, session: Session, principal: Principal, number: st
             return replayed, False
     issued, licence_application = _held(session, principal, number, data.holder_id_number, ctx.clock.now())
     _check_counter_consent(ctx, session, principal, licence_application, data)
+    # The request is submitted at once: the sign-in needs the licence's levels, as for submitting an application.
+    assurance.require(principal, [ctx.catalogue.licence(issued.licence_code).assurance], f"request a {kind.value}")
     _refuse_a_second_request(session, number)
     now = ctx.clock.now()
     details, changed = prepare(issued, licence_application, now.astimezone(BANGKOK).date())

@@ -295,6 +295,8 @@ def test_only_the_holder_or_a_counter_officer_with_their_id_may_ask(journey: Jou
         assert _request(journey, number, kind, body, auth("applicant", "mallory")).status_code == 404
         assert _request(journey, "LAO-2569-999999", kind, body).status_code == 404
         assert _request(journey, number, kind, body, journey.officer).status_code == 403
+        low = _request(journey, number, kind, body, auth("applicant", "alice", ial="1.3", aal="1"))
+        assert low.status_code == 403 and low.json()["error"]["details"]["acr_values"] == "ial2 aal2"
     counter = journey.counter
     missing = _request(journey, number, "cancellations", {"reason": "ปิดกิจการ"}, counter)
     assert missing.status_code == 422 and missing.json()["error"]["details"]["field"] == "holder_id_number"
