@@ -13,6 +13,7 @@ from bizportal.storage.outbox import OutboxRow
 from bizportal.storage.payments import InvoiceRow, PaymentRow
 from bizportal.storage.receipts import ReceiptRow
 from bizportal.storage.refunds import RefundRow
+from bizportal.storage.staff import StaffMemberRow
 from bizportal.storage.statutory_clocks import CaseClockRow
 from bizportal.storage.workflow_tables import (
     HumanTaskRow,
@@ -27,5 +28,5 @@ __all__ = [
     "AgencyCallbackRow", "ApplicationRow", "AuditEventRow", "CaseClockRow", "CounterRow", "HumanTaskRow",
     "IncidentRow", "InvoiceRow", "IssuedLicenceRow", "LicenceCaseRow", "NotificationRow", "OnlinePaymentRow",
     "OutboxRow", "PaymentEventRow", "PaymentInvoiceRow", "PaymentRow", "ProcessDefinitionRow", "ReceiptRow",
-    "RefundRow", "TaskDeliveryRow", "TimerRow", "WorkflowInstanceRow", "metadata",
+    "RefundRow", "StaffMemberRow", "TaskDeliveryRow", "TimerRow", "WorkflowInstanceRow", "metadata",
 ]
