@@ -272,6 +272,12 @@ def get(session: Session, principal: Principal, member_id: str) -> StaffMember:
     return _view(_row(session, member_id))
 
 
+def names_anyone_of(session: Session, issuer: str) -> bool:
+    """Whether the register has an entry (active or not) of the provider `issuer`."""
+    found = session.exec(select(StaffMemberRow.id).where(StaffMemberRow.issuer == issuer.rstrip("/"))).first()
+    return found is not None
+
+
 def staff_principal(session: Session, issuer: str, subject: str, name: str | None = None) -> Principal:
     """Who a staff sign-in is: role, agency and office from the register; `name` (the sign-in's) unless the
     register names the person.
