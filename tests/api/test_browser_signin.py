@@ -46,7 +46,8 @@ def served(settings: Settings, engine: LicensingEngine, oidc_provider: OidcProvi
     app = create_app(settings.model_copy(update={
         "public_base_url": base, "oidc_issuer": oidc_provider.issuer, "oidc_client_id": "bizportal-browser",
         "oidc_client_secret": SecretStr("browser-secret"), "staff_oidc_issuer": oidc_provider.issuer,
-        "staff_oidc_client_id": "bizportal-browser-staff"}), engine=engine)
+        "staff_oidc_client_id": "bizportal-browser-staff",
+        "staff_oidc_client_secret": SecretStr("browser-staff-secret")}), engine=engine)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, daemon=True, name=f"browser-signin-{port}")
     thread.start()
