@@ -59,7 +59,8 @@ def current_principal(request: Request,
                                       hint="sign in again at /auth/staff/login")
             return registered_staff(request, signed_in.issuer, signed_in.subject, signed_in.name)
         return signed_in
-    hint = "send `Authorization: Bearer <token>`" + (", or sign in at /auth/login" if state.oidc else "")
+    hint = ("send `Authorization: Bearer <token>`" + (", or sign in at /auth/login" if state.oidc else "")
+            + (" (staff: /auth/staff/login)" if state.staff_oidc else ""))
     raise Unauthenticated("authentication required", hint=hint)
 
 
