@@ -21,6 +21,7 @@ from bizportal.api.routes.agencies import router as agencies_router
 from bizportal.api.routes.applications import router as applications_router
 from bizportal.api.routes.auth import me_router
 from bizportal.api.routes.auth import router as auth_router
+from bizportal.api.routes.auth import staff_router as staff_auth_router
 from bizportal.api.routes.business_types import router as business_types_router
 from bizportal.api.routes.companies import router as companies_router
 from bizportal.api.routes.consents import router as consents_router
@@ -36,6 +37,7 @@ from bizportal.api.routes.payments import router as payments_router
 from bizportal.api.routes.receipts import router as receipts_router
 from bizportal.api.routes.refunds import router as refunds_router
 from bizportal.api.routes.register import router as register_router
+from bizportal.api.routes.staff import router as staff_router
 from bizportal.api.routes.tasks import router as tasks_router
 from bizportal.api.routes.verification import router as verification_router
 from bizportal.api.security_headers import SecurityHeaders
@@ -91,12 +93,35 @@ def oidc_provider(settings: Settings) -> OidcProvider | None:
     return OidcProvider(settings.oidc_issuer, settings.oidc_client_id, secret, settings.oidc_claims)
 
 
+def staff_oidc_provider(settings: Settings) -> OidcProvider | None:
+    """The provider staff sign in with (their organisation's), or None when BIZPORTAL_STAFF_OIDC_ISSUER is unset.
+
+    Raises:
+        StartupError: an issuer without a client id, or the citizens' issuer and client id both: then no token
+            could tell a staff sign-in from a citizen's.
+    """
+    if not settings.staff_oidc_issuer:
+        return None
+    if not settings.staff_oidc_client_id:
+        raise StartupError("BIZPORTAL_STAFF_OIDC_ISSUER is set but BIZPORTAL_STAFF_OIDC_CLIENT_ID is not",
+                           hint="set the client id the staff provider registered for this service")
+    if (settings.staff_oidc_issuer, settings.staff_oidc_client_id) == (settings.oidc_issuer, settings.oidc_client_id):
+        raise StartupError("the staff provider has the citizens' issuer and client id: a citizen's token could not "
+                           "be told from a staff member's",
+                           hint="register a second client for staff at the provider and set it in "
+                           "BIZPORTAL_STAFF_OIDC_CLIENT_ID")
+    secret = settings.staff_oidc_client_secret.get_secret_value() if settings.staff_oidc_client_secret else None
+    return OidcProvider(settings.staff_oidc_issuer, settings.staff_oidc_client_id, secret, settings.staff_oidc_claims,
+                        setting="BIZPORTAL_STAFF_OIDC")
+
+
 def create_app(settings: Settings | None = None, clock: Clock | None = None, engine: LicensingEngine | None = None,
                background_sweeper: bool = False) -> FastAPI:
     """Build the app. Loads and validates every definition now, so a bad file stops start-up."""
     settings = settings or Settings()
     signing_key = settings.signing_key()  # first: a missing or short key stops start-up before anything is built
     oidc = oidc_provider(settings)
+    staff_oidc = staff_oidc_provider(settings)
     engine = engine or engine_from(settings, clock=clock)
 
     @asynccontextmanager
@@ -108,8 +133,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, eng
         yield
         stop.set()
         engine.queue.close()  # e.g. the arq queue's Redis pool
-        if oidc is not None:
-            oidc.close()
+        for provider in (oidc, staff_oidc):
+            if provider is not None:
+                provider.close()
 
     app = _App(title="Biz Portal engine", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.engine = engine
@@ -118,6 +144,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, eng
     app.state.signing_key = signing_key
     app.state.token_max_lifetime = timedelta(minutes=settings.token_max_lifetime_minutes)
     app.state.oidc = oidc
+    app.state.staff_oidc = staff_oidc
     app.state.download_links = DownloadLinks(app.state.signing_key, settings.public_base_url)
     errors.install(app)
     app.add_middleware(input_guard.NulGuard)
@@ -132,7 +159,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, eng
     for router in (health_router, licences_router, open_data_router, business_types_router, applications_router,
                    tasks_router, agencies_router, payments_router, online_payments_router, receipts_router,
                    refunds_router, downloads_router, issued_router, kpis_router, register_router, verification_router,
-                   auth_router, me_router, consents_router, companies_router, pages_router):
+                   staff_router, auth_router, staff_auth_router, me_router, consents_router, companies_router,
+                   pages_router):
         app.include_router(router)
     errors.document(app)  # the OpenAPI document declares every error status with the one error body
     return app

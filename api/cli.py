@@ -1,4 +1,4 @@
-"""`bizportal serve | worker | migrate | token | keys | bpmn generate`."""
+"""`bizportal serve | worker | migrate | token | keys | staff add | bpmn generate`."""
 
 from __future__ import annotations
 
@@ -16,11 +16,16 @@ from bizportal.api.settings import Settings
 from bizportal.api.tokens import issue_token
 from bizportal.engine.assurance import DEVELOPMENT_AAL, DEVELOPMENT_IAL
 from bizportal.engine.errors import StartupError
-from bizportal.engine.principal import Role
+from bizportal.engine.principal import Principal, Role
+from bizportal.engine.staff.register import StaffRole
+from bizportal.storage.database import transaction
 
 app = typer.Typer(help="Biz Portal engine", no_args_is_help=True)
 bpmn_app = typer.Typer(help="The licence processes derived from their manuals", no_args_is_help=True)
 app.add_typer(bpmn_app, name="bpmn")
+staff_app = typer.Typer(help="The staff register (who signs in as staff, with which role, agency and office)",
+                        no_args_is_help=True)
+app.add_typer(staff_app, name="staff")
 
 
 def server_options(settings: Settings) -> dict[str, Any]:
@@ -40,12 +45,21 @@ def serve(host: Annotated[str | None, typer.Option(help="default BIZPORTAL_HOST"
 
     settings = Settings()
     development_provider = not settings.oidc_issuer and not settings.is_production()
+    development_staff = development_provider and not settings.staff_oidc_issuer
     if development_provider:  # `make run`: sign-in through a local provider with sample people
-        issuer = f"http://127.0.0.1:{dev_provider.free_port()}"
+        issuer = f"http://127.0.0.1:{dev_provider.stable_port(settings.data_dir)}"
         settings = settings.model_copy(update={"oidc_issuer": issuer, "oidc_client_id": dev_provider.CLIENT_ID,
                                                "oidc_client_secret": SecretStr(dev_provider.CLIENT_SECRET)})
+        if development_staff:  # staff too, as a second client of the same provider, with sample staff
+            settings = settings.model_copy(update={
+                "staff_oidc_issuer": issuer, "staff_oidc_client_id": dev_provider.STAFF_CLIENT_ID,
+                "staff_oidc_client_secret": SecretStr(dev_provider.STAFF_CLIENT_SECRET)})
     try:
         application = create_app(settings, background_sweeper=True)
+        if development_staff and settings.staff_oidc_issuer:
+            engine = application.state.engine
+            with transaction(engine.db) as session:
+                dev_provider.seed_sample_staff(engine.ctx, session, settings.staff_oidc_issuer)
         if settings.is_production() and not settings.oidc_issuer:
             raise StartupError("production settings need a real OpenID provider: BIZPORTAL_OIDC_ISSUER is unset "
                                "(the development provider of `make run` lets anyone sign in as anyone)",
@@ -149,6 +163,51 @@ def keys(folder: Annotated[Path, typer.Argument(help="the folder to write the ke
                f"  BIZPORTAL_TOKEN_SIGNING_KEY=<the content of {token_key}>\n"
                "(paths as the processes see them; docker-compose.yml mounts this folder's files as secrets).\n"
                "Back the folder up: without the verification key no printed QR code can be checked again.")
+
+
+# Who the audit trail names for a change made with the CLI: the operator at the server, not a signed-in person.
+OPERATOR = Principal(subject="operator-cli", role=Role.ADMIN, name="bizportal staff (command line)")
+
+
+@staff_app.command("add")
+def staff_add(issuer: Annotated[str, typer.Option(help="the staff provider's issuer URL "
+                                                 "(BIZPORTAL_STAFF_OIDC_ISSUER)")],
+              subject: Annotated[str, typer.Option(help="the provider's `sub` for the person")],
+              role: Annotated[StaffRole, typer.Option(help="counter_officer, agency_officer, agency_supervisor or "
+                                                      "admin")],
+              agency: Annotated[str | None, typer.Option(help="agency code, required for agency officers and "
+                                                         "supervisors")] = None,
+              office: Annotated[str | None, typer.Option(help="local office code (e.g. BKK-KHLONG-TOEI)")] = None,
+              name: Annotated[str | None, typer.Option(help="display name")] = None) -> None:
+    """Add a person to the staff register: bootstraps the first administrator, who then manages the register
+    through /api/v1/staff. Audited as the operator."""
+    from pydantic import ValidationError
+
+    from bizportal.api.composition import engine_from
+    from bizportal.engine.errors import BizPortalError
+    from bizportal.engine.staff import register
+    from bizportal.engine.staff.register import StaffInput
+
+    try:
+        data = StaffInput(issuer=issuer, subject=subject, role=role, agency=agency, office=office, name=name)
+    except ValidationError as err:
+        problems = "; ".join(f"--{'.'.join(str(part) for part in e['loc'])}: {e['msg']}" for e in err.errors())
+        raise typer.BadParameter(problems) from err
+    try:
+        engine = engine_from(Settings())
+    except StartupError as err:
+        _cannot_start(err)
+    try:
+        with transaction(engine.db) as session:
+            member, _ = register.add(engine.ctx, session, OPERATOR, data)
+    except BizPortalError as err:
+        typer.echo(f"cannot add: {err.message}" + (f" ({err.hint})" if err.hint else ""), err=True)
+        raise typer.Exit(code=1) from err
+    finally:
+        engine.db.dispose()
+    place = ", ".join(part for part in (member.agency, member.office) if part)
+    typer.echo(f"added {member.subject} of {member.issuer} as {member.role.value}{' (' + place + ')' if place else ''}"
+               f": entry {member.id}")
 
 
 @bpmn_app.command("generate")

@@ -1,10 +1,12 @@
-"""OpenID Connect: the provider citizens sign in with (DGA Digital ID, ThaID, or any OpenID provider).
+"""OpenID Connect: the providers people sign in with. Citizens use one (DGA Digital ID, ThaID, or any OpenID
+provider; BIZPORTAL_OIDC_*), staff their organisation's (BIZPORTAL_STAFF_OIDC_*); both are an `OidcProvider`.
 
 `OidcProvider` reads the provider's discovery document (`<issuer>/.well-known/openid-configuration`) and
-its key set (JWKS), verifies the JWTs it issues for our client id (ID tokens, or JWT access tokens) and turns
-their claims into a `Principal` through the claims map (BIZPORTAL_OIDC_CLAIMS). It also builds the
+its key set (JWKS), verifies the JWTs it issues for our client id (ID tokens, or JWT access tokens), builds the
 authorization-code + PKCE request of the browser sign-in and exchanges the code for an ID token
-(api/routes/auth.py).
+(api/routes/auth.py). Who the verified claims stand for is decided apart from it: `applicant_principal` makes a
+citizen of them through the claims map (BIZPORTAL_OIDC_CLAIMS); a staff member is whoever the staff register
+says (engine/staff/register.py), the token only naming them. `for_staff` tells which provider a token is for.
 
 A provider's token is verified strictly: signature by a key of the provider's JWKS (cached; fetched again,
 at most once per `refetch_interval`, when a token names a `kid` the cached set lacks, as after a key
@@ -58,8 +60,11 @@ class LoginRequest:
 
 class OidcProvider:
     def __init__(self, issuer: str, client_id: str, client_secret: str | None, claims: dict[str, str],
-                 http: httpx.Client | None = None, refetch_interval: float = REFETCH_INTERVAL_SECONDS) -> None:
+                 http: httpx.Client | None = None, refetch_interval: float = REFETCH_INTERVAL_SECONDS,
+                 setting: str = "BIZPORTAL_OIDC") -> None:
+        """`setting` is the prefix of the variables configuring this provider, named in error hints."""
         self.issuer = issuer.rstrip("/")
+        self.setting = setting
         self.client_id = client_id
         self._client_secret = client_secret
         self.claims = claims
@@ -86,11 +91,11 @@ class OidcProvider:
                 if document.get("issuer", "").rstrip("/") != self.issuer:
                     raise Unavailable(f"the OpenID provider's discovery document names the issuer "
                                       f"{document.get('issuer')!r}, not {self.issuer!r}",
-                                      hint="set BIZPORTAL_OIDC_ISSUER to the provider's exact issuer URL")
+                                      hint=f"set {self.setting}_ISSUER to the provider's exact issuer URL")
                 for field in ("authorization_endpoint", "token_endpoint", "jwks_uri"):
                     if not isinstance(document.get(field), str):
                         raise Unavailable(f"the OpenID provider's discovery document has no {field}",
-                                          hint="check BIZPORTAL_OIDC_ISSUER")
+                                          hint=f"check {self.setting}_ISSUER")
                 self._metadata, self._metadata_at = document, time.monotonic()
             return self._metadata
 
@@ -187,31 +192,6 @@ class OidcProvider:
             raise Unauthenticated(f"the token is for the audience {audience!r}, not for this service's client id "
                                   f"{self.client_id!r}", hint=_HINT)
 
-    def principal(self, claims: dict[str, Any]) -> Principal:
-        """An applicant, named by the provider's `sub`, with the fields the claims map points at.
-
-        A level the provider does not state is the lowest (IAL 1.1, AAL 1): a provider vouches for a level or
-        it doesn't, and only our own development tokens get the development default (engine/assurance.py).
-        """
-        fields = {field: _text(claims.get(claim)) for field, claim in self.claims.items()}
-        name = fields.get("name")
-        return Principal(subject=claims["sub"], role=Role.APPLICANT,
-                         name=" ".join(name.split())[:200] if name else None,
-                         id_number=self._id_number(fields.get("id_number")),
-                         ial=fields.get("ial") or IAL_LEVELS[0], aal=fields.get("aal") or AAL_LEVELS[0])
-
-    def _id_number(self, value: str | None) -> str | None:
-        """The 13 digits of a Thai ID number (dashes and spaces dropped), or None: a value that is no ID number
-        (a mis-mapped claim) must not stand for one, and is logged so the operator can fix the claims map."""
-        if value is None:
-            return None
-        try:
-            return normalise_thai_id(value)
-        except ValueError as err:
-            log.warning("the OpenID provider's %r claim is not a Thai ID number (%s): check BIZPORTAL_OIDC_CLAIMS",
-                        self.claims["id_number"], err)
-            return None
-
     def close(self) -> None:
         self._http.close()
 
@@ -254,6 +234,62 @@ class OidcProvider:
             raise Unauthenticated(f"the OpenID provider refused the sign-in code ({response.status_code}"
                                   f"{': ' + str(reason) if reason else ''})", hint="sign in again")
         return str(body["id_token"])
+
+
+def applicant_principal(claims: dict[str, Any], claims_map: dict[str, str]) -> Principal:
+    """An applicant, named by the provider's `sub`, with the fields the claims map points at.
+
+    A level the provider does not state is the lowest (IAL 1.1, AAL 1): a provider vouches for a level or
+    it doesn't, and only our own development tokens get the development default (engine/assurance.py).
+    """
+    fields = {field: _text(claims.get(claim)) for field, claim in claims_map.items()}
+    return Principal(subject=claims["sub"], role=Role.APPLICANT, name=_one_line(fields.get("name")),
+                     id_number=_id_number(fields.get("id_number"), claims_map),
+                     ial=fields.get("ial") or IAL_LEVELS[0], aal=fields.get("aal") or AAL_LEVELS[0])
+
+
+def claimed_name(claims: dict[str, Any], claims_map: dict[str, str]) -> str | None:
+    """The display name the claims map's `name` claim gives, on one line (a receipt prints it), or None."""
+    return _one_line(_text(claims.get(claims_map.get("name", "name"))))
+
+
+def _one_line(name: str | None) -> str | None:
+    return " ".join(name.split())[:200] if name else None
+
+
+def _id_number(value: str | None, claims_map: dict[str, str]) -> str | None:
+    """The 13 digits of a Thai ID number (dashes and spaces dropped), or None: a value that is no ID number
+    (a mis-mapped claim) must not stand for one, and is logged so the operator can fix the claims map."""
+    if value is None:
+        return None
+    try:
+        return normalise_thai_id(value)
+    except ValueError as err:
+        log.warning("the OpenID provider's %r claim is not a Thai ID number (%s): check BIZPORTAL_OIDC_CLAIMS",
+                    claims_map["id_number"], err)
+        return None
+
+
+def for_staff(token: str, citizens: OidcProvider | None, staff: OidcProvider | None) -> bool:
+    """Whether a bearer token is the staff provider's (read unverified, only to pick who verifies it).
+
+    Its issuer decides; when both providers share an issuer, its audience does: a token for the staff client id
+    is the staff provider's, any other the citizens'. A citizen's token is thus never verified as staff, nor the
+    other way round, and whichever provider verifies it checks the audience again.
+    """
+    if staff is None:
+        return False
+    try:
+        claims = _segment(token, 1)
+    except Unauthenticated:
+        return False
+    issuer = claims.get("iss")
+    if not isinstance(issuer, str) or issuer.rstrip("/") != staff.issuer:
+        return False
+    if citizens is None or citizens.issuer != staff.issuer:
+        return True
+    audience = claims.get("aud")
+    return staff.client_id in (audience if isinstance(audience, list) else [audience])
 
 
 def unverified_issuer(token: str) -> str | None:

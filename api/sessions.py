@@ -3,6 +3,9 @@
 The session cookie holds the signed-in identity encrypted and authenticated (JWE, A256GCM) with a key derived
 from the service's signing key, so the browser can neither read the ID number in it nor change anything,
 and neither the cookie nor a bearer token can stand in for the other; it expires after `SESSION_LIFETIME`.
+A staff member's cookie holds only who they are (the staff provider's issuer and `sub`) and their name, marked as
+staff: their role, agency and office are read from the staff register on every request, so a change there (a
+deactivation above all) applies at once, and no role is trusted from a cookie.
 It is HttpOnly and SameSite=Lax, and Secure unless the public base URL is plain
 http on localhost/127.0.0.1 (development).
 
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -50,8 +54,23 @@ def origin_of(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
-def session_token(key: str, principal: Principal, now: datetime | None = None) -> str:
-    claims: dict[str, Any] = {"sub": principal.subject, "role": principal.role.value}
+@dataclass(frozen=True)
+class StaffSession:
+    """A staff member's session: who signed in, to be looked up in the staff register on each request."""
+
+    issuer: str
+    subject: str
+    name: str | None = None
+
+
+def session_token(key: str, principal: Principal, now: datetime | None = None, staff_issuer: str | None = None) -> str:
+    """The cookie of a sign-in; with `staff_issuer`, a staff sign-in: the role, agency and office are left out."""
+    if staff_issuer is not None:
+        claims: dict[str, Any] = {"sub": principal.subject, "staff_iss": staff_issuer}
+        if principal.name is not None:
+            claims["name"] = principal.name
+        return _seal(key, SESSION_ISSUER, claims, SESSION_LIFETIME, now)
+    claims = {"sub": principal.subject, "role": principal.role.value}
     for field in ("name", "id_number", "ial", "aal"):
         value = getattr(principal, field)
         if value is not None:
@@ -59,15 +78,22 @@ def session_token(key: str, principal: Principal, now: datetime | None = None) -
     return _seal(key, SESSION_ISSUER, claims, SESSION_LIFETIME, now)
 
 
-def read_session_cookie(key: str, token: str) -> Principal:
-    """Raises:
-    Unauthenticated: the cookie is not one this service set, or it has expired."""
+def read_session_cookie(key: str, token: str) -> Principal | StaffSession:
+    """A citizen's whole identity, or a staff member's `StaffSession`.
+
+    Raises:
+        Unauthenticated: the cookie is not one this service set, or it has expired."""
     hint = "sign in again at /auth/login"
     claims = _open(key, SESSION_ISSUER, token, "the session", hint)
     fields = {field: claims.get(field) for field in ("name", "id_number", "ial", "aal")}
     subject = claims.get("sub")
     if not isinstance(subject, str) or not all(value is None or isinstance(value, str) for value in fields.values()):
         raise Unauthenticated("the session cookie is not valid", hint=hint)
+    staff_issuer = claims.get("staff_iss")
+    if staff_issuer is not None:
+        if not isinstance(staff_issuer, str):
+            raise Unauthenticated("the session cookie is not valid", hint=hint)
+        return StaffSession(staff_issuer, subject, fields["name"])
     try:
         role = Role(str(claims.get("role")))
     except ValueError as err:
@@ -75,8 +101,9 @@ def read_session_cookie(key: str, token: str) -> Principal:
     return Principal(subject=subject, role=role, **fields)
 
 
-def login_token(key: str, state: str, nonce: str, code_verifier: str, next_path: str) -> str:
-    claims = {"state": state, "nonce": nonce, "verifier": code_verifier, "next": next_path}
+def login_token(key: str, state: str, nonce: str, code_verifier: str, next_path: str, kind: str = "citizen") -> str:
+    """The cookie of a sign-in under way; `kind` (citizen or staff) says which callback may finish it."""
+    claims = {"state": state, "nonce": nonce, "verifier": code_verifier, "next": next_path, "kind": kind}
     return _seal(key, LOGIN_ISSUER, claims, LOGIN_LIFETIME)
 
 
@@ -87,9 +114,9 @@ def read_login(key: str, token: str | None) -> dict[str, str]:
     if not token:
         raise Unauthenticated("no sign-in was started in this browser (its cookie is missing)", hint=hint)
     claims = _open(key, LOGIN_ISSUER, token, "the sign-in", hint)
-    if not all(isinstance(claims.get(name), str) for name in ("state", "nonce", "verifier", "next")):
+    if not all(isinstance(claims.get(name), str) for name in ("state", "nonce", "verifier", "next", "kind")):
         raise Unauthenticated("the sign-in cookie is not valid", hint=hint)
-    return {name: str(claims[name]) for name in ("state", "nonce", "verifier", "next")}
+    return {name: str(claims[name]) for name in ("state", "nonce", "verifier", "next", "kind")}
 
 
 def _cookie_key(key: str, purpose: str) -> OctKey:

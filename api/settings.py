@@ -91,6 +91,21 @@ class Settings(BaseSettings):
     oidc_claims: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_OIDC_CLAIMS),
                                         description="JSON: our field (id_number, name, ial, aal) -> the provider's "
                                         "claim name; fields left out keep their default")
+    # Staff (officers, counter staff, administrators) sign in with their organisation's provider, a second one:
+    # unset issuer = staff use development tokens only. Their role, agency and office come from the staff
+    # register (POST /api/v1/staff), never from the token. A bearer token is the staff provider's when its `iss`
+    # is this issuer and, if the citizens' provider has the same issuer, when its `aud` is this client id (the
+    # audience decides); any other token is the citizens'. See README "Staff sign-in".
+    staff_oidc_issuer: str | None = Field(default=None, description="the staff provider's issuer URL (may be the "
+                                          "citizens' one: then the client id tells staff tokens apart)")
+    staff_oidc_client_id: str | None = Field(default=None, description="this service's client id at the staff "
+                                             "provider; must differ from BIZPORTAL_OIDC_CLIENT_ID when the two "
+                                             "providers share an issuer")
+    staff_oidc_client_secret: SecretStr | None = Field(default=None, description="the staff client's secret; unset "
+                                                       "for a public client")
+    staff_oidc_claims: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_OIDC_CLAIMS),
+                                              description="JSON, as BIZPORTAL_OIDC_CLAIMS; only `name` (the display "
+                                              "name, when the register gives none) is read for staff")
     bpmn_dir: Path = DEFAULT_BPMN_DIR
     host: str = "127.0.0.1"
     port: int = 8000
@@ -111,7 +126,7 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not a rate limit; write it like '20/minute' or '1000/hour'") from err
         return value
 
-    @field_validator("oidc_claims")
+    @field_validator("oidc_claims", "staff_oidc_claims")
     @classmethod
     def _a_claims_map(cls, value: dict[str, str]) -> dict[str, str]:
         unknown = sorted(set(value) - set(DEFAULT_OIDC_CLAIMS))
@@ -122,7 +137,7 @@ class Settings(BaseSettings):
             raise ValueError(f"field(s) {empty} map to an empty claim name; name the provider's claim")
         return {**DEFAULT_OIDC_CLAIMS, **{field: claim.strip() for field, claim in value.items()}}
 
-    @field_validator("oidc_issuer")
+    @field_validator("oidc_issuer", "staff_oidc_issuer")
     @classmethod
     def _an_issuer(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("https://", "http://")):

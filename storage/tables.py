@@ -15,6 +15,7 @@ from bizportal.storage.payments import InvoiceRow, PaymentRow
 from bizportal.storage.receipts import ReceiptRow
 from bizportal.storage.refunds import RefundRow
 from bizportal.storage.representatives import RepresentativeRow
+from bizportal.storage.staff import StaffMemberRow
 from bizportal.storage.statutory_clocks import CaseClockRow
 from bizportal.storage.workflow_tables import (
     HumanTaskRow,
@@ -29,5 +30,6 @@ __all__ = [
     "AgencyCallbackRow", "ApplicationRow", "AuditEventRow", "CaseClockRow", "CounterConsentRow", "CounterRow",
     "HumanTaskRow", "IncidentRow", "InvoiceRow", "IssuedLicenceRow", "LicenceCaseRow", "NotificationRow",
     "OnlinePaymentRow", "OutboxRow", "PaymentEventRow", "PaymentInvoiceRow", "PaymentRow", "ProcessDefinitionRow",
-    "ReceiptRow", "RefundRow", "RepresentativeRow", "TaskDeliveryRow", "TimerRow", "WorkflowInstanceRow", "metadata",
+    "ReceiptRow", "RefundRow", "RepresentativeRow", "StaffMemberRow", "TaskDeliveryRow", "TimerRow",
+    "WorkflowInstanceRow", "metadata",
 ]

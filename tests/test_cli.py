@@ -9,12 +9,16 @@ from typing import Any
 import httpx
 import jwt
 import pytest
+from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from bizportal.api.cli import app
 from bizportal.api.key_files import LICENCE_CERT_FILE, LICENCE_KEY_FILE, VERIFICATION_KEY_FILE, write_key_set
 from bizportal.api.tokens import read_token
 from bizportal.engine.errors import Unauthenticated
+from bizportal.storage.audit_events import AuditEventRow
+from bizportal.storage.database import make_engine
+from bizportal.storage.staff import StaffMemberRow
 
 
 def test_token_is_signed_with_the_configured_key(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -125,7 +129,11 @@ def test_serve_without_a_provider_starts_the_development_one_and_says_how_to_sig
     def run(application: Any, **options: Any) -> None:  # instead of serving: look at what would be served
         issuer = application.state.oidc.issuer
         seen["issuer"] = issuer
+        seen["staff_issuer"] = application.state.staff_oidc.issuer
         seen["discovery"] = httpx.get(f"{issuer}/.well-known/openid-configuration", timeout=5).json()
+        with Session(application.state.engine.db) as session:
+            seen["staff"] = {(row.subject, row.role, row.agency, row.office)
+                             for row in session.exec(select(StaffMemberRow)).all()}
 
     monkeypatch.setattr(uvicorn, "run", run)
     result = CliRunner().invoke(app, ["serve"])
@@ -133,8 +141,36 @@ def test_serve_without_a_provider_starts_the_development_one_and_says_how_to_sig
     assert seen["discovery"]["issuer"] == seen["issuer"]
     assert f"Development OpenID provider at {seen['issuer']}" in result.output
     assert "/auth/login" in result.output and "somchai" in result.output
+    # Staff sign in at the same provider (another client id), as the sample staff the register was given.
+    assert seen["staff_issuer"] == seen["issuer"] and "/auth/staff/login" in result.output
+    assert seen["staff"] == {("olivia", "agency_officer", "LAO", "BKK-KHLONG-TOEI"),
+                             ("carl", "counter_officer", None, "BKK-KHLONG-TOEI"), ("ada", "admin", None, None)}
+    assert "olivia" in result.output and "ada" in result.output
     with pytest.raises(httpx.ConnectError):  # stopped with the server
         httpx.get(f"{seen['issuer']}/.well-known/openid-configuration", timeout=5)
+    # The next start keeps the issuer, so the register still names its people: the port is remembered.
+    assert (tmp_path / "var" / "dev-provider-port").read_text().strip() == seen["issuer"].rsplit(":", 1)[1]
+
+
+def test_staff_add_bootstraps_the_first_admin(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("BIZPORTAL_DATA_DIR", str(tmp_path))
+    added = CliRunner().invoke(app, ["staff", "add", "--issuer", "https://staff-id.example", "--subject", "ada",
+                                     "--role", "admin", "--name", "Ada Wongsa"])
+    assert added.exit_code == 0, added.output
+    assert "added ada of https://staff-id.example as admin" in added.output
+    twice = CliRunner().invoke(app, ["staff", "add", "--issuer", "https://staff-id.example", "--subject", "ada",
+                                     "--role", "admin"])
+    assert twice.exit_code == 1 and "already in the staff register" in twice.output
+    unknown = CliRunner().invoke(app, ["staff", "add", "--issuer", "https://staff-id.example", "--subject", "olivia",
+                                       "--role", "agency_officer", "--agency", "NOPE"])
+    assert unknown.exit_code == 1 and "agency 'NOPE' is not in the catalogue" in unknown.output
+    engine = make_engine(f"sqlite:///{tmp_path / 'bizportal.db'}")
+    with Session(engine) as session:
+        rows = session.exec(select(StaffMemberRow)).all()
+        events = session.exec(select(AuditEventRow).where(AuditEventRow.event == "staff.added")).all()
+    engine.dispose()
+    assert [(row.subject, row.role, row.name, row.active) for row in rows] == [("ada", "admin", "Ada Wongsa", True)]
+    assert [event.actor for event in events] == ["admin:operator-cli"]
 
 
 def test_production_settings_refuse_to_start_without_a_real_provider(monkeypatch: pytest.MonkeyPatch,

@@ -1,8 +1,11 @@
-"""Signing in: the browser's OpenID Connect sign-in (/auth/login, /auth/callback, /auth/logout) and /api/v1/me.
+"""Signing in: the browser's OpenID Connect sign-in (/auth/login, /auth/callback, /auth/logout), the staff sign-in
+through their organisation's provider (/auth/staff/login, /auth/staff/callback), and /api/v1/me.
 
 The sign-in is the authorization code flow with PKCE, `state` and `nonce`. What the callback must find again
 (state, nonce, PKCE verifier, where to return) travels in a short-lived signed cookie of this browser
-(api/sessions.py), so any API process can answer the callback. The callback sets the session cookie.
+(api/sessions.py), so any API process can answer the callback. The callback sets the session cookie. The staff
+callback first looks the person up in the staff register (engine/staff/register.py): someone not in it, or
+deactivated, gets 403 and no cookie.
 """
 
 from __future__ import annotations
@@ -15,8 +18,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel
 
-from bizportal.api.deps import PrincipalDep
-from bizportal.api.oidc import OidcProvider
+from bizportal.api.deps import PrincipalDep, registered_staff
+from bizportal.api.oidc import OidcProvider, applicant_principal, claimed_name
 from bizportal.api.sessions import (
     LOGIN_COOKIE,
     LOGIN_LIFETIME,
@@ -33,26 +36,33 @@ from bizportal.engine.applications.thai_id import mask_thai_id
 from bizportal.engine.errors import InvalidInput, NotFound, Unauthenticated
 
 router = APIRouter(prefix="/auth", tags=["sign-in"])
+staff_router = APIRouter(prefix="/auth/staff", tags=["sign-in"])
 me_router = APIRouter(prefix="/api/v1", tags=["sign-in"])
 
 CALLBACK_PATH = "/auth/callback"
+STAFF_CALLBACK_PATH = "/auth/staff/callback"
 _NOT_CONFIGURED: dict[int | str, dict[str, str]] = {
     404: {"description": "no OpenID provider is configured on this server"},
     503: {"description": "the OpenID provider cannot be reached"}}
+_STAFF_NOT_CONFIGURED: dict[int | str, dict[str, str]] = {
+    404: {"description": "no staff OpenID provider is configured on this server"},
+    503: {"description": "the staff OpenID provider cannot be reached"}}
 LOGIN_COOKIE_PATH = "/auth"
+CITIZEN, STAFF = "citizen", "staff"  # the kinds of sign-in
 
 
-def _provider(request: Request) -> OidcProvider:
-    provider: OidcProvider | None = request.app.state.oidc
+def _provider(request: Request, kind: str = CITIZEN) -> OidcProvider:
+    provider: OidcProvider | None = request.app.state.staff_oidc if kind == STAFF else request.app.state.oidc
     if provider is None:
-        raise NotFound("sign-in with an OpenID provider is not configured on this server",
-                          hint="set BIZPORTAL_OIDC_ISSUER and BIZPORTAL_OIDC_CLIENT_ID, or use a development "
-                          "token from `bizportal token`")
+        setting = "BIZPORTAL_STAFF_OIDC" if kind == STAFF else "BIZPORTAL_OIDC"
+        raise NotFound(f"{'staff ' if kind == STAFF else ''}sign-in with an OpenID provider is not configured on "
+                       "this server", hint=f"set {setting}_ISSUER and {setting}_CLIENT_ID, or use a development "
+                       "token from `bizportal token`")
     return provider
 
 
-def _redirect_uri(request: Request) -> str:
-    return request.app.state.public_base_url.rstrip("/") + CALLBACK_PATH
+def _redirect_uri(request: Request, kind: str = CITIZEN) -> str:
+    return request.app.state.public_base_url.rstrip("/") + (STAFF_CALLBACK_PATH if kind == STAFF else CALLBACK_PATH)
 
 
 def local_path(value: str) -> str:
@@ -74,13 +84,17 @@ def login(request: Request,
           acr_values: Annotated[str | None, Query(max_length=500, pattern=r"^[\x21-\x7e]+( [\x21-\x7e]+)*$",
                                                   description="requested authentication context (step-up), "
                                                   "passed to the provider")] = None) -> Response:
-    provider = _provider(request)
-    target = local_path(next)
-    sign_in = provider.login_request(_redirect_uri(request), acr_values)
+    return _start(request, CITIZEN, next, acr_values)
+
+
+def _start(request: Request, kind: str, next_path: str, acr_values: str | None) -> Response:
+    provider = _provider(request, kind)
+    target = local_path(next_path)
+    sign_in = provider.login_request(_redirect_uri(request, kind), acr_values)
     response = RedirectResponse(sign_in.url, status_code=302)
     set_cookie(response, LOGIN_COOKIE,
                login_token(request.app.state.signing_key, sign_in.state, sign_in.nonce, sign_in.code_verifier,
-                           target),
+                           target, kind),
                LOGIN_LIFETIME, secure_cookies(request.app.state.public_base_url), path=LOGIN_COOKIE_PATH)
     return response
 
@@ -95,25 +109,62 @@ def callback(request: Request,
              code: Annotated[str | None, Query(max_length=2000)] = None,
              error: Annotated[str | None, Query(max_length=200)] = None,
              error_description: Annotated[str | None, Query(max_length=1000)] = None) -> Response:
-    provider = _provider(request)
+    return _finish(request, CITIZEN, state, code, error, error_description)
+
+
+def _finish(request: Request, kind: str, state: str | None, code: str | None, error: str | None,
+            error_description: str | None) -> Response:
+    provider = _provider(request, kind)
+    again = "start again at /auth/staff/login" if kind == STAFF else "start again at /auth/login"
     started = read_login(request.app.state.signing_key, request.cookies.get(LOGIN_COOKIE))
-    if state != started["state"]:
-        raise Unauthenticated("the sign-in's `state` is not the one this browser started with",
-                              hint="start again at /auth/login")
+    if state != started["state"] or started["kind"] != kind:
+        raise Unauthenticated("the sign-in's `state` is not the one this browser started with", hint=again)
     if error is not None:
         raise Unauthenticated(f"the OpenID provider did not sign you in: {error}"
-                              f"{': ' + error_description if error_description else ''}",
-                              hint="start again at /auth/login")
+                              f"{': ' + error_description if error_description else ''}", hint=again)
     if not code:
-        raise Unauthenticated("the OpenID provider sent no authorization code", hint="start again at /auth/login")
-    id_token = provider.exchange_code(code, _redirect_uri(request), started["verifier"])
-    principal = provider.principal(provider.verify(id_token, nonce=started["nonce"]))
+        raise Unauthenticated("the OpenID provider sent no authorization code", hint=again)
+    id_token = provider.exchange_code(code, _redirect_uri(request, kind), started["verifier"])
+    claims = provider.verify(id_token, nonce=started["nonce"])
+    key = request.app.state.signing_key
+    if kind == STAFF:  # who they are is the register's: refused here (403) when they are not in it
+        principal = registered_staff(request, provider.issuer, claims["sub"], claimed_name(claims, provider.claims))
+        cookie = session_token(key, principal, staff_issuer=provider.issuer)
+    else:
+        cookie = session_token(key, applicant_principal(claims, provider.claims))
     secure = secure_cookies(request.app.state.public_base_url)
     response = RedirectResponse(local_path(started["next"]), status_code=303)
-    set_cookie(response, SESSION_COOKIE, session_token(request.app.state.signing_key, principal), SESSION_LIFETIME,
-               secure)
+    set_cookie(response, SESSION_COOKIE, cookie, SESSION_LIFETIME, secure)
     response.delete_cookie(LOGIN_COOKIE, path=LOGIN_COOKIE_PATH, secure=secure, httponly=True, samesite="lax")
     return response
+
+
+@staff_router.get("/login", summary="Staff sign-in: redirects to the staff OpenID provider (authorization code + "
+                  "PKCE)", status_code=302, response_class=RedirectResponse,
+                  responses={302: {"description": "to the staff provider's sign-in page"}, **_STAFF_NOT_CONFIGURED})
+def staff_login(request: Request,
+                next: Annotated[str, Query(max_length=2000, description="local path to return to after signing "
+                                           "in")] = "/",
+                acr_values: Annotated[str | None, Query(max_length=500, pattern=r"^[\x21-\x7e]+( [\x21-\x7e]+)*$",
+                                                        description="requested authentication context (step-up), "
+                                                        "passed to the provider")] = None) -> Response:
+    return _start(request, STAFF, next, acr_values)
+
+
+@staff_router.get("/callback", summary="The staff provider returns here: verifies the sign-in, looks the person up "
+                  "in the staff register and sets the session cookie", status_code=303,
+                  response_class=RedirectResponse,
+                  responses={303: {"description": "signed in: to the `next` path given to /auth/staff/login"},
+                             401: {"description": "the sign-in is not valid (state, code, nonce or ID token): the "
+                                   "body says which"},
+                             403: {"description": "the person is not in the staff register, or is deactivated"},
+                             **_STAFF_NOT_CONFIGURED})
+def staff_callback(request: Request,
+                   state: Annotated[str | None, Query(max_length=500)] = None,
+                   code: Annotated[str | None, Query(max_length=2000)] = None,
+                   error: Annotated[str | None, Query(max_length=200)] = None,
+                   error_description: Annotated[str | None, Query(max_length=1000)] = None) -> Response:
+    return _finish(request, STAFF, state, code, error, error_description)
 
 
 @router.post("/logout", summary="Sign out: clears the session cookie", status_code=204,

@@ -25,7 +25,7 @@ from joserfc.jwk import KeySet, RSAKey
 from pydantic import SecretStr
 
 from bizportal.api.app import create_app
-from bizportal.api.oidc import OidcProvider
+from bizportal.api.oidc import OidcProvider, applicant_principal
 from bizportal.api.sessions import SESSION_COOKIE, secure_cookies, session_token
 from bizportal.api.settings import DEFAULT_OIDC_CLAIMS, Settings
 from bizportal.engine.assembly import LicensingEngine
@@ -107,8 +107,8 @@ def test_a_provider_sign_in_that_states_no_level_counts_as_the_lowest(settings: 
 def test_an_id_number_with_dashes_is_read_as_its_13_digits(oidc_provider: OidcProviderProcess) -> None:
     verifier = OidcProvider(oidc_provider.issuer, CLIENT_ID, None, DEFAULT_OIDC_CLAIMS)
     claims = verifier.verify(oidc_provider.id_token(CLIENT_ID, SOMCHAI["sub"]))
-    assert verifier.principal({**claims, "pid": "1-1017-00203-45-0"}).id_number == "1101700203450"
-    assert verifier.principal({**claims, "pid": "1101700203451"}).id_number is None  # wrong check digit
+    assert applicant_principal({**claims, "pid": "1-1017-00203-45-0"}, DEFAULT_OIDC_CLAIMS).id_number == "1101700203450"
+    assert applicant_principal({**claims, "pid": "1101700203451"}, DEFAULT_OIDC_CLAIMS).id_number is None  # check digit
 
 
 def test_development_tokens_still_work_beside_the_provider(app_client: TestClient, auth: Auth) -> None:

@@ -1,5 +1,6 @@
 """A real OpenID provider for tests: `oidc-provider-mock` (PyPI) in its own process on a free port of 127.0.0.1,
-started as `make run` starts its development provider (api/dev_provider.py), with the same sample people.
+started as `make run` starts its development provider (api/dev_provider.py), with the same sample people and
+sample staff (olivia, carl, ada), plus `MALLORY`, a staff sign-in whose token claims to be an administrator.
 
 Its sign-in page is a form: the person types (or picks) a `sub` and posts it; the provider then redirects to
 the client's redirect URI with a code, which its token endpoint exchanges for an RS256 ID token carrying the
@@ -15,9 +16,12 @@ from urllib.parse import parse_qs, urlparse
 import httpx
 
 from bizportal.api import dev_provider
-from bizportal.api.dev_provider import MALEE, SAMPLE_PEOPLE, SOMCHAI
+from bizportal.api.dev_provider import ADA, ALL_PEOPLE, CARL, MALEE, OLIVIA, SOMCHAI
 
-__all__ = ["MALEE", "SOMCHAI", "OidcProviderProcess", "start_provider"]
+__all__ = ["ADA", "CARL", "MALEE", "MALLORY", "OLIVIA", "SOMCHAI", "OidcProviderProcess", "start_provider"]
+
+# Claims a person controls (at a provider that lets them edit their profile) saying what only the register may say.
+MALLORY = {"sub": "mallory", "name": "Mallory", "role": "admin", "agency": "EXCISE", "office": "BKK-BANG-RAK"}
 
 
 @dataclass
@@ -47,6 +51,6 @@ class OidcProviderProcess:
         self.running.stop()
 
 
-def start_provider(people: tuple[dict[str, str], ...] = SAMPLE_PEOPLE) -> OidcProviderProcess:
+def start_provider(people: tuple[dict[str, str], ...] = (*ALL_PEOPLE, MALLORY)) -> OidcProviderProcess:
     running = dev_provider.start(dev_provider.free_port(), people)
     return OidcProviderProcess(running.issuer, running)

@@ -2,7 +2,7 @@
 counter consents; a juristic person's representatives
 
 Revision ID: 0014_ownership_by_id_number
-Revises: 0012_idempotency_fingerprint
+Revises: 0013_staff_register
 Create Date: 2026-12-12 10:00:00
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sqlmodel.sql.sqltypes
 from alembic import op
 
 revision = '0014_ownership_by_id_number'
-down_revision = '0012_idempotency_fingerprint'
+down_revision = '0013_staff_register'
 branch_labels = None
 depends_on = None
 
