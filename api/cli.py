@@ -44,6 +44,9 @@ def serve(host: Annotated[str | None, typer.Option(help="default BIZPORTAL_HOST"
     from bizportal.api.app import create_app
 
     settings = Settings()
+    if (host or port) and "public_base_url" not in settings.model_fields_set:  # listening elsewhere: links follow
+        listening = f"http://{host or settings.host}:{port or settings.port}"
+        settings = settings.model_copy(update={"public_base_url": listening})
     development_provider = not settings.oidc_issuer and not settings.is_production()
     development_staff = development_provider and not settings.staff_oidc_issuer
     if development_provider:  # `make run`: sign-in through a local provider with sample people

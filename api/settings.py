@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from limits import parse as parse_rate_limit
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bizportal.engine.errors import StartupError
@@ -52,7 +52,9 @@ class Settings(BaseSettings):
                                   "request body (the PDF verifier's upload)")
     max_header_bytes: int = Field(default=16 * 1024, gt=0, description="largest request head (request line and "
                                   "headers): uvicorn's h11 parser stops buffering past it; the app answers 431")
-    public_base_url: str = "http://127.0.0.1:8000"
+    public_base_url: str = Field(default="http://127.0.0.1:8000", description="the address people reach this "
+                                 "service at (links in e-mails and PDFs, the sign-in's return address); unset, it "
+                                 "follows BIZPORTAL_HOST and BIZPORTAL_PORT")
     smtp_host: str | None = Field(default=None, description="set to e-mail notifications; unset = log only")
     smtp_port: int = 587
     smtp_sender: str = "no-reply@bizportal.localhost"
@@ -143,6 +145,13 @@ class Settings(BaseSettings):
         if value is not None and not value.startswith(("https://", "http://")):
             raise ValueError(f"{value!r} is not an issuer URL; write it like https://id.example.go.th")
         return value.rstrip("/") if value else value
+
+    @model_validator(mode="after")
+    def _base_url_follows_the_port(self) -> Settings:
+        """Unset, the public address is where `serve` listens, so links and the sign-in's return work on any port."""
+        if "public_base_url" not in self.model_fields_set:
+            self.public_base_url = f"http://{self.host}:{self.port}"
+        return self
 
     def is_production(self) -> bool:
         """Jobs on Redis workers or objects on S3: several processes serve one deployment, so they must share

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from bizportal.api.cli import app
 from bizportal.api.key_files import LICENCE_CERT_FILE, LICENCE_KEY_FILE, VERIFICATION_KEY_FILE, write_key_set
+from bizportal.api.settings import Settings
 from bizportal.api.tokens import read_token
 from bizportal.engine.errors import Unauthenticated
 from bizportal.storage.audit_events import AuditEventRow
@@ -187,3 +188,12 @@ def test_production_settings_refuse_to_start_without_a_real_provider(monkeypatch
     assert result.exit_code == 2
     assert "production settings need a real OpenID provider" in result.output
     assert "BIZPORTAL_OIDC_ISSUER" in result.output
+
+
+def test_the_public_address_follows_the_port_unless_it_is_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Links and the sign-in's return address must reach the server wherever `make run` listens."""
+    monkeypatch.delenv("BIZPORTAL_PUBLIC_BASE_URL", raising=False)
+    monkeypatch.setenv("BIZPORTAL_PORT", "8123")
+    assert Settings().public_base_url == "http://127.0.0.1:8123"
+    monkeypatch.setenv("BIZPORTAL_PUBLIC_BASE_URL", "https://bizportal.example.go.th")
+    assert Settings().public_base_url == "https://bizportal.example.go.th"
