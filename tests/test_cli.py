@@ -54,14 +54,6 @@ def test_officer_token_needs_an_agency(monkeypatch: pytest.MonkeyPatch) -> None:
     assert result.exit_code != 0 and "agency" in result.output
 
 
-def test_an_applicant_token_is_for_an_id_number(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("BIZPORTAL_TOKEN_SIGNING_KEY", "cli-key-" + "z" * 32)
-    refused = CliRunner().invoke(app, ["token", "--role", "applicant", "--subject", "alice"])
-    assert refused.exit_code != 0 and "13-digit" in refused.output
-    made = CliRunner().invoke(app, ["token", "--role", "applicant", "--subject", "1101700203395"])
-    assert read_token("cli-key-" + "z" * 32, made.output.strip()).id_number == "1101700203395"
-
-
 def test_key_is_generated_into_the_data_dir_once(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("BIZPORTAL_TOKEN_SIGNING_KEY", raising=False)
     monkeypatch.setenv("BIZPORTAL_DATA_DIR", str(tmp_path))

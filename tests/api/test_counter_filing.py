@@ -4,8 +4,6 @@ and withdraws the consent."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 from typing import Any
 
@@ -15,7 +13,7 @@ from fastapi.testclient import TestClient
 from bizportal.engine.assembly import LicensingEngine
 from bizportal.engine.payments.providers import PaymentProviders
 from support.helpers import ALICE_ID, COUNTER_CONSENT, OFFICE, VALID_IDS, Auth, Journey, application_body
-from support.recording_provider import SECRET, RecordingProvider
+from support.recording_provider import RecordingProvider, notify_succeeded
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the rules are the engine's
 
@@ -37,12 +35,7 @@ def _pay_online(client: TestClient, journey: Journey) -> None:
     started = client.post(f"/api/v1/applications/{journey.id}/payments", json={"provider": "testpay"},
                           headers=journey.applicant)
     assert started.status_code == 201, started.text
-    payment = started.json()
-    event = json.dumps({"id": "evt_1", "kind": "succeeded", "reference": payment["provider_reference"],
-                        "amount": payment["amount_satang"], "currency": "THB"}).encode()
-    signature = hmac.new(SECRET, event, hashlib.sha256).hexdigest()
-    notified = client.post("/api/v1/payments/webhooks/testpay", content=event, headers={"X-Test-Signature": signature})
-    assert notified.json() == {"outcome": "applied"}
+    assert notify_succeeded(client, started.json()).json() == {"outcome": "applied"}
 
 
 def test_the_entrepreneur_answers_pays_and_downloads_what_a_counter_filed(

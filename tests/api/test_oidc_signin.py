@@ -9,9 +9,6 @@ signed in files only in their own name, and finds what a counter filed for them.
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
-import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
@@ -33,7 +30,7 @@ from bizportal.engine.payments.providers import PaymentProviders
 from bizportal.engine.principal import Principal, Role
 from support.helpers import COUNTER_CONSENT, OFFICE, Auth, Journey, application_body
 from support.oidc_provider import MALEE, SOMCHAI, OidcProviderProcess, start_provider
-from support.recording_provider import SECRET, RecordingProvider
+from support.recording_provider import RecordingProvider, notify_succeeded
 
 CLIENT_ID = "bizportal-test"
 BASE = "https://bizportal.test"  # the test settings' public base URL
@@ -367,12 +364,7 @@ def test_a_counter_filing_is_the_entrepreneurs_once_they_sign_in(browser: httpx.
     started = browser.post(f"{BASE}/api/v1/applications/{journey.id}/payments", json={"provider": "testpay"},
                            headers=ours)
     assert started.status_code == 201, started.text
-    payment = started.json()
-    event = json.dumps({"id": "evt_1", "kind": "succeeded", "reference": payment["provider_reference"],
-                        "amount": payment["amount_satang"], "currency": "THB"}).encode()
-    signature = hmac.new(SECRET, event, hashlib.sha256).hexdigest()
-    assert app_client.post("/api/v1/payments/webhooks/testpay", content=event,
-                           headers={"X-Test-Signature": signature}).json() == {"outcome": "applied"}
+    assert notify_succeeded(app_client, started.json()).json() == {"outcome": "applied"}
     assert browser.get(f"{BASE}/api/v1/applications/{journey.id}").json()["status"] == "issued"
 
     assert browser.post(f"{BASE}/api/v1/consents/{consent['id']}/withdraw").status_code == 403  # CSRF rule

@@ -153,10 +153,9 @@ def test_the_cli_mints_an_applicant_token_for_a_person_with_levels(monkeypatch: 
     stepped = CliRunner().invoke(cli, ["token", "--role", "applicant", "--subject", ALICE_ID, "--ial", "3",
                                        "--aal", "3"])
     assert (read_token(KEY, stepped.output.strip()).ial, read_token(KEY, stepped.output.strip()).aal) == ("3", "3")
-    # Not an ID number: no `id_number`, but the levels all the same; staff tokens carry levels and no ID.
-    alice = read_token(KEY, CliRunner().invoke(cli, ["token", "--role", "applicant", "--subject", "alice"]
-                                               ).output.strip())
-    assert (alice.id_number, alice.ial, alice.aal) == (None, "2.3", "2")
+    # Not an ID number: refused, since applications belong to an ID number; staff tokens carry levels and no ID.
+    alice = CliRunner().invoke(cli, ["token", "--role", "applicant", "--subject", "alice"])
+    assert alice.exit_code != 0 and "13-digit" in alice.output
     carl = read_token(KEY, CliRunner().invoke(cli, ["token", "--role", "counter_officer", "--subject", ALICE_ID]
                                               ).output.strip())
     assert (carl.id_number, carl.ial) == (None, "2.3")

@@ -8,6 +8,7 @@ import hmac
 import json
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from bizportal.adapters.payments.base import (
     InvalidWebhook,
@@ -50,3 +51,11 @@ class RecordingProvider:
             raise ProviderUnavailable("testpay is down")
         self.refunds.append((provider_reference, amount_satang, idempotency_key))
         return f"re_{len(self.refunds)}"
+
+
+def notify_succeeded(client: Any, payment: Mapping[str, Any], event_id: str = "evt_1") -> Any:
+    """The provider's signed notification that `payment` (as POST .../payments answered it) succeeded in full."""
+    body = json.dumps({"id": event_id, "kind": "succeeded", "reference": payment["provider_reference"],
+                       "amount": payment["amount_satang"], "currency": "THB"}).encode()
+    signature = hmac.new(SECRET, body, hashlib.sha256).hexdigest()
+    return client.post("/api/v1/payments/webhooks/testpay", content=body, headers={"X-Test-Signature": signature})
