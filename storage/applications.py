@@ -71,3 +71,6 @@ class LicenceCaseRow(SQLModel, table=True):
                                         description="the issued licence a renewal, amendment or cancellation is about")
     # What the holder asked for (the reason; an amendment's changed details), shown to the officer.
     request_details: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # The documents (manual codes) the agency asked for, once (Licensing Facilitation Act s.8), and when.
+    requested_documents: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    documents_requested_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

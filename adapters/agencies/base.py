@@ -103,6 +103,9 @@ class CallbackDecision(BaseModel):
     action: str = Field(min_length=1, max_length=60, description="one of the task's `actions`")
     comment: str = Field(default="", max_length=4000)
     fee_satang: int | None = Field(default=None, ge=0)
+    documents: list[str] | None = Field(default=None, max_length=50,
+                                        description="with request_documents: the manual's codes of the documents "
+                                        "asked for (the comment says why)")
     officer: str = Field(min_length=1, max_length=150, description="who decided, in the agency's system")
 
 

@@ -68,6 +68,7 @@ class OfficerDecision(BaseModel):
     action: str
     comment: str = ""
     fee_satang: int | None = Field(default=None, ge=0)
+    documents: list[str] | None = Field(default=None, max_length=50, description="with request_documents: which")
     officer: str = Field(default="officer", min_length=1)
 
 
@@ -98,10 +99,11 @@ class BackOffice:
             self.tasks[task["task_id"]] = record
         return record, True
 
-    def answer(self, task_id: str, action: str, comment: str, fee_satang: int | None, officer: str) -> None:
+    def answer(self, task_id: str, action: str, comment: str, fee_satang: int | None, officer: str,
+               documents: list[str] | None = None) -> None:
         """POST the signed decision to Biz Portal, retrying with back-off while it is unreachable or failing."""
         decision = CallbackDecision(callback_id=f"{self.agency}:{task_id}:{action}", task_id=task_id, action=action,
-                                    comment=comment, fee_satang=fee_satang, officer=officer)
+                                    comment=comment, fee_satang=fee_satang, documents=documents, officer=officer)
         body = decision.model_dump_json().encode()
         record = self.tasks[task_id]
         for attempt in range(CALLBACK_ATTEMPTS):
@@ -176,7 +178,7 @@ def create_backoffice(bizportal_base_url: str, agency_code: str, secret: str, de
         if task_id not in office.tasks:
             raise HTTPException(404, f"task {task_id} was not received here")
         background.add_task(office.answer, task_id, decision.action, decision.comment, decision.fee_satang,
-                            decision.officer)
+                            decision.officer, decision.documents)
         return {"task_id": task_id, "state": "answering"}
 
     @app.get("/healthz")

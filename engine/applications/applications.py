@@ -24,6 +24,7 @@ from bizportal.engine.applications.input import ApplicationInput
 from bizportal.engine.applications.prefill import Prefill, mark_obtained, prefill
 from bizportal.engine.applications.thai_id import mask_thai_id
 from bizportal.engine.cases.case import start_when_ready
+from bizportal.engine.cases.tasks import DocumentRequest, document_request
 from bizportal.engine.context import EngineContext
 from bizportal.engine.deadlines.statutory_clock import Deadline, deadlines_for
 from bizportal.engine.documents.formats import buddhist_year
@@ -60,6 +61,7 @@ class LicenceView(BaseModel):
     kind: str = "new"  # or renewal | amendment | cancellation of the issued licence `subject_licence`
     subject_licence: str | None = None
     request: dict[str, Any] | None = None  # the holder's reason and, for an amendment, the new details
+    document_request: DocumentRequest | None = None  # what the agency asked for (once, s.8), and why
 
 
 class InvoiceView(BaseModel):
@@ -357,7 +359,7 @@ def view(ctx: EngineContext, session: Session, principal: Principal, application
                               current_step=c.current_step, due_at=c.due_at, licence_number=c.licence_number,
                               documents=_documents(ctx, c.licence_code, application.obtained_documents),
                               deadline=deadlines.get(c.id), kind=c.kind, subject_licence=c.subject_licence,
-                              request=c.request_details)
+                              request=c.request_details, document_request=document_request(ctx, session, c))
                   for c in cases],
         invoices=[InvoiceView(id=i.id, licence=codes[i.licence_case_id], amount_satang=i.amount_satang,
                               currency=i.currency, status=i.status, due_at=i.due_at) for i in invoices],

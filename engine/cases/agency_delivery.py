@@ -241,7 +241,8 @@ def handle_callback(ctx: EngineContext, session: Session, agency: str, headers: 
 
 def _completion(decision: CallbackDecision) -> TaskCompletion:
     try:
-        return TaskCompletion(action=decision.action, comment=decision.comment, fee_satang=decision.fee_satang)
+        return TaskCompletion(action=decision.action, comment=decision.comment, fee_satang=decision.fee_satang,
+                              documents=decision.documents)
     except ValidationError as err:
         problems = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in err.errors())
         raise InvalidInput(f"the decision is incomplete: {problems}",

@@ -29,16 +29,22 @@ from bizportal.storage.workflow_tables import HumanTaskRow, WorkflowInstanceRow,
 
 
 def complete_step(ctx: EngineContext, session: Session, principal: Principal, task_id: str, action: str,
-                  comment: str, data: Mapping[str, Any] | None = None) -> HumanTaskRow:
+                  comment: str, data: Mapping[str, Any] | None = None,
+                  documents: list[str] | None = None) -> HumanTaskRow:
     """Complete a human task of the case with `action` and move the case on (the completion is in its trail).
+    `documents`: the codes a request for documents asks for, kept on the case.
 
     Raises:
         NotFound, Conflict, InvalidInput: as `ProcessRuntime.complete_task`.
     """
     done = ctx.runtime.complete_task(session, task_id, action, comment, principal.label, data)
     case = case_of(session, done.instance)
-    audit.record(session, principal, "task.completed", ctx.clock.now(), case.application_id,
-                 licence=case.licence_code, step=done.task.step, action=action, comment=comment)
+    now = ctx.clock.now()
+    if documents is not None:
+        case.requested_documents, case.documents_requested_at = documents, now
+    audit.record(session, principal, "task.completed", now, case.application_id,
+                 licence=case.licence_code, step=done.task.step, action=action, comment=comment,
+                 **({"documents": documents} if documents is not None else {}))
     _project_case(ctx, session, case, done.instance, principal)
     return done.task
 

@@ -29,6 +29,20 @@ class FeeToSet(BaseModel):
     max_satang: int | None
 
 
+class RequestedDocument(BaseModel):
+    code: str
+    name_th: str
+    name_en: str
+
+
+class DocumentRequest(BaseModel):
+    """What the agency asked for (once, s.8): the documents and why."""
+
+    documents: list[RequestedDocument]
+    comment: str
+    requested_at: datetime
+
+
 class TaskView(BaseModel):
     id: str
     application_id: str
@@ -48,6 +62,9 @@ class TaskView(BaseModel):
     assignee: str | None = None
     claimed_at: datetime | None = None
     sets_fee: FeeToSet | None = None
+    document_request: DocumentRequest | None = Field(
+        default=None, description="once the agency asked for documents: which and why (the applicant's answer "
+        "and the officer's re-check show it)")
 
 
 class TaskFilter(BaseModel):
@@ -68,6 +85,9 @@ class TaskCompletion(BaseModel):
     comment: Annotated[str, text(4000)] = ""
     fee_satang: int | None = Field(default=None, ge=0, description="the assessed fee, when approving a licence "
                                    "whose manual leaves the amount to the agency (within its range)")
+    documents: list[Annotated[str, line(100, min_length=1)]] | None = Field(
+        default=None, max_length=50, description="with request_documents (and only then): the codes of the "
+        "licence's documents asked for; `comment` says why")
 
     @model_validator(mode="after")
     def _reasons(self) -> TaskCompletion:
@@ -75,6 +95,11 @@ class TaskCompletion(BaseModel):
         # refusal must give its reason; both reach the applicant's timeline.
         if self.action in ("reject", "request_documents") and not has_visible_text(self.comment):
             raise ValueError(f"`comment` is required for {self.action}: say what is wrong or missing")
+        if self.action == "request_documents" and not self.documents:
+            raise ValueError("`documents` is required for request_documents: list the codes of the documents "
+                             "asked for")
+        if self.action != "request_documents" and self.documents is not None:
+            raise ValueError(f"`documents` goes with request_documents only; leave it out for {self.action}")
         return self
 
 
@@ -130,8 +155,22 @@ def open_tasks(ctx: EngineContext, session: Session, principal: Principal, filte
                      kind=c.kind, step=t.step, title=t.title, title_th=t.title_th, lane=t.lane, agency=t.agency,
                      office=t.office, actions=t.actions.split(","), opened_at=t.opened_at, due_at=t.due_at,
                      overdue=t.overdue, assignee=t.assignee, claimed_at=t.claimed_at,
-                     sets_fee=_fee_to_set(ctx, c, t.step))
+                     sets_fee=_fee_to_set(ctx, c, t.step), document_request=document_request(ctx, session, c))
             for t, c, a in session.exec(query)]
+
+
+def document_request(ctx: EngineContext, session: Session, case: LicenceCaseRow) -> DocumentRequest | None:
+    """What the agency asked the applicant for on this case, if it did: the documents, by name, and why."""
+    if not case.requested_documents or case.documents_requested_at is None or case.instance_id is None:
+        return None
+    names = {d.id: d for d in ctx.catalogue.licence(case.licence_code).documents}
+    asked = session.exec(select(HumanTaskRow.comment).where(HumanTaskRow.instance_id == case.instance_id,
+                                                            HumanTaskRow.decision == "request_documents")
+                         .order_by(col(HumanTaskRow.completed_at).desc())).first()
+    return DocumentRequest(documents=[RequestedDocument(code=code, name_th=names[code].name_th,
+                                                        name_en=names[code].name_en)
+                                      for code in case.requested_documents if code in names],
+                           comment=asked or "", requested_at=case.documents_requested_at)
 
 
 def _assessed_fee(ctx: EngineContext, session: Session, task: HumanTaskRow, data: TaskCompletion) -> dict[str, int]:
@@ -220,4 +259,27 @@ def complete(ctx: EngineContext, session: Session, principal: Principal, task_id
     if task.assignee is not None and task.assignee != principal.label and principal.role != Role.ADMIN:
         raise Conflict(f"task {task_id} is claimed by {task.assignee}", hint="ask them to release it")
     extra = _assessed_fee(ctx, session, task, data)
-    return complete_step(ctx, session, principal, task_id, data.action, data.comment, extra)
+    documents = _requested_documents(ctx, session, task, data)
+    return complete_step(ctx, session, principal, task_id, data.action, data.comment, extra, documents=documents)
+
+
+def _requested_documents(ctx: EngineContext, session: Session, task: HumanTaskRow,
+                         data: TaskCompletion) -> list[str] | None:
+    """The documents asked for, each one the applicant provides for this licence (never one the platform looks
+    up: copies of those may not be demanded).
+
+    Raises:
+        InvalidInput: a code that is not such a document of the licence, naming the ones that are.
+    """
+    if data.documents is None:
+        return None
+    instance = session.get(WorkflowInstanceRow, task.instance_id)
+    assert instance is not None
+    manual = ctx.catalogue.licence(case_of(session, instance).licence_code)
+    providable = [d.id for d in manual.documents if not d.obtained_by_exchange]
+    wrong = [code for code in data.documents if code not in providable]
+    if wrong:
+        raise InvalidInput(f"not documents the applicant provides for {manual.code}: {', '.join(wrong)}",
+                           hint=f"ask for some of: {', '.join(providable)}; the others are looked up by data "
+                                "exchange, and copies of them may not be demanded", details={"field": "documents"})
+    return list(dict.fromkeys(data.documents))

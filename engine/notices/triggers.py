@@ -57,7 +57,10 @@ def licence_status_changed(ctx: EngineContext, session: Session, case: LicenceCa
     event: str | None = None
     context: dict[str, object] = {}
     if case.status == Status.DOCUMENTS_REQUESTED:
-        event, context = "documents_requested", {"comment": _last_comment(session, case, "request_documents")}
+        documents = {d.id: getattr(d, f"name_{lang}") for d in ctx.catalogue.licence(case.licence_code).documents}
+        event, context = "documents_requested", {
+            "comment": _last_comment(session, case, "request_documents"),
+            "documents": [documents[code] for code in case.requested_documents or [] if code in documents]}
     elif case.status == Status.REJECTED:
         event = "licence_decided"
         context = {"approved": False, "reason": reason or _last_comment(session, case, "reject")}

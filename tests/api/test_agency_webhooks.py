@@ -220,6 +220,9 @@ def test_forged_stale_and_replayed_callbacks_change_nothing(agency: Agency) -> N
     reject = body.replace(b'"approve"', b'"reject"')
     refused = agency.callback(signed(reject), reject)
     assert refused.status_code == 422 and "comment" in refused.text
+    unnamed = body.replace(b'"approve", "comment": ""', b'"request_documents", "comment": "x"')
+    refused = agency.callback(signed(unnamed), unnamed)
+    assert refused.status_code == 422 and "`documents` is required" in refused.text  # which documents, too
     assert agency.count(AgencyCallbackRow) == 0 and agency.view() == before
 
     # The officer decides in the back-office, which sends the signed callback.

@@ -40,7 +40,8 @@ def test_journey_emails_the_applicant(settings: Settings, clock: object, auth: A
     assert len(messages) == 4, subjects  # submitted, documents requested, fee due, licence issued
     assert all(m["to"] == "somying@example.co.th" for m in messages)
     bodies = [m.get_body(("plain",)).get_content() for m in messages]  # type: ignore[union-attr]
-    assert "แผนผังสถานที่ไม่ครบ" in bodies[1]  # what is missing, in writing (s.8)
+    assert "แผนผังสถานที่ไม่ครบ" in bodies[1]  # what is missing, in writing (s.8): the reason and the documents
+    assert "แผนที่แสดงที่ตั้งและแผนผังภายในสถานที่จำหน่ายหรือสะสมอาหาร" in bodies[1]
     assert "500.00" in bodies[2] or "500" in bodies[2]
     number = journey.view()["licences"][0]["licence_number"]
     assert f"/api/v1/issued-licences/{number}/pdf" in bodies[3]

@@ -81,10 +81,20 @@ class Journey:
         assert len(mine) == 1, f"expected one open {step} task, got {tasks}"
         return mine[0]
 
-    def decide(self, step: str, action: str, comment: str = "", headers: dict[str, str] | None = None) -> Any:
+    def decide(self, step: str, action: str, comment: str = "", headers: dict[str, str] | None = None,
+               documents: list[str] | None = None) -> Any:
+        """Complete the open `step`; a request for documents asks, unless told which, for the first document the
+        applicant provides for the task's licence."""
         task = self.task(step, headers)
-        return self.client.post(f"/api/v1/tasks/{task['id']}/complete", json={"action": action, "comment": comment},
-                                headers=headers or self.officer)
+        body: dict[str, Any] = {"action": action, "comment": comment}
+        if action == "request_documents":
+            body["documents"] = documents or [self.providable_documents(task["licence"])[0]]
+        return self.client.post(f"/api/v1/tasks/{task['id']}/complete", json=body, headers=headers or self.officer)
+
+    def providable_documents(self, licence: str) -> list[str]:
+        """The codes of the documents the applicant uploads for `licence` (not those looked up by exchange)."""
+        manual = self.client.get(f"/api/v1/licences/{licence}").json()
+        return [d["id"] for d in manual["documents"] if not d["obtained_by_exchange"]]
 
     def pay(self) -> Any:
         invoice = self.view()["invoices"][0]
