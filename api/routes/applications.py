@@ -10,7 +10,7 @@ from bizportal.api.deps import EngineDep, PrincipalDep, command, query
 from bizportal.api.pagination import Offset
 from bizportal.engine.applications import applications, withdrawals
 from bizportal.engine.applications.applications import ApplicationSummary, ApplicationView
-from bizportal.engine.applications.input import ApplicationInput
+from bizportal.engine.applications.input import ApplicationChange, ApplicationInput
 from bizportal.engine.applications.withdrawals import WithdrawalInput
 from bizportal.engine.notices.log import NotificationView, readable_notifications
 
@@ -43,6 +43,15 @@ def list_applications(engine: EngineDep, principal: PrincipalDep,
             summary="Status of an application and each of its licences, invoices and timeline")
 def get_application(application_id: str, engine: EngineDep, principal: PrincipalDep) -> ApplicationView:
     with query(engine) as session:
+        return applications.view(engine.ctx, session, principal, application_id)
+
+
+@router.patch("/{application_id}", response_model=ApplicationView,
+              summary="Change a draft: business, applicant's name/e-mail/language, forms, licences (until submitted)")
+def change_application(application_id: str, body: ApplicationChange, engine: EngineDep, principal: PrincipalDep,
+                       background: BackgroundTasks) -> ApplicationView:
+    with command(engine, background) as session:
+        applications.change(engine.ctx, session, principal, application_id, body)
         return applications.view(engine.ctx, session, principal, application_id)
 
 
