@@ -12,6 +12,7 @@ From the fields a pydantic model is built once per manual (`FormDefinition.valid
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from collections.abc import Mapping
 from functools import cached_property
@@ -288,6 +289,16 @@ def shared_fields_path(root: Path) -> Path:
     if beside.exists():
         return beside
     return Path(__file__).resolve().parents[2] / "bpmn" / SHARED_FIELDS_FILE
+
+
+@functools.cache
+def installed_shared_fields() -> dict[str, FormField]:
+    """The installed catalogue's shared fields: what a manual validated without others given resolves against.
+
+    Raises:
+        FormDefinitionError: the installed file is broken.
+    """
+    return load_shared_fields(shared_fields_path(Path(__file__).resolve().parents[2] / "bpmn"))
 
 
 class FilledField(BaseModel):

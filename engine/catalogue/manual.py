@@ -22,6 +22,7 @@ from bizportal.engine.catalogue.forms import (
     FormDefinition,
     FormDefinitionError,
     FormField,
+    installed_shared_fields,
     load_shared_fields,
     resolve_fields,
     shared_fields_path,
@@ -296,7 +297,12 @@ class LicenceManual(BaseModel):
     def _resolve_shared_fields(cls, value: object, info: ValidationInfo) -> object:
         if not isinstance(value, list):
             return value
-        shared = (info.context or {}).get("shared_fields", {})
+        shared = (info.context or {}).get("shared_fields")
+        if shared is None:  # validated on its own (not by load_manual): the installed catalogue's shared fields
+            try:
+                shared = installed_shared_fields()
+            except FormDefinitionError as err:
+                raise ValueError(str(err)) from err
         fields = resolve_fields(value, shared)
         names = [f.get("name") for f in fields if isinstance(f, dict)]
         reject_duplicates([name for name in names if isinstance(name, str)], "form field")
