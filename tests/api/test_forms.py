@@ -35,9 +35,10 @@ def test_a_bad_form_value_is_refused_naming_the_field_and_what_it_allows(client:
                                  headers=alice), f"form.{LICENCE}.seats")
     assert seats["details"]["allowed"] == {"type": "number", "minimum": 0, "maximum": 10000, "unit": "seats",
                                            "integer": True}
+    local = "commercial_registration_local"
     date = client.post("/api/v1/applications", headers=alice, json=application_body(
-        licences=["commercial_registration_local"], form={"commercial_registration_local": {"opening_date": "2027-02-29"}}))
-    _invalid(date, "form.commercial_registration_local.opening_date")
+        licences=[local], form={local: {"opening_date": "2027-02-29"}}))
+    _invalid(date, f"form.{local}.opening_date")
     assert client.get("/api/v1/applications", headers=alice).json() == []  # nothing was created
 
 

@@ -51,8 +51,9 @@ def catalogue() -> Catalogue:
 
 def sample_form(licences: list[str], optional: bool = False) -> dict[str, dict[str, Any]]:
     """A valid form for each licence: every required field (and with `optional`, every field) with an example."""
-    return {code: {f.name: f.example() for f in catalogue().licence(code).form.fields if f.required or optional}
-            for code in licences}
+    known = catalogue().licences
+    return {code: {f.name: f.example() for f in known[code].form.fields if f.required or optional}
+            for code in licences if code in known}  # an unknown code is refused for itself
 
 
 def application_body(licences: list[str] | None = None, id_number: str = VALID_IDS[0], area_m2: float = 80,
