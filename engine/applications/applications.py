@@ -198,6 +198,7 @@ def change(ctx: EngineContext, session: Session, principal: Principal, applicati
     application = readable_application(session, principal, application_id, now)
     if not is_owner(session, principal, application, now):
         raise Forbidden("only the applicant, or the counter that filed it with their consent, changes it")
+    session.refresh(application, with_for_update=True)  # as in `submit`: a change and a submit run one at a time
     if application.status != Status.DRAFT:
         raise Conflict(f"application {application_id} is {application.status}: only a draft can be changed",
                        hint="after submitting, answer the agency's requests in your tasks, or withdraw and apply again",
@@ -225,6 +226,8 @@ def change(ctx: EngineContext, session: Session, principal: Principal, applicati
             case.office, case.updated_at = offices[code], now
     if added or removed:
         changed.append("licences")
+    if not changed:
+        return application  # nothing to record: the draft is as it was
     application.updated_at = now
     # What changed, by name only: the values are personal data and stay in the application itself.
     audit.record(session, principal, "application.changed", now, application.id, changed=changed,
@@ -457,6 +460,9 @@ def submit(ctx: EngineContext, session: Session, principal: Principal, applicati
     application = readable_application(session, principal, application_id, ctx.clock.now())
     if not is_owner(session, principal, application, ctx.clock.now()):
         raise Forbidden("only the applicant, or the counter that filed it with their consent, submits it")
+    # Locked (PostgreSQL) until the commit: a concurrent change of the draft waits, then finds it submitted; a
+    # change committed first is what this submit checks and submits.
+    session.refresh(application, with_for_update=True)
     if application.status != Status.DRAFT:
         raise Conflict(f"application {application_id} is already {application.status}",
                        hint="an application is submitted once; follow it with GET")

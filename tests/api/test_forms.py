@@ -81,6 +81,10 @@ def test_patch_changes_a_draft_and_routes_it_again(journey: Journey, client: Tes
             f"form.{CAR_WASH}", f"office.{LICENCE}", "licences"} <= set(detail["changed"])
     assert "ร้านใหม่" not in str(detail)  # names what changed, not the personal values
 
+    same = client.patch(f"/api/v1/applications/{journey.id}", headers=journey.applicant,
+                        json={"business": {"name": "ร้านใหม่"}}).json()
+    assert len([e for e in same["timeline"] if e["event"] == "application.changed"]) == 1  # no change, no entry
+
     dropped = client.patch(f"/api/v1/applications/{journey.id}", headers=journey.applicant,
                            json={"licences": [CAR_WASH]}).json()
     assert [licence["code"] for licence in dropped["licences"]] == [CAR_WASH]
