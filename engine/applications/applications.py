@@ -8,6 +8,8 @@ ids of other people's applications reveal nothing.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from datetime import datetime
 from typing import Any
@@ -29,7 +31,7 @@ from bizportal.engine.catalogue.forms import FilledField, filled
 from bizportal.engine.context import EngineContext
 from bizportal.engine.deadlines.statutory_clock import Deadline, deadlines_for
 from bizportal.engine.documents.formats import buddhist_year
-from bizportal.engine.errors import Conflict, Forbidden, InvalidInput, NotFound
+from bizportal.engine.errors import Conflict, Forbidden, InvalidInput, NotFound, PreconditionFailed
 from bizportal.engine.notices import triggers
 from bizportal.engine.payments.fees import BUSINESS_AREA, fee_by_rule
 from bizportal.engine.principal import Principal, Role
@@ -87,6 +89,8 @@ class FiledBy(BaseModel):
 
 class ApplicationView(BaseModel):
     id: str
+    version: str = Field(description="changes whenever the application's status or details change; also the "
+                         "`ETag` header: send it as `If-Match` to PATCH so a change made meanwhile is not overwritten")
     status: str
     tracking_number: str | None
     applicant: dict[str, str | None]
@@ -180,7 +184,7 @@ def create(ctx: EngineContext, session: Session, principal: Principal, data: App
 
 
 def change(ctx: EngineContext, session: Session, principal: Principal, application_id: str,
-           data: ApplicationChange) -> ApplicationRow:
+           data: ApplicationChange, if_match: str | None = None) -> ApplicationRow:
     """Change a draft: its business, the applicant's name, e-mail or language, its forms and its licences.
 
     The changed draft is checked as `create` checks a new one (licences, forms, fees, prerequisites, routing,
@@ -192,6 +196,7 @@ def change(ctx: EngineContext, session: Session, principal: Principal, applicati
         Forbidden: not its applicant (or the counter acting for them under consent); a counter adding a licence
             the consent does not cover.
         Conflict: the application is submitted already.
+        PreconditionFailed: `if_match` (an ETag, `version`) names a version the application has since left.
         InvalidInput: as for `create`, naming the field; a new name where the registry gives the name.
     """
     now = ctx.clock.now()
@@ -206,6 +211,13 @@ def change(ctx: EngineContext, session: Session, principal: Principal, applicati
     cases = {case.licence_code: case for case in
              session.exec(select(LicenceCaseRow).where(LicenceCaseRow.application_id == application.id)
                           .order_by(col(LicenceCaseRow.licence_code)))}
+    if if_match is not None and if_match.strip() != "*":
+        current = version_of(application, list(cases))
+        if current not in {tag.strip().removeprefix("W/").strip('"') for tag in if_match.split(",")}:
+            raise PreconditionFailed(f"application {application_id} changed since version {if_match}",
+                                     hint="GET it again, apply your change to what it holds now, and send the "
+                                          "change with its new ETag",
+                                     details={"header": "If-Match", "version": current})
     merged = _merged(ctx, application, list(cases), data)
     if principal.role == Role.COUNTER_OFFICER:
         _check_consent_covers(session, application, merged.licences)
@@ -233,6 +245,16 @@ def change(ctx: EngineContext, session: Session, principal: Principal, applicati
     audit.record(session, principal, "application.changed", now, application.id, changed=changed,
                  licences_added=added, licences_removed=removed)
     return application
+
+
+def version_of(application: ApplicationRow, licences: list[str]) -> str:
+    """A version of the application's status and details, from their content (no version column is needed, and a
+    change within the same instant still changes it)."""
+    content = [application.status, application.applicant_name, application.applicant_email, application.language,
+               application.business_name, application.business_address, application.business_province,
+               application.business_district, application.business_area_m2, sorted(licences), application.form]
+    digest = hashlib.sha256(json.dumps(content, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+    return digest[:32]
 
 
 def _merged(ctx: EngineContext, application: ApplicationRow, licences: list[str],
@@ -507,7 +529,8 @@ def view(ctx: EngineContext, session: Session, principal: Principal, application
     events = session.exec(select(AuditEventRow).where(AuditEventRow.application_id == application.id)
                           .order_by(col(AuditEventRow.at), col(AuditEventRow.id))).all()
     return ApplicationView(
-        id=application.id, status=application.status, tracking_number=application.tracking_number,
+        id=application.id, version=version_of(application, [c.licence_code for c in cases]),
+        status=application.status, tracking_number=application.tracking_number,
         applicant={"kind": application.applicant_kind, "id_number": application.applicant_id_number,
                    "name": application.applicant_name, "email": application.applicant_email,
                    "language": application.language},

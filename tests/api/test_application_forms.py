@@ -153,3 +153,20 @@ def test_the_licence_answer_and_page_show_the_form(client: TestClient) -> None:
     assert "What the application asks" in english and "a number from 1 to 10,000" in english
     schema = client.get("/openapi.json").json()["components"]["schemas"]
     assert "form.<licence>.<field>" in schema["ApplicationInput"]["properties"]["form"]["description"]
+
+
+def test_if_match_keeps_a_change_made_meanwhile(journey: Journey, client: TestClient) -> None:
+    journey.create()
+    url = f"/api/v1/applications/{journey.id}"
+    read = client.get(url, headers=journey.applicant)
+    etag = read.headers["ETag"]
+    assert etag == f'"{read.json()["version"]}"'
+    first = client.patch(url, headers={**journey.applicant, "If-Match": etag}, json={"business": {"name": "หนึ่ง"}})
+    assert first.status_code == 200 and first.headers["ETag"] != etag
+    # A second client that read the same version would overwrite the first change: refused, nothing kept.
+    stale = client.patch(url, headers={**journey.applicant, "If-Match": etag}, json={"business": {"name": "สอง"}})
+    assert stale.status_code == 412, stale.text
+    assert stale.json()["error"]["details"] == {"header": "If-Match", "version": first.json()["version"]}
+    assert journey.view()["business"]["name"] == "หนึ่ง"
+    assert client.patch(url, headers={**journey.applicant, "If-Match": "*"}, json={"business": {"name": "สาม"}}
+                        ).status_code == 200  # any version; and no If-Match at all changes it too
