@@ -2,8 +2,9 @@
 
 Each licence keeps its manual next to its process: ``bpmn/<licence code>/manual.yaml``. The manual states
 the steps and the working days each takes, the documents, the fee and the facts a service directory
-needs (identity assurance level, e-licence, public display). Values inferred rather than taken from a
-source are listed by dotted path in ``unverified`` so they can be checked later.
+needs (identity assurance level, e-licence, public display), and the application form the applicant fills in
+(engine/catalogue/forms.py; shared fields come from ``bpmn/form_fields.yaml``). Values inferred rather than taken
+from a source are listed by dotted path in ``unverified`` so they can be checked later.
 """
 
 from __future__ import annotations
