@@ -30,6 +30,7 @@ STATUS = {
     errors.Unavailable: 503,
     errors.ProviderRefused: 502,
     errors.Expired: 410,
+    errors.PreconditionFailed: 412,
     errors.StartupError: 500,  # and DefinitionError: raised at start-up, not by a request
 }
 
@@ -123,6 +124,7 @@ ERROR_STATUSES = {
     404: "no such object, or not the caller's to see",
     409: "the object's state does not allow this now (a finished task, a paid invoice, a lost race)",
     410: "the link has expired: ask for a new one",
+    412: "`If-Match` names a version the object has since left: read it again (GET) and retry",
     413: "the request is larger than this server accepts",
     422: "the request breaks a rule: the fields at fault are in `details`",
     429: "too many requests from this address (a public door's budget, or failed sign-ins): see `Retry-After`",
@@ -133,6 +135,7 @@ ERROR_STATUSES = {
 # Statuses the rules in `_error_statuses` cannot see from an operation's shape: (method, path) -> statuses.
 EXTRA_STATUSES: dict[tuple[str, str], tuple[int, ...]] = {
     ("post", "/api/v1/applications"): (503,),  # the business registry that prefills the applicant is down
+    ("patch", "/api/v1/applications/{application_id}"): (412,),  # an If-Match of an earlier version
     ("post", "/api/v1/business-types/{code}/finder"): (503,),  # the finder is not loaded
     ("post", "/api/v1/agencies/{code}/callbacks"): (401,),  # the agency's signature does not verify
     ("post", "/api/v1/payments/webhooks/{provider}"): (401, 413),  # the provider's signature; the raw body

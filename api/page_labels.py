@@ -28,6 +28,10 @@ LABELS: dict[str, dict[str, str]] = {
         "footer": "ข้อมูลเปิด ดาวน์โหลดทั้งหมด", "fee_none": "ไม่มีค่าธรรมเนียม",
         "fee_range": "%s – %s ตามที่หน่วยงานกำหนด", "fee_range_rule": "%s – %s ตามตารางด้านล่าง",
         "param_area_m2": "พื้นที่ (ตร.ม.)", "fee_from": "ตั้งแต่ %s", "baht": "%s บาท",
+        "form": "ข้อมูลที่ต้องกรอกในคำขอ", "form_field": "ข้อมูล", "form_answer": "สิ่งที่กรอก",
+        "form_number": "ตัวเลข %s ถึง %s", "form_date": "วันที่", "form_yes_no": "ใช่/ไม่ใช่",
+        "form_text": "ข้อความไม่เกิน %d ตัวอักษร", "form_none": "ไม่มีข้อมูลเพิ่มเติมนอกจากข้อมูลผู้ยื่นและสถานประกอบการ",
+        "form_unverified": "รายการข้อมูลในคำขอเป็นการอนุมาน รอตรวจสอบกับแบบคำขอทางการ",
     },
     "en": {
         "catalogue": "Citizen's manuals", "catalogue_intro": "%d licences you can apply for through Biz Portal",
@@ -52,5 +56,9 @@ LABELS: dict[str, dict[str, str]] = {
         "footer": "Open data: download everything", "fee_none": "No fee",
         "fee_range": "%s – %s, set by the agency", "fee_range_rule": "%s – %s, by the table below",
         "param_area_m2": "Area (m²)", "fee_from": "From %s", "baht": "%s THB",
+        "form": "What the application asks", "form_field": "Field", "form_answer": "Answer",
+        "form_number": "a number from %s to %s", "form_date": "a date", "form_yes_no": "yes or no",
+        "form_text": "text of up to %d characters", "form_none": "Nothing beyond the applicant and the business",
+        "form_unverified": "The form's fields are inferred, to be verified against the official application form",
     },
 }

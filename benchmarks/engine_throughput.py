@@ -89,7 +89,7 @@ APPLICATION = ApplicationInput.model_validate({
     "applicant": {"kind": "individual", "id_number": "1101700203395", "name": "สมหญิง ใจดี"},
     "business": {"name": "ร้านข้าว", "address": "99 Sukhumvit", "province": "Bangkok", "district": "Khlong Toei",
                  "area_m2": 80},
-    "form": {},
+    "form": {CODE: {"premises_kind": "restaurant", "seats": 20}},  # the licence's typed form (its manual's `form`)
 })
 APPROVE = TaskCompletion(action="approve")
 # The wait states a journey passes through, in order; a document is measured at each.

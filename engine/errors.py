@@ -13,6 +13,7 @@ layer or a loader, and the engine turns them into a kind before they reach a cal
     ├── Unavailable ...................... 503
     ├── ProviderRefused .................. 502
     ├── Expired .......................... 410
+    ├── PreconditionFailed ............... 412 (an `If-Match` that no longer matches)
     └── StartupError ..................... 500 (raised before serving: the CLI prints it and exits 2)
         └── DefinitionError .............. 500 (a BPMN or manual file that cannot be used)
 
@@ -47,6 +48,7 @@ layer or a loader, and the engine turns them into a kind before they reach a cal
     └── ObjectStoreUnavailable ........... 503 (its own handler)
 
     engine/catalogue/manual.py             ManualError -> DefinitionError (start-up)
+    engine/catalogue/forms.py              FormDefinitionError -> ManualError / DefinitionError (start-up)
     engine/catalogue/reference.py          ReferenceDataError: the reference tables' tools only, never served
     engine/workflow/expressions.py         ExpressionRejected (a ValueError) -> DefinitionError (start-up)
 
@@ -92,6 +94,10 @@ class Conflict(BizPortalError):
 
 class InvalidInput(BizPortalError):
     """The request is well-formed but breaks a rule (unknown licence in a body, bad action)."""
+
+
+class PreconditionFailed(BizPortalError):
+    """The caller's `If-Match` names a version the object has since left: read it again, then retry."""
 
 
 class StartupError(BizPortalError):

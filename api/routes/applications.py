@@ -10,7 +10,7 @@ from bizportal.api.deps import EngineDep, PrincipalDep, command, query
 from bizportal.api.pagination import Offset
 from bizportal.engine.applications import applications, withdrawals
 from bizportal.engine.applications.applications import ApplicationSummary, ApplicationView
-from bizportal.engine.applications.input import ApplicationInput
+from bizportal.engine.applications.input import ApplicationChange, ApplicationInput
 from bizportal.engine.applications.withdrawals import WithdrawalInput
 from bizportal.engine.notices.log import NotificationView, readable_notifications
 
@@ -41,9 +41,26 @@ def list_applications(engine: EngineDep, principal: PrincipalDep,
 
 @router.get("/{application_id}", response_model=ApplicationView,
             summary="Status of an application and each of its licences, invoices and timeline")
-def get_application(application_id: str, engine: EngineDep, principal: PrincipalDep) -> ApplicationView:
+def get_application(application_id: str, engine: EngineDep, principal: PrincipalDep,
+                    response: Response) -> ApplicationView:
     with query(engine) as session:
-        return applications.view(engine.ctx, session, principal, application_id)
+        view = applications.view(engine.ctx, session, principal, application_id)
+    response.headers["ETag"] = f'"{view.version}"'
+    return view
+
+
+@router.patch("/{application_id}", response_model=ApplicationView,
+              summary="Change a draft: business, applicant's name/e-mail/language, forms, licences (until submitted)")
+def change_application(application_id: str, body: ApplicationChange, engine: EngineDep, principal: PrincipalDep,
+                       background: BackgroundTasks, response: Response,
+                       if_match: Annotated[str | None, Header(max_length=200, description="the ETag (`version`) "
+                                                              "the change was made on; 412 if it changed since")]
+                       = None) -> ApplicationView:
+    with command(engine, background) as session:
+        applications.change(engine.ctx, session, principal, application_id, body, if_match)
+        view = applications.view(engine.ctx, session, principal, application_id)
+    response.headers["ETag"] = f'"{view.version}"'
+    return view
 
 
 @router.post("/{application_id}/submit", response_model=ApplicationView,

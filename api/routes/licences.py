@@ -111,7 +111,11 @@ def page_helpers(lang: Lang) -> dict[str, Any]:
         template = labels["fee_range_rule"] if fee.bands else labels["fee_range"]
         return template % (baht(fee.min_satang or 0), baht(fee.max_satang))
 
-    return {"t": labels, "lang": lang, "other": "en" if lang == "th" else "th", "baht": baht, "fee_text": fee_text}
+    def number(value: float) -> str:
+        return f"{value:,.2f}".rstrip("0").rstrip(".")
+
+    return {"t": labels, "lang": lang, "other": "en" if lang == "th" else "th", "baht": baht, "fee_text": fee_text,
+            "number": number}
 
 
 @pages.get("/licences", response_class=HTMLResponse)

@@ -8,11 +8,13 @@ ids of other people's applications reveal nothing.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -20,17 +22,19 @@ from bizportal.engine import assurance, audit, idempotency
 from bizportal.engine.access import is_owner, owner_filter, readable_application
 from bizportal.engine.applications import consents, representatives
 from bizportal.engine.applications.consents import ConsentView
-from bizportal.engine.applications.input import ApplicationInput
+from bizportal.engine.applications.forms import check_forms
+from bizportal.engine.applications.input import ApplicationChange, ApplicationInput
 from bizportal.engine.applications.prefill import Prefill, mark_obtained, prefill
 from bizportal.engine.applications.thai_id import mask_thai_id
 from bizportal.engine.cases.case import start_when_ready
 from bizportal.engine.cases.tasks import DocumentRequest, document_request
+from bizportal.engine.catalogue.forms import FilledField, filled
 from bizportal.engine.context import EngineContext
 from bizportal.engine.deadlines.statutory_clock import Deadline, deadlines_for
 from bizportal.engine.documents.formats import buddhist_year
-from bizportal.engine.errors import Conflict, Forbidden, InvalidInput
+from bizportal.engine.errors import Conflict, Forbidden, InvalidInput, NotFound, PreconditionFailed
 from bizportal.engine.notices import triggers
-from bizportal.engine.payments.fees import fee_by_rule
+from bizportal.engine.payments.fees import BUSINESS_AREA, fee_by_rule
 from bizportal.engine.principal import Principal, Role
 from bizportal.engine.statuses import Status
 from bizportal.storage.applications import ApplicationRow, LicenceCaseRow
@@ -87,13 +91,18 @@ class FiledBy(BaseModel):
 
 class ApplicationView(BaseModel):
     id: str
+    version: str = Field(description="changes whenever the application's status or details change; also the "
+                         "`ETag` header: send it as `If-Match` to PATCH so a change made meanwhile is not overwritten")
     status: str
     tracking_number: str | None
     applicant: dict[str, str | None]
     business: dict[str, Any]
     form: dict[str, dict[str, Any]] = Field(
-        default_factory=dict, description="per licence code, the applicant's own fields for that licence, as sent "
-        "(shown so the officer sees everything the applicant gave; it never sets the fee)")
+        default_factory=dict, description="per licence code, the applicant's form for that licence: the raw values "
+        "as validated (`form_fields` shows them labelled)")
+    form_fields: dict[str, list[FilledField]] = Field(
+        default_factory=dict, description="per licence code applied for, every field of its form in order, with its "
+        "Thai and English label, unit and the applicant's value (null when not given): what the officer reads")
     created_at: datetime
     submitted_at: datetime | None
     licences: list[LicenceView]
@@ -130,19 +139,7 @@ def create(ctx: EngineContext, session: Session, principal: Principal, data: App
         existing = idempotency.replayed(session, principal, idempotency_key, request_fingerprint)
         if existing is not None:
             return existing, False
-    unknown = [code for code in data.licences if code not in ctx.catalogue.licences]
-    if unknown:
-        raise InvalidInput(f"unknown licence code(s): {', '.join(unknown)}",
-                           hint="GET /api/v1/licences lists the codes",
-                           details={"field": "licences", "unknown": unknown})
-    stray = sorted(set(data.form) - set(data.licences))
-    if stray:
-        raise InvalidInput(f"form given for licence(s) not applied for: {', '.join(stray)}",
-                           hint="key `form` by the codes listed in `licences`", details={"field": "form"})
-    _check_fees(ctx, data)
-    _check_prerequisites(ctx, session, data)
-    offices = _route(ctx, data)
-    _check_channel(ctx, principal, offices)
+    offices, form = _check_draft(ctx, session, principal, data)
     _check_consent_given(principal, data)
     representatives.check_own_name(principal, data.applicant.kind, data.applicant.id_number)
     found = _look_up(ctx, data)
@@ -163,7 +160,7 @@ def create(ctx: EngineContext, session: Session, principal: Principal, data: App
         applicant_email=data.applicant.email, language=data.applicant.language,
         business_name=data.business.name, business_address=data.business.address,
         business_province=data.business.province, business_district=data.business.district,
-        business_area_m2=data.business.area_m2, form=data.form,
+        business_area_m2=data.business.area_m2, form=form,
         obtained_documents=found.obtained_documents if found else [],
         status=Status.DRAFT.value, created_at=now, updated_at=now)
     session.add(application)
@@ -188,6 +185,153 @@ def create(ctx: EngineContext, session: Session, principal: Principal, data: App
     return application, True
 
 
+def change(ctx: EngineContext, session: Session, principal: Principal, application_id: str,
+           data: ApplicationChange, if_match: str | None = None) -> ApplicationRow:
+    """Change a draft: its business, the applicant's name, e-mail or language, its forms and its licences.
+
+    The changed draft is checked as `create` checks a new one (licences, forms, fees, prerequisites, routing,
+    channel); a new province or district, or a new licence, routes the cases again. The ID number and kind stay:
+    they decide whose application it is.
+
+    Raises:
+        NotFound: not the caller's application.
+        Forbidden: not its applicant (or the counter acting for them under consent); a counter adding a licence
+            the consent does not cover.
+        Conflict: the application is submitted already.
+        PreconditionFailed: `if_match` (an ETag, `version`) names a version the application has since left.
+        InvalidInput: as for `create`, naming the field; a new name where the registry gives the name.
+    """
+    now = ctx.clock.now()
+    application = readable_application(session, principal, application_id, now)
+    if not is_owner(session, principal, application, now):
+        raise Forbidden("only the applicant, or the counter that filed it with their consent, changes it")
+    session.refresh(application, with_for_update=True)  # as in `submit`: a change and a submit run one at a time
+    if application.status != Status.DRAFT:
+        raise Conflict(f"application {application_id} is {application.status}: only a draft can be changed",
+                       hint="after submitting, answer the agency's requests in your tasks, or withdraw and apply again",
+                       details={"status": application.status})
+    cases = {case.licence_code: case for case in
+             session.exec(select(LicenceCaseRow).where(LicenceCaseRow.application_id == application.id)
+                          .order_by(col(LicenceCaseRow.licence_code)))}
+    if if_match is not None and if_match.strip() != "*":
+        current = version_of(application, list(cases))
+        if current not in {tag.strip().removeprefix("W/").strip('"') for tag in if_match.split(",")}:
+            raise PreconditionFailed(f"application {application_id} changed since version {if_match}",
+                                     hint="GET it again, apply your change to what it holds now, and send the "
+                                          "change with its new ETag",
+                                     details={"header": "If-Match", "version": current})
+    merged = _merged(ctx, application, list(cases), data)
+    if principal.role == Role.COUNTER_OFFICER:
+        _check_consent_covers(session, application, merged.licences)
+    offices, form = _check_draft(ctx, session, principal, merged)
+    changed = _apply(application, merged, form)
+    added = [code for code in merged.licences if code not in cases]
+    removed = [code for code in cases if code not in merged.licences]
+    for code in removed:
+        session.delete(cases[code])
+    for code in merged.licences:
+        case = cases.get(code)
+        if case is None:
+            session.add(LicenceCaseRow(id=str(uuid.uuid4()), application_id=application.id, licence_code=code,
+                                       agency=ctx.catalogue.licence(code).agency, office=offices[code],
+                                       status=Status.DRAFT.value, updated_at=now))
+        elif case.office != offices[code]:
+            changed.append(f"office.{code}")
+            case.office, case.updated_at = offices[code], now
+    if added or removed:
+        changed.append("licences")
+    if not changed:
+        return application  # nothing to record: the draft is as it was
+    application.updated_at = now
+    # What changed, by name only: the values are personal data and stay in the application itself.
+    audit.record(session, principal, "application.changed", now, application.id, changed=changed,
+                 licences_added=added, licences_removed=removed)
+    return application
+
+
+def version_of(application: ApplicationRow, licences: list[str]) -> str:
+    """A version of the application's status and details, from their content (no version column is needed, and a
+    change within the same instant still changes it)."""
+    content = [application.status, application.applicant_name, application.applicant_email, application.language,
+               application.business_name, application.business_address, application.business_province,
+               application.business_district, application.business_area_m2, sorted(licences), application.form]
+    digest = hashlib.sha256(json.dumps(content, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+    return digest[:32]
+
+
+def _merged(ctx: EngineContext, application: ApplicationRow, licences: list[str],
+            data: ApplicationChange) -> ApplicationInput:
+    """The draft as it would be after the change, as the input `create` checks.
+
+    Raises:
+        InvalidInput: the result breaks the input rules (naming the field), or a new name where the registry gives
+            the name.
+    """
+    applicant = data.applicant.model_dump(exclude_none=True) if data.applicant else {}
+    if "name" in applicant and ctx.registry is not None and applicant["name"] != application.applicant_name:
+        raise InvalidInput("the applicant's name is the one the registry holds for the ID number",
+                           hint="leave applicant.name out; a wrong name is corrected at the registry",
+                           details={"field": "applicant.name"})
+    business = data.business.model_dump(exclude_none=True) if data.business else {}
+    new_licences = data.licences if data.licences is not None else licences
+    form = {code: values for code, values in application.form.items() if code in new_licences}
+    form |= data.form or {}
+    try:
+        return ApplicationInput.model_validate({
+            "licences": new_licences,
+            "applicant": {"kind": application.applicant_kind, "id_number": application.applicant_id_number,
+                          "name": application.applicant_name, "email": application.applicant_email,
+                          "language": application.language} | applicant,
+            "business": {"name": application.business_name, "address": application.business_address,
+                         "province": application.business_province, "district": application.business_district,
+                         "area_m2": application.business_area_m2} | business,
+            "form": form})
+    except ValidationError as err:  # stored values are valid; a combination may not be
+        first = err.errors()[0]
+        field = ".".join(str(part) for part in first["loc"])
+        raise InvalidInput(f"the changed application is invalid: {field}: {first['msg']}",
+                           hint="fix that field and send the change again", details={"field": field}) from err
+
+
+def _apply(application: ApplicationRow, merged: ApplicationInput, form: dict[str, dict[str, Any]]) -> list[str]:
+    """Write the merged draft into the row; return the names of the fields that changed."""
+    updates: dict[str, Any] = {
+        "applicant.name": ("applicant_name", merged.applicant.name),
+        "applicant.email": ("applicant_email", merged.applicant.email),
+        "applicant.language": ("language", merged.applicant.language),
+        "business.name": ("business_name", merged.business.name),
+        "business.address": ("business_address", merged.business.address),
+        "business.province": ("business_province", merged.business.province),
+        "business.district": ("business_district", merged.business.district),
+        "business.area_m2": ("business_area_m2", merged.business.area_m2),
+    }
+    changed = []
+    for name, (column, value) in updates.items():
+        if getattr(application, column) != value:
+            setattr(application, column, value)
+            changed.append(name)
+    changed += sorted(f"form.{code}" for code in set(form) | set(application.form)
+                      if form.get(code) != application.form.get(code))
+    application.form = form
+    return changed
+
+
+def _check_consent_covers(session: Session, application: ApplicationRow, licences: list[str]) -> None:
+    """A counter officer acts only for the licences the entrepreneur consented to.
+
+    Raises:
+        Forbidden: naming the licences the consent does not cover.
+    """
+    consent = consents.consent_of(session, application.id)
+    if consent is None:
+        raise NotFound(f"application {application.id} has no consent", hint="only its applicant can change it")
+    uncovered = sorted(set(licences) - set(consent.licences))
+    if uncovered:
+        raise Forbidden(f"the entrepreneur's consent does not cover {', '.join(uncovered)}",
+                        hint="the entrepreneur adds them, or gives a new consent at the counter with a new application",
+                        details={"field": "licences", "not_covered": uncovered})
+
+
 def _check_consent_given(principal: Principal, data: ApplicationInput) -> None:
     """A counter officer files with the entrepreneur's consent; an applicant files for themselves.
 
@@ -203,16 +347,48 @@ def _check_consent_given(principal: Principal, data: ApplicationInput) -> None:
                            hint="your own application needs no consent", details={"field": "consent"})
 
 
-def _check_fees(ctx: EngineContext, data: ApplicationInput) -> None:
-    """A fee set by the business's fields must be computable now, not fail at the officer's approval.
+def _check_draft(ctx: EngineContext, session: Session, principal: Principal,
+                 data: ApplicationInput) -> tuple[dict[str, str | None], dict[str, dict[str, Any]]]:
+    """What creating and changing a draft check alike: known licences, their forms, fees, prerequisites, routing
+    and the channel.
+
+    Returns:
+        The office each licence's case goes to, and the validated forms.
 
     Raises:
-        InvalidInput: `business.area_m2` is outside a licence's fee bands.
+        InvalidInput: naming the field at fault (see `create`).
     """
-    for code in data.licences:
-        fee = ctx.catalogue.licence(code).fee
-        if fee.parameter is not None:
-            fee_by_rule(code, fee, data.business.area_m2)
+    unknown = [code for code in data.licences if code not in ctx.catalogue.licences]
+    if unknown:
+        raise InvalidInput(f"unknown licence code(s): {', '.join(unknown)}",
+                           hint="GET /api/v1/licences lists the codes",
+                           details={"field": "licences", "unknown": unknown})
+    form = check_forms(ctx.catalogue, data.licences, data.form, complete=False)
+    _check_fees(ctx, data.licences, data.business.area_m2, form, complete=False)
+    _check_prerequisites(ctx, session, data)
+    offices = _route(ctx, data)
+    _check_channel(ctx, principal, offices)
+    return offices, form
+
+
+def _check_fees(ctx: EngineContext, licences: list[str], area_m2: float, form: dict[str, dict[str, Any]], *,
+                complete: bool) -> None:
+    """A fee set by validated fields must be computable now, not fail at the officer's approval.
+
+    Args:
+        complete: False for a draft, whose form field that sets a fee may still be empty.
+
+    Raises:
+        InvalidInput: `business.area_m2` or the form field outside a licence's fee bands.
+    """
+    for code in licences:
+        manual = ctx.catalogue.licence(code)
+        parameter = manual.fee.parameter
+        if parameter is None:
+            continue
+        values = form.get(code, {})
+        if complete or parameter == BUSINESS_AREA or parameter in values:
+            fee_by_rule(manual, area_m2, values)
 
 
 def _route(ctx: EngineContext, data: ApplicationInput) -> dict[str, str | None]:
@@ -299,7 +475,8 @@ def submit(ctx: EngineContext, session: Session, principal: Principal, applicati
 
     Raises:
         NotFound: not the caller's application.
-        InvalidInput: an applicant's draft holds a licence that must be filed at a counter.
+        InvalidInput: an applicant's draft holds a licence that must be filed at a counter; a form's required
+            fields are missing (all listed in `details.missing`) or a value no longer fits its field.
         Forbidden: not its creator, or an applicant signed in below a licence's IAL or AAL (the hint names the
             step-up).
         Conflict: already submitted.
@@ -307,6 +484,9 @@ def submit(ctx: EngineContext, session: Session, principal: Principal, applicati
     application = readable_application(session, principal, application_id, ctx.clock.now())
     if not is_owner(session, principal, application, ctx.clock.now()):
         raise Forbidden("only the applicant, or the counter that filed it with their consent, submits it")
+    # Locked (PostgreSQL) until the commit: a concurrent change of the draft waits, then finds it submitted; a
+    # change committed first is what this submit checks and submits.
+    session.refresh(application, with_for_update=True)
     if application.status != Status.DRAFT:
         raise Conflict(f"application {application_id} is already {application.status}",
                        hint="an application is submitted once; follow it with GET")
@@ -314,6 +494,10 @@ def submit(ctx: EngineContext, session: Session, principal: Principal, applicati
     _check_channel(ctx, principal, {case.licence_code: case.office for case in cases})
     assurance.require(principal, [ctx.catalogue.licence(case.licence_code).assurance for case in cases],
                       "submit this application")
+    codes = [case.licence_code for case in cases]
+    # The forms again, in full: a draft may lack required fields, a submitted application may not.
+    application.form = check_forms(ctx.catalogue, codes, application.form, complete=True)
+    _check_fees(ctx, codes, application.business_area_m2, application.form, complete=True)
     now = ctx.clock.now()
     application.tracking_number = tracking_number(session, now)
     application.status, application.submitted_at, application.updated_at = Status.SUBMITTED.value, now, now
@@ -347,14 +531,18 @@ def view(ctx: EngineContext, session: Session, principal: Principal, application
     events = session.exec(select(AuditEventRow).where(AuditEventRow.application_id == application.id)
                           .order_by(col(AuditEventRow.at), col(AuditEventRow.id))).all()
     return ApplicationView(
-        id=application.id, status=application.status, tracking_number=application.tracking_number,
+        id=application.id, version=version_of(application, [c.licence_code for c in cases]),
+        status=application.status, tracking_number=application.tracking_number,
         applicant={"kind": application.applicant_kind, "id_number": application.applicant_id_number,
                    "name": application.applicant_name, "email": application.applicant_email,
                    "language": application.language},
         business={"name": application.business_name, "address": application.business_address,
                   "province": application.business_province, "district": application.business_district,
                   "area_m2": application.business_area_m2},
-        form=application.form, created_at=application.created_at, submitted_at=application.submitted_at,
+        form=application.form,
+        form_fields={c.licence_code: filled(ctx.catalogue.licence(c.licence_code).form,
+                                            application.form.get(c.licence_code, {})) for c in cases},
+        created_at=application.created_at, submitted_at=application.submitted_at,
         licences=[LicenceView(code=c.licence_code, agency=c.agency, office=c.office, status=c.status,
                               current_step=c.current_step, due_at=c.due_at, licence_number=c.licence_number,
                               documents=_documents(ctx, c.licence_code, application.obtained_documents),

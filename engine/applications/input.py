@@ -17,6 +17,7 @@ from pydantic import (
     Tag,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
 from bizportal.engine.applications.consents import ConsentInput
@@ -58,9 +59,10 @@ class BusinessInput(BaseModel):
 
 
 # --- `form`: each licence's own fields ---------------------------------------------------------------
-# Until each licence declares a typed form (issue 12), a licence's form is a flat mapping of bounded keys to
-# JSON scalars, within a bounded size. It never feeds the fee (engine/payments/invoices.py) and the officer sees it
-# in the application; anything else is refused here, so a value can never poison a later step.
+# Each licence declares its typed form in its manual (engine/catalogue/forms.py); the engine checks the values
+# against it (engine/applications/forms.py), since only the catalogue knows the fields. Here, on the request
+# body, is the outer limit every form keeps whatever its licence: a flat mapping of bounded keys to JSON scalars,
+# within a bounded size, so no value can poison a later step before the typed check runs.
 
 MAX_FORM_FIELDS = 50
 MAX_FORM_TEXT = 2000
@@ -97,17 +99,44 @@ LicenceFields = Annotated[dict[Annotated[str, line(64, min_length=1, pattern=r"^
 RESERVED_FORM_KEYS = frozenset(BusinessInput.model_fields)
 
 
+FORM_DESCRIPTION = (
+    "per licence code, that licence's form: a JSON object of its fields (`form` of GET /api/v1/licences/{code} "
+    "lists them: name, type text|number|choice|date|yes_no, unit, bounds, choices, required, Thai and English "
+    "labels). Values are strings, numbers, true/false, dates as \"YYYY-MM-DD\", or null (= not given). Each is "
+    "checked against its field when the draft is created or changed; an unknown or invalid field is a 422 naming "
+    "`form.<licence>.<field>` and what it allows. Required fields may be missing from a draft, not at submit. "
+    f"Outer limits: at most {MAX_FORM_FIELDS} fields, texts of at most {MAX_FORM_TEXT} characters, "
+    f"{MAX_FORM_BYTES // 1024} KiB in all. A fee is set only from validated fields (`business.area_m2`, or the form "
+    f"field a licence's `fee.parameter` names); the business's own fields "
+    f"({', '.join(sorted(RESERVED_FORM_KEYS))}) belong in `business`")
+
+
+def _unique_licences(value: list[str]) -> list[str]:
+    if len(set(value)) != len(value):
+        raise ValueError("each licence may be listed once")
+    return value
+
+
+def _bounded_form(form: dict[str, dict[str, object]]) -> dict[str, dict[str, object]]:
+    for licence, fields in form.items():
+        shadowed = sorted(RESERVED_FORM_KEYS & set(fields))
+        if shadowed:
+            raise ValueError(f"{licence}: business fields go in `business`, not in `form` "
+                             f"({', '.join(shadowed)}): there they are validated and the officer sees them "
+                             "(the fee is computed from business.area_m2)")
+    size = len(json.dumps(form, ensure_ascii=False).encode())
+    if size > MAX_FORM_BYTES:
+        raise ValueError(f"form is {size} bytes; at most {MAX_FORM_BYTES} are accepted")
+    return form
+
+
 class ApplicationInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     licences: list[LicenceCode] = Field(min_length=1, max_length=80, description="licence codes from the catalogue")
     applicant: ApplicantInput
     business: BusinessInput
-    form: dict[LicenceCode, LicenceFields] = Field(
-        default_factory=dict, max_length=80, description=f"per licence code, that licence's own fields: snake_case "
-        f"keys (at most {MAX_FORM_FIELDS}) to a string (at most {MAX_FORM_TEXT} characters), a finite number, "
-        f"true/false or null; {MAX_FORM_BYTES // 1024} KiB in all. It never sets the fee, and the business's own "
-        f"fields ({', '.join(sorted(RESERVED_FORM_KEYS))}) belong in `business`")
+    form: dict[LicenceCode, LicenceFields] = Field(default_factory=dict, max_length=80, description=FORM_DESCRIPTION)
     consent: ConsentInput | None = Field(
         default=None, description="required when a counter officer files for an entrepreneur (and only then): the "
         "consent they took; the application is the entrepreneur's, and the counter acts for them while it holds")
@@ -115,20 +144,71 @@ class ApplicationInput(BaseModel):
     @field_validator("licences")
     @classmethod
     def _unique(cls, value: list[str]) -> list[str]:
-        if len(set(value)) != len(value):
-            raise ValueError("each licence may be listed once")
-        return value
+        return _unique_licences(value)
 
     @field_validator("form")
     @classmethod
     def _form_bounded(cls, form: dict[str, dict[str, object]]) -> dict[str, dict[str, object]]:
-        for licence, fields in form.items():
-            shadowed = sorted(RESERVED_FORM_KEYS & set(fields))
-            if shadowed:
-                raise ValueError(f"{licence}: business fields go in `business`, not in `form` "
-                                 f"({', '.join(shadowed)}): there they are validated and the officer sees them "
-                                 "(the fee is computed from business.area_m2)")
-        size = len(json.dumps(form, ensure_ascii=False).encode())
-        if size > MAX_FORM_BYTES:
-            raise ValueError(f"form is {size} bytes; at most {MAX_FORM_BYTES} are accepted")
-        return form
+        return _bounded_form(form)
+
+
+# --- changing a draft (PATCH) --------------------------------------------------------------------------------
+
+
+class ApplicantChange(BaseModel):
+    """The applicant's details a draft may change; the ID number and kind decide whose application it is, and
+    stay."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, line(300, min_length=1)] | None = None
+    email: Annotated[str, line(320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
+    language: Literal["th", "en"] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _owner_stays(cls, value: object) -> object:
+        if isinstance(value, dict):
+            fixed = sorted({"id_number", "kind"} & set(value))
+            if fixed:
+                raise ValueError(f"{' and '.join(fixed)} cannot change: they decide whose application it is "
+                                 "(create a new application in the other name)")
+        return value
+
+
+class BusinessChange(BaseModel):
+    """The business's details to change; a field left out stays as it is."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, line(300, min_length=1)] | None = None
+    address: Annotated[str, text(1000, min_length=1)] | None = None
+    province: Annotated[str, line(100, min_length=1)] | None = None
+    district: Annotated[str, line(100)] | None = None
+    area_m2: float | None = Field(default=None, gt=0, le=1_000_000)
+
+
+class ApplicationChange(BaseModel):
+    """A change of a draft: every part optional, and a part left out stays as it is."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    licences: list[LicenceCode] | None = Field(
+        default=None, min_length=1, max_length=80, description="the licences applied for, replacing the list: the "
+        "draft is routed again and its forms checked again; a dropped licence's form is dropped")
+    applicant: ApplicantChange | None = None
+    business: BusinessChange | None = Field(default=None, description="fields to change; a new province or "
+                                            "district routes local-government licences to that office")
+    form: dict[LicenceCode, LicenceFields] | None = Field(
+        default=None, max_length=80, description="per licence code given, that licence's whole form, replacing "
+        "the one stored (send {} to empty it); licences not given keep theirs. " + FORM_DESCRIPTION)
+
+    @field_validator("licences")
+    @classmethod
+    def _unique(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else _unique_licences(value)
+
+    @field_validator("form")
+    @classmethod
+    def _form_bounded(cls, form: dict[str, dict[str, object]] | None) -> dict[str, dict[str, object]] | None:
+        return None if form is None else _bounded_form(form)

@@ -13,6 +13,7 @@ from bizportal.engine import audit
 from bizportal.engine.access import AGENCY_ROLES, OFFICERS, in_scope, is_owner, owner_filter, scope_filter
 from bizportal.engine.cases.case import case_of, complete_step
 from bizportal.engine.cases.kinds import fee_to_set
+from bizportal.engine.catalogue.forms import FilledField, filled
 from bizportal.engine.context import EngineContext
 from bizportal.engine.errors import Conflict, Forbidden, InvalidInput
 from bizportal.engine.input_text import has_visible_text, line, text
@@ -65,6 +66,8 @@ class TaskView(BaseModel):
     document_request: DocumentRequest | None = Field(
         default=None, description="once the agency asked for documents: which and why (the applicant's answer "
         "and the officer's re-check show it)")
+    form: list[FilledField] = Field(default_factory=list, description="the applicant's form for the task's licence: "
+                                    "every field with its Thai and English label, unit and value")
 
 
 class TaskFilter(BaseModel):
@@ -155,7 +158,8 @@ def open_tasks(ctx: EngineContext, session: Session, principal: Principal, filte
                      kind=c.kind, step=t.step, title=t.title, title_th=t.title_th, lane=t.lane, agency=t.agency,
                      office=t.office, actions=t.actions.split(","), opened_at=t.opened_at, due_at=t.due_at,
                      overdue=t.overdue, assignee=t.assignee, claimed_at=t.claimed_at,
-                     sets_fee=_fee_to_set(ctx, c, t.step), document_request=document_request(ctx, session, c))
+                     sets_fee=_fee_to_set(ctx, c, t.step), document_request=document_request(ctx, session, c),
+                     form=filled(ctx.catalogue.licence(c.licence_code).form, a.form.get(c.licence_code, {})))
             for t, c, a in session.exec(query)]
 
 

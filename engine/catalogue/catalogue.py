@@ -8,6 +8,11 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from bizportal.engine.catalogue.forms import (
+    FormDefinitionError,
+    load_shared_fields,
+    shared_fields_path,
+)
 from bizportal.engine.catalogue.manual import LicenceManual, ManualError, load_manual
 from bizportal.engine.catalogue.yaml_files import load_yaml
 from bizportal.engine.errors import DefinitionError, NotFound
@@ -51,10 +56,14 @@ def load_catalogue(root: Path) -> Catalogue:
         agencies = {a.code: a for a in (Agency.model_validate(item) for item in raw["agencies"])}
     except (OSError, KeyError, TypeError, ValidationError, yaml.YAMLError) as err:
         raise DefinitionError(f"{agencies_file}: {err}") from err
+    try:
+        shared = load_shared_fields(shared_fields_path(root))
+    except FormDefinitionError as err:
+        raise DefinitionError(str(err)) from err
     licences: dict[str, LicenceManual] = {}
     for path in sorted(root.glob("*/manual.yaml")):
         try:
-            manual = load_manual(path)
+            manual = load_manual(path, shared)
         except ManualError as err:
             raise DefinitionError(str(err)) from err
         if manual.code != path.parent.name:

@@ -2,8 +2,9 @@
 
 Each licence keeps its manual next to its process: ``bpmn/<licence code>/manual.yaml``. The manual states
 the steps and the working days each takes, the documents, the fee and the facts a service directory
-needs (identity assurance level, e-licence, public display). Values inferred rather than taken from a
-source are listed by dotted path in ``unverified`` so they can be checked later.
+needs (identity assurance level, e-licence, public display), and the application form the applicant fills in
+(engine/catalogue/forms.py; shared fields come from ``bpmn/form_fields.yaml``). Values inferred rather than taken
+from a source are listed by dotted path in ``unverified`` so they can be checked later.
 """
 
 from __future__ import annotations
@@ -13,11 +14,20 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError, PydanticKnownError
 
 from bizportal.engine.assurance import Ial, LevelError, Requirement, parse_aal, parse_ial
 from bizportal.engine.catalogue.data_checks import reject_duplicates
+from bizportal.engine.catalogue.forms import (
+    FormDefinition,
+    FormDefinitionError,
+    FormField,
+    installed_shared_fields,
+    load_shared_fields,
+    resolve_fields,
+    shared_fields_path,
+)
 from bizportal.engine.catalogue.yaml_files import load_yaml
 
 _SNAKE_CASE = r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$"
@@ -81,8 +91,10 @@ class FeeRule(BaseModel):
     min_satang: int | None = Field(default=None, ge=0)
     # validate_default: the cross-field checks below must also run when the field is left out.
     max_satang: int | None = Field(default=None, ge=0, validate_default=True)
-    # Fee parameters come only from validated business fields (engine/payments/invoices.py `fee_parameters`).
-    parameter: Literal["area_m2"] | None = None
+    # Fee parameters come only from validated fields (engine/payments/fees.py): `area_m2` is the business's
+    # floor area (`business.area_m2`); any other name is a number field of the licence's form marked
+    # `feeds_fee` (checked by LicenceManual).
+    parameter: str | None = Field(default=None, pattern=_SNAKE_CASE)
     bands: list[FeeBand] = Field(default_factory=list, validate_default=True)
     currency: Literal["THB"] = "THB"
     # The portal's policy unless a manual says otherwise: an unpaid invoice expires after this many
@@ -213,6 +225,9 @@ class LicenceManual(BaseModel):
     business_types: list[str] = Field(default_factory=list)
     manual_url: str | None = None
     remarks: str | None = None
+    # The application form: what the applicant fills in for this licence (engine/catalogue/forms.py). In the YAML
+    # a list of fields, each `use: <shared field>` (bpmn/form_fields.yaml) or a field defined here.
+    form: FormDefinition = Field(default_factory=FormDefinition)
     # Required on purpose: every manual states which of its values are inferred (possibly none).
     unverified: list[str]
 
@@ -278,6 +293,41 @@ class LicenceManual(BaseModel):
                 raise ValueError(f"unverified path {path!r} names no value in the manual")
         return paths
 
+    @field_validator("form", mode="before")
+    @classmethod
+    def _resolve_shared_fields(cls, value: object, info: ValidationInfo) -> object:
+        if not isinstance(value, list):
+            return value
+        shared = (info.context or {}).get("shared_fields")
+        if shared is None:  # validated on its own (not by load_manual): the installed catalogue's shared fields
+            try:
+                shared = installed_shared_fields()
+            except FormDefinitionError as err:
+                raise ValueError(str(err)) from err
+        fields = resolve_fields(value, shared)
+        names = [f.get("name") for f in fields if isinstance(f, dict)]
+        reject_duplicates([name for name in names if isinstance(name, str)], "form field")
+        return {"fields": fields}
+
+    @model_validator(mode="after")
+    def _fee_parameter_is_a_validated_field(self) -> LicenceManual:
+        parameter = self.fee.parameter
+        feeding = [f.name for f in self.form.fields if f.feeds_fee]
+        if parameter is None or parameter == "area_m2":
+            if feeding:
+                raise ValueError(f"form field(s) {', '.join(feeding)} feed the fee, but fee.parameter is "
+                                 f"{parameter!r}: name the field in fee.parameter or drop feeds_fee")
+            return self
+        field = self.form.field(parameter)
+        if field is None or field.type != "number" or not field.feeds_fee:
+            raise ValueError(f"fee.parameter {parameter!r} must be `area_m2` (business.area_m2) or a number field "
+                             "of the form marked `feeds_fee: true`: the fee is computed only from validated fields")
+        if not field.required:
+            raise ValueError(f"form field {parameter!r} feeds the fee, so it must be required")
+        if feeding != [parameter]:
+            raise ValueError(f"only the fee parameter {parameter!r} may feed the fee, not {', '.join(feeding)}")
+        return self
+
     @property
     def ial_level(self) -> Ial:
         """`ial` as a level to compare with a sign-in's."""
@@ -330,11 +380,13 @@ def _format_loc(loc: tuple[int | str, ...]) -> str:
     return ".".join(str(part) for part in loc) or "(top level)"
 
 
-def load_manual(path: Path) -> LicenceManual:
+def load_manual(path: Path, shared_fields: dict[str, FormField] | None = None) -> LicenceManual:
     """Read and validate a manual YAML file.
 
     Args:
         path: the ``manual.yaml`` file.
+        shared_fields: the shared form fields its `form` may `use`; by default read from ``form_fields.yaml``
+            beside the licence folders (or the installed catalogue's).
 
     Returns:
         The validated manual.
@@ -351,8 +403,13 @@ def load_manual(path: Path) -> LicenceManual:
         data = load_yaml(text)
     except yaml.YAMLError as exc:
         raise ManualError(f"{path}: not valid YAML: {exc}") from exc
+    if shared_fields is None:
+        try:
+            shared_fields = load_shared_fields(shared_fields_path(Path(path).parent.parent))
+        except FormDefinitionError as exc:
+            raise ManualError(str(exc)) from exc
     try:
-        return LicenceManual.model_validate(data)
+        return LicenceManual.model_validate(data, context={"shared_fields": shared_fields})
     except ValidationError as exc:
         lines = [f"{path}: {_format_loc(error['loc'])}: {error['msg']}" for error in exc.errors()]
         raise ManualError("\n".join(lines)) from exc

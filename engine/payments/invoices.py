@@ -48,8 +48,9 @@ _CLOSED_HINTS: dict[str, str] = {
 def fee_for(ctx: EngineContext, application: ApplicationRow, case: LicenceCaseRow, assessed: int | None) -> int:
     """The fee in satang, less the channel discount for applying here.
 
-    From the licence's fee rule applied to the business's validated fields (engine/payments/fees.py; never the
-    applicant's `form`), or, where the manual leaves the amount to the agency, as its officer assessed it.
+    From the licence's fee rule applied to validated fields (engine/payments/fees.py: `business.area_m2` or the
+    form field the manual marks `feeds_fee`, validated again), or, where the manual leaves the amount to the
+    agency, as its officer assessed it.
     """
     manual = ctx.catalogue.licence(case.licence_code)
     if manual.fee_assessed_by_agency:
@@ -57,7 +58,7 @@ def fee_for(ctx: EngineContext, application: ApplicationRow, case: LicenceCaseRo
             raise InvalidInput(f"the fee of {case.licence_code} is assessed by the agency and was not set")
         amount = assessed
     else:
-        amount = fee_by_rule(case.licence_code, manual.fee, application.business_area_m2)
+        amount = fee_by_rule(manual, application.business_area_m2, application.form.get(case.licence_code, {}))
     return amount * (100 - manual.channel_discount_percent) // 100
 
 

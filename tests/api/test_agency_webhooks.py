@@ -34,7 +34,8 @@ from bizportal.storage.workflow_tables import HumanTaskRow
 from support.helpers import Auth, application_body
 
 PLAN = "vet_facility_plan_approval"
-FORM = {PLAN: {"kennels": 12, "species": "dogs and cats"}}
+FORM = {PLAN: {"facility_type": "hospital", "animal_kind": "small", "building_floor_area_m2": 240,
+              "examination_rooms": 3}}
 SECRET = "dld-shared-secret-" + "k" * 24
 STEPS = ["document_check", "plan_review"]
 

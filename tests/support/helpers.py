@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
 from pypdf import PdfReader
 
+from bizportal.engine.catalogue.catalogue import Catalogue, load_catalogue
+
 # Thai IDs with correct check digits.
 VALID_IDS = ("1101700203395", "3100600123450", "0105556123453")
 LICENCE = "food_premises_notice_small"
 OFFICE = "BKK-KHLONG-TOEI"  # the local office of the sample business's district (Khlong Toei, Bangkok)
+BPMN_DIR = Path(__file__).resolve().parents[2] / "bpmn"
 REDIS_URL = "redis://127.0.0.1:6379/15"  # the tests' own Redis database, flushed by them
 # `auth(role, subject, agency=None, office=None)` -> request headers carrying a signed bearer token.
 Auth = Callable[..., dict[str, str]]
@@ -38,14 +43,29 @@ def id_number_of(subject: str) -> str:
     return subject if len(subject) == 13 and subject.isdigit() else thai_id(subject)
 
 
+@functools.cache
+def catalogue() -> Catalogue:
+    """The repository's licence catalogue, loaded once (for test data that follows the manuals)."""
+    return load_catalogue(BPMN_DIR)
+
+
+def sample_form(licences: list[str], optional: bool = False) -> dict[str, dict[str, Any]]:
+    """A valid form for each licence: every required field (and with `optional`, every field) with an example."""
+    known = catalogue().licences
+    return {code: {f.name: f.example() for f in known[code].form.fields if f.required or optional}
+            for code in licences if code in known}  # an unknown code is refused for itself
+
+
 def application_body(licences: list[str] | None = None, id_number: str = VALID_IDS[0], area_m2: float = 80,
                      **overrides: object) -> dict[str, object]:
+    """A valid application; its `form` fills each licence's required fields unless `form` is given."""
+    licences = licences or ["food_premises_notice_small"]
     body: dict[str, object] = {
-        "licences": licences or ["food_premises_notice_small"],
+        "licences": licences,
         "applicant": {"kind": "individual", "id_number": id_number, "name": "สมหญิง ใจดี"},
         "business": {"name": "ร้านข้าวมันไก่น้ำใจ", "address": "99/9 ถนนสุขุมวิท แขวงคลองเตย เขตคลองเตย กรุงเทพมหานคร",
                      "province": "กรุงเทพมหานคร", "district": "คลองเตย", "area_m2": area_m2},
-        "form": {},
+        "form": sample_form(licences),
     }
     body.update(overrides)
     return body

@@ -477,11 +477,13 @@ def test_fee_kinds() -> None:
     assert open_ended.amount_for({"area_m2": 1000}) == 500
 
 
-def test_a_fee_parameter_is_a_validated_business_field() -> None:
-    # Security review H1: a fee read from anything else (the applicant's free `form`) is set unseen.
-    with pytest.raises(ValueError, match="area_m2"):
-        FeeRule(type="from", min_satang=100, parameter="rooms",
-                bands=[{"up_to": 10, "amount_satang": 100}, {"amount_satang": 500}])
+def test_a_fee_parameter_is_a_validated_field(tmp_path: Path) -> None:
+    # Security review H1: a fee read from anything else (the applicant's free input) is set unseen. A parameter
+    # other than business.area_m2 must be a required number field of the form marked `feeds_fee`
+    # (tests/engine/catalogue/test_forms.py).
+    path = write_manual(tmp_path, lambda d: d["fee"].update(parameter="rooms"))
+    with pytest.raises(ManualError, match="must be `area_m2`"):
+        load_manual(path)
 
 
 @pytest.mark.parametrize(
