@@ -13,6 +13,8 @@ layer or a loader, and the engine turns them into a kind before they reach a cal
     ├── Unavailable ...................... 503
     ├── ProviderRefused .................. 502
     ├── Expired .......................... 410
+    ├── PayloadTooLarge .................. 413
+    ├── UnsupportedMediaType ............. 415
     └── StartupError ..................... 500 (raised before serving: the CLI prints it and exits 2)
         └── DefinitionError .............. 500 (a BPMN or manual file that cannot be used)
 
@@ -35,6 +37,9 @@ layer or a loader, and the engine turns them into a kind before they reach a cal
     NotificationError
     ├── RetriableNotificationError ....... the outbox job is retried with back-off
     └── FinalNotificationError ........... the notification is marked failed (no retry)
+
+    adapters/scanners/base.py
+    ScannerError ......................... -> Unavailable (503): a document is never accepted unscanned
 
     adapters/registries/base.py
     RegistryError ........................ -> Unavailable (503)
@@ -92,6 +97,14 @@ class Conflict(BizPortalError):
 
 class InvalidInput(BizPortalError):
     """The request is well-formed but breaks a rule (unknown licence in a body, bad action)."""
+
+
+class PayloadTooLarge(BizPortalError):
+    """An uploaded file, or an application's uploads together, are larger than the limit."""
+
+
+class UnsupportedMediaType(BizPortalError):
+    """An uploaded file is of a type that is not accepted (recognised by its content)."""
 
 
 class StartupError(BizPortalError):
