@@ -7,13 +7,15 @@ a scan would be) and a different one each time, so the content-addressed store n
 
 Three variants, measured in one run:
 
-1. baseline: `LocalObjectStore.put_stream` of the same file, in this process (the floor: spool, hash, link);
-2. `LocalObjectStore.put` of the file's bytes read whole (what storing did before `put_stream`);
+1. baseline: `LocalObjectStore.put_stream` of the same file, in a process of its own (the floor: spool, hash,
+   link);
+2. `LocalObjectStore.put` of the file's bytes read whole (what storing did before `put_stream`), likewise;
 3. `POST /api/v1/applications/{id}/documents` over HTTP: the request parsed (python-multipart spools it), the
    file measured, the PDF parsed, scanned (`accept_all`), stored with `put_stream`, the row and audit written.
 
-Memory is the peak resident set (VmHWM, reset before each file through /proc/<pid>/clear_refs) minus the resident
-set just before, of the process that stores: this one for 1 and 2, the server for 3.
+Memory is the peak resident set (VmHWM, reset through /proc/<pid>/clear_refs; else polled every 2 ms) during a
+variant's files minus the resident set just before the first, of the process that stores. Each variant runs in a
+fresh process: the allocator keeps memory a process freed, which would hide the next peak.
 
     .venv/bin/python benchmarks/uploads.py [--size-mb 20] [--files 3]
 """
@@ -21,6 +23,7 @@ set just before, of the process that stores: this one for 1 and 2, the server fo
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import socket
 import statistics
@@ -168,16 +171,41 @@ def start_server(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
 # -- the variants -------------------------------------------------------------------------------------------
 
 
-def _timed(files: list[Path], pid: int, store: Callable[[Path], None]) -> list[tuple[float, int]]:
-    """(seconds, peak extra bytes) per file."""
-    results = []
-    for path in files:
-        with PeakMemory(pid) as memory:
+def _timed(files: list[Path], pid: int, store: Callable[[Path], None]) -> tuple[list[float], int]:
+    """Seconds per file, and the peak resident set above the one before the first file (bytes)."""
+    seconds = []
+    with PeakMemory(pid) as memory:
+        for path in files:
             started = time.perf_counter()
             store(path)
-            elapsed = time.perf_counter() - started
-        results.append((elapsed, memory.extra))
-    return results
+            seconds.append(time.perf_counter() - started)
+    return seconds, memory.extra
+
+
+def store_in_process(method: str, folder: str, files: list[str]) -> None:
+    """Child-process mode for variants 1 and 2: a fresh process each, so one's freed memory (which the allocator
+    keeps) does not hide the other's peak. Prints the seconds per file and the peak as JSON."""
+    from bizportal.storage.local_object_store import LocalObjectStore
+
+    store = LocalObjectStore(Path(folder))
+
+    def put_stream(path: Path) -> None:
+        with path.open("rb") as source:
+            store.put_stream(source, "application/pdf")
+
+    def put_whole(path: Path) -> None:
+        store.put(path.read_bytes(), "application/pdf")
+
+    store.put(b"warm-up", "application/pdf")
+    seconds, extra = _timed([Path(f) for f in files], os.getpid(), put_stream if method == "put_stream" else put_whole)
+    print(json.dumps({"seconds": seconds, "extra": extra}))
+
+
+def _in_child(method: str, folder: Path, files: list[Path]) -> tuple[list[float], int]:
+    result = subprocess.run([sys.executable, __file__, "--store-in-process", method, str(folder),
+                             *map(str, files)], capture_output=True, text=True, check=True)
+    measured = json.loads(result.stdout.strip().splitlines()[-1])
+    return measured["seconds"], measured["extra"]
 
 
 def main() -> None:
@@ -185,33 +213,27 @@ def main() -> None:
     parser.add_argument("--size-mb", type=float, default=20.0, help="file size in MiB (default 20: the limit)")
     parser.add_argument("--files", type=int, default=3, help="files per variant (each a different one)")
     parser.add_argument("--serve", nargs=2, metavar=("PORT", "DATA_DIR"), help=argparse.SUPPRESS)
+    parser.add_argument("--store-in-process", nargs="+", metavar="ARG", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         serve(int(args.serve[0]), args.serve[1])
         return
+    if args.store_in_process:
+        store_in_process(args.store_in_process[0], args.store_in_process[1], args.store_in_process[2:])
+        return
 
     from bizportal.api.tokens import issue_token
     from bizportal.engine.principal import Role
-    from bizportal.storage.local_object_store import LocalObjectStore
 
-    # At the default per-file limit exactly (20 MiB), minus a page of room, as a full scan would be.
+    # At the default per-file limit (20 MiB) minus a page of room, as a full scan would be.
     size = int(args.size_mb * MB) - (4096 if args.size_mb == 20.0 else 0)
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
         files = {variant: [root / f"{variant}-{n}.pdf" for n in range(args.files)] for variant in (1, 2, 3)}
         for path in (p for paths in files.values() for p in paths):
             write_pdf(path, size)
-        store = LocalObjectStore(root / "direct")
-
-        def put_stream(path: Path) -> None:
-            with path.open("rb") as source:
-                store.put_stream(source, "application/pdf")
-
-        def put_whole(path: Path) -> None:
-            store.put(path.read_bytes(), "application/pdf")
-
-        direct = _timed(files[1], os.getpid(), put_stream)
-        whole = _timed(files[2], os.getpid(), put_whole)
+        direct = _in_child("put_stream", root / "direct", files[1])
+        whole = _in_child("put", root / "whole", files[2])
 
         server, base = start_server(root / "server")
         try:
@@ -240,14 +262,14 @@ def main() -> None:
 
     rows = [("1 put_stream, in process (baseline)", direct), ("2 put of the bytes read whole", whole),
             ("3 POST .../documents over HTTP", over_http)]
-    base_seconds = statistics.median(seconds for seconds, _ in direct)
-    print(f"{args.files} files of {size / MB:.2f} MiB per variant (median of each)\n")
+    base_seconds = statistics.median(direct[0])
+    print(f"{args.files} files of {size / MB:.2f} MiB per variant: median time per file; peak resident memory of\n"
+          "the storing process (one of its own for 1 and 2, the server for 3) above its own before the first file\n")
     print(f"{'variant':38} {'s/file':>7} {'MiB/s':>7} {'x baseline':>10} {'peak MiB':>9} {'peak/file':>9}")
-    for label, results in rows:
-        seconds = statistics.median(s for s, _ in results)
-        peak = statistics.median(extra for _, extra in results)
+    for label, (seconds_per_file, extra) in rows:
+        seconds = statistics.median(seconds_per_file)
         print(f"{label:38} {seconds:7.3f} {size / MB / seconds:7.1f} {seconds / base_seconds:9.2f}x "
-              f"{peak / MB:9.1f} {peak / size:8.2f}x")
+              f"{extra / MB:9.1f} {extra / size:8.2f}x")
 
 
 if __name__ == "__main__":
