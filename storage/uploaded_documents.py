@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index
+from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from bizportal.storage.columns import UTCDateTime
@@ -17,7 +17,8 @@ from bizportal.storage.columns import UTCDateTime
 
 class UploadedDocumentRow(SQLModel, table=True):
     __tablename__ = "uploaded_document"
-    __table_args__ = (Index("ix_uploaded_document_application_document", "application_id", "document", "version"),)
+    # One row per version: two uploads of one document racing for the same number cannot both be kept.
+    __table_args__ = (UniqueConstraint("application_id", "document", "version", name="uq_uploaded_document_version"),)
 
     id: str = Field(primary_key=True, max_length=36)
     application_id: str = Field(foreign_key="application.id", index=True, max_length=36)

@@ -17,6 +17,7 @@ from uuid import uuid4
 
 from pydantic import BaseModel
 from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bizportal.adapters.scanners.base import ScannedDocument, ScannerError
@@ -173,7 +174,11 @@ def upload(ctx: EngineContext, session: Session, principal: Principal, applicati
     session.add(row)
     audit.record(session, principal, "document_uploaded", now, application.id, document=row.document,
                  upload=row.id, version=row.version, size=row.size, sha256=row.sha256)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError as err:  # another upload of this document took the version number first
+        raise Conflict(f"another upload of {code!r} arrived at the same time",
+                       hint="list the documents, then upload again if it is still needed") from err
     return _view(row)
 
 

@@ -19,6 +19,7 @@ from sqlmodel import Session, select
 from bizportal.adapters.scanners.base import ScannedDocument, ScannerUnavailable, ScanVerdict
 from bizportal.api.settings import Settings
 from bizportal.engine.assembly import LicensingEngine
+from bizportal.engine.uploads import documents
 from bizportal.storage.audit_events import AuditEventRow
 from support.helpers import COUNTER_CONSENT, OFFICE, Auth, Journey, application_body
 from support.uploads import (
@@ -281,3 +282,15 @@ def test_the_scanner_is_asked_before_a_document_is_accepted(client: TestClient, 
     engine.ctx.scanner = _Down()
     assert upload(client, journey.id, journey.applicant, pdf()).status_code == 503
     assert stored_files(settings) == []
+
+
+def test_two_uploads_racing_for_one_version_number_keep_one(client: TestClient, journey: Journey,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    journey.create()
+    assert upload(client, journey.id, journey.applicant, pdf()).status_code == 201
+    # The fault: the second upload read the latest version before the first was committed.
+    monkeypatch.setattr(documents, "_next_version", lambda session, application_id, code: 1)
+    raced = upload(client, journey.id, journey.applicant, pdf(2))
+    assert raced.status_code == 409 and "at the same time" in raced.json()["error"]["message"]
+    listed = client.get(f"/api/v1/applications/{journey.id}/documents", headers=journey.applicant).json()
+    assert [(e["current"] or {}).get("version") for e in listed if e["document"] == MAP_DOCUMENT] == [1]

@@ -216,7 +216,7 @@ def test_local_put_stream_failing_mid_read_stores_nothing(tmp_path: Path) -> Non
             return super().read(size)
 
     with pytest.raises(OSError, match="connection reset"):
-        store.put_stream(Broken(PDF * 100), "application/pdf")  # type: ignore[arg-type]
+        store.put_stream(Broken(PDF * 100), "application/pdf")
     assert not [p for p in store.root.rglob("*") if p.is_file()]
 
 

@@ -35,11 +35,10 @@ def upgrade() -> None:
         sa.Column('deleted_by', sqlmodel.sql.sqltypes.AutoString(length=400), nullable=True),
         sa.ForeignKeyConstraint(['application_id'], ['application.id']),
         sa.PrimaryKeyConstraint('id'),
+        sa.UniqueConstraint('application_id', 'document', 'version', name='uq_uploaded_document_version'),
     )
     with op.batch_alter_table('uploaded_document', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_uploaded_document_application_id'), ['application_id'], unique=False)
-        batch_op.create_index('ix_uploaded_document_application_document', ['application_id', 'document', 'version'],
-                              unique=False)
 
 
 def downgrade() -> None:
