@@ -9,6 +9,7 @@ from fastapi.responses import StreamingResponse
 
 from bizportal.api.deps import EngineDep, PrincipalDep, command, query
 from bizportal.api.routes.downloads import DownloadLink, content_disposition, link_to
+from bizportal.engine.input_text import line
 from bizportal.engine.uploads import documents
 from bizportal.engine.uploads.documents import DocumentVersions, UploadedDocument
 
@@ -23,8 +24,8 @@ router = APIRouter(tags=["documents"])
                          "application's documents together are too large; 415: not a PDF, JPEG or PNG; 422: an "
                          "unknown document code, a damaged file, or the scanner refused it.")
 def upload_document(application_id: str, engine: EngineDep, principal: PrincipalDep, background: BackgroundTasks,
-                    document: Annotated[str, Form(min_length=1, max_length=100,
-                                                  description="a document code of the licence's manual")],
+                    document: Annotated[str, line(100, min_length=1),
+                                        Form(description="a document code of the licence's manual")],
                     file: Annotated[UploadFile, File(description="the document: PDF, JPEG or PNG")]
                     ) -> UploadedDocument:
     with command(engine, background) as session:

@@ -294,3 +294,10 @@ def test_two_uploads_racing_for_one_version_number_keep_one(client: TestClient, 
     assert raced.status_code == 409 and "at the same time" in raced.json()["error"]["message"]
     listed = client.get(f"/api/v1/applications/{journey.id}/documents", headers=journey.applicant).json()
     assert [(e["current"] or {}).get("version") for e in listed if e["document"] == MAP_DOCUMENT] == [1]
+
+
+def test_the_document_code_is_a_guarded_line(client: TestClient, journey: Journey) -> None:
+    journey.create()
+    for bad in ("premises\x00map", "\u202eplan", "x" * 101):
+        response = upload(client, journey.id, journey.applicant, pdf(), document=bad)
+        assert response.status_code == 422 and response.json()["error"]["details"][0]["field"] == "document"
