@@ -68,6 +68,7 @@ lint: install-test
 bench: install
 	$(BIN)/python benchmarks/engine_throughput.py
 	$(BIN)/python benchmarks/http_edge.py
+	$(BIN)/python benchmarks/uploads.py
 
 clean:
 	rm -rf $(VENV) var build .pytest_cache .ruff_cache .mypy_cache

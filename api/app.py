@@ -39,6 +39,7 @@ from bizportal.api.routes.refunds import router as refunds_router
 from bizportal.api.routes.register import router as register_router
 from bizportal.api.routes.staff import router as staff_router
 from bizportal.api.routes.tasks import router as tasks_router
+from bizportal.api.routes.uploads import router as uploads_router
 from bizportal.api.routes.verification import router as verification_router
 from bizportal.api.security_headers import SecurityHeaders
 from bizportal.api.settings import Settings
@@ -75,6 +76,10 @@ class _App(FastAPI):
 
     def build_middleware_stack(self) -> ASGIApp:
         return SecurityHeaders(super().build_middleware_stack(), self.state.public_base_url)
+
+
+# Room for the other parts of a document upload (the `document` field, the part headers, the boundaries).
+MULTIPART_OVERHEAD = 64 * 1024
 
 
 def oidc_provider(settings: Settings) -> OidcProvider | None:
@@ -150,6 +155,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, eng
     app.add_middleware(input_guard.NulGuard)
     app.add_middleware(RequestLimits, limits=Limits(body_bytes=settings.max_body_bytes,
                                                     upload_bytes=settings.max_upload_bytes,
+                                                    document_bytes=settings.max_document_bytes + MULTIPART_OVERHEAD,
                                                     header_bytes=settings.max_header_bytes))
     # Added last, so it runs first: a spent budget is refused before anything else reads the request.
     app.add_middleware(RateLimitMiddleware,
@@ -157,6 +163,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, eng
                        auth_failures=settings.rate_limit_auth_failures, storage_uri=settings.redis_url or "memory://")
     access_log.install()
     for router in (health_router, licences_router, open_data_router, business_types_router, applications_router,
+                   uploads_router,
                    tasks_router, agencies_router, payments_router, online_payments_router, receipts_router,
                    refunds_router, downloads_router, issued_router, kpis_router, register_router, verification_router,
                    staff_router, auth_router, staff_auth_router, me_router, consents_router, companies_router,

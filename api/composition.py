@@ -1,7 +1,8 @@
 """The composition root: settings -> concrete adapters -> the engine. Nothing else reads settings.
 
 Every adapter the engine uses is chosen here: the object store, and the plug-ins (`engine/plugins.py`) that
-serve notifications, registry look-ups, payments and each agency, built from the settings that configure them.
+serve notifications, registry look-ups, payments, each agency and the document scanner, built from the settings
+that configure them.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import httpx
 from bizportal.adapters.jobs.arq_queue import ArqJobQueue
 from bizportal.adapters.notifications.base import NotificationChannel
 from bizportal.adapters.registries.base import RegistryLookup
+from bizportal.adapters.scanners.base import DocumentScanner
 from bizportal.api.key_files import signing_from
 from bizportal.api.links import PublicLinks
 from bizportal.api.settings import Settings
@@ -21,7 +23,8 @@ from bizportal.engine.cases.agency_adapters import load_agency_adapters
 from bizportal.engine.clock import Clock, SystemClock
 from bizportal.engine.errors import StartupError
 from bizportal.engine.payments.providers import PaymentProviders, load_payment_providers
-from bizportal.engine.plugins import NOTIFICATIONS, REGISTRIES, PluginLoader
+from bizportal.engine.plugins import NOTIFICATIONS, REGISTRIES, SCANNERS, PluginLoader
+from bizportal.engine.uploads.limits import UploadLimits
 from bizportal.storage.database import make_engine
 from bizportal.storage.local_object_store import LocalObjectStore
 from bizportal.storage.migrate import upgrade_to_head
@@ -85,6 +88,22 @@ def registry_from(settings: Settings, http: httpx.Client) -> RegistryLookup | No
         setting="BIZPORTAL_REGISTRY_URL and BIZPORTAL_REGISTRY_API_KEY")
 
 
+def scanner_from(settings: Settings, http: httpx.Client) -> DocumentScanner:
+    """The document scanner plug-in BIZPORTAL_DOCUMENT_SCANNER names (default `accept_all`, which accepts everything).
+
+    Raises:
+        StartupError: the plug-in is not installed or rejects BIZPORTAL_DOCUMENT_SCANNER_SETTINGS.
+    """
+    return PluginLoader(SCANNERS, http).build(settings.document_scanner, settings.document_scanner_settings,
+                                              setting="BIZPORTAL_DOCUMENT_SCANNER_SETTINGS")
+
+
+def upload_limits_from(settings: Settings) -> UploadLimits:
+    return UploadLimits(file_bytes=settings.max_document_bytes,
+                        application_bytes=settings.max_application_documents_bytes,
+                        pdf_pages=settings.max_document_pdf_pages, image_pixels=settings.max_document_image_pixels)
+
+
 def engine_from(settings: Settings, clock: Clock | None = None, migrate: bool = True) -> LicensingEngine:
     """Build the whole engine from settings; migrations are applied first (idempotent).
 
@@ -107,4 +126,5 @@ def engine_from(settings: Settings, clock: Clock | None = None, migrate: bool = 
                         opdc_email=settings.opdc_email,
                         agency_adapters=lambda codes: load_agency_adapters(settings.agency_adapters, codes, http),
                         payments=payments_from(settings, http),
-                        signing=signing)
+                        signing=signing, scanner=scanner_from(settings, http),
+                        upload_limits=upload_limits_from(settings))

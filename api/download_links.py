@@ -1,11 +1,13 @@
 """Short-lived signed download links: a URL that downloads one stored document without a login.
 
-For sharing an e-licence or receipt (a bank, a landlord, a browser that cannot send a bearer token):
+For sharing an e-licence or receipt (a bank, a landlord, a browser that cannot send a bearer token), and for
+an officer opening an applicant's uploaded document in a browser:
 the holder asks for a link while signed in; the link names the object, a file name and an expiry,
 HMAC-signed with a key derived from the deployment's token-signing key. It works the same on the
 local object store and on S3/MinIO (the API streams the bytes, so the object store never has to be
 reachable from the internet). Links are capabilities: keep their lifetime short. A link to an e-licence
-names the licence too, so the download can refuse it once the licence is revoked, suspended or cancelled;
+names the licence too, so the download can refuse it once the licence is revoked, suspended or cancelled; one to
+an uploaded document names the upload, refused once it is deleted;
 the access log never shows the token (api/access_log.py).
 """
 
@@ -36,7 +38,8 @@ class DownloadGrant:
     filename: str
     content_type: str
     expires_at: datetime
-    licence: str | None = None  # the issued licence whose PDF this is (None: a receipt)
+    licence: str | None = None  # the issued licence whose PDF this is (None: a receipt or an uploaded document)
+    document: str | None = None  # the uploaded document's id (refused once the upload is deleted)
 
 
 def _b64(data: bytes) -> str:
@@ -59,6 +62,8 @@ class DownloadLinks:
         fields = {"k": grant.key, "f": grant.filename, "t": grant.content_type, "e": int(grant.expires_at.timestamp())}
         if grant.licence is not None:
             fields["n"] = grant.licence
+        if grant.document is not None:
+            fields["d"] = grant.document
         payload = _b64(json.dumps(fields, separators=(",", ":")).encode())
         return f"{self._base}/api/v1/downloads/{payload}.{self._sign(payload)}"
 
@@ -78,7 +83,7 @@ class DownloadLinks:
             raise Expired(f"this download link expired at {expires_at.isoformat()}",
                           hint="ask for a new link while signed in")
         return DownloadGrant(key=data["k"], filename=data["f"], content_type=data["t"], expires_at=expires_at,
-                             licence=data.get("n"))
+                             licence=data.get("n"), document=data.get("d"))
 
     def _sign(self, payload: str) -> str:
         return _b64(hmac.new(self._key, payload.encode("ascii"), hashlib.sha256).digest())

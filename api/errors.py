@@ -31,6 +31,8 @@ STATUS = {
     errors.ProviderRefused: 502,
     errors.Expired: 410,
     errors.PreconditionFailed: 412,
+    errors.PayloadTooLarge: 413,
+    errors.UnsupportedMediaType: 415,
     errors.StartupError: 500,  # and DefinitionError: raised at start-up, not by a request
 }
 
@@ -126,6 +128,7 @@ ERROR_STATUSES = {
     410: "the link has expired: ask for a new one",
     412: "`If-Match` names a version the object has since left: read it again (GET) and retry",
     413: "the request is larger than this server accepts",
+    415: "the uploaded file is not of an accepted type (recognised by its content)",
     422: "the request breaks a rule: the fields at fault are in `details`",
     429: "too many requests from this address (a public door's budget, or failed sign-ins): see `Retry-After`",
     431: "the request headers are larger than this server accepts",
@@ -146,6 +149,8 @@ EXTRA_STATUSES: dict[tuple[str, str], tuple[int, ...]] = {
     ("get", "/api/v1/issued-licences/{number}/pdf"): (503,),
     ("get", "/api/v1/verify/{number}"): (503,),  # verification is not configured
     ("post", "/api/v1/verify"): (503,),
+    ("post", "/api/v1/applications/{application_id}/documents"): (415, 503),  # not PDF/JPEG/PNG; scanner down
+    ("get", "/api/v1/documents/{document_id}/content"): (503,),  # file storage is down
 }
 
 

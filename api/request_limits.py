@@ -1,7 +1,8 @@
 """Request size limits, enforced while the request is read (a pure ASGI middleware).
 
-- Bodies: multipart/form-data (the PDF verifier's upload) may be `max_upload_bytes`, every other body
-  (JSON, webhooks) `max_body_bytes`. A `Content-Length` over the limit is answered 413 before a byte of
+- Bodies: multipart/form-data (the PDF verifier's upload) may be `max_upload_bytes`, a document upload
+  (`POST /api/v1/applications/{id}/documents`) `document_bytes` (the largest document and its form), every
+  other body (JSON, webhooks) `max_body_bytes`. A `Content-Length` over the limit is answered 413 before a byte of
   the body is read; a body without one (chunked) is counted as it streams in, and the 413 is sent the
   moment the count passes the limit. The rest is never read, so nothing past the limit is parsed,
   spooled to disk or stored. The server then closes the connection (the body was not drained).
@@ -15,6 +16,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 from starlette.exceptions import HTTPException
@@ -28,6 +30,10 @@ class Limits:
     body_bytes: int
     upload_bytes: int
     header_bytes: int
+    document_bytes: int | None = None  # a document upload's multipart body (None: `upload_bytes`)
+
+
+_DOCUMENT_UPLOAD = re.compile(r"/api/v1/applications/[^/]+/documents/?")
 
 
 class _TooLarge(HTTPException):
@@ -66,7 +72,11 @@ class RequestLimits:
                 "send shorter headers"))
             return
         content_type = (_header(scope, b"content-type") or b"").split(b";")[0].strip().lower()
-        limit = self.limits.upload_bytes if content_type == b"multipart/form-data" else self.limits.body_bytes
+        limit = self.limits.body_bytes
+        if content_type == b"multipart/form-data":
+            limit = self.limits.upload_bytes
+            if self.limits.document_bytes is not None and _DOCUMENT_UPLOAD.fullmatch(scope.get("path", "")):
+                limit = self.limits.document_bytes
         too_large = _response(413, "PayloadTooLarge", f"the request body is larger than {limit} bytes",
                               "send a smaller body" if limit == self.limits.body_bytes
                               else "upload a smaller file")

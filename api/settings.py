@@ -49,7 +49,20 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1024 * 1024, gt=0, description="largest JSON (or other non-multipart) "
                                 "request body; larger ones get 413 while they are read")
     max_upload_bytes: int = Field(default=10 * 1024 * 1024, gt=0, description="largest multipart/form-data "
-                                  "request body (the PDF verifier's upload)")
+                                  "request body (the PDF verifier's upload); a document upload may be "
+                                  "BIZPORTAL_MAX_DOCUMENT_BYTES + 64 KB")
+    max_document_bytes: int = Field(default=20 * 1024 * 1024, gt=0, description="largest uploaded document (a PDF "
+                                    "as uploaded; an image as re-encoded)")
+    max_application_documents_bytes: int = Field(default=100 * 1024 * 1024, gt=0, description="all the uploaded "
+                                                 "documents of one application together, earlier versions included")
+    max_document_pdf_pages: int = Field(default=500, gt=0, description="most pages an uploaded PDF may have")
+    max_document_image_pixels: int = Field(default=25_000_000, gt=0, description="largest uploaded image, width x "
+                                           "height (decoding a larger one could exhaust memory)")
+    document_scanner: str = Field(default="accept_all", description="the `bizportal.scanners` plug-in asked about "
+                                  "every upload; the built-in `accept_all` accepts everything")
+    # May hold a scanner service's credentials: kept out of the settings' repr.
+    document_scanner_settings: dict[str, Any] = Field(default_factory=dict, repr=False,
+                                                      description="JSON: the scanner plug-in's own settings")
     max_header_bytes: int = Field(default=16 * 1024, gt=0, description="largest request head (request line and "
                                   "headers): uvicorn's h11 parser stops buffering past it; the app answers 431")
     public_base_url: str = Field(default="http://127.0.0.1:8000", description="the address people reach this "

@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from bizportal.adapters.notifications.base import NotificationChannel
 from bizportal.adapters.registries.base import RegistryLookup
+from bizportal.adapters.scanners.base import DocumentScanner
 from bizportal.engine.cases.agency_adapters import AgencyAdapters
 from bizportal.engine.cases.agency_delivery import DELIVER_TASK, deliver_task_job, on_tasks_opened
 from bizportal.engine.cases.case import record_overdue, start_case_job
@@ -40,6 +41,7 @@ from bizportal.engine.payments.invoices import create_invoice, expire_invoice, s
 from bizportal.engine.payments.providers import PaymentProviders
 from bizportal.engine.payments.receipts import ISSUE_RECEIPT, issue_receipt_job
 from bizportal.engine.payments.refunds import REFUND_JOB, refund_payment_job
+from bizportal.engine.uploads.limits import UploadLimits
 from bizportal.engine.workflow.definitions import DefinitionRegistry
 from bizportal.engine.workflow.runtime import Operator, ProcessRuntime
 from bizportal.storage.database import transaction
@@ -105,7 +107,9 @@ def build_engine(db: Engine, bpmn_dir: Path, object_store: ObjectStore, clock: C
                  channel: NotificationChannel, queue: JobQueue | None = None, registry: RegistryLookup | None = None,
                  opdc_email: str | None = None,
                  agency_adapters: Callable[[Iterable[str]], AgencyAdapters] | None = None,
-                 payments: PaymentProviders | None = None, signing: LicenceSigning | None = None) -> LicensingEngine:
+                 payments: PaymentProviders | None = None, signing: LicenceSigning | None = None,
+                 scanner: DocumentScanner | None = None, upload_limits: UploadLimits | None = None
+                 ) -> LicensingEngine:
     """Load and validate every definition, record them, and wire the use cases together.
 
     Args:
@@ -113,6 +117,9 @@ def build_engine(db: Engine, bpmn_dir: Path, object_store: ObjectStore, clock: C
         channel: how notifications are sent (chosen by the composition root: e-mail, or the log).
         agency_adapters: builds the adapter of every agency from the catalogue's agency codes
             (default: every agency works in the inbox).
+        scanner: asked about every uploaded document (default: none, every document that passes the checks of
+            engine/uploads/content.py is accepted).
+        upload_limits: the limits of uploaded documents (default: those of engine/uploads/limits.py).
 
     Raises:
         DefinitionError: a BPMN or manual file is unusable (the message names file and element).
@@ -135,7 +142,8 @@ def build_engine(db: Engine, bpmn_dir: Path, object_store: ObjectStore, clock: C
     runtime = ProcessRuntime(definitions, clock, OPERATORS, on_tasks_opened=on_tasks_opened)
     ctx = EngineContext(catalogue=catalogue, runtime=runtime, clock=clock, object_store=object_store,
                         offices=offices, links=links, notifications=channel, payments=payments or PaymentProviders(),
-                        registry=registry, agencies=agencies, signing=signing)
+                        registry=registry, agencies=agencies, signing=signing, scanner=scanner,
+                        upload_limits=upload_limits)
     runtime.bind(ctx)
     outbox = Outbox(db, clock, JOBS, ctx)
     with transaction(db) as session:

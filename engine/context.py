@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from bizportal.adapters.notifications.base import NotificationChannel
     from bizportal.adapters.registries.base import RegistryLookup
+    from bizportal.adapters.scanners.base import DocumentScanner
     from bizportal.engine.cases.agency_adapters import AgencyAdapters
     from bizportal.engine.catalogue.catalogue import Catalogue
     from bizportal.engine.catalogue.offices import OfficeDirectory
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
     from bizportal.engine.documents.signing import LicenceSigning
     from bizportal.engine.links import Links
     from bizportal.engine.payments.providers import PaymentProviders
+    from bizportal.engine.uploads.limits import UploadLimits
     from bizportal.engine.workflow.runtime import ProcessRuntime
     from bizportal.storage.object_store import ObjectStore
 
@@ -40,3 +42,7 @@ class EngineContext:
     registry: RegistryLookup | None = None
     # Signs e-licences: the Ed25519 key behind the verification QR and the PAdES certificate.
     signing: LicenceSigning | None = None
+    # Asked about every uploaded document before it is accepted (the `accept_all` plug-in by default); None: none.
+    scanner: DocumentScanner | None = None
+    # The limits of uploaded documents; None: the defaults of engine/uploads/limits.py.
+    upload_limits: UploadLimits | None = None

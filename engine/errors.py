@@ -14,6 +14,8 @@ layer or a loader, and the engine turns them into a kind before they reach a cal
     ├── ProviderRefused .................. 502
     ├── Expired .......................... 410
     ├── PreconditionFailed ............... 412 (an `If-Match` that no longer matches)
+    ├── PayloadTooLarge .................. 413
+    ├── UnsupportedMediaType ............. 415
     └── StartupError ..................... 500 (raised before serving: the CLI prints it and exits 2)
         └── DefinitionError .............. 500 (a BPMN or manual file that cannot be used)
 
@@ -36,6 +38,9 @@ layer or a loader, and the engine turns them into a kind before they reach a cal
     NotificationError
     ├── RetriableNotificationError ....... the outbox job is retried with back-off
     └── FinalNotificationError ........... the notification is marked failed (no retry)
+
+    adapters/scanners/base.py
+    ScannerError ......................... -> Unavailable (503): a document is never accepted unscanned
 
     adapters/registries/base.py
     RegistryError ........................ -> Unavailable (503)
@@ -98,6 +103,14 @@ class InvalidInput(BizPortalError):
 
 class PreconditionFailed(BizPortalError):
     """The caller's `If-Match` names a version the object has since left: read it again, then retry."""
+
+
+class PayloadTooLarge(BizPortalError):
+    """An uploaded file, or an application's uploads together, are larger than the limit."""
+
+
+class UnsupportedMediaType(BizPortalError):
+    """An uploaded file is of a type that is not accepted (recognised by its content)."""
 
 
 class StartupError(BizPortalError):

@@ -1,8 +1,8 @@
-"""Installed plug-ins: the four entry-point groups, and the one loader that builds a plug-in of any of them.
+"""Installed plug-ins: the five entry-point groups, and the one loader that builds a plug-in of any of them.
 
-Agency adapters, payment providers, notification channels and registry look-ups are all plug-ins: a class
-registered under its group's entry points, the built-ins in this project's pyproject.toml exactly like a
-third-party package's. The composition root chooses which plug-in serves, and with which settings; this
+Agency adapters, payment providers, notification channels, registry look-ups and document scanners are all
+plug-ins: a class registered under its group's entry points, the built-ins in this project's pyproject.toml
+exactly like a third-party package's. The composition root chooses which plug-in serves, and with which settings; this
 module finds, checks and builds it:
 
     [project.entry-points."bizportal.agencies"]
@@ -38,6 +38,7 @@ from bizportal.adapters.agencies.base import AgencyAdapter
 from bizportal.adapters.notifications.base import NotificationChannel
 from bizportal.adapters.payments.base import PaymentProvider
 from bizportal.adapters.registries.base import RegistryLookup
+from bizportal.adapters.scanners.base import DocumentScanner
 from bizportal.engine.errors import StartupError
 
 T = TypeVar("T")
@@ -72,7 +73,8 @@ PAYMENTS: PluginGroup[PaymentProvider] = PluginGroup("bizportal.payments", "paym
 NOTIFICATIONS: PluginGroup[NotificationChannel] = PluginGroup("bizportal.notifications", "notification channel",
                                                               NotificationChannel)
 REGISTRIES: PluginGroup[RegistryLookup] = PluginGroup("bizportal.registries", "registry lookup", RegistryLookup)
-GROUPS: tuple[PluginGroup[Any], ...] = (AGENCIES, PAYMENTS, NOTIFICATIONS, REGISTRIES)
+SCANNERS: PluginGroup[DocumentScanner] = PluginGroup("bizportal.scanners", "document scanner", DocumentScanner)
+GROUPS: tuple[PluginGroup[Any], ...] = (AGENCIES, PAYMENTS, NOTIFICATIONS, REGISTRIES, SCANNERS)
 
 
 def installed(group: PluginGroup[Any]) -> dict[str, EntryPointLike]:

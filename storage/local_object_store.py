@@ -11,7 +11,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 from .object_store import (
     DEFAULT_CHUNK_SIZE,
@@ -20,6 +20,7 @@ from .object_store import (
     StoredObject,
     content_key,
     sha256_of,
+    spool,
     validate_content_key,
 )
 
@@ -54,6 +55,26 @@ class LocalObjectStore:
         _atomic_write(meta_path, json.dumps({"content_type": content_type}).encode())
         _atomic_write(path, data)
         return StoredObject(key, digest, len(data), content_type)
+
+    def put_stream(self, source: IO[bytes], content_type: str) -> StoredObject:
+        """Store a stream; see :meth:`ObjectStore.put_stream`."""
+        # Spooled inside the root, so committing it is a hard link on the same filesystem (no second copy);
+        # the temporary name goes when the spool is closed, whatever happened.
+        spooled, digest, size = spool(source, self.root)
+        with spooled:
+            key = content_key(digest)
+            path = self._path(key)
+            if path.is_file():
+                return StoredObject(key, digest, path.stat().st_size, self._read_content_type(_meta_path(path)))
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _atomic_write(_meta_path(path), json.dumps({"content_type": content_type}).encode())
+            os.fsync(spooled.fileno())
+            try:
+                os.link(spooled.name, path)  # the commit point, as the rename is in `put`
+            except FileExistsError:
+                pass  # a concurrent writer stored the same bytes first
+            _fsync_dir(path.parent)
+        return StoredObject(key, digest, size, content_type)
 
     def get(self, key: str) -> bytes:
         """Read a whole object; see :meth:`ObjectStore.get`."""
@@ -94,7 +115,7 @@ class LocalObjectStore:
         validate_content_key(key)
         return self.root.joinpath(*key.split("/"))
 
-    def _open(self, key: str) -> BinaryIO:
+    def _open(self, key: str) -> IO[bytes]:
         path = self._path(key)
         try:
             return path.open("rb")

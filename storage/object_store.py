@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Protocol
+from pathlib import Path
+from typing import IO, Protocol
 
 __all__ = [
     "DEFAULT_CHUNK_SIZE",
@@ -22,6 +24,7 @@ __all__ = [
     "StoredObject",
     "content_key",
     "sha256_of",
+    "spool",
     "validate_content_key",
 ]
 
@@ -64,6 +67,37 @@ class StoredObject:
 def sha256_of(data: bytes) -> str:
     """Return the lower-case hex SHA-256 digest of ``data``."""
     return hashlib.sha256(data).hexdigest()
+
+
+def spool(source: IO[bytes], directory: Path | None = None,
+          chunk_size: int = DEFAULT_CHUNK_SIZE) -> tuple[IO[bytes], str, int]:
+    """Copy ``source`` into an anonymous temporary file while hashing and counting it.
+
+    Memory holds one chunk at a time whatever the size, which is what lets a backend store a large upload
+    without reading it whole.
+
+    Args:
+        source: read from its current position to its end.
+        directory: where the temporary file lives (a backend's own folder, so a rename can commit it).
+        chunk_size: bytes read at a time.
+
+    Returns:
+        The temporary file (positioned at 0; the caller closes it), the lower-case hex SHA-256 and the size.
+    """
+    target = tempfile.NamedTemporaryFile(dir=directory, prefix=".spool-", suffix=".tmp")  # noqa: SIM115
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        while chunk := source.read(chunk_size):
+            digest.update(chunk)
+            size += len(chunk)
+            target.write(chunk)
+        target.flush()
+        target.seek(0)
+    except BaseException:
+        target.close()
+        raise
+    return target, digest.hexdigest(), size
 
 
 def content_key(sha256_hex: str) -> str:
@@ -120,6 +154,26 @@ class ObjectStore(Protocol):
         Args:
             data: The bytes to store.
             content_type: MIME type to record, e.g. ``application/pdf``.
+
+        Returns:
+            The stored object's key, digest, size and content type.
+
+        Raises:
+            ObjectStoreUnavailable: if the backend cannot be reached.
+            ObjectStoreError: for any other backend failure.
+        """
+        ...
+
+    def put_stream(self, source: IO[bytes], content_type: str) -> StoredObject:
+        """Store what ``source`` holds, from its position to its end, without reading it into memory whole.
+
+        The bytes are spooled to a temporary file while they are hashed and counted, then moved (local) or
+        uploaded (S3) under their content key; a failure part-way stores nothing. Storing bytes already present
+        is a no-op, as for :meth:`put`.
+
+        Args:
+            source: a readable binary file.
+            content_type: MIME type to record.
 
         Returns:
             The stored object's key, digest, size and content type.

@@ -7,6 +7,7 @@ import io
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import IO, BinaryIO, cast
 
 import urllib3
 from minio import Minio
@@ -21,6 +22,7 @@ from .object_store import (
     StoredObject,
     content_key,
     sha256_of,
+    spool,
     validate_content_key,
 )
 
@@ -122,6 +124,26 @@ class S3ObjectStore:
                 return StoredObject(key, digest, size, stat.content_type or _FALLBACK_CONTENT_TYPE)
             self._client.put_object(self.bucket, key, io.BytesIO(data), len(data), content_type=content_type)
         return StoredObject(key, digest, len(data), content_type)
+
+    def put_stream(self, source: IO[bytes], content_type: str) -> StoredObject:
+        """Upload a stream unless already present; see :meth:`ObjectStore.put_stream`."""
+        # The key is the digest, known only at the end: spool to a local file first, then upload from it
+        # (minio sends a large file in parts, each read from the file, never the whole in memory).
+        spooled, digest, size = spool(source)
+        with spooled:
+            key = content_key(digest)
+            self._ensure_bucket()
+            with self._translate(key):
+                try:
+                    stat = self._client.stat_object(self.bucket, key)
+                except S3Error as exc:
+                    if exc.code not in _NOT_FOUND_CODES:
+                        raise
+                else:
+                    stored = stat.size if stat.size is not None else size
+                    return StoredObject(key, digest, stored, stat.content_type or _FALLBACK_CONTENT_TYPE)
+                self._client.put_object(self.bucket, key, cast(BinaryIO, spooled), size, content_type=content_type)
+        return StoredObject(key, digest, size, content_type)
 
     def get(self, key: str) -> bytes:
         """Download a whole object; see :meth:`ObjectStore.get`."""

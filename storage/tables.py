@@ -17,6 +17,7 @@ from bizportal.storage.refunds import RefundRow
 from bizportal.storage.representatives import RepresentativeRow
 from bizportal.storage.staff import StaffMemberRow
 from bizportal.storage.statutory_clocks import CaseClockRow
+from bizportal.storage.uploaded_documents import UploadedDocumentRow
 from bizportal.storage.workflow_tables import (
     HumanTaskRow,
     ProcessDefinitionRow,
@@ -31,5 +32,5 @@ __all__ = [
     "HumanTaskRow", "IncidentRow", "InvoiceRow", "IssuedLicenceRow", "LicenceCaseRow", "NotificationRow",
     "OnlinePaymentRow", "OutboxRow", "PaymentEventRow", "PaymentInvoiceRow", "PaymentRow", "ProcessDefinitionRow",
     "ReceiptRow", "RefundRow", "RepresentativeRow", "StaffMemberRow", "TaskDeliveryRow", "TimerRow",
-    "WorkflowInstanceRow", "metadata",
+    "UploadedDocumentRow", "WorkflowInstanceRow", "metadata",
 ]

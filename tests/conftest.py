@@ -24,6 +24,7 @@ from bizportal.engine.principal import Role
 from bizportal.storage.migrate import upgrade_to_head
 from support.helpers import OFFICE, Auth, Journey, id_number_of
 from support.oidc_provider import OidcProviderProcess, start_provider
+from support.s3_server import S3Server, start_s3_server
 from support.smtp_server import Mailbox, free_port
 
 POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
@@ -157,3 +158,13 @@ def oidc_provider() -> Iterator[OidcProviderProcess]:
         yield provider
     finally:
         provider.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    """One S3 server (moto) for the whole session, started only if a test needs it."""
+    server = start_s3_server()
+    try:
+        yield server
+    finally:
+        server.stop()

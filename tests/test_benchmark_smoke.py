@@ -21,3 +21,10 @@ def test_http_edge_benchmark_runs(tmp_path: Path) -> None:
                             cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert "bare FastAPI" in result.stdout and "verify" in result.stdout
+
+
+def test_uploads_benchmark_runs(tmp_path: Path) -> None:
+    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "uploads.py"), "--size-mb", "1", "--files", "1"],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "put_stream, in process (baseline)" in result.stdout and "POST .../documents over HTTP" in result.stdout

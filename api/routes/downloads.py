@@ -1,8 +1,9 @@
-"""Signed download links for e-licences and e-receipts, and the download itself."""
+"""Signed download links for e-licences, e-receipts and uploaded documents, and the download itself."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
@@ -12,6 +13,7 @@ from bizportal.api.deps import EngineDep, PrincipalDep, query
 from bizportal.api.download_links import DEFAULT_LIFETIME, DownloadGrant, DownloadLinks
 from bizportal.engine.licences import issuing, standing
 from bizportal.engine.payments import receipts
+from bizportal.engine.uploads import documents
 
 router = APIRouter(tags=["downloads"])
 
@@ -26,9 +28,9 @@ def links(request: Request) -> DownloadLinks:
 
 
 def link_to(request: Request, engine: EngineDep, key: str, filename: str, content_type: str,
-            licence: str | None = None) -> DownloadLink:
+            licence: str | None = None, document: str | None = None) -> DownloadLink:
     grant = DownloadGrant(key=key, filename=filename, content_type=content_type,
-                          expires_at=engine.ctx.clock.now() + DEFAULT_LIFETIME, licence=licence)
+                          expires_at=engine.ctx.clock.now() + DEFAULT_LIFETIME, licence=licence, document=document)
     return DownloadLink(url=links(request).url(grant), expires_at=grant.expires_at)
 
 
@@ -57,5 +59,14 @@ def download(token: str, request: Request, engine: EngineDep) -> StreamingRespon
     if grant.licence is not None:
         with query(engine) as session:
             standing.require_shareable(session, grant.licence)
+    if grant.document is not None:
+        with query(engine) as session:
+            documents.require_current(session, grant.document)
     return StreamingResponse(engine.ctx.object_store.iter_chunks(grant.key), media_type=grant.content_type, headers={
-        "Content-Disposition": f'attachment; filename="{grant.filename}"', "Cache-Control": "private, no-store"})
+        "Content-Disposition": content_disposition(grant.filename), "Cache-Control": "private, no-store"})
+
+
+def content_disposition(filename: str) -> str:
+    """`attachment` with an ASCII fallback name and the UTF-8 one (RFC 6266, 5987): uploads may have Thai names."""
+    fallback = "".join(ch if ch.isascii() and ch.isprintable() and ch not in '"\\' else "_" for ch in filename)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"

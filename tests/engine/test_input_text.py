@@ -93,7 +93,10 @@ def _body_types() -> list[tuple[str, Any]]:
         for router in [value for value in vars(module).values() if isinstance(value, APIRouter)]:
             for route in router.routes:
                 if isinstance(route, APIRoute):
-                    found += [(f"{sorted(route.methods or ())} {route.path}", param.field_info.annotation)
+                    # A form field's guard is in its FieldInfo's metadata, beside the bare `str`.
+                    found += [(f"{sorted(route.methods or ())} {route.path}",
+                               Annotated[(param.field_info.annotation, *param.field_info.metadata)]
+                               if param.field_info.metadata else param.field_info.annotation)
                               for param in route.dependant.body_params]
     return found
 

@@ -10,7 +10,16 @@ from pydantic import BaseModel
 from bizportal.adapters.notifications.log import LogNotificationChannel
 from bizportal.adapters.notifications.smtp import SmtpEmailChannel
 from bizportal.engine.errors import StartupError
-from bizportal.engine.plugins import AGENCIES, GROUPS, NOTIFICATIONS, PAYMENTS, REGISTRIES, PluginLoader, installed
+from bizportal.engine.plugins import (
+    AGENCIES,
+    GROUPS,
+    NOTIFICATIONS,
+    PAYMENTS,
+    REGISTRIES,
+    SCANNERS,
+    PluginLoader,
+    installed,
+)
 from support.entry_points import FakeEntryPoint
 
 SECRET = "registry-key-that-must-not-show"
@@ -33,11 +42,13 @@ def http() -> httpx.Client:
 
 def test_every_group_has_its_built_ins_as_entry_points() -> None:
     assert {group.entry_points for group in GROUPS} == {"bizportal.agencies", "bizportal.payments",
-                                                        "bizportal.notifications", "bizportal.registries"}
+                                                        "bizportal.notifications", "bizportal.registries",
+                                                        "bizportal.scanners"}
     assert {"inbox", "webhook"} <= set(installed(AGENCIES))
     assert {"stripe", "promptpay"} <= set(installed(PAYMENTS))
     assert {"smtp", "log"} <= set(installed(NOTIFICATIONS))
     assert {"http"} <= set(installed(REGISTRIES))
+    assert {"accept_all"} <= set(installed(SCANNERS))
 
 
 def test_a_plug_in_is_built_from_its_checked_settings(http: httpx.Client) -> None:

@@ -1,10 +1,10 @@
-"""Fixtures for storage tests: a session-wide S3 server and an object store per backend."""
+"""Fixtures for storage tests: an object store per backend (the S3 server is tests/conftest.py's)."""
 
 from __future__ import annotations
 
 import sys
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,18 +20,7 @@ _TESTS_DIR = str(Path(__file__).resolve().parents[1])
 if _TESTS_DIR not in sys.path:
     sys.path.insert(0, _TESTS_DIR)
 
-from support.s3_server import S3Server, start_s3_server  # noqa: E402
-
-
-@pytest.fixture(scope="session")
-def s3_server() -> Iterator[S3Server]:
-    """One moto S3 server for the whole session; started only if an S3 test runs."""
-    server = start_s3_server()
-    try:
-        yield server
-    finally:
-        server.stop()
-
+from support.s3_server import S3Server  # noqa: E402
 
 S3StoreFactory = Callable[..., S3ObjectStore]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import io
 import os
 import time
 from collections.abc import Callable
@@ -187,6 +188,36 @@ def test_local_crash_mid_write_leaves_no_object(tmp_path: Path, monkeypatch: pyt
     monkeypatch.setattr(local_object_store.os, "replace", real_replace)
     assert store.put(PDF, "application/pdf").key == key
     assert store.get(key) == PDF
+
+
+def test_put_stream_stores_what_put_would(store: ObjectStore) -> None:
+    big = os.urandom(3 * 1024 * 1024 + 17)  # several chunks; on S3 more than one part would be needed at 1 MiB
+    stored = store.put_stream(io.BytesIO(big), "application/pdf")
+    assert stored == StoredObject(content_key(sha256_of(big)), sha256_of(big), len(big), "application/pdf")
+    assert store.get(stored.key) == big
+    # The same bytes again store nothing new; the first content type wins, as for put().
+    assert store.put_stream(io.BytesIO(big), "image/png") == stored
+    assert store.put(PDF, "application/pdf") == store.put_stream(io.BytesIO(PDF), "application/pdf")
+
+
+def test_put_stream_reads_from_the_current_position(store: ObjectStore) -> None:
+    source = io.BytesIO(b"skip" + PDF)
+    source.seek(4)
+    assert store.get(store.put_stream(source, "application/pdf").key) == PDF
+
+
+def test_local_put_stream_failing_mid_read_stores_nothing(tmp_path: Path) -> None:
+    store = LocalObjectStore(tmp_path / "objects")
+
+    class Broken(io.BytesIO):
+        def read(self, size: int | None = -1) -> bytes:
+            if self.tell() > 0:
+                raise OSError("connection reset")
+            return super().read(size)
+
+    with pytest.raises(OSError, match="connection reset"):
+        store.put_stream(Broken(PDF * 100), "application/pdf")
+    assert not [p for p in store.root.rglob("*") if p.is_file()]
 
 
 def test_local_missing_sidecar_falls_back_to_octet_stream(tmp_path: Path) -> None:

@@ -1,7 +1,7 @@
 """requested documents: the documents (codes) an agency asked for on a licence case, and when
 
 Revision ID: 0016_requested_documents
-Revises: 0014_ownership_by_id_number
+Revises: 0015_uploaded_documents
 Create Date: 2026-12-12 12:00:00
 """
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0016_requested_documents'
-down_revision = '0014_ownership_by_id_number'
+down_revision = '0015_uploaded_documents'
 branch_labels = None
 depends_on = None
 
