@@ -34,3 +34,5 @@ class UploadedDocumentRow(SQLModel, table=True):
     uploaded_by: str = Field(max_length=400, description="audit label of who uploaded it")
     deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     deleted_by: str | None = Field(default=None, max_length=400)
+    # Uploaded after submission, in answer to the agency's request for documents (the only time that may happen).
+    answers_request: bool = False

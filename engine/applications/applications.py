@@ -37,6 +37,7 @@ from bizportal.engine.notices import triggers
 from bizportal.engine.payments.fees import BUSINESS_AREA, fee_by_rule
 from bizportal.engine.principal import Principal, Role
 from bizportal.engine.statuses import Status
+from bizportal.engine.uploads import checklist
 from bizportal.storage.applications import ApplicationRow, LicenceCaseRow
 from bizportal.storage.audit_events import AuditEventRow
 from bizportal.storage.counters import yearly_number
@@ -476,7 +477,8 @@ def submit(ctx: EngineContext, session: Session, principal: Principal, applicati
     Raises:
         NotFound: not the caller's application.
         InvalidInput: an applicant's draft holds a licence that must be filed at a counter; a form's required
-            fields are missing (all listed in `details.missing`) or a value no longer fits its field.
+            fields are missing (all listed in `details.missing`) or a value no longer fits its field; a required
+            document is not uploaded (those the platform obtains by data exchange excepted; `details.missing`).
         Forbidden: not its creator, or an applicant signed in below a licence's IAL or AAL (the hint names the
             step-up).
         Conflict: already submitted.
@@ -498,6 +500,7 @@ def submit(ctx: EngineContext, session: Session, principal: Principal, applicati
     # The forms again, in full: a draft may lack required fields, a submitted application may not.
     application.form = check_forms(ctx.catalogue, codes, application.form, complete=True)
     _check_fees(ctx, codes, application.business_area_m2, application.form, complete=True)
+    checklist.require_complete(ctx, session, application)
     now = ctx.clock.now()
     application.tracking_number = tracking_number(session, now)
     application.status, application.submitted_at, application.updated_at = Status.SUBMITTED.value, now, now

@@ -18,6 +18,8 @@ from bizportal.engine.context import EngineContext
 from bizportal.engine.errors import Conflict, Forbidden, InvalidInput
 from bizportal.engine.input_text import has_visible_text, line, text
 from bizportal.engine.principal import Principal, Role
+from bizportal.engine.uploads import checklist
+from bizportal.engine.uploads.checklist import Answer
 from bizportal.engine.workflow.runtime import ensure_open, human_task
 from bizportal.storage.applications import ApplicationRow, LicenceCaseRow
 from bizportal.storage.workflow_tables import HumanTaskRow, HumanTaskState, WorkflowInstanceRow
@@ -37,11 +39,13 @@ class RequestedDocument(BaseModel):
 
 
 class DocumentRequest(BaseModel):
-    """What the agency asked for (once, s.8): the documents and why."""
+    """What the agency asked for (once, s.8): the documents and why, and what the applicant sent in answer."""
 
     documents: list[RequestedDocument]
     comment: str
     requested_at: datetime
+    answers: list[Answer] = Field(default_factory=list, description="the new versions uploaded in answer: what "
+                                  "the officer re-checks")
 
 
 class TaskView(BaseModel):
@@ -174,7 +178,8 @@ def document_request(ctx: EngineContext, session: Session, case: LicenceCaseRow)
     return DocumentRequest(documents=[RequestedDocument(code=code, name_th=names[code].name_th,
                                                         name_en=names[code].name_en)
                                       for code in case.requested_documents if code in names],
-                           comment=asked or "", requested_at=case.documents_requested_at)
+                           comment=asked or "", requested_at=case.documents_requested_at,
+                           answers=checklist.answers(session, case))
 
 
 def _assessed_fee(ctx: EngineContext, session: Session, task: HumanTaskRow, data: TaskCompletion) -> dict[str, int]:
@@ -263,6 +268,10 @@ def complete(ctx: EngineContext, session: Session, principal: Principal, task_id
     if task.assignee is not None and task.assignee != principal.label and principal.role != Role.ADMIN:
         raise Conflict(f"task {task_id} is claimed by {task.assignee}", hint="ask them to release it")
     extra = _assessed_fee(ctx, session, task, data)
+    if task.lane == "applicant" and data.action == "submit":  # the answer to a request for documents
+        instance = session.get(WorkflowInstanceRow, task.instance_id)
+        assert instance is not None
+        checklist.require_answered(ctx, session, case_of(session, instance))
     documents = _requested_documents(ctx, session, task, data)
     return complete_step(ctx, session, principal, task_id, data.action, data.comment, extra, documents=documents)
 

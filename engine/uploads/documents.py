@@ -119,6 +119,24 @@ def _require_draft(application: ApplicationRow, action: str) -> None:
                        f"{application.status}", hint="ask the agency handling the case")
 
 
+def _answering(session: Session, application: ApplicationRow, code: str) -> bool:
+    """Whether an upload of `code` now answers the agency's request for documents (False: a draft's upload).
+
+    Raises:
+        Conflict: the application is submitted and no case of it waits for this document.
+    """
+    if application.status == Status.DRAFT:
+        return False
+    waiting = session.exec(select(LicenceCaseRow).where(LicenceCaseRow.application_id == application.id,
+                                                        LicenceCaseRow.status == Status.DOCUMENTS_REQUESTED)).all()
+    if any(code in (case.requested_documents or []) for case in waiting):
+        return True
+    asked = sorted({c for case in waiting for c in case.requested_documents or []})
+    raise Conflict(f"after submission, documents are uploaded only when the agency asks for them, and {code!r} "
+                   f"is not asked for now", hint=f"the agency asks for: {', '.join(asked)}" if asked else
+                   "the application waits for no documents", details={"field": "document", "requested": asked})
+
+
 def upload(ctx: EngineContext, session: Session, principal: Principal, application_id: str, code: str,
            filename: str | None, content: IO[bytes]) -> UploadedDocument:
     """Check an uploaded file and store it as the next version of a manual document of the application.
@@ -131,7 +149,8 @@ def upload(ctx: EngineContext, session: Session, principal: Principal, applicati
     Raises:
         NotFound: no such application, or not the caller's to see.
         Forbidden: the caller may see it but not act for the applicant (an officer).
-        Conflict: the application is no longer a draft.
+        Conflict: the application is submitted and waits for no such document (after submission, documents are
+            uploaded only to answer the agency's request for them).
         InvalidInput: an unknown or exchanged document code; an empty, damaged or encrypted file; a PDF with too
             many pages; an image too large; the scanner refused it.
         PayloadTooLarge: the file, or the application's uploads with it, are over their limit.
@@ -143,8 +162,8 @@ def upload(ctx: EngineContext, session: Session, principal: Principal, applicati
     application = readable_application(session, principal, application_id, now)
     if not is_owner(session, principal, application, now):
         raise Forbidden("only the applicant, or the counter that filed for them under a consent, uploads documents")
-    _require_draft(application, "uploaded")
     licence, document = _uploadable(ctx, session, application, code)
+    answering = _answering(session, application, code)
     measured = measure(content, limits)
     with ExitStack() as cleanup:
         stored_file: IO[bytes] = content
@@ -170,10 +189,11 @@ def upload(ctx: EngineContext, session: Session, principal: Principal, applicati
     row = UploadedDocumentRow(id=str(uuid4()), application_id=application.id, licence_code=licence,
                               document=document.id, version=_next_version(session, application.id, code),
                               filename=name, content_type=measured.content_type, size=stored.size,
-                              sha256=stored.sha256, object_key=stored.key, uploaded_at=now, uploaded_by=principal.label)
+                              sha256=stored.sha256, object_key=stored.key, uploaded_at=now, uploaded_by=principal.label,
+                              answers_request=answering)
     session.add(row)
     audit.record(session, principal, "document_uploaded", now, application.id, document=row.document,
-                 upload=row.id, version=row.version, size=row.size, sha256=row.sha256)
+                 upload=row.id, version=row.version, size=row.size, sha256=row.sha256, answers_request=answering)
     try:
         session.flush()
     except IntegrityError as err:  # another upload of this document took the version number first

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from pypdf import PdfReader
 
 from bizportal.engine.catalogue.catalogue import Catalogue, load_catalogue
+from support.uploads import upload, upload_required
 
 # Thai IDs with correct check digits.
 VALID_IDS = ("1101700203395", "3100600123450", "0105556123453")
@@ -86,6 +87,8 @@ class Journey:
         return response.json()
 
     def submit(self) -> dict[str, Any]:
+        """Upload the required documents still missing (a one-page PDF each), then submit."""
+        upload_required(self.client, self.id, self.applicant)
         response = self.client.post(f"/api/v1/applications/{self.id}/submit", headers=self.applicant)
         assert response.status_code == 200, response.text
         return response.json()
@@ -103,12 +106,15 @@ class Journey:
 
     def decide(self, step: str, action: str, comment: str = "", headers: dict[str, str] | None = None,
                documents: list[str] | None = None) -> Any:
-        """Complete the open `step`; a request for documents asks, unless told which, for the first document the
-        applicant provides for the task's licence."""
+        """Complete the open `step`. A request for documents asks, unless told which, for the first document the
+        applicant provides for the task's licence; the applicant's answer uploads a new version of each first."""
         task = self.task(step, headers)
         body: dict[str, Any] = {"action": action, "comment": comment}
         if action == "request_documents":
             body["documents"] = documents or [self.providable_documents(task["licence"])[0]]
+        if task["lane"] == "applicant" and action == "submit" and task["document_request"] and documents is None:
+            for asked in task["document_request"]["documents"]:
+                assert upload(self.client, self.id, asked["code"], headers or self.applicant).status_code == 201
         return self.client.post(f"/api/v1/tasks/{task['id']}/complete", json=body, headers=headers or self.officer)
 
     def providable_documents(self, licence: str) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
@@ -55,3 +56,20 @@ def jpeg_with_location(size: tuple[int, int] = (60, 20), orientation: int | None
     out = io.BytesIO()
     image.save(out, "JPEG", exif=exif_with_location(orientation).tobytes(), comment=b"taken at the shop")
     return out.getvalue()
+
+
+def upload(client: Any, application_id: str, document: str, headers: dict[str, str],
+           content: bytes | None = None) -> Any:
+    """POST one document (a one-page PDF unless `content` says otherwise)."""
+    return client.post(f"/api/v1/applications/{application_id}/documents", data={"document": document},
+                       files={"file": (f"{document}.pdf", content or pdf(), "application/pdf")}, headers=headers)
+
+
+def upload_required(client: Any, application_id: str, headers: dict[str, str]) -> None:
+    """Upload a PDF for each required document not uploaded yet, as an applicant does before submitting."""
+    listed = client.get(f"/api/v1/applications/{application_id}/documents", headers=headers)
+    assert listed.status_code == 200, listed.text
+    for document in listed.json():
+        if document["required"] and document["current"] is None:
+            sent = upload(client, application_id, document["document"], headers)
+            assert sent.status_code == 201, sent.text

@@ -33,6 +33,7 @@ def upgrade() -> None:
         sa.Column('uploaded_by', sqlmodel.sql.sqltypes.AutoString(length=400), nullable=False),
         sa.Column('deleted_at', sa.DateTime(timezone=True), nullable=True),
         sa.Column('deleted_by', sqlmodel.sql.sqltypes.AutoString(length=400), nullable=True),
+        sa.Column('answers_request', sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(['application_id'], ['application.id']),
         sa.PrimaryKeyConstraint('id'),
         sa.UniqueConstraint('application_id', 'document', 'version', name='uq_uploaded_document_version'),
