@@ -101,7 +101,8 @@ def scanner_from(settings: Settings, http: httpx.Client) -> DocumentScanner:
 def upload_limits_from(settings: Settings) -> UploadLimits:
     return UploadLimits(file_bytes=settings.max_document_bytes,
                         application_bytes=settings.max_application_documents_bytes,
-                        pdf_pages=settings.max_document_pdf_pages, image_pixels=settings.max_document_image_pixels)
+                        pdf_pages=settings.max_document_pdf_pages, image_pixels=settings.max_document_image_pixels,
+                        retention_days=settings.document_retention_days)
 
 
 def engine_from(settings: Settings, clock: Clock | None = None, migrate: bool = True) -> LicensingEngine:

@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     max_application_documents_bytes: int = Field(default=100 * 1024 * 1024, gt=0, description="all the uploaded "
                                                  "documents of one application together, earlier versions included")
     max_document_pdf_pages: int = Field(default=500, gt=0, description="most pages an uploaded PDF may have")
+    document_retention_days: int = Field(default=365, ge=1, le=3650, description="how long the documents of an "
+                                         "application that ended without a licence (rejected, withdrawn, cancelled, "
+                                         "fee unpaid) are kept before the sweep deletes them (PDPA)")
     max_document_image_pixels: int = Field(default=25_000_000, gt=0, description="largest uploaded image, width x "
                                            "height (decoding a larger one could exhaust memory)")
     document_scanner: str = Field(default="accept_all", description="the `bizportal.scanners` plug-in asked about "

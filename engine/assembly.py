@@ -41,6 +41,7 @@ from bizportal.engine.payments.invoices import create_invoice, expire_invoice, s
 from bizportal.engine.payments.providers import PaymentProviders
 from bizportal.engine.payments.receipts import ISSUE_RECEIPT, issue_receipt_job
 from bizportal.engine.payments.refunds import REFUND_JOB, refund_payment_job
+from bizportal.engine.uploads import retention
 from bizportal.engine.uploads.limits import UploadLimits
 from bizportal.engine.workflow.definitions import DefinitionRegistry
 from bizportal.engine.workflow.runtime import Operator, ProcessRuntime
@@ -91,8 +92,8 @@ class LicensingEngine:
         return dispatch_pending(self.outbox, self.queue)
 
     def fire_due_timers_and_notices(self) -> int:
-        """The periodic sweep's work: fire the due BPMN timers, then send the due Section 10 notices and renewal
-        reminders; returns how many of all three."""
+        """The periodic sweep's work: fire the due BPMN timers, send the due Section 10 notices and renewal
+        reminders, and delete the documents past their retention; returns how many of all four."""
         fired = fire_due_timers(self.ctx, self.db)
         with transaction(self.db) as session:
             fired += fire_section10(session, self.ctx.clock, notify, self.ctx.clock.now(),
@@ -100,6 +101,11 @@ class LicensingEngine:
                                     application_url=self.ctx.links.application)
         with transaction(self.db) as session:
             fired += send_due_reminders(self.ctx, session, notify)
+        with transaction(self.db) as session:
+            purged = retention.purge_expired_documents(self.ctx, session)
+        if purged:  # committed: now the bytes no record uses any more
+            with transaction(self.db) as session:
+                fired += retention.delete_unused(self.ctx, session, purged)
         return fired
 
 

@@ -95,6 +95,12 @@ class LocalObjectStore:
         """Tell whether ``key`` is stored; see :meth:`ObjectStore.exists`."""
         return self._path(key).is_file()
 
+    def delete(self, key: str) -> None:
+        """Remove ``key`` and its sidecar; see :meth:`ObjectStore.delete`."""
+        path = self._path(key)
+        path.unlink(missing_ok=True)
+        _meta_path(path).unlink(missing_ok=True)
+
     def check(self) -> None:
         """Readiness probe: the root must exist and accept new files."""
         if not self.root.is_dir():

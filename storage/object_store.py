@@ -235,6 +235,17 @@ class ObjectStore(Protocol):
         """
         ...
 
+    def delete(self, key: str) -> None:
+        """Remove the object under ``key`` for good (a key already absent is no error).
+
+        Content-addressed objects may be shared: the caller deletes only bytes nothing else refers to.
+
+        Raises:
+            ValueError: if ``key`` is not a well-formed content key.
+            ObjectStoreUnavailable: if the backend cannot be reached.
+        """
+        ...
+
     def check(self) -> None:
         """Readiness probe: verify that the backend is reachable and usable.
 

@@ -183,6 +183,13 @@ class S3ObjectStore:
                 raise
         return True
 
+    def delete(self, key: str) -> None:
+        """Remove ``key`` (S3 answers a missing key with success); see :meth:`ObjectStore.delete`."""
+        validate_content_key(key)
+        self._ensure_bucket()
+        with self._translate(key):
+            self._client.remove_object(self.bucket, key)
+
     def check(self) -> None:
         """Readiness probe: the server answers and the bucket exists (created if allowed)."""
         try:

@@ -17,6 +17,7 @@ class UploadLimits:
         pdf_pages: most pages a PDF may have.
         pdf_seconds: longest a PDF may take to parse (its page tree walked).
         image_pixels: largest image (width x height) decoded; a bigger one may be a decompression bomb.
+        retention_days: how long the documents of an application that ended without a licence are kept (PDPA).
     """
 
     file_bytes: int = 20 * MB
@@ -24,3 +25,4 @@ class UploadLimits:
     pdf_pages: int = 500
     pdf_seconds: float = 10.0
     image_pixels: int = 25_000_000
+    retention_days: int = 365
