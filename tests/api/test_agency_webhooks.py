@@ -32,6 +32,7 @@ from bizportal.storage.audit_events import AuditEventRow
 from bizportal.storage.database import transaction
 from bizportal.storage.workflow_tables import HumanTaskRow
 from support.helpers import Auth, application_body
+from support.uploads import upload_required
 
 PLAN = "vet_facility_plan_approval"
 FORM = {PLAN: {"facility_type": "hospital", "animal_kind": "small", "building_floor_area_m2": 240,
@@ -109,6 +110,7 @@ class Agency:
                                 headers=self.applicant)
         assert created.status_code == 201, created.text
         self.application_id = created.json()["id"]
+        upload_required(self.api, self.application_id, self.applicant)
         submitted = self.api.post(f"/api/v1/applications/{self.application_id}/submit", headers=self.applicant)
         assert submitted.status_code == 200, submitted.text
         return self.application_id

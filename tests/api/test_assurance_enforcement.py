@@ -12,6 +12,7 @@ from bizportal.engine.assembly import LicensingEngine
 from bizportal.engine.payments.providers import PaymentProviders
 from support.helpers import COUNTER_CONSENT, LICENCE, OFFICE, Auth, Journey, application_body
 from support.recording_provider import RecordingProvider
+from support.uploads import upload_required
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 CLINIC = "clinic_business_licence"  # IAL 3, AAL 3
@@ -56,6 +57,7 @@ def test_a_counter_officer_is_not_checked_against_the_licences_levels(client: Te
     created = client.post("/api/v1/applications", json=application_body(licences=[CLINIC], consent=COUNTER_CONSENT),
                           headers=carl)
     assert created.status_code == 201, created.text
+    upload_required(client, created.json()["id"], carl)
     submitted = client.post(f"/api/v1/applications/{created.json()['id']}/submit", headers=carl)
     assert submitted.status_code == 200, submitted.text
 

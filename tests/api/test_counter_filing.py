@@ -14,6 +14,7 @@ from bizportal.engine.assembly import LicensingEngine
 from bizportal.engine.payments.providers import PaymentProviders
 from support.helpers import ALICE_ID, COUNTER_CONSENT, OFFICE, VALID_IDS, Auth, Journey, application_body
 from support.recording_provider import RecordingProvider, notify_succeeded
+from support.uploads import upload_required
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the rules are the engine's
 
@@ -50,6 +51,7 @@ def test_the_entrepreneur_answers_pays_and_downloads_what_a_counter_filed(
     assert consent["officer"] == f"counter_officer::{OFFICE}:cora"
     assert consent["valid_until"].startswith("2027-06-30T17:00:00")  # the end of 30 June in Bangkok
     journey.id = filed["id"]
+    upload_required(client, journey.id, cora)  # the counter scans the documents the entrepreneur brought
     assert client.post(f"/api/v1/applications/{journey.id}/submit", headers=cora).status_code == 200
 
     # Alice signs in: the application, its consent and its steps are hers.
@@ -86,7 +88,7 @@ def test_the_entrepreneur_answers_pays_and_downloads_what_a_counter_filed(
         assert client.get("/api/v1/applications", headers=headers).json() == []
     assert client.get(f"/api/v1/issued-licences/{number}/pdf", headers=journey.applicant).status_code == 200
     events = [entry["event"] for entry in journey.view()["timeline"]]
-    assert events[:3] == ["application.created", "consent.given", "application.submitted"]
+    assert events[:4] == ["application.created", "consent.given", "document_uploaded", "application.submitted"]
     assert events[-1] == "consent.withdrawn"
     # The counter still lists the consent its office took, as withdrawn.
     (kept,) = client.get("/api/v1/consents", headers=colleague).json()

@@ -253,7 +253,7 @@ def test_a_drafts_upload_can_be_deleted_and_a_submitted_ones_cannot(client: Test
     journey.submit()
     assert client.delete(f"/api/v1/documents/{second['id']}", headers=journey.applicant).status_code == 409
     late = upload(client, journey.id, journey.applicant, pdf())
-    assert late.status_code == 409 and "draft" in late.json()["error"]["message"]
+    assert late.status_code == 409 and "only when the agency asks" in late.json()["error"]["message"]
     assert [event for event, _ in audit_events(engine, journey.id)] == [
         "document_uploaded", "document_read", "document_deleted", "document_uploaded"]
 
