@@ -110,7 +110,17 @@ class S3ObjectStore:
     def put(self, data: bytes, content_type: str) -> StoredObject:
         """Upload ``data`` unless already present; see :meth:`ObjectStore.put`."""
         digest = sha256_of(data)
-        key = content_key(digest)
+        return self._upload(content_key(digest), digest, len(data), io.BytesIO(data), content_type)
+
+    def put_stream(self, source: IO[bytes], content_type: str) -> StoredObject:
+        """Upload a stream unless already present; see :meth:`ObjectStore.put_stream`."""
+        # The key is the digest, known only at the end: spool to a local file first, then upload from it
+        # (minio sends a large file in parts, each read from the file, never the whole in memory).
+        spooled, digest, size = spool(source)
+        with spooled:
+            return self._upload(content_key(digest), digest, size, cast(BinaryIO, spooled), content_type)
+
+    def _upload(self, key: str, digest: str, size: int, body: BinaryIO, content_type: str) -> StoredObject:
         self._ensure_bucket()
         with self._translate(key):
             try:
@@ -120,29 +130,9 @@ class S3ObjectStore:
                     raise
             else:
                 # Same key means same bytes: skip the upload, report what the first writer stored.
-                size = stat.size if stat.size is not None else len(data)
-                return StoredObject(key, digest, size, stat.content_type or _FALLBACK_CONTENT_TYPE)
-            self._client.put_object(self.bucket, key, io.BytesIO(data), len(data), content_type=content_type)
-        return StoredObject(key, digest, len(data), content_type)
-
-    def put_stream(self, source: IO[bytes], content_type: str) -> StoredObject:
-        """Upload a stream unless already present; see :meth:`ObjectStore.put_stream`."""
-        # The key is the digest, known only at the end: spool to a local file first, then upload from it
-        # (minio sends a large file in parts, each read from the file, never the whole in memory).
-        spooled, digest, size = spool(source)
-        with spooled:
-            key = content_key(digest)
-            self._ensure_bucket()
-            with self._translate(key):
-                try:
-                    stat = self._client.stat_object(self.bucket, key)
-                except S3Error as exc:
-                    if exc.code not in _NOT_FOUND_CODES:
-                        raise
-                else:
-                    stored = stat.size if stat.size is not None else size
-                    return StoredObject(key, digest, stored, stat.content_type or _FALLBACK_CONTENT_TYPE)
-                self._client.put_object(self.bucket, key, cast(BinaryIO, spooled), size, content_type=content_type)
+                stored = stat.size if stat.size is not None else size
+                return StoredObject(key, digest, stored, stat.content_type or _FALLBACK_CONTENT_TYPE)
+            self._client.put_object(self.bucket, key, body, size, content_type=content_type)
         return StoredObject(key, digest, size, content_type)
 
     def get(self, key: str) -> bytes:

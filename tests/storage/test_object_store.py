@@ -106,6 +106,18 @@ def test_exists(store: ObjectStore) -> None:
     assert store.exists(stored.key) is True
 
 
+def test_delete_removes_the_bytes_and_a_missing_key_is_no_error(store: ObjectStore) -> None:
+    stored = store.put(b"to be forgotten", "application/pdf")
+    store.delete(stored.key)
+    assert not store.exists(stored.key)
+    with pytest.raises(ObjectNotFound):
+        store.get(stored.key)
+    store.delete(stored.key)  # already gone
+    assert store.put(b"to be forgotten", "application/pdf").key == stored.key and store.exists(stored.key)
+    with pytest.raises(ValueError):
+        store.delete("../etc/passwd")
+
+
 def test_iter_chunks_streams_whole_object(store: ObjectStore) -> None:
     data = os.urandom(200_000)
     stored = store.put(data, "application/octet-stream")
