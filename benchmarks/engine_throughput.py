@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import gc
+import io
 import json
 import platform
 import pstats
@@ -40,6 +41,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from pypdf import PdfWriter
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
@@ -65,6 +67,7 @@ from bizportal.engine.deadlines.working_days import add_working_days
 from bizportal.engine.payments import invoices
 from bizportal.engine.payments.invoices import CounterPaymentInput
 from bizportal.engine.principal import Principal, Role
+from bizportal.engine.uploads import documents
 from bizportal.storage.applications import ApplicationRow, LicenceCaseRow
 from bizportal.storage.database import make_engine, transaction
 from bizportal.storage.local_object_store import LocalObjectStore
@@ -81,6 +84,17 @@ LINKS = PublicLinks("http://127.0.0.1:8000")
 DEFAULT_INSTANCES = 200
 WARM_UP_INSTANCES = 5
 
+
+
+def _blank_pdf() -> bytes:
+    writer = PdfWriter()
+    writer.add_blank_page(595, 842)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+FLOOR_PLAN_PDF = _blank_pdf()  # what the applicant uploads in variant 4
 APPLICANT = Principal("alice", Role.APPLICANT, id_number="1101700203395")  # the applicant the body names
 OFFICER = Principal("olivia", Role.AGENCY_OFFICER, "LAO", "BKK-KHLONG-TOEI")
 COUNTER = Principal("carl", Role.COUNTER_OFFICER)
@@ -259,6 +273,9 @@ def _command(engine: LicensingEngine, action: Callable[[Session], Any]) -> Any:
 def use_case_instance(engine: LicensingEngine) -> None:
     ctx = engine.ctx
     application_id = _command(engine, lambda s: applications.create(ctx, s, APPLICANT, APPLICATION)[0].id)
+    # The one document the applicant uploads (the others are looked up), then the submit.
+    _command(engine, lambda s: documents.upload(ctx, s, APPLICANT, application_id, "premises_map_and_floor_plan",
+                                                "plan.pdf", io.BytesIO(FLOOR_PLAN_PDF)))
     _command(engine, lambda s: applications.submit(ctx, s, APPLICANT, application_id))  # dispatch starts it
     case_instance = select(LicenceCaseRow.instance_id).where(LicenceCaseRow.application_id == application_id)
     for _ in ("document_check", "consideration"):
