@@ -47,6 +47,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "applicant_name": "นางสาวสมหญิง ใจดี", "tracking_number": "BP-T-000123",
         "licence_name": "ขอจดทะเบียนพาณิชย์", "agency_name": "กรมพัฒนาธุรกิจการค้า",
         "comment": "แผนที่ตั้งสถานประกอบการ และหนังสือยินยอมให้ใช้สถานที่", "application_url": LINK,
+        "documents": ["แผนที่แสดงที่ตั้งสถานประกอบการ", "หนังสือยินยอมให้ใช้สถานที่"],
     },
     "licence_decided": {
         "applicant_name": "นางสาวสมหญิง ใจดี", "tracking_number": "BP-T-000123",
@@ -121,6 +122,7 @@ def test_thai_and_english_say_the_specific_things() -> None:
 
     requested = render("documents_requested", "th", SAMPLES["documents_requested"])
     assert "แผนที่ตั้งสถานประกอบการ และหนังสือยินยอมให้ใช้สถานที่" in requested.text
+    assert "  - แผนที่แสดงที่ตั้งสถานประกอบการ\n  - หนังสือยินยอมให้ใช้สถานที่" in requested.text  # each, by name
     assert "มาตรา 8" in requested.text
 
     rejected = render("licence_decided", "en", SAMPLES["licence_decided"])
