@@ -144,7 +144,9 @@ def create(ctx: EngineContext, session: Session, principal: Principal, data: App
     _check_consent_given(principal, data)
     representatives.check_own_name(principal, data.applicant.kind, data.applicant.id_number)
     found = _look_up(ctx, data)
-    if data.applicant.kind == "juristic":
+    # A company's own filing, or its person at the counter, must act for it; a signed letter of authorisation
+    # (uploaded as the power of attorney before submitting) is the counter's evidence instead.
+    if data.applicant.kind == "juristic" and not (data.consent and data.consent.method == "signed_authorisation"):
         acting = None
         if data.consent is not None:
             acting, _ = consents.given_by(data.applicant.kind, data.applicant.id_number, data.applicant.name,

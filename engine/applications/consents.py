@@ -36,15 +36,16 @@ class ConsentInput(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    # A signed letter of authorisation (someone consenting for the applicant) needs document uploads (issue 12).
-    method: Literal["identity_checked_in_person"] = Field(
-        description="identity_checked_in_person: the person consenting is at the counter and the officer checked "
-                    "them against their ID card")
+    method: Literal["identity_checked_in_person", "signed_authorisation"] = Field(
+        description="identity_checked_in_person: the applicant (for a company, someone who acts for it) is at the "
+                    "counter and the officer checked them against their ID card; signed_authorisation: someone "
+                    "else brought the applicant's signed letter of authorisation, uploaded as the application's "
+                    "`power_of_attorney` document before it is submitted")
     valid_until: date = Field(description="the last day (Bangkok) the counter may act for the applicant; at most "
                               f"{MAX_CONSENT_DAYS} days on")
     given_by_id_number: ThaiIdNumber | None = Field(
-        default=None, description="who consented: for a juristic applicant, the person acting for it (a director "
-        "or someone it authorised); for an individual, the applicant themselves (may be left out)")
+        default=None, description="who is at the counter: for a juristic applicant, the person acting for it; with a "
+        "signed letter, the person it authorises; otherwise the applicant themselves (may be left out)")
     given_by_name: Annotated[str, line(300, min_length=1)] | None = Field(
         default=None, description="their name as on the card (for an individual, the applicant's name by default)")
 
@@ -75,22 +76,24 @@ class ConsentView(BaseModel):
 
 
 def given_by(kind: str, applicant_id_number: str, applicant_name: str, data: ConsentInput) -> tuple[str, str]:
-    """Who consents: an individual applicant themselves; for a juristic one, the person named.
+    """Who is at the counter: an individual applicant themselves, unless they sent someone with a signed letter;
+    for a juristic one, the person named.
 
     Raises:
-        InvalidInput: an individual's consent names someone else, or a juristic one's names no one.
+        InvalidInput: an individual's consent in person names someone else, or one that must name someone does not.
     """
-    if kind == "individual":
+    if kind == "individual" and data.method == ConsentMethod.IN_PERSON:
         if data.given_by_id_number not in (None, applicant_id_number):
             raise InvalidInput("an individual consents for themselves: `consent.given_by_id_number` must be the "
-                               "applicant's or left out", hint="someone consenting for another person needs a "
-                               "signed letter of authorisation, which can be filed once documents can be uploaded",
+                               "applicant's or left out", hint="someone sent by the applicant brings their signed "
+                               "letter of authorisation: use the method signed_authorisation",
                                details={"field": "consent.given_by_id_number"})
         return applicant_id_number, data.given_by_name or applicant_name
     if data.given_by_id_number is None or data.given_by_name is None:
-        raise InvalidInput("for a juristic applicant, `consent.given_by_id_number` and `consent.given_by_name` name "
-                           "the person at the counter who acts for it", hint="check their ID card and enter its "
-                           "number and name", details={"field": "consent.given_by_id_number"})
+        raise InvalidInput("`consent.given_by_id_number` and `consent.given_by_name` name the person at the counter "
+                           "(acting for a company, or bringing a signed letter of authorisation)",
+                           hint="check their ID card and enter its number and name",
+                           details={"field": "consent.given_by_id_number"})
     return data.given_by_id_number, data.given_by_name
 
 

@@ -183,6 +183,10 @@ def _check_counter_consent(ctx: EngineContext, session: Session, principal: Prin
         raise InvalidInput("a counter officer files for the holder with their consent: `consent` is required",
                            hint="check the holder's ID card, then send consent.method \"identity_checked_in_person\" "
                                 "and consent.valid_until", details={"field": "consent"})
+    if data.consent.method == "signed_authorisation":  # submitted at once: no letter could be uploaded first
+        raise InvalidInput("a renewal, amendment or cancellation at a counter is asked for in person: the holder, or "
+                           "for a company someone who acts for it", hint="use the method identity_checked_in_person",
+                           details={"field": "consent.method"})
     person, _ = consents.given_by(held.applicant_kind, held.applicant_id_number, held.applicant_name, data.consent)
     if held.applicant_kind == "juristic":
         found = (prefill(ctx.registry, "juristic", held.applicant_id_number, purpose=COUNTER_CONSENT_PURPOSE)

@@ -14,7 +14,10 @@ from sqlmodel import Session, col, select
 from bizportal.engine.context import EngineContext
 from bizportal.engine.errors import InvalidInput
 from bizportal.storage.applications import ApplicationRow, LicenceCaseRow
+from bizportal.storage.consents import ConsentMethod, CounterConsentRow
 from bizportal.storage.uploaded_documents import UploadedDocumentRow
+
+POWER_OF_ATTORNEY = "power_of_attorney"  # every manual lists it: the letter someone filing for another brings
 
 
 class OwedDocument(BaseModel):
@@ -43,14 +46,19 @@ def current_uploads(session: Session, application_id: str) -> dict[str, Uploaded
 
 
 def missing_required(ctx: EngineContext, session: Session, application: ApplicationRow) -> list[OwedDocument]:
-    """The required documents of the application's licences that nobody has uploaded yet."""
+    """The required documents of the application's licences that nobody has uploaded yet; with a counter
+    filing on a signed letter of authorisation, the letter (`power_of_attorney`) too."""
     uploaded = current_uploads(session, application.id)
+    letter = session.exec(select(CounterConsentRow.id).where(
+        CounterConsentRow.application_id == application.id,
+        CounterConsentRow.method == ConsentMethod.SIGNED_AUTHORISATION)).first() is not None
     cases = session.exec(select(LicenceCaseRow).where(LicenceCaseRow.application_id == application.id)
                          .order_by(col(LicenceCaseRow.licence_code)))
     owed: dict[str, OwedDocument] = {}  # one entry per document, however many licences list it
     for case in cases:
         for document in ctx.catalogue.licence(case.licence_code).documents:
-            if document.required and not document.obtained_by_exchange and document.id not in uploaded:
+            required = document.required or (letter and document.id == POWER_OF_ATTORNEY)
+            if required and not document.obtained_by_exchange and document.id not in uploaded:
                 owed.setdefault(document.id, OwedDocument(licence=case.licence_code, document=document.id,
                                                           name_th=document.name_th, name_en=document.name_en))
     return list(owed.values())

@@ -14,7 +14,7 @@ from bizportal.engine.assembly import LicensingEngine
 from bizportal.engine.payments.providers import PaymentProviders
 from support.helpers import ALICE_ID, COUNTER_CONSENT, OFFICE, VALID_IDS, Auth, Journey, application_body
 from support.recording_provider import RecordingProvider, notify_succeeded
-from support.uploads import upload_required
+from support.uploads import upload, upload_required
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the rules are the engine's
 
@@ -121,7 +121,7 @@ def test_only_the_entrepreneur_withdraws_and_the_consent_ends_on_its_day(
     ("counter", {**COUNTER_CONSENT, "valid_until": "2026-11-30"}, "consent.valid_until", "must be between"),
     ("counter", {**COUNTER_CONSENT, "valid_until": "2028-12-31"}, "consent.valid_until", "must be between"),
     ("counter", {**COUNTER_CONSENT, "given_by_id_number": VALID_IDS[1]}, "consent.given_by_id_number",
-     "consents for themselves"),
+     "signed_authorisation"),
     ("counter", {**COUNTER_CONSENT, "method": "phoned_in"}, "consent.method", "identity_checked_in_person"),
 ])
 def test_a_counter_filing_without_a_proper_consent_is_refused_and_leaves_nothing(
@@ -158,3 +158,27 @@ def test_a_counter_files_for_a_company_through_the_person_who_acts_for_it(
     # The company's application: Alice, who acts for it, follows it.
     listed = client.get("/api/v1/applications", headers=auth("applicant", "alice")).json()
     assert [a["id"] for a in listed] == [filed.json()["id"]]
+
+
+def test_someone_sent_with_a_signed_letter_files_once_the_letter_is_uploaded(
+        client: TestClient, auth: Auth, cora: dict[str, str]) -> None:
+    """The entrepreneur sent her sister with a signed letter of authorisation: the letter is the consent's proof."""
+    sister = {**COUNTER_CONSENT, "method": "signed_authorisation", "given_by_id_number": VALID_IDS[1],
+              "given_by_name": "สมใจ ใจดี"}
+    filed = client.post("/api/v1/applications", json=application_body(consent=sister), headers=cora)
+    assert filed.status_code == 201, filed.text
+    application = filed.json()["id"]
+    assert filed.json()["consent"]["given_by_name"] == "สมใจ ใจดี"
+    upload_required(client, application, cora)  # the manual's required documents; the letter is not one of them
+    refused = client.post(f"/api/v1/applications/{application}/submit", headers=cora)
+    assert refused.status_code == 422, refused.text
+    assert [m["document"] for m in refused.json()["error"]["details"]["missing"]] == ["power_of_attorney"]
+    assert upload(client, application, "power_of_attorney", cora).status_code == 201
+    assert client.post(f"/api/v1/applications/{application}/submit", headers=cora).status_code == 200
+    # Without naming who brought it, there is nothing to check the letter against.
+    nameless = client.post("/api/v1/applications", headers=cora, json=application_body(
+        consent={**COUNTER_CONSENT, "method": "signed_authorisation"}))
+    assert nameless.status_code == 422 and "consent.given_by_id_number" in nameless.text
+    # Alice sees the consent given in her name, by whom and how.
+    (consent,) = client.get("/api/v1/consents", headers=auth("applicant", "alice")).json()
+    assert (consent["method"], consent["given_by_name"]) == ("signed_authorisation", "สมใจ ใจดี")

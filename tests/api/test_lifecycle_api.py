@@ -306,6 +306,10 @@ def test_only_the_holder_or_a_counter_officer_with_their_id_may_ask(journey: Jou
     holders = {"reason": "ปิดกิจการ", "holder_id_number": "1101700203395"}
     unconsented = _request(journey, number, "cancellations", holders, counter)
     assert unconsented.status_code == 422 and unconsented.json()["error"]["details"]["field"] == "consent"
+    by_letter = {**COUNTER_CONSENT, "method": "signed_authorisation", "given_by_id_number": "3100600123450",
+                 "given_by_name": "สมใจ"}
+    letter = _request(journey, number, "cancellations", {**holders, "consent": by_letter}, counter)
+    assert letter.status_code == 422 and letter.json()["error"]["details"]["field"] == "consent.method"
     filed = _request(journey, number, "cancellations", {**holders, "consent": COUNTER_CONSENT}, counter)
     assert filed.status_code == 201 and filed.json()["licences"][0]["kind"] == "cancellation"
     assert filed.json()["timeline"][0]["actor"] == "counter_officer:carl"
