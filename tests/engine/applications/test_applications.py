@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
@@ -10,8 +12,10 @@ from bizportal.engine.applications import applications
 from bizportal.engine.applications.input import ApplicationChange, ApplicationInput
 from bizportal.engine.assembly import LicensingEngine
 from bizportal.engine.principal import Principal, Role
+from bizportal.engine.uploads import documents
 from bizportal.storage.database import transaction
 from support.helpers import ALICE_ID, application_body
+from support.uploads import pdf
 
 pytestmark = pytest.mark.parametrize("database_url", [pytest.param("postgresql", marks=pytest.mark.postgres)],
                                      indirect=True)
@@ -22,6 +26,8 @@ def test_a_submit_waits_for_a_change_in_progress_and_submits_it(engine: Licensin
     ctx = engine.ctx
     with transaction(engine.db) as session:
         draft, _ = applications.create(ctx, session, ALICE, ApplicationInput.model_validate(application_body()))
+    with transaction(engine.db) as session:  # the one document the applicant provides for this licence
+        documents.upload(ctx, session, ALICE, draft.id, "premises_map_and_floor_plan", "plan.pdf", io.BytesIO(pdf()))
     with transaction(engine.db) as changing:
         applications.change(ctx, changing, ALICE, draft.id, ApplicationChange.model_validate(
             {"business": {"name": "ร้านที่เปลี่ยนชื่อ"}}))
