@@ -38,6 +38,7 @@ from bizportal.api.routes.receipts import router as receipts_router
 from bizportal.api.routes.refunds import router as refunds_router
 from bizportal.api.routes.register import router as register_router
 from bizportal.api.routes.staff import router as staff_router
+from bizportal.api.routes.status_stream import router as status_stream_router
 from bizportal.api.routes.tasks import router as tasks_router
 from bizportal.api.routes.uploads import router as uploads_router
 from bizportal.api.routes.verification import router as verification_router
@@ -163,11 +164,10 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, eng
                        auth_failures=settings.rate_limit_auth_failures, storage_uri=settings.redis_url or "memory://")
     access_log.install()
     for router in (health_router, licences_router, open_data_router, business_types_router, applications_router,
-                   uploads_router,
-                   tasks_router, agencies_router, payments_router, online_payments_router, receipts_router,
-                   refunds_router, downloads_router, issued_router, kpis_router, register_router, verification_router,
-                   staff_router, auth_router, staff_auth_router, me_router, consents_router, companies_router,
-                   pages_router):
+                   uploads_router, status_stream_router, tasks_router, agencies_router, payments_router,
+                   online_payments_router, receipts_router, refunds_router, downloads_router, issued_router,
+                   kpis_router, register_router, verification_router, staff_router, auth_router, staff_auth_router,
+                   me_router, consents_router, companies_router, pages_router):
         app.include_router(router)
     errors.document(app)  # the OpenAPI document declares every error status with the one error body
     return app
