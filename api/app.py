@@ -39,6 +39,7 @@ from bizportal.api.routes.refunds import router as refunds_router
 from bizportal.api.routes.register import router as register_router
 from bizportal.api.routes.staff import router as staff_router
 from bizportal.api.routes.status_stream import router as status_stream_router
+from bizportal.api.routes.surveys import router as surveys_router
 from bizportal.api.routes.tasks import router as tasks_router
 from bizportal.api.routes.uploads import router as uploads_router
 from bizportal.api.routes.verification import router as verification_router
@@ -164,7 +165,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, eng
                        auth_failures=settings.rate_limit_auth_failures, storage_uri=settings.redis_url or "memory://")
     access_log.install()
     for router in (health_router, licences_router, open_data_router, business_types_router, applications_router,
-                   uploads_router, status_stream_router, tasks_router, agencies_router, payments_router,
+                   uploads_router, status_stream_router, surveys_router, tasks_router, agencies_router, payments_router,
                    online_payments_router, receipts_router, refunds_router, downloads_router, issued_router,
                    kpis_router, register_router, verification_router, staff_router, auth_router, staff_auth_router,
                    me_router, consents_router, companies_router, pages_router):

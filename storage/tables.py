@@ -17,6 +17,7 @@ from bizportal.storage.refunds import RefundRow
 from bizportal.storage.representatives import RepresentativeRow
 from bizportal.storage.staff import StaffMemberRow
 from bizportal.storage.statutory_clocks import CaseClockRow
+from bizportal.storage.surveys import SatisfactionSurveyRow
 from bizportal.storage.uploaded_documents import UploadedDocumentRow
 from bizportal.storage.workflow_tables import (
     HumanTaskRow,
@@ -31,6 +32,6 @@ __all__ = [
     "AgencyCallbackRow", "ApplicationRow", "AuditEventRow", "CaseClockRow", "CounterConsentRow", "CounterRow",
     "HumanTaskRow", "IncidentRow", "InvoiceRow", "IssuedLicenceRow", "LicenceCaseRow", "NotificationRow",
     "OnlinePaymentRow", "OutboxRow", "PaymentEventRow", "PaymentInvoiceRow", "PaymentRow", "ProcessDefinitionRow",
-    "ReceiptRow", "RefundRow", "RepresentativeRow", "StaffMemberRow", "TaskDeliveryRow", "TimerRow",
-    "UploadedDocumentRow", "WorkflowInstanceRow", "metadata",
+    "ReceiptRow", "RefundRow", "RepresentativeRow", "SatisfactionSurveyRow", "StaffMemberRow", "TaskDeliveryRow",
+    "TimerRow", "UploadedDocumentRow", "WorkflowInstanceRow", "metadata",
 ]

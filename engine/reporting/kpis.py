@@ -2,7 +2,8 @@
 
 For each licence (and each agency, and overall): the cases submitted, those decided, the median working
 days from the start of the agency's clock to the decision (pauses while the applicant owed documents
-left out), the share decided within the manual's time, and the cases overdue now. Cancelled cases were
+left out), the share decided within the manual's time, the cases overdue now, and the applicants'
+satisfaction (the mean of their 1-5 ratings after a decision). Cancelled cases were
 withdrawn, not decided: they are counted apart and left out of the timings. Reads `licence_case`,
 `case_clock` and the catalogue (for names); no workflow is loaded.
 """
@@ -22,6 +23,7 @@ from bizportal.engine.deadlines.statutory_clock import is_overdue, working_days_
 from bizportal.engine.statuses import Status
 from bizportal.storage.applications import LicenceCaseRow
 from bizportal.storage.statutory_clocks import CaseClockRow
+from bizportal.storage.surveys import SatisfactionSurveyRow
 
 
 class KpiRow(BaseModel):
@@ -34,6 +36,8 @@ class KpiRow(BaseModel):
     median_working_days: float | None  # to the decision; None until one is decided
     on_time_share: float | None  # decided within the manual's total time, of those decided
     overdue_now: int  # undecided and past the total deadline
+    ratings: int = 0  # satisfaction surveys answered after a decision
+    satisfaction: float | None = None  # their mean rating, 1 (very dissatisfied) to 5 (very satisfied)
 
 
 class KpiReport(BaseModel):
@@ -50,6 +54,7 @@ class _Tally:
     durations: list[int] = field(default_factory=list)
     on_time: int = 0
     overdue_now: int = 0
+    ratings: list[int] = field(default_factory=list)
 
     def row(self, code: str, name_th: str, name_en: str) -> KpiRow:
         decided = len(self.durations)
@@ -57,7 +62,8 @@ class _Tally:
                       decided=decided, cancelled=self.cancelled,
                       median_working_days=float(median(self.durations)) if decided else None,
                       on_time_share=round(self.on_time / decided, 4) if decided else None,
-                      overdue_now=self.overdue_now)
+                      overdue_now=self.overdue_now, ratings=len(self.ratings),
+                      satisfaction=round(sum(self.ratings) / len(self.ratings), 2) if self.ratings else None)
 
 
 def kpis(session: Session, catalogue: Catalogue, now: datetime) -> KpiReport:
@@ -86,6 +92,10 @@ def kpis(session: Session, catalogue: Catalogue, now: datetime) -> KpiReport:
         elif is_overdue(row, now):
             for tally in tallies:
                 tally.overdue_now += 1
+    for code, agency, rating in session.exec(select(SatisfactionSurveyRow.licence_code, SatisfactionSurveyRow.agency,
+                                                    SatisfactionSurveyRow.rating)):
+        for tally in (by_licence[code], by_agency[agency], overall):
+            tally.ratings.append(rating)
     licences = [by_licence[code].row(code, manual.name_th, manual.name_en)
                 for code, manual in sorted(catalogue.licences.items())]
     licences += [tally.row(code, code, code) for code, tally in sorted(by_licence.items())
