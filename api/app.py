@@ -32,6 +32,7 @@ from bizportal.api.routes.kpis import router as kpis_router
 from bizportal.api.routes.licences import open_data as open_data_router
 from bizportal.api.routes.licences import pages as pages_router
 from bizportal.api.routes.licences import router as licences_router
+from bizportal.api.routes.my_data import router as my_data_router
 from bizportal.api.routes.payments import online_router as online_payments_router
 from bizportal.api.routes.payments import router as payments_router
 from bizportal.api.routes.receipts import router as receipts_router
@@ -168,7 +169,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, eng
                    uploads_router, status_stream_router, surveys_router, tasks_router, agencies_router, payments_router,
                    online_payments_router, receipts_router, refunds_router, downloads_router, issued_router,
                    kpis_router, register_router, verification_router, staff_router, auth_router, staff_auth_router,
-                   me_router, consents_router, companies_router, pages_router):
+                   me_router, my_data_router, consents_router, companies_router, pages_router):
         app.include_router(router)
     errors.document(app)  # the OpenAPI document declares every error status with the one error body
     return app

@@ -1,0 +1,1 @@
+"""What the platform holds about a person, for that person (PDPA)."""
