@@ -25,6 +25,7 @@ from bizportal.api.routes.auth import staff_router as staff_auth_router
 from bizportal.api.routes.business_types import router as business_types_router
 from bizportal.api.routes.companies import router as companies_router
 from bizportal.api.routes.consents import router as consents_router
+from bizportal.api.routes.diagrams import router as diagrams_router
 from bizportal.api.routes.downloads import router as downloads_router
 from bizportal.api.routes.health import router as health_router
 from bizportal.api.routes.issued_licences import router as issued_router
@@ -166,10 +167,11 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, eng
                        auth_failures=settings.rate_limit_auth_failures, storage_uri=settings.redis_url or "memory://")
     access_log.install()
     for router in (health_router, licences_router, open_data_router, business_types_router, applications_router,
-                   uploads_router, status_stream_router, surveys_router, tasks_router, agencies_router, payments_router,
-                   online_payments_router, receipts_router, refunds_router, downloads_router, issued_router,
-                   kpis_router, register_router, verification_router, staff_router, auth_router, staff_auth_router,
-                   me_router, my_data_router, consents_router, companies_router, pages_router):
+                   uploads_router, status_stream_router, surveys_router, diagrams_router, tasks_router,
+                   agencies_router, payments_router, online_payments_router, receipts_router, refunds_router,
+                   downloads_router, issued_router, kpis_router, register_router, verification_router, staff_router,
+                   auth_router, staff_auth_router, me_router, my_data_router, consents_router, companies_router,
+                   pages_router):
         app.include_router(router)
     errors.document(app)  # the OpenAPI document declares every error status with the one error body
     return app

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from bizportal.api.routes.status_stream import HEARTBEAT_SECONDS, status_events
 from bizportal.engine.applications.status import LicenceStatus, StatusSnapshot
-from support.helpers import Auth, Journey
+from support.helpers import LICENCE, Auth, Journey
 
 ON_SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the reads are the engine's
 
@@ -93,3 +93,20 @@ def test_a_quiet_stream_sends_heartbeats_and_ends_after_its_time() -> None:
     events = _collect(quiet, max_seconds=3 * HEARTBEAT_SECONDS, ticks=ticks)
     assert events[0] == ("document_check:document_check", None)
     assert events[1:] and all(comment == "still here" for _, comment in events[1:])
+
+
+@ON_SQLITE
+def test_the_process_diagram_shows_the_steps_done_and_the_current_one(journey: Journey, client: TestClient,
+                                                                      auth: Auth) -> None:
+    journey.create()
+    url = f"/api/v1/applications/{journey.id}/licences/{LICENCE}/process"
+    draft = client.get(url, headers=journey.applicant).json()
+    assert draft["process_id"] == LICENCE and (draft["done"], draft["current"]) == ([], [])
+    assert draft["bpmn_xml"].lstrip().startswith("<?xml") and 'id="document_check"' in draft["bpmn_xml"]
+    journey.submit()
+    journey.decide("document_check", "approve")
+    moving = client.get(url, headers=journey.applicant).json()
+    assert (moving["done"], moving["current"]) == (["document_check"], ["consideration"])
+    assert client.get(url, headers=auth("applicant", "mallory")).status_code == 404
+    assert client.get(f"/api/v1/applications/{journey.id}/licences/other_licence/process",
+                      headers=journey.applicant).status_code == 404
