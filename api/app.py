@@ -27,6 +27,7 @@ from bizportal.api.routes.companies import router as companies_router
 from bizportal.api.routes.consents import router as consents_router
 from bizportal.api.routes.diagrams import router as diagrams_router
 from bizportal.api.routes.downloads import router as downloads_router
+from bizportal.api.routes.entrepreneurs import router as entrepreneurs_router
 from bizportal.api.routes.health import router as health_router
 from bizportal.api.routes.issued_licences import router as issued_router
 from bizportal.api.routes.kpis import router as kpis_router
@@ -171,7 +172,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, eng
                    agencies_router, payments_router, online_payments_router, receipts_router, refunds_router,
                    downloads_router, issued_router, kpis_router, register_router, verification_router, staff_router,
                    auth_router, staff_auth_router, me_router, my_data_router, consents_router, companies_router,
-                   pages_router):
+                   entrepreneurs_router, pages_router):
         app.include_router(router)
     errors.document(app)  # the OpenAPI document declares every error status with the one error body
     return app

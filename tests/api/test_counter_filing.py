@@ -182,3 +182,9 @@ def test_someone_sent_with_a_signed_letter_files_once_the_letter_is_uploaded(
     # Alice sees the consent given in her name, by whom and how.
     (consent,) = client.get("/api/v1/consents", headers=auth("applicant", "alice")).json()
     assert (consent["method"], consent["given_by_name"]) == ("signed_authorisation", "สมใจ ใจดี")
+
+
+def test_without_a_registry_the_counter_types_the_name_from_the_card(client: TestClient,
+                                                                     cora: dict[str, str]) -> None:
+    answer = client.get("/api/v1/entrepreneurs/1101700203395", headers=cora)
+    assert answer.status_code == 404 and "from the ID card" in answer.json()["error"]["hint"]

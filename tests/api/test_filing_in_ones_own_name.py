@@ -112,3 +112,17 @@ def test_authorisations_are_validated(client: TestClient, auth: Auth) -> None:
         refused = client.post(REPRESENTATIVES, json=body, headers=alice)
         assert refused.status_code == 422 and field in str(refused.json()["error"]), refused.text
     assert client.post("/api/v1/companies/12345/representatives", json={}, headers=alice).status_code == 422
+
+
+def test_a_counter_finds_the_entrepreneur_in_the_registry_and_the_look_up_is_recorded(
+        client: TestClient, auth: Auth, registry: tuple[FastAPI, str]) -> None:
+    cora = auth("counter_officer", "cora", office="BKK-KHLONG-TOEI")
+    found = client.get(f"/api/v1/entrepreneurs/{ALICE_ID}", headers=cora)
+    assert found.status_code == 200, found.text
+    assert (found.json()["name"], found.json()["address"].endswith("10110")) == ("สมหญิง ใจดี", True)
+    company = client.get(f"/api/v1/entrepreneurs/{COMPANY}", params={"kind": "juristic"}, headers=cora)
+    assert company.json()["name"] == "บริษัท ตัวอย่าง จำกัด"
+    assert "one-stop counter" in registry[0].state.seen[-1]["purpose"]  # the purpose reaches the registry's log
+    assert client.get(f"/api/v1/entrepreneurs/{ALICE_ID}", headers=auth("applicant", "bob")).status_code == 403
+    assert client.get("/api/v1/entrepreneurs/1100500123451", headers=cora).status_code == 422  # nobody holds it
+    assert client.get("/api/v1/entrepreneurs/12345", headers=cora).status_code == 422
