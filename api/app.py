@@ -11,7 +11,7 @@ from datetime import timedelta
 from fastapi import FastAPI
 from starlette.types import ASGIApp
 
-from bizportal.api import access_log, errors, input_guard
+from bizportal.api import access_log, errors, input_guard, pages
 from bizportal.api.composition import engine_from
 from bizportal.api.download_links import DownloadLinks
 from bizportal.api.oidc import OidcProvider
@@ -169,5 +169,6 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, eng
                    staff_router, auth_router, staff_auth_router, me_router, consents_router, companies_router,
                    pages_router):
         app.include_router(router)
+    pages.install(app)  # the pages for people (api/pages), their static files and the sign-in redirect
     errors.document(app)  # the OpenAPI document declares every error status with the one error body
     return app
