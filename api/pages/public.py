@@ -42,7 +42,7 @@ def finder_page(request: Request, finder: FinderDep, engine: EngineDep, lang: Pa
     """No `type`: which business (`was` preselects one, for the back link; `chose`: the form was sent). Then one
     question per page, then the licences. The query carries everything (finder_flow.py), so the browser's back
     button and a bookmark work."""
-    types = finder.business_types()
+    types = sorted(finder.business_types(), key=lambda b: _sort_key(getattr(b, f"name_{lang}")))
     if type is None or type not in finder.types:
         errors = _errors([AnswerError("type", "finder_error_type")], f"type-{types[0].code}", lang) \
             if type or chose else []
@@ -80,6 +80,16 @@ def finder_page(request: Request, finder: FinderDep, engine: EngineDep, lang: Pa
                                                   "summary": summary,
                                                   "back": state.url(len(state.asked) - 1, state.asked[-1])
                                                   if state.asked else f"/finder?was={business.code}"}, lang)
+
+
+THAI_LEADING_VOWELS = "เแโใไ"
+
+
+def _sort_key(text: str) -> str:
+    """Alphabetical order in Thai too: a leading vowel is written before its consonant but sorted after it."""
+    if len(text) > 1 and text[0] in THAI_LEADING_VOWELS:
+        return text[1] + text[0] + text[2:]
+    return text.casefold()
 
 
 def _question(request: Request, state: FinderState, question_id: str, lang: Lang,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,6 +19,7 @@ from fastapi.templating import Jinja2Templates
 from bizportal.api.page_labels import LABELS, Lang
 from bizportal.api.sessions import secure_cookies, set_cookie
 from bizportal.engine.catalogue.manual import FeeRule
+from bizportal.engine.clock import BANGKOK
 from bizportal.engine.principal import Principal, Role
 
 TEMPLATES_DIR = Path(__file__).parent.parent / "templates"
@@ -26,6 +27,9 @@ STATIC_DIR = Path(__file__).parent.parent / "static"
 LANG_COOKIE = "bizportal_lang"
 LANG_LIFETIME = timedelta(days=365)
 LANGS: tuple[Lang, ...] = ("th", "en")
+THAI_MONTHS = ("ม.ค.", "ก.พ.", "มี.ค.", "เม.ย.", "พ.ค.", "มิ.ย.", "ก.ค.", "ส.ค.", "ก.ย.", "ต.ค.", "พ.ย.", "ธ.ค.")
+ENGLISH_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+REFERRER_POLICY = "same-origin"
 
 templates = Jinja2Templates(directory=TEMPLATES_DIR)
 
@@ -95,13 +99,28 @@ def page_helpers(lang: Lang) -> dict[str, Any]:
     def number(value: float) -> str:
         return f"{value:,.2f}".rstrip("0").rstrip(".")
 
+    def date_text(value: date | datetime | str | None, with_time: bool = False) -> str:
+        """A date as people read it: Thai months and the Buddhist era in Thai (1 ธ.ค. 2569), `1 Dec 2026` in English;
+        a date-time in Bangkok time."""
+        if value is None or value == "":
+            return "-"
+        if isinstance(value, str):
+            value = date.fromisoformat(value[:10])
+        moment = value.astimezone(BANGKOK) if isinstance(value, datetime) else None
+        day = moment.date() if moment is not None else value
+        text = (f"{day.day} {THAI_MONTHS[day.month - 1]} {day.year + 543}" if lang == "th"
+                else f"{day.day} {ENGLISH_MONTHS[day.month - 1]} {day.year}")
+        if with_time and moment is not None:
+            text += f" {moment:%H:%M}" + (" น." if lang == "th" else "")
+        return text
+
     def name(item: Any, field: str = "name") -> str:
         """The `<field>_th` / `<field>_en` of a model or mapping, in the page's language."""
         key = f"{field}_{lang}"
         return str(item[key] if isinstance(item, dict) else getattr(item, key))
 
     return {"t": labels, "lang": lang, "other": "en" if lang == "th" else "th", "baht": baht, "fee_text": fee_text,
-            "number": number, "name": name}
+            "number": number, "name": name, "date_text": date_text}
 
 
 def render(request: Request, template: str, context: dict[str, Any], lang: Lang, *, status_code: int = 200,
@@ -121,6 +140,10 @@ def render(request: Request, template: str, context: dict[str, Any], lang: Lang,
     if who is not None:
         response.headers["Cache-Control"] = "no-store"
     response.headers["Vary"] = "Cookie"
+    # The service's default is no-referrer; with it a browser sends `Origin: null` on a form post, which the session
+    # cookie's CSRF rule (api/sessions.py) must refuse. same-origin still sends nothing to other sites, and lets the
+    # pages' own forms say where they come from.
+    response.headers["Referrer-Policy"] = REFERRER_POLICY
     return response
 
 
