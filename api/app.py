@@ -40,6 +40,7 @@ from bizportal.api.routes.register import router as register_router
 from bizportal.api.routes.staff import router as staff_router
 from bizportal.api.routes.tasks import router as tasks_router
 from bizportal.api.routes.uploads import router as uploads_router
+from bizportal.api.routes.verification import page_router as verification_page_router
 from bizportal.api.routes.verification import router as verification_router
 from bizportal.api.security_headers import SecurityHeaders
 from bizportal.api.settings import Settings
@@ -167,7 +168,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, eng
                    tasks_router, agencies_router, payments_router, online_payments_router, receipts_router,
                    refunds_router, downloads_router, issued_router, kpis_router, register_router, verification_router,
                    staff_router, auth_router, staff_auth_router, me_router, consents_router, companies_router,
-                   pages_router):
+                   pages_router, verification_page_router):
         app.include_router(router)
     pages.install(app)  # the pages for people (api/pages), their static files and the sign-in redirect
     errors.document(app)  # the OpenAPI document declares every error status with the one error body

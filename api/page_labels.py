@@ -27,6 +27,7 @@ LABELS: dict[str, dict[str, str]] = {
         "split_unverified": "การแบ่งระยะเวลาแต่ละขั้นตอนเป็นการประมาณ รอตรวจสอบกับคู่มือทางการ",
         "footer": "ข้อมูลเปิด ดาวน์โหลดทั้งหมด", "fee_none": "ไม่มีค่าธรรมเนียม",
         "fee_range": "%s – %s ตามที่หน่วยงานกำหนด", "fee_range_rule": "%s – %s ตามตารางด้านล่าง",
+        "fee_range_manual": "%s – %s ตามตารางในคู่มือ",
         "param_area_m2": "พื้นที่ (ตร.ม.)", "fee_from": "ตั้งแต่ %s", "baht": "%s บาท",
         "form": "ข้อมูลที่ต้องกรอกในคำขอ", "form_field": "ข้อมูล", "form_answer": "สิ่งที่กรอก",
         "form_number": "ตัวเลข %s ถึง %s", "form_date": "วันที่", "form_yes_no": "ใช่/ไม่ใช่",
@@ -108,6 +109,9 @@ LABELS: dict[str, dict[str, str]] = {
         "verify_unknown": "ไม่พบใบอนุญาตที่ตรงกับเลขที่และรหัสนี้: เอกสารอาจถูกปลอมแปลง",
         "verify_successor": "ใบอนุญาตฉบับปัจจุบันเลขที่", "verify_holder": "ผู้ได้รับอนุญาต",
         "verify_business": "สถานประกอบการ", "verify_issued": "ออกเมื่อ", "verify_valid_until": "ใช้ได้ถึง",
+        # Error pages
+        "error_404": "ไม่พบหน้านี้", "error_400": "ไม่สามารถแสดงหน้านี้ได้", "error_422": "ที่อยู่ของหน้านี้ไม่ถูกต้อง",
+        "error_text": "ตรวจสอบที่อยู่ของหน้า หรือเริ่มจากหน้าแรก", "error_detail": "รายละเอียด",
         # The account page
         "account_title": "บัญชีของฉัน", "account_name": "ชื่อ", "account_role": "บทบาท",
         "account_id": "เลขประจำตัวประชาชน", "account_assurance": "ระดับการยืนยันตัวตน",
@@ -135,6 +139,7 @@ LABELS: dict[str, dict[str, str]] = {
                             "to be verified against the official manual",
         "footer": "Open data: download everything", "fee_none": "No fee",
         "fee_range": "%s – %s, set by the agency", "fee_range_rule": "%s – %s, by the table below",
+        "fee_range_manual": "%s – %s, by the table in the manual",
         "param_area_m2": "Area (m²)", "fee_from": "From %s", "baht": "%s THB",
         "form": "What the application asks", "form_field": "Field", "form_answer": "Answer",
         "form_number": "a number from %s to %s", "form_date": "a date", "form_yes_no": "yes or no",
@@ -219,6 +224,10 @@ LABELS: dict[str, dict[str, str]] = {
         "verify_unknown": "No licence issued here matches this number and code: the document may be forged",
         "verify_successor": "The current licence is number", "verify_holder": "Holder",
         "verify_business": "Business", "verify_issued": "Issued on", "verify_valid_until": "Valid until",
+        # Error pages
+        "error_404": "Page not found", "error_400": "This page cannot be shown",
+        "error_422": "The address of this page is not valid",
+        "error_text": "Check the address, or start from the home page", "error_detail": "Details",
         # The account page
         "account_title": "My account", "account_name": "Name", "account_role": "Role",
         "account_id": "ID number", "account_assurance": "Assurance of this sign-in",

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 from bizportal.api.deps import EngineDep, query
 from bizportal.api.page_labels import LABELS, Lang
 from bizportal.api.pages.finder_flow import AnswerError, FinderState, parse_answer, read_state
+from bizportal.api.pages.page_route import PageRoute
 from bizportal.api.pages.rendering import PageLang, render
 from bizportal.api.pages.signin import SignedInPage
 from bizportal.api.routes.business_types import FinderDep
@@ -20,7 +21,7 @@ from bizportal.engine.errors import InvalidInput
 from bizportal.engine.licences import public_register
 from bizportal.engine.reporting.kpis import KpiRow, kpis
 
-router = APIRouter(tags=["pages"], include_in_schema=False)
+router = APIRouter(tags=["pages"], include_in_schema=False, route_class=PageRoute)
 
 REGISTER_PAGE_SIZE = 20
 
@@ -28,9 +29,7 @@ REGISTER_PAGE_SIZE = 20
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, engine: EngineDep, finder: FinderDep, lang: PageLang) -> HTMLResponse:
     return render(request, "home.html", {"licence_count": len(engine.ctx.catalogue.licences),
-                                         "business_type_count": len(finder.business_types()),
-                                         "citizen_sign_in": request.app.state.oidc is not None,
-                                         "staff_sign_in": request.app.state.staff_oidc is not None}, lang)
+                                         "business_type_count": len(finder.business_types())}, lang)
 
 
 @router.get("/finder", response_class=HTMLResponse)

@@ -29,7 +29,6 @@ LANG_LIFETIME = timedelta(days=365)
 LANGS: tuple[Lang, ...] = ("th", "en")
 THAI_MONTHS = ("ม.ค.", "ก.พ.", "มี.ค.", "เม.ย.", "พ.ค.", "มิ.ย.", "ก.ค.", "ส.ค.", "ก.ย.", "ต.ค.", "พ.ย.", "ธ.ค.")
 ENGLISH_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-REFERRER_POLICY = "same-origin"
 
 templates = Jinja2Templates(directory=TEMPLATES_DIR)
 
@@ -86,14 +85,16 @@ def page_helpers(lang: Lang) -> dict[str, Any]:
     def baht(satang: int) -> str:
         return labels["baht"] % f"{satang / 100:,.2f}".removesuffix(".00")
 
-    def fee_text(fee: FeeRule) -> str:
+    def fee_text(fee: FeeRule, table_below: bool = False) -> str:
+        """`table_below`: the page shows the fee's bands under the text (the manual), else it points to the manual."""
         if fee.type == "none":
             return labels["fee_none"]
         if fee.type == "fixed":
             return baht(fee.min_satang or 0)
         if fee.type == "from" or fee.max_satang is None:
             return labels["fee_from"] % baht(fee.min_satang or 0)
-        template = labels["fee_range_rule"] if fee.bands else labels["fee_range"]
+        template = (labels["fee_range_rule"] if table_below else labels["fee_range_manual"]) if fee.bands \
+            else labels["fee_range"]
         return template % (baht(fee.min_satang or 0), baht(fee.max_satang))
 
     def number(value: float) -> str:
@@ -133,17 +134,14 @@ def render(request: Request, template: str, context: dict[str, Any], lang: Lang,
     nav = [item for item in NAV if item.roles is None or (who is not None and who.role in item.roles)]
     response = templates.TemplateResponse(request, template, {
         **page_helpers(lang), "principal": who, "nav": nav, "static_url": static_url, "path": request.url.path,
-        "here": _here(request), **context}, status_code=status_code)
+        "here": _here(request), "citizen_sign_in": request.app.state.oidc is not None,
+        "staff_sign_in": request.app.state.staff_oidc is not None, **context}, status_code=status_code)
     chosen = getattr(request.state, "chosen_lang", None)
     if chosen is not None and request.cookies.get(LANG_COOKIE) != chosen:
         set_cookie(response, LANG_COOKIE, chosen, LANG_LIFETIME, secure_cookies(request.app.state.public_base_url))
     if who is not None:
         response.headers["Cache-Control"] = "no-store"
     response.headers["Vary"] = "Cookie"
-    # The service's default is no-referrer; with it a browser sends `Origin: null` on a form post, which the session
-    # cookie's CSRF rule (api/sessions.py) must refuse. same-origin still sends nothing to other sites, and lets the
-    # pages' own forms say where they come from.
-    response.headers["Referrer-Policy"] = REFERRER_POLICY
     return response
 
 

@@ -21,12 +21,13 @@ from fastapi.responses import RedirectResponse, Response
 
 from bizportal.api.deps import current_principal
 from bizportal.api.page_labels import LABELS
+from bizportal.api.pages.page_route import PageRoute
 from bizportal.api.pages.rendering import page_lang, render
 from bizportal.api.sessions import SESSION_COOKIE, check_same_origin, secure_cookies
 from bizportal.engine.errors import Forbidden, Unauthenticated
 from bizportal.engine.principal import Principal, Role
 
-router = APIRouter(tags=["pages"], include_in_schema=False)
+router = APIRouter(tags=["pages"], include_in_schema=False, route_class=PageRoute)
 
 CITIZEN_LOGIN = "/auth/login"
 STAFF_LOGIN = "/auth/staff/login"

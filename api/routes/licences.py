@@ -12,12 +12,13 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
 
 from bizportal.api.deps import EngineDep
+from bizportal.api.pages.page_route import PageRoute
 from bizportal.api.pages.rendering import PageLang, render
 from bizportal.engine.catalogue.manual import LicenceManual
 
 router = APIRouter(prefix="/api/v1/licences", tags=["licences"])
 open_data = APIRouter(prefix="/api/v1/catalogue", tags=["licences"])
-pages = APIRouter(tags=["pages"], include_in_schema=False)
+pages = APIRouter(tags=["pages"], include_in_schema=False, route_class=PageRoute)
 
 CSV_COLUMNS = ["code", "name_th", "name_en", "agency", "agency_name_th", "agency_name_en", "routing",
                "total_working_days", "fee_type", "fee_min_thb", "fee_max_thb", "fee_parameter",

@@ -208,3 +208,13 @@ def test_staff_pages_send_visitors_to_the_staff_sign_in_and_refuse_other_roles(c
     refused = client.get("/test-inbox")
     assert refused.status_code == 403 and LABELS["th"]["forbidden_title"] in refused.text
     assert LABELS["th"]["role_agency_officer"] in refused.text
+
+
+def test_a_page_that_cannot_be_shown_is_a_page_not_a_json_error(client: TestClient) -> None:
+    missing = client.get("/licences/no_such_licence?lang=en")
+    assert missing.status_code == 404 and missing.headers["content-type"].startswith("text/html")
+    assert LABELS["en"]["error_404"] in missing.text and "no_such_licence" in missing.text
+    bad = client.get("/finder?lang=fr")
+    assert bad.status_code == 422 and LABELS["th"]["error_422"] in bad.text  # in the default language
+    assert "bizportal_lang" not in bad.headers.get("set-cookie", "")
+    assert client.get("/api/v1/licences/no_such_licence").json()["error"]["code"] == "NotFound"  # the API's JSON
