@@ -152,7 +152,12 @@ def test_the_register_page_searches_the_public_register(journey: Journey, client
     page = client.get("/register", params={"q": "ข้าวมันไก่"}).text
     assert number in page and "คลองเตย" in page and LABELS["th"]["status_valid"] in page
     assert "1101700203395" not in page and "สมหญิง" not in page  # no personal data
-    assert number in client.get("/register", params={"q": number, "lang": "en"}).text
+    day = client.get(f"/api/v1/issued-licences/{number}", headers=journey.applicant).json()["issued_on"]
+    year, month, date_of_month = (int(part) for part in day.split("-"))
+    thai_months = ("ม.ค.", "ก.พ.", "มี.ค.", "เม.ย.", "พ.ค.", "มิ.ย.", "ก.ค.", "ส.ค.", "ก.ย.", "ต.ค.", "พ.ย.", "ธ.ค.")
+    assert f"{date_of_month} {thai_months[month - 1]} {year + 543}" in page  # Thai months, the Buddhist era
+    english = client.get("/register", params={"q": number, "lang": "en"}).text
+    assert number in english and f" {year}<" in english
     none = client.get("/register", params={"province": "เชียงใหม่"}).text
     assert number not in none and LABELS["th"]["register_none"] in none
     assert client.get("/register", params={"q": "x" * 201}).status_code == 422
