@@ -11,7 +11,7 @@ from datetime import timedelta
 from fastapi import FastAPI
 from starlette.types import ASGIApp
 
-from bizportal.api import access_log, errors, input_guard
+from bizportal.api import access_log, errors, input_guard, pages
 from bizportal.api.composition import engine_from
 from bizportal.api.download_links import DownloadLinks
 from bizportal.api.oidc import OidcProvider
@@ -45,6 +45,7 @@ from bizportal.api.routes.status_stream import router as status_stream_router
 from bizportal.api.routes.surveys import router as surveys_router
 from bizportal.api.routes.tasks import router as tasks_router
 from bizportal.api.routes.uploads import router as uploads_router
+from bizportal.api.routes.verification import page_router as verification_page_router
 from bizportal.api.routes.verification import router as verification_router
 from bizportal.api.security_headers import SecurityHeaders
 from bizportal.api.settings import Settings
@@ -172,7 +173,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, eng
                    agencies_router, payments_router, online_payments_router, receipts_router, refunds_router,
                    downloads_router, issued_router, kpis_router, register_router, verification_router, staff_router,
                    auth_router, staff_auth_router, me_router, my_data_router, consents_router, companies_router,
-                   entrepreneurs_router, pages_router):
+                   entrepreneurs_router, pages_router, verification_page_router):
         app.include_router(router)
+    pages.install(app)  # the pages for people (api/pages), their static files and the sign-in redirect
     errors.document(app)  # the OpenAPI document declares every error status with the one error body
     return app

@@ -4,7 +4,9 @@
   inline `<style>` (styles only: scripts stay same-origin). `/docs` and `/redoc` are FastAPI's Swagger UI
   and ReDoc pages, which load their scripts, styles and fonts from public CDNs and start with an inline
   script, so those two paths (and nothing else) get a policy that allows exactly that.
-- `X-Content-Type-Options: nosniff`, `X-Frame-Options: DENY`, `Referrer-Policy: no-referrer`.
+- `X-Content-Type-Options: nosniff`, `X-Frame-Options: DENY`, `Referrer-Policy: no-referrer` (the web pages
+  narrow it to `same-origin` with a `<meta name="referrer">`, so their form posts carry an `Origin` for the
+  session cookie's CSRF rule: api/templates/base.html).
 - `Strict-Transport-Security` only when served over TLS: the request came over https (uvicorn sets the
   scheme from `X-Forwarded-Proto` behind a trusted proxy) or the public base URL is https.
 - `Cache-Control: no-store` on personal data and documents: every response to a request that carries

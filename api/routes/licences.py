@@ -1,25 +1,24 @@
-"""The public licence catalogue: the API, the open-data downloads and the manual pages."""
+"""The public licence catalogue: the API, the open-data downloads and the manual pages (in the layout of
+api/pages)."""
 
 from __future__ import annotations
 
 import csv
 import io
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel
 
 from bizportal.api.deps import EngineDep
-from bizportal.api.page_labels import LABELS, Lang
-from bizportal.engine.catalogue.manual import FeeRule, LicenceManual
+from bizportal.api.pages.page_route import PageRoute
+from bizportal.api.pages.rendering import PageLang, render
+from bizportal.engine.catalogue.manual import LicenceManual
 
 router = APIRouter(prefix="/api/v1/licences", tags=["licences"])
 open_data = APIRouter(prefix="/api/v1/catalogue", tags=["licences"])
-pages = APIRouter(tags=["pages"], include_in_schema=False)
-templates = Jinja2Templates(directory=Path(__file__).parent.parent / "templates")
+pages = APIRouter(tags=["pages"], include_in_schema=False, route_class=PageRoute)
 
 CSV_COLUMNS = ["code", "name_th", "name_en", "agency", "agency_name_th", "agency_name_en", "routing",
                "total_working_days", "fee_type", "fee_min_thb", "fee_max_thb", "fee_parameter",
@@ -95,42 +94,19 @@ def _thb(satang: int | None) -> str:
     return "" if satang is None else f"{satang // 100}.{satang % 100:02d}"
 
 
-def page_helpers(lang: Lang) -> dict[str, Any]:
-    labels = LABELS[lang]
-
-    def baht(satang: int) -> str:
-        return labels["baht"] % f"{satang / 100:,.2f}".removesuffix(".00")
-
-    def fee_text(fee: FeeRule) -> str:
-        if fee.type == "none":
-            return labels["fee_none"]
-        if fee.type == "fixed":
-            return baht(fee.min_satang or 0)
-        if fee.type == "from" or fee.max_satang is None:
-            return labels["fee_from"] % baht(fee.min_satang or 0)
-        template = labels["fee_range_rule"] if fee.bands else labels["fee_range"]
-        return template % (baht(fee.min_satang or 0), baht(fee.max_satang))
-
-    def number(value: float) -> str:
-        return f"{value:,.2f}".rstrip("0").rstrip(".")
-
-    return {"t": labels, "lang": lang, "other": "en" if lang == "th" else "th", "baht": baht, "fee_text": fee_text,
-            "number": number}
-
-
 @pages.get("/licences", response_class=HTMLResponse)
-def licence_list_page(request: Request, engine: EngineDep, lang: Annotated[Lang, Query()] = "th") -> HTMLResponse:
-    return templates.TemplateResponse(request, "licence_list.html", {
-        **page_helpers(lang), "licences": _manuals(engine),
-        "agencies": {code: a.model_dump() for code, a in engine.ctx.catalogue.agencies.items()}})
+def licence_list_page(request: Request, engine: EngineDep, lang: PageLang) -> HTMLResponse:
+    return render(request, "licence_list.html", {
+        "licences": _manuals(engine),
+        "agencies": {code: a.model_dump() for code, a in engine.ctx.catalogue.agencies.items()}}, lang)
 
 
 @pages.get("/licences/{code}", response_class=HTMLResponse)
 def licence_manual_page(code: str, request: Request, engine: EngineDep,
-                        lang: Annotated[Lang, Query()] = "th") -> HTMLResponse:
+                        lang: PageLang) -> HTMLResponse:
     catalogue = engine.ctx.catalogue
     manual = catalogue.licence(code)
-    return templates.TemplateResponse(request, "licence_manual.html", {
-        **page_helpers(lang), "m": manual, "agency": catalogue.agency(manual.agency).model_dump(),
+    return render(request, "licence_manual.html", {
+        "m": manual, "agency": catalogue.agency(manual.agency).model_dump(),
         "prerequisites": [catalogue.licence(p) for p in manual.prerequisites],
-        "step_split_unverified": any(p.startswith("steps") for p in manual.unverified)})
+        "step_split_unverified": any(p.startswith("steps") for p in manual.unverified)}, lang)

@@ -9,13 +9,14 @@ from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse
 
 from bizportal.api.deps import EngineDep, query
-from bizportal.api.page_labels import Lang
-from bizportal.api.routes.licences import page_helpers, templates
+from bizportal.api.pages.page_route import PageRoute
+from bizportal.api.pages.rendering import PageLang, render
 from bizportal.engine.assembly import LicensingEngine
 from bizportal.engine.errors import InvalidInput, Unavailable
 from bizportal.engine.licences.verification import verify_number, verify_pdf, with_licence_names
 
 router = APIRouter(tags=["verification"])
+page_router = APIRouter(tags=["verification"], include_in_schema=False, route_class=PageRoute)
 MAX_PDF_BYTES = 10 * 1024 * 1024
 
 
@@ -36,11 +37,10 @@ def verify_json(number: str, engine: EngineDep, s: Annotated[str, Query(max_leng
     return _check(engine, number, s)
 
 
-@router.get("/verify/{number}", response_class=HTMLResponse, include_in_schema=False)
-def verify_page(number: str, request: Request, engine: EngineDep, s: Annotated[str, Query(max_length=200)] = "",
-                lang: Annotated[Lang, Query()] = "th") -> HTMLResponse:
-    return templates.TemplateResponse(request, "verify.html", {**page_helpers(lang),
-                                                               "result": _check(engine, number, s)})
+@page_router.get("/verify/{number}", response_class=HTMLResponse)
+def verify_page(number: str, request: Request, engine: EngineDep, lang: PageLang,
+                s: Annotated[str, Query(max_length=200)] = "") -> HTMLResponse:
+    return render(request, "verify.html", {"result": _check(engine, number, s)}, lang)
 
 
 @router.post("/api/v1/verify", summary="Upload a PDF: is it an authentic e-licence issued here?")

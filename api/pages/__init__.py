@@ -1,0 +1,33 @@
+"""The web pages: server-rendered Jinja2 on the same app and the same use cases as the JSON API.
+
+- `rendering.py`: `render` (the layout's context: labels, language, who is signed in, navigation), the language
+  rule (`?lang=` then the `bizportal_lang` cookie then Thai), `static_url`.
+- `signin.py`: who is signed in on a page (the API's own dependency, `api/deps.current_principal`, on the
+  session cookie), `citizen_page` / `staff_page` dependencies that send a visitor through sign-in and back,
+  and the sign-out form's route.
+- `static.py`: `/static/` (the stylesheet) and `/static/fonts/` (Noto Sans Thai), with cache headers.
+- `public.py`: the pages for everyone (`/`, `/finder`, `/register`, `/kpis`, `/account`);
+  `finder_flow.py`: the finder's one-question-per-page state, carried in the query string.
+
+Adding a page: a route in a module of this package that returns `render(request, "<name>.html", {...}, lang)`
+with `lang: PageLang`; a page for signed-in people takes `principal: CitizenPage` (or `staff_page(...)`); its
+labels go in `api/page_labels.py` (both languages: a test checks they have the same keys); its template
+extends `base.html`; include the router in `ROUTERS` below.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+
+from bizportal.api.pages import public, signin, static
+
+
+def install(app: FastAPI) -> None:
+    """Mount the static files, the pages' routers and the sign-in redirect."""
+    for router in ROUTERS:
+        app.include_router(router)
+    signin.install(app)
+    static.install(app)
+
+
+ROUTERS: tuple[APIRouter, ...] = (public.router, signin.router)
