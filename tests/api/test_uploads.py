@@ -36,6 +36,8 @@ from support.uploads import (
 FILE_LIMIT = 200_000
 APPLICATION_LIMIT = 450_000
 
+ON_SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
@@ -139,6 +141,7 @@ def test_guessing_another_applicants_document_id_finds_nothing(client: TestClien
     assert client.get(f"/api/v1/documents/{alices}/content", headers=journey.applicant).status_code == 200
 
 
+@ON_SQLITE  # a content check: the database adds nothing here
 @pytest.mark.parametrize("content", [WINDOWS_EXE, LINUX_ELF, b"<html><script>alert(1)</script></html>"],
                          ids=["windows-exe", "linux-elf", "html"])
 def test_a_disguised_file_is_refused_by_its_content(client: TestClient, journey: Journey, settings: Settings,
@@ -184,6 +187,7 @@ def test_the_application_total_is_limited(client: TestClient, journey: Journey, 
     assert len(stored_files(settings)) == 2
 
 
+@ON_SQLITE  # a content check: the database adds nothing here
 def test_a_truncated_pdf_is_refused(client: TestClient, journey: Journey, settings: Settings) -> None:
     journey.create()
     whole = pdf(pages=3)
@@ -193,6 +197,7 @@ def test_a_truncated_pdf_is_refused(client: TestClient, journey: Journey, settin
     assert stored_files(settings) == []
 
 
+@ON_SQLITE  # a content check: the database adds nothing here
 def test_a_png_with_an_exif_location_is_stored_without_it(client: TestClient, journey: Journey) -> None:
     journey.create()
     original = png_with_location()
@@ -210,6 +215,7 @@ def test_a_png_with_an_exif_location_is_stored_without_it(client: TestClient, jo
     assert image.size == (40, 30) and image.getpixel((0, 0)) == (200, 30, 30)
 
 
+@ON_SQLITE  # a content check: the database adds nothing here
 def test_a_jpeg_loses_its_location_and_comment_and_stays_upright(client: TestClient, journey: Journey) -> None:
     journey.create()
     # Orientation 6: the camera was turned; the stored picture is rotated instead of carrying the tag.
@@ -223,6 +229,7 @@ def test_a_jpeg_loses_its_location_and_comment_and_stays_upright(client: TestCli
     assert response.json()["filename"] == "photo.jpg"
 
 
+@ON_SQLITE  # a content check: the database adds nothing here
 @pytest.mark.parametrize("document", ["no_such_document", EXCHANGED_DOCUMENT])
 def test_only_the_licences_uploadable_documents_are_taken(client: TestClient, journey: Journey,
                                                           document: str) -> None:
@@ -296,6 +303,7 @@ def test_two_uploads_racing_for_one_version_number_keep_one(client: TestClient, 
     assert [(e["current"] or {}).get("version") for e in listed if e["document"] == MAP_DOCUMENT] == [1]
 
 
+@ON_SQLITE  # a content check: the database adds nothing here
 def test_the_document_code_is_a_guarded_line(client: TestClient, journey: Journey) -> None:
     journey.create()
     for bad in ("premises\x00map", "\u202eplan", "x" * 101):
