@@ -141,7 +141,7 @@ def create(ctx: EngineContext, session: Session, principal: Principal, data: App
         if existing is not None:
             return existing, False
     offices, form = _check_draft(ctx, session, principal, data)
-    _check_consent_given(principal, data)
+    consents.require_where_due(principal, data.consent)
     representatives.check_own_name(principal, data.applicant.kind, data.applicant.id_number)
     found = _look_up(ctx, data)
     # A company's own filing, or its person at the counter, must act for it; a signed letter of authorisation
@@ -333,21 +333,6 @@ def _check_consent_covers(session: Session, application: ApplicationRow, licence
         raise Forbidden(f"the entrepreneur's consent does not cover {', '.join(uncovered)}",
                         hint="the entrepreneur adds them, or gives a new consent at the counter with a new application",
                         details={"field": "licences", "not_covered": uncovered})
-
-
-def _check_consent_given(principal: Principal, data: ApplicationInput) -> None:
-    """A counter officer files with the entrepreneur's consent; an applicant files for themselves.
-
-    Raises:
-        InvalidInput: `consent` is missing from a counter filing, or given by an applicant.
-    """
-    if principal.role == Role.COUNTER_OFFICER and data.consent is None:
-        raise InvalidInput("a counter officer files for an entrepreneur with their consent: `consent` is required",
-                           hint="check the entrepreneur's ID card, then send consent.method "
-                                "\"identity_checked_in_person\" and consent.valid_until", details={"field": "consent"})
-    if principal.role == Role.APPLICANT and data.consent is not None:
-        raise InvalidInput("`consent` is recorded by a counter officer filing for someone; leave it out",
-                           hint="your own application needs no consent", details={"field": "consent"})
 
 
 def _check_draft(ctx: EngineContext, session: Session, principal: Principal,

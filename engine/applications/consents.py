@@ -75,6 +75,21 @@ class ConsentView(BaseModel):
                    in_force=row.withdrawn_at is None and row.valid_until > now)
 
 
+def require_where_due(principal: Principal, consent: ConsentInput | None) -> None:
+    """A counter officer files for someone with their consent; anyone else files for themselves, without one.
+
+    Raises:
+        InvalidInput: `consent` is missing from a counter filing, or sent by someone else.
+    """
+    if principal.role == Role.COUNTER_OFFICER and consent is None:
+        raise InvalidInput("a counter officer files for an entrepreneur with their consent: `consent` is required",
+                           hint="check the entrepreneur's ID card, then send consent.method "
+                                "\"identity_checked_in_person\" and consent.valid_until", details={"field": "consent"})
+    if principal.role != Role.COUNTER_OFFICER and consent is not None:
+        raise InvalidInput("`consent` is recorded by a counter officer filing for someone; leave it out",
+                           hint="filing for yourself needs no consent", details={"field": "consent"})
+
+
 def given_by(kind: str, applicant_id_number: str, applicant_name: str, data: ConsentInput) -> tuple[str, str]:
     """Who is at the counter: an individual applicant themselves, unless they sent someone with a signed letter;
     for a juristic one, the person named.

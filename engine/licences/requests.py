@@ -174,15 +174,9 @@ def _check_counter_consent(ctx: EngineContext, session: Session, principal: Prin
         InvalidInput: `consent` missing from a counter officer, or sent by the holder. Forbidden: the person
             consenting for a juristic holder does not act for it.
     """
-    if principal.role != Role.COUNTER_OFFICER:
-        if data.consent is not None:
-            raise InvalidInput("`consent` is recorded by a counter officer filing for the holder; leave it out",
-                               details={"field": "consent"})
+    consents.require_where_due(principal, data.consent)
+    if data.consent is None:  # not a counter officer
         return
-    if data.consent is None:
-        raise InvalidInput("a counter officer files for the holder with their consent: `consent` is required",
-                           hint="check the holder's ID card, then send consent.method \"identity_checked_in_person\" "
-                                "and consent.valid_until", details={"field": "consent"})
     if data.consent.method == "signed_authorisation":  # submitted at once: no letter could be uploaded first
         raise InvalidInput("a renewal, amendment or cancellation at a counter is asked for in person: the holder, or "
                            "for a company someone who acts for it", hint="use the method identity_checked_in_person",
