@@ -11,7 +11,7 @@
 
 Adding a page: a route in a module of this package that returns `render(request, "<name>.html", {...}, lang)`
 with `lang: PageLang`; a page for signed-in people takes `principal: CitizenPage` (or `staff_page(...)`); its
-labels go in `api/page_labels.py` (both languages: a test checks they have the same keys); its template
+labels go in a module of `api/page_labels/` (both languages: a test checks they have the same keys); its template
 extends `base.html`; include the router in `ROUTERS` below.
 """
 

@@ -1,10 +1,6 @@
-"""Labels of the public pages, in Thai (the default) and English."""
+"""Labels of the layout and of the pages for everyone, in Thai (the default) and English."""
 
 from __future__ import annotations
-
-from typing import Literal
-
-Lang = Literal["th", "en"]
 
 LABELS: dict[str, dict[str, str]] = {
     "th": {
