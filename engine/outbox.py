@@ -66,14 +66,20 @@ class Outbox:
         self.ctx = ctx
 
     def pending_ids(self, limit: int = 100, stale_after: timedelta = timedelta(minutes=5)) -> list[str]:
-        """Rows ready to run: pending and due, or dispatched long ago and never finished (lost job)."""
+        """Claim rows ready to run: pending and due, or dispatched long ago and never finished (lost job).
+
+        Request threads dispatch after every command, so claims race. `FOR UPDATE SKIP LOCKED` (PostgreSQL; SQLite
+        writes one transaction at a time and ignores it) gives each claim rows no other claim holds: a row is
+        claimed once, and two claims never wait on each other's rows (an update of overlapping rows in different
+        orders deadlocked)."""
         now = self.clock.now()
         with transaction(self.engine) as session:
             query = (select(OutboxRow.id)
                      .where(or_(col(OutboxRow.state) == JobState.PENDING,
                                 (col(OutboxRow.state) == JobState.DISPATCHED)
                                 & (col(OutboxRow.dispatched_at) <= now - stale_after)))
-                     .where(col(OutboxRow.available_at) <= now).order_by(col(OutboxRow.created_at)).limit(limit))
+                     .where(col(OutboxRow.available_at) <= now).order_by(col(OutboxRow.created_at)).limit(limit)
+                     .with_for_update(skip_locked=True))
             ids = list(session.exec(query))
             if ids:
                 session.execute(update(OutboxRow).where(OutboxRow.id.in_(ids))  # type: ignore[attr-defined]
