@@ -44,10 +44,12 @@ services:
 
 ## Lint (ruff), type-check (mypy), then the suite; the suite also checks the import contracts (import-linter,
 ## tests/test_architecture.py) and the OpenAPI contract (schemathesis, tests/api/test_openapi_contract.py).
+## The suite runs on every core (pytest-xdist), a test module per worker: module fixtures (a browser, a server) start
+## once, and each worker has its own Redis database (tests/support/helpers.py REDIS_DB).
 test: install-test services
 	$(BIN)/ruff check .
 	$(MAKE) --no-print-directory typecheck
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto --dist loadfile
 
 ## mypy ([tool.mypy] in pyproject.toml) reads the packages through the strict install's links under build/; it takes
 ## packages or files in one run, so the tests and benchmarks are a second run (the first one's cache makes it quick).

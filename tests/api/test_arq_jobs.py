@@ -23,7 +23,7 @@ from bizportal.engine import outbox
 from bizportal.engine.assembly import LicensingEngine
 from bizportal.storage.database import transaction
 from bizportal.storage.outbox import OutboxRow
-from support.helpers import OFFICE, REDIS_URL, Auth, Journey
+from support.helpers import OFFICE, REDIS_DB, REDIS_URL, Auth, Journey
 
 pytestmark = pytest.mark.redis
 
@@ -37,7 +37,7 @@ class MovableClock(Protocol):  # the `clock` fixture
 @pytest.fixture
 def redis_settings(settings: Settings) -> Iterator[Settings]:
     connection = redis.Redis.from_url(REDIS_URL)
-    connection.flushdb()  # database 15 belongs to the tests
+    connection.flushdb()  # the database belongs to the tests (one per xdist worker)
     yield settings.model_copy(update={"redis_url": REDIS_URL})
     connection.flushdb()
     connection.close()
@@ -146,7 +146,7 @@ def _queue_connections(connection: redis.Redis) -> int:
     own = connection.client_id()
     # redis-py types the sync and the async client's replies together: the sync one returns the list.
     clients = cast(list[dict[str, str]], connection.client_list())
-    return sum(1 for client in clients if client["db"] == "15" and int(client["id"]) != own)
+    return sum(1 for client in clients if client["db"] == str(REDIS_DB) and int(client["id"]) != own)
 
 
 def test_dispatches_share_one_redis_pool_closed_at_shutdown(redis_settings: Settings, redis_engine: LicensingEngine,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import io
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,10 @@ VALID_IDS = ("1101700203395", "3100600123450", "0105556123453")
 LICENCE = "food_premises_notice_small"
 OFFICE = "BKK-KHLONG-TOEI"  # the local office of the sample business's district (Khlong Toei, Bangkok)
 BPMN_DIR = Path(__file__).resolve().parents[2] / "bpmn"
-REDIS_URL = "redis://127.0.0.1:6379/15"  # the tests' own Redis database, flushed by them
+# The tests' own Redis database, flushed by them: one per pytest-xdist worker (gw0 15, gw1 14, ...), so workers
+# running side by side never see each other's keys.
+REDIS_DB = 15 - int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+REDIS_URL = f"redis://127.0.0.1:6379/{REDIS_DB}"
 # `auth(role, subject, agency=None, office=None)` -> request headers carrying a signed bearer token.
 Auth = Callable[..., dict[str, str]]
 # What a counter officer sends when filing for someone: they checked the person against their ID card.
