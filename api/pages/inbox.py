@@ -61,18 +61,24 @@ def paged(fetch: Callable[[int, int], list[TaskView]], page: int, url: Callable[
 
 
 def deadline_of(task: TaskView, now: datetime, lang: Lang) -> dict[str, Any]:
-    """What the deadline column says: the date and the working days left, or by how many the task is overdue
-    (the engine's flag, said in words as well as in red)."""
+    """What the deadline column says: the date and the working days left, or (overdue: the engine's flag, shown
+    as a tag in words as well as in red) by how many working days."""
     labels = LABELS[lang]
     if task.due_at is None:
         return {"due_at": None, "overdue": False, "text": labels["inbox_no_deadline"]}
     if task.overdue or now > task.due_at:
         late = working_days_between(task.due_at, now)
-        return {"due_at": task.due_at, "overdue": True,
-                "text": labels["inbox_overdue"] % late if late else labels["inbox_overdue_tag"]}
+        return {"due_at": task.due_at, "overdue": True, "text": working_days(late, lang) if late else ""}
     left = working_days_between(now, task.due_at)
-    return {"due_at": task.due_at, "overdue": False,
-            "text": labels["inbox_days_left"] % left if left else labels["inbox_due_today"]}
+    text = labels["inbox_days_left"] % left if left > 1 else labels["inbox_day_left"] if left else \
+        labels["inbox_due_today"]
+    return {"due_at": task.due_at, "overdue": False, "text": text}
+
+
+def working_days(count: int, lang: Lang) -> str:
+    """`n working days`, `1 working day`."""
+    labels = LABELS[lang]
+    return labels["inbox_working_day"] if count == 1 else labels["inbox_working_days"] % count
 
 
 def claimed_by(assignee: str | None, principal: Principal, lang: Lang) -> str:
