@@ -108,6 +108,7 @@ def test_the_officer_and_supervisor_journey(browser: Browser, served: str, journ
     page.wait_for_url(f"{served}/inbox?lang=en")
     assert page.get_by_role("heading", level=1).inner_text() == EN["inbox_title"]
     assert_accessible(page)
+    screenshot(page, "inbox-list-en-desk")
 
     # Filter: the document checks only.
     page.get_by_label(EN["inbox_filter_step"]).select_option("document_check")
