@@ -26,6 +26,7 @@ from pydantic import ValidationError
 from bizportal.api.deps import EngineDep, command, query
 from bizportal.api.page_labels import LABELS, Lang
 from bizportal.api.pages.inbox import (
+    Banner,
     InboxPrincipal,
     OfficerPrincipal,
     claimed_by,
@@ -52,9 +53,9 @@ FIELDS = ("action", "comment", "fee", "documents")
 
 @router.get("/inbox/{task_id}", response_class=HTMLResponse)
 def task_page(task_id: str, request: Request, engine: EngineDep, principal: InboxPrincipal,
-              lang: PageLang) -> HTMLResponse:
+              lang: PageLang, done: Banner | None = None) -> HTMLResponse:
     try:
-        return _page(request, engine, principal, lang, task_id, {}, {})
+        return _page(request, engine, principal, lang, task_id, {}, {}, banner=done)
     except Conflict as err:  # done meanwhile: say so (a 404 would hide that it was done)
         return refusal(request, engine, principal, lang, task_id, err)
 
@@ -179,7 +180,7 @@ def _again(request: Request, engine: EngineDep, principal: Principal, lang: Lang
 
 
 def _page(request: Request, engine: EngineDep, principal: Principal, lang: Lang, task_id: str,
-          sent: dict[str, Any], errors: dict[str, str]) -> HTMLResponse:
+          sent: dict[str, Any], errors: dict[str, str], banner: Banner | None = None) -> HTMLResponse:
     with query(engine) as session:
         task = tasks.open_task(engine.ctx, session, principal, task_id)
         try:
@@ -202,7 +203,7 @@ def _page(request: Request, engine: EngineDep, principal: Principal, lang: Lang,
         "claimed_by": claimed_by(task.assignee, principal, lang), "mine": task.assignee == principal.label,
         "officer": principal.role == Role.AGENCY_OFFICER, "sent": sent, "errors": errors,
         "summary": [(errors[field], f"#{anchors[field]}") for field in order],
-        "fee_baht": _fee_default(task, sent), "here_path": request.url.path},
+        "fee_baht": _fee_default(task, sent), "here_path": request.url.path, "banner": banner},
         lang, status_code=400 if errors else 200, principal=principal)
 
 

@@ -195,6 +195,10 @@ def test_the_task_page_shows_the_application_and_its_documents_in_the_page(
     assert download and client.get(download.group(1)).headers["content-disposition"].startswith("attachment")
     assert [f'value="{code}"' in text for code in providable] == [True] * len(providable)  # the codes to ask for
     assert 'name="action" value="request_documents"' in text and 'name="fee"' not in text  # no fee set here
+    claimed = client.post(f"/inbox/{task['id']}/claim", data={"back": f"/inbox/{task['id']}"},
+                          headers={"Origin": client.app.state.public_base_url.rstrip("/")})  # type: ignore[attr-defined]
+    assert claimed.status_code == 200 and TH["inbox_claimed_banner"] in claimed.text  # back on the task page
+    assert f'action="/inbox/{task["id"]}/release"' in claimed.text
     english = client.get(f"/inbox/{task['id']}?lang=en").text
     assert EN["inbox_decision"] in english and task["form"][0]["label_en"] in english
 
