@@ -176,8 +176,7 @@ def open_tasks(ctx: EngineContext, session: Session, principal: Principal, filte
     elif filters.assigned == "unassigned":
         query = query.where(col(HumanTaskRow.assignee).is_(None))
     return [TaskView(id=t.id, application_id=a.id, tracking_number=a.tracking_number,
-                     applicant_name=a.applicant_name,
-                     business_name=a.business_name, licence=c.licence_code,
+                     applicant_name=a.applicant_name, business_name=a.business_name, licence=c.licence_code,
                      kind=c.kind, step=t.step, title=t.title, title_th=t.title_th, lane=t.lane, agency=t.agency,
                      office=t.office, actions=t.actions.split(","), opened_at=t.opened_at, due_at=t.due_at,
                      overdue=t.overdue, assignee=t.assignee, claimed_at=t.claimed_at,
@@ -200,7 +199,7 @@ def open_task(ctx: EngineContext, session: Session, principal: Principal, task_i
     task = session.get(HumanTaskRow, task_id)
     visible = task is not None and (principal.role == Role.ADMIN
                                     or (task.lane == "agency" and in_scope(principal, task.agency, task.office)))
-    if task is None or not visible:
+    if task is None or not visible or task.state == HumanTaskState.OPEN:  # open: decided in an agency's system
         raise NotFound(f"task {task_id} is not in your inbox")
     raise Conflict(f"task {task_id} is {task.state}, not open", hint="list open tasks again",
                    details={"state": task.state, "completed_by": task.completed_by, "decision": task.decision})
