@@ -13,6 +13,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
+from sqlmodel import Session
 
 from bizportal.api.deps import EngineDep, query
 from bizportal.api.pages.inbox import claimed_by, deadline_of
@@ -21,7 +22,7 @@ from bizportal.api.pages.rendering import PageLang, render
 from bizportal.api.pages.signin import staff_page
 from bizportal.engine.cases import tasks
 from bizportal.engine.cases.tasks import TaskFilter
-from bizportal.engine.deadlines.escalations import escalated_cases
+from bizportal.engine.deadlines.escalations import EscalatedCase, escalated_cases
 from bizportal.engine.principal import Principal, Role
 
 router = APIRouter(tags=["pages"], include_in_schema=False, route_class=PageRoute)
@@ -36,11 +37,8 @@ def escalations_page(request: Request, engine: EngineDep, principal: SupervisorP
     with query(engine) as session:
         cases = escalated_cases(session, principal, now)
         overdue = tasks.open_tasks(engine.ctx, session, principal, TaskFilter(overdue=True), by_deadline=True)
-        open_now = tasks.open_tasks(engine.ctx, session, principal, limit=1000)
-    # A case's open task, for the link to its task page (a case waits at one agency step at a time).
-    task_of = {(task.application_id, task.licence): task.id for task in open_now}
-    rows = [{"case": case, "task_id": task_of.get((case.application_id, case.licence)),
-             "licence": engine.ctx.catalogue.licences.get(case.licence)} for case in cases]
+        rows = [{"case": case, "licence": engine.ctx.catalogue.licences.get(case.licence),
+                 "task_id": _open_task_of(engine, session, principal, case)} for case in cases]
     by_officer = Counter((claimed_by(task.assignee, principal, lang),
                           task.title_th if lang == "th" and task.title_th else task.title) for task in overdue)
     late = [{"task": task, "deadline": deadline_of(task, now, lang),
@@ -48,3 +46,13 @@ def escalations_page(request: Request, engine: EngineDep, principal: SupervisorP
              "licence": engine.ctx.catalogue.licences.get(task.licence)} for task in overdue]
     return render(request, "inbox/escalations.html", {
         "rows": rows, "late": late, "by_officer": sorted(by_officer.items())}, lang, principal=principal)
+
+
+def _open_task_of(engine: EngineDep, session: Session, principal: Principal, case: EscalatedCase) -> str | None:
+    """The case's open task in the supervisor's view, for the link to its task page (a case waits at one agency
+    step at a time); None while it waits on the applicant."""
+    if case.tracking_number is None:
+        return None
+    found = tasks.open_tasks(engine.ctx, session, principal, TaskFilter(licence=case.licence), limit=10,
+                             tracking_number=case.tracking_number)
+    return next((task.id for task in found if task.application_id == case.application_id), None)
