@@ -49,6 +49,8 @@ NAV: list[NavItem] = [
     NavItem("/licences", "nav_licences"),
     NavItem("/register", "nav_register"),
     NavItem("/kpis", "nav_kpis"),
+    NavItem("/inbox", "inbox_nav", frozenset({Role.AGENCY_OFFICER, Role.AGENCY_SUPERVISOR})),
+    NavItem("/escalations", "inbox_nav_escalations", frozenset({Role.AGENCY_SUPERVISOR})),
 ]
 
 

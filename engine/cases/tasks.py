@@ -15,7 +15,7 @@ from bizportal.engine.cases.case import case_of, complete_step
 from bizportal.engine.cases.kinds import fee_to_set
 from bizportal.engine.catalogue.forms import FilledField, filled
 from bizportal.engine.context import EngineContext
-from bizportal.engine.errors import Conflict, Forbidden, InvalidInput
+from bizportal.engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from bizportal.engine.input_text import has_visible_text, line, text
 from bizportal.engine.principal import Principal, Role
 from bizportal.engine.uploads import checklist
@@ -52,6 +52,8 @@ class TaskView(BaseModel):
     id: str
     application_id: str
     tracking_number: str | None
+    applicant_name: str | None = Field(default=None, description="who the application is for")
+    business_name: str | None = None
     licence: str
     kind: str = "new"  # or renewal | amendment | cancellation of an issued licence
     step: str
@@ -129,14 +131,29 @@ def _fee_to_set(ctx: EngineContext, case: LicenceCaseRow, step: str) -> FeeToSet
 
 
 def open_tasks(ctx: EngineContext, session: Session, principal: Principal, filters: TaskFilter | None = None,
-               limit: int = 200) -> list[TaskView]:
+               limit: int = 200, *, offset: int = 0, by_deadline: bool = False, tracking_number: str | None = None,
+               task_id: str | None = None) -> list[TaskView]:
     """Open tasks the caller can work on: an officer's agency lane (a supervisor sees the same, without
-    working on them), or an applicant's own steps; an admin sees all, anyone else none."""
+    working on them), or an applicant's own steps; an admin sees all, anyone else none.
+
+    Args:
+        offset: tasks to skip (the inbox page's paging).
+        by_deadline: overdue first, then by deadline (none last), instead of the oldest first.
+        tracking_number: only the application with this tracking number (its start, case-insensitively).
+        task_id: only this task (the task page): empty when it is not open or not the caller's to see.
+    """
+    order = ((col(HumanTaskRow.overdue).desc(), col(HumanTaskRow.due_at).asc().nulls_last()) if by_deadline
+             else ())
     query = (select(HumanTaskRow, LicenceCaseRow, ApplicationRow)
              .join(WorkflowInstanceRow, col(WorkflowInstanceRow.id) == col(HumanTaskRow.instance_id))
              .join(LicenceCaseRow, col(LicenceCaseRow.instance_id) == col(WorkflowInstanceRow.id))
              .join(ApplicationRow, col(ApplicationRow.id) == col(LicenceCaseRow.application_id))
-             .where(HumanTaskRow.state == HumanTaskState.OPEN).order_by(col(HumanTaskRow.opened_at)).limit(limit))
+             .where(HumanTaskRow.state == HumanTaskState.OPEN)
+             .order_by(*order, col(HumanTaskRow.opened_at), col(HumanTaskRow.id)).offset(offset).limit(limit))
+    if task_id is not None:
+        query = query.where(HumanTaskRow.id == task_id)
+    if tracking_number:
+        query = query.where(col(ApplicationRow.tracking_number).istartswith(tracking_number, autoescape=True))
     if principal.role in AGENCY_ROLES:
         query = query.where(HumanTaskRow.lane == "agency",
                             scope_filter(principal, HumanTaskRow.agency, HumanTaskRow.office))
@@ -158,13 +175,34 @@ def open_tasks(ctx: EngineContext, session: Session, principal: Principal, filte
         query = query.where(HumanTaskRow.assignee == principal.label)
     elif filters.assigned == "unassigned":
         query = query.where(col(HumanTaskRow.assignee).is_(None))
-    return [TaskView(id=t.id, application_id=a.id, tracking_number=a.tracking_number, licence=c.licence_code,
+    return [TaskView(id=t.id, application_id=a.id, tracking_number=a.tracking_number,
+                     applicant_name=a.applicant_name, business_name=a.business_name, licence=c.licence_code,
                      kind=c.kind, step=t.step, title=t.title, title_th=t.title_th, lane=t.lane, agency=t.agency,
                      office=t.office, actions=t.actions.split(","), opened_at=t.opened_at, due_at=t.due_at,
                      overdue=t.overdue, assignee=t.assignee, claimed_at=t.claimed_at,
                      sets_fee=_fee_to_set(ctx, c, t.step), document_request=document_request(ctx, session, c),
                      form=filled(ctx.catalogue.licence(c.licence_code).form, a.form.get(c.licence_code, {})))
             for t, c, a in session.exec(query)]
+
+
+def open_task(ctx: EngineContext, session: Session, principal: Principal, task_id: str) -> TaskView:
+    """One task of the caller's inbox, as `open_tasks` shows it (the officer's task page).
+
+    Raises:
+        NotFound: no such task, or not in the caller's inbox (another agency's or office's: the same answer).
+        Conflict: the task is in the caller's agency lane but no longer open; `details` say its state and who
+            completed it (so a page tells "you did, just now" from "a colleague did meanwhile").
+    """
+    found = open_tasks(ctx, session, principal, limit=1, task_id=task_id)
+    if found:
+        return found[0]
+    task = session.get(HumanTaskRow, task_id)
+    visible = task is not None and (principal.role == Role.ADMIN
+                                    or (task.lane == "agency" and in_scope(principal, task.agency, task.office)))
+    if task is None or not visible or task.state == HumanTaskState.OPEN:  # open: decided in an agency's system
+        raise NotFound(f"task {task_id} is not in your inbox")
+    raise Conflict(f"task {task_id} is {task.state}, not open", hint="list open tasks again",
+                   details={"state": task.state, "completed_by": task.completed_by, "decision": task.decision})
 
 
 def document_request(ctx: EngineContext, session: Session, case: LicenceCaseRow) -> DocumentRequest | None:
