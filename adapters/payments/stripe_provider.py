@@ -141,7 +141,12 @@ class StripeProvider:
             )
 
     def __repr__(self) -> str:
-        return f"StripeProvider(api_base={self.api_base!r}, configured={self._client is not None})"
+        return f"StripeProvider(api_base={self.api_base!r}, configured={self.configured})"
+
+    @property
+    def configured(self) -> bool:
+        """Whether it has an API key: the pages offer card payment only then."""
+        return self._client is not None
 
     # -- outgoing calls ---------------------------------------------------------------------------
 
