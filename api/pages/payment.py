@@ -1,5 +1,6 @@
 """Paying an invoice: what it is for and the ways to pay it, the PromptPay QR and its "waiting for payment", the
-counter payment slip, card payment when Stripe is configured, and the receipt once paid.
+counter payment slip, card payment when Stripe is configured (with its publishable key), and the receipt once
+paid.
 
 The invoice is read from the application's own view (`applications.view`, as GET /api/v1/applications/{id}), so
 someone else's invoice is the same 404 page as one that does not exist. Paying goes through the use cases of
@@ -12,7 +13,7 @@ reloads the page.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -32,6 +33,14 @@ from bizportal.engine.principal import Principal
 router = APIRouter(tags=["pages"], include_in_schema=False, route_class=PageRoute)
 
 PROMPTPAY, STRIPE = "promptpay", "stripe"
+# The card page's own policy (the security-headers middleware keeps a page's own): the app's policy
+# (api/security_headers.py) plus what Stripe.js needs - its script and frames from js.stripe.com, 3-D Secure
+# frames from hooks.stripe.com, its calls to api.stripe.com. Only this page loads anything from elsewhere.
+CARD_CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self' https://js.stripe.com; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: https://*.stripe.com; frame-src https://js.stripe.com https://hooks.stripe.com; "
+    "connect-src 'self' https://api.stripe.com; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'none'")
 INVOICE_PAGE = "/applications/{application_id}/invoices/{invoice_id}"
 
 
@@ -42,11 +51,14 @@ def _invoice(view: ApplicationView, invoice_id: str) -> InvoiceView:
     return invoice
 
 
-def _card_configured(engine: LicensingEngine) -> bool:
-    """Card payment is offered only when Stripe has an API key (the provider is always loaded, answering 503)."""
+def _card_key(engine: LicensingEngine) -> str | None:
+    """Stripe's publishable key when card payment is offered: Stripe has an API key (the provider is always loaded,
+    answering 503 without one) and a publishable key for Stripe.js; else None."""
     if STRIPE not in engine.ctx.payments.names():
-        return False
-    return bool(getattr(engine.ctx.payments.get(STRIPE), "configured", False))
+        return None
+    provider = engine.ctx.payments.get(STRIPE)
+    key = getattr(provider, "publishable_key", None)
+    return key if getattr(provider, "configured", False) and isinstance(key, str) else None
 
 
 def _context(engine: LicensingEngine, principal: Principal, application_id: str, invoice_id: str) -> dict[str, Any]:
@@ -67,7 +79,7 @@ def _context(engine: LicensingEngine, principal: Principal, application_id: str,
     return {"view": view, "invoice": invoice, "case": case, "manual": ctx.catalogue.licence(invoice.licence),
             "agency": ctx.catalogue.agencies.get(case.agency),
             "office": next((o for o in ctx.offices.offices() if o.code == case.office), None),
-            "promptpay_offered": PROMPTPAY in ctx.payments.names(), "card_offered": _card_configured(engine),
+            "promptpay_offered": PROMPTPAY in ctx.payments.names(), "card_offered": _card_key(engine) is not None,
             "payment": promptpay[0] if promptpay else None, "instructions": promptpay[1] if promptpay else None,
             "problem": problem, "receipts": paid_receipts,
             "page_url": INVOICE_PAGE.format(application_id=application_id, invoice_id=invoice_id)}
@@ -81,19 +93,51 @@ def invoice_page(request: Request, application_id: str, invoice_id: str, engine:
                   principal=principal)
 
 
-@router.post(INVOICE_PAGE + "/promptpay")
-def pay_by_promptpay(request: Request, application_id: str, invoice_id: str, engine: EngineDep,
-                     principal: CitizenPage, lang: PageLang, background: BackgroundTasks) -> Response:
-    """Start (or find again) the invoice's PromptPay payment, then show its QR on the invoice page."""
+@router.post(INVOICE_PAGE + "/{provider}")
+def start_paying(request: Request, application_id: str, invoice_id: str, provider: Literal["promptpay", "card"],
+                 engine: EngineDep, principal: CitizenPage, lang: PageLang, background: BackgroundTasks) -> Response:
+    """Start (or find again) the invoice's PromptPay payment, then show its QR on the invoice page; or its Stripe
+    PaymentIntent, then the card page."""
     with query(engine) as session:  # the invoice must be of this application: the address says which
         _invoice(applications.view(engine.ctx, session, principal, application_id), invoice_id)
+    if provider == "card" and _card_key(engine) is None:
+        raise NotFound("card payment is not offered here")
     try:
         with command(engine, background) as session:
-            online.invoice_payment(engine.ctx, session, principal, invoice_id, PROMPTPAY)
+            online.invoice_payment(engine.ctx, session, principal, invoice_id,
+                                   STRIPE if provider == "card" else PROMPTPAY)
     except BizPortalError as err:
         return _refused(request, engine, principal, application_id, invoice_id, lang, err)
     url = INVOICE_PAGE.format(application_id=application_id, invoice_id=invoice_id)
-    return RedirectResponse(f"{url}?lang={lang}#promptpay", status_code=303)
+    return RedirectResponse(f"{url}/card?lang={lang}" if provider == "card" else f"{url}?lang={lang}#promptpay",
+                            status_code=303)
+
+
+@router.get(INVOICE_PAGE + "/card", response_class=HTMLResponse)
+def card_page(request: Request, application_id: str, invoice_id: str, engine: EngineDep, principal: CitizenPage,
+              lang: PageLang) -> Response:
+    """The card form: Stripe's Payment Element (Stripe.js, loaded from js.stripe.com on this page only) confirms
+    the PaymentIntent in the browser and returns to the invoice page, which turns to paid when Stripe's webhook
+    arrives. Without a started card payment (or once paid) it is the invoice page's to say."""
+    key = _card_key(engine)
+    url = INVOICE_PAGE.format(application_id=application_id, invoice_id=invoice_id)
+    with query(engine) as session:
+        view = applications.view(engine.ctx, session, principal, application_id)
+        invoice = _invoice(view, invoice_id)
+        try:
+            pending = online.pending_invoice_payment(engine.ctx, session, principal, invoice_id, STRIPE) \
+                if key is not None else None
+        except BizPortalError as err:
+            return _refused(request, engine, principal, application_id, invoice_id, lang, err)
+    if pending is None or key is None:
+        return RedirectResponse(f"{url}?lang={lang}", status_code=303)
+    payment, instructions = pending
+    response = render(request, "account/card.html", {
+        "view": view, "invoice": invoice, "payment": payment, "client_secret": instructions.client_secret,
+        "publishable_key": key, "page_url": url,
+        "return_url": f"{request.app.state.public_base_url.rstrip('/')}{url}?lang={lang}"}, lang, principal=principal)
+    response.headers["Content-Security-Policy"] = CARD_CONTENT_SECURITY_POLICY
+    return response
 
 
 def _refused(request: Request, engine: LicensingEngine, principal: Principal, application_id: str,

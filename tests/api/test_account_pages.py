@@ -16,11 +16,13 @@ from pydantic import SecretStr
 
 from bizportal.adapters.payments.promptpay_provider import sign_bank_notification
 from bizportal.api.app import create_app
+from bizportal.api.composition import engine_from
 from bizportal.api.page_labels import LABELS
 from bizportal.api.sessions import SESSION_COOKIE, session_token
 from bizportal.api.settings import Settings
 from bizportal.engine.assembly import LicensingEngine
 from bizportal.engine.principal import Principal, Role
+from support.fake_stripe import API_KEY, start_fake_stripe
 from support.helpers import ALICE_ID, COUNTER_CONSENT, Auth, Journey, application_body
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -120,18 +122,37 @@ def test_the_counter_slip_is_printable_and_another_persons_invoice_is_not_found(
     assert client.get(f"/applications/{journey.id}/invoices/no-such-invoice").status_code == 404
 
 
-def test_card_payment_is_offered_only_when_stripe_is_configured(journey: Journey, settings: Settings,
-                                                                engine: LicensingEngine) -> None:
-    configured = settings.model_copy(update={"stripe_secret_key": SecretStr("sk_test_configured"),
-                                             "stripe_api_base": "http://127.0.0.1:9"})
-    from bizportal.api.composition import engine_from
+def test_card_payment_is_offered_only_when_stripe_is_configured(journey: Journey, client: TestClient,
+                                                                settings: Settings, engine: LicensingEngine) -> None:
+    invoice = _awaiting_payment(journey)
+    _as(client, ALICE)
+    page_url = f"/applications/{journey.id}/invoices/{invoice['id']}"
+    assert EN["pay_card"] not in client.get(page_url + "?lang=en").text  # no Stripe key here
+    assert _post(client, page_url + "/card").status_code == 404
+    assert "js.stripe.com" not in client.get(page_url).headers["content-security-policy"]
 
-    with TestClient(create_app(configured, engine=engine_from(configured, clock=engine.ctx.clock))) as card_client:
-        journey.client = card_client
-        invoice = _awaiting_payment(journey)
-        _as(card_client, ALICE)
-        page = card_client.get(f"/applications/{journey.id}/invoices/{invoice['id']}?lang=en").text
-        assert EN["pay_card"] in page and EN["pay_promptpay"] in page
+    base_url, state, stop = start_fake_stripe()
+    configured = settings.model_copy(update={"stripe_secret_key": SecretStr(API_KEY), "stripe_api_base": base_url,
+                                             "stripe_publishable_key": "pk_test_bizportal"})
+    try:
+        with TestClient(create_app(configured, engine=engine_from(configured, clock=engine.ctx.clock))) as cards:
+            _as(cards, ALICE)
+            page = cards.get(page_url + "?lang=en")
+            assert EN["pay_card"] in page.text and f'action="{page_url}/card?lang=en"' in page.text
+            assert "js.stripe.com" not in page.text + page.headers["content-security-policy"]  # not on this page
+            started = _post(cards, page_url + "/card?lang=en")
+            assert started.status_code == 303 and started.headers["location"] == page_url + "/card?lang=en"
+            assert _post(cards, page_url + "/card").status_code == 303  # a second click: the same intent
+            assert len(state.intents) == 1
+            card = cards.get(page_url + "/card?lang=en")
+            (intent,) = state.intents.values()
+            assert card.status_code == 200 and 'src="https://js.stripe.com/v3/"' in card.text
+            assert f'data-client-secret="{intent["client_secret"]}"' in card.text
+            assert 'data-publishable-key="pk_test_bizportal"' in card.text and EN["pay_card_needs_js"] in card.text
+            policy = card.headers["content-security-policy"]
+            assert "script-src 'self' https://js.stripe.com;" in policy and "frame-ancestors 'none'" in policy
+    finally:
+        stop()
 
 
 def _issued(journey: Journey) -> str:
