@@ -1,7 +1,8 @@
 """My consents: the consents to counter filing given in my name (or my company's), as GET /api/v1/consents
 lists them (who consented, how, at which office, for which licences, until when, in force or not), each in
 force with "withdraw", which asks to confirm and then uses the same use case as
-POST /api/v1/consents/{id}/withdraw. Someone else's consent is the 404 page."""
+POST /api/v1/consents/{id}/withdraw. Someone else's consent is the 404 page. Below them, the companies I act for
+and who else acts for each (api/routes/companies.py's list)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ from bizportal.api.deps import EngineDep, command, query
 from bizportal.api.pages.page_route import PageRoute
 from bizportal.api.pages.rendering import PageLang, render
 from bizportal.api.pages.signin import CitizenPage
-from bizportal.engine.applications import consents
+from bizportal.engine.applications import consents, representatives
 from bizportal.engine.applications.consents import ConsentView
+from bizportal.engine.applications.representatives import RepresentativeView
 from bizportal.engine.catalogue.offices import Office
 from bizportal.engine.errors import Conflict, NotFound
 
@@ -35,12 +37,29 @@ def _offices(engine: EngineDep) -> dict[str, Office]:
     return {office.code: office for office in engine.ctx.offices.offices()}
 
 
+def _companies(engine: EngineDep, principal: CitizenPage) -> tuple[list[RepresentativeView],
+                                                                   dict[str, list[RepresentativeView]]]:
+    """The authorisations I hold or held to act for a company (`representatives.acting_for`), and for each company
+    I act for now, the others who act for it (as GET /api/v1/companies/{number}/representatives lists them)."""
+    with query(engine) as session:
+        now = engine.ctx.clock.now()
+        held = representatives.acting_for(session, principal)
+        current = sorted({row.juristic_number for row in held if row.revoked_at is None
+                          and (row.valid_until is None or row.valid_until > now)})
+        others = {number: [RepresentativeView.of(row) for row in
+                           representatives.representatives_of(engine.ctx, session, principal, number)
+                           if row.id_number != principal.id_number] for number in current}
+    return [RepresentativeView.of(row) for row in held], others
+
+
 @router.get("/account/consents", response_class=HTMLResponse)
 def consents_page(request: Request, engine: EngineDep, principal: CitizenPage, lang: PageLang,
                   withdrawn: str | None = None) -> HTMLResponse:
+    acting_for, others = _companies(engine, principal)
     return render(request, "account/consents.html", {"consents": _mine(engine, principal),
                                                      "just_withdrawn": withdrawn, "offices": _offices(engine),
-                                                     "catalogue": engine.ctx.catalogue}, lang, principal=principal)
+                                                     "catalogue": engine.ctx.catalogue, "acting_for": acting_for,
+                                                     "others": others}, lang, principal=principal)
 
 
 @router.get("/account/consents/{consent_id}/withdraw", response_class=HTMLResponse)

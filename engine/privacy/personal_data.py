@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from bizportal.engine import audit
 from bizportal.engine.access import owner_filter
-from bizportal.engine.applications import applications, consents
+from bizportal.engine.applications import applications, consents, representatives
 from bizportal.engine.applications.consents import ConsentView
 from bizportal.engine.applications.representatives import RepresentativeView
 from bizportal.engine.context import EngineContext
@@ -28,7 +28,6 @@ from bizportal.engine.payments.receipts import receipts_of
 from bizportal.engine.principal import Principal, Role
 from bizportal.engine.uploads.documents import list_documents
 from bizportal.storage.applications import ApplicationRow
-from bizportal.storage.representatives import RepresentativeRow
 from bizportal.storage.surveys import SatisfactionSurveyRow
 
 
@@ -57,8 +56,7 @@ def export(ctx: EngineContext, session: Session, principal: Principal) -> Person
     licences = list(reversed(issuing.held_licences(ctx, session, principal)))  # oldest first, as before
     ratings = session.exec(select(SatisfactionSurveyRow).where(col(SatisfactionSurveyRow.application_id).in_(mine))
                            ).all()
-    acting_for = session.exec(select(RepresentativeRow).where(RepresentativeRow.id_number == principal.id_number)
-                              .order_by(col(RepresentativeRow.granted_at))).all()
+    acting_for = representatives.acting_for(session, principal)
     data = PersonalData(
         exported_at=now,
         person={"id_number": principal.id_number, "name": principal.name, "sign_in_subject": principal.subject,

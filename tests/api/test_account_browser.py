@@ -119,6 +119,8 @@ def test_the_account_journey_in_a_browser(browser: Browser, served: str, client:
     reference = page.locator(".reference").inner_text()
     _both(page, invoice_url, "promptpay")
     _both(page, invoice_url + "/slip", "slip")
+    page.goto(invoice_url + "?lang=en")  # waiting for the payment
+    expect(page.get_by_text(EN["pay_waiting"])).to_be_visible()
 
     timestamp = int(clock.now().timestamp())
     body = json.dumps({"event_id": "bank-1", "transaction_id": "T1", "ref1": reference, "amount": "500.00",

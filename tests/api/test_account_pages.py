@@ -170,6 +170,7 @@ def test_my_licences_lists_the_licence_and_renewal_before_its_window_shows_the_e
     assert 'href="/my-licences"' in listing.text  # the applicant's menu entry
     page = client.get(f"/my-licences/{number}?lang=en")
     assert page.status_code == 200 and EN["held_renew"] in page.text and 'name="idempotency_key"' in page.text
+    assert f'href="/applications/{journey.id}/licences/food_premises_notice_small/survey"' in page.text
 
     key = re.search(r'action="/my-licences/[^"]+/renewal\?lang=en"[^>]*>\s*<input type="hidden" '
                     r'name="idempotency_key" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
@@ -229,8 +230,14 @@ def test_consents_list_and_withdraw_with_confirmation(journey: Journey, client: 
                         headers=journey.counter)
     assert filed.status_code == 201, filed.text
     _as(client, ALICE)
+    assert EN["reps_none"] in client.get("/account/consents?lang=en").text
+    authorised = client.post("/api/v1/companies/0105556123453/representatives", headers=journey.counter,
+                             json={"id_number": ALICE_ID, "name": "สมหญิง ใจดี", "valid_until": "2028-12-31"})
+    assert authorised.status_code == 201, authorised.text
     page = client.get("/account/consents?lang=en")
     assert page.status_code == 200 and EN["consent_state_in_force"] in page.text
+    assert EN["reps_others"] % "0105556123453" in page.text and EN["reps_only_you"] in page.text
+    assert EN["data_basis_verified_at_counter"] in page.text
     assert EN["consent_method_identity_checked_in_person"] in page.text
     (consent_id,) = set(re.findall(r'href="/account/consents/([0-9a-f-]{36})/withdraw"', page.text))
     confirm = client.get(f"/account/consents/{consent_id}/withdraw?lang=en")
