@@ -151,6 +151,12 @@ def test_the_account_journey_in_a_browser(browser: Browser, served: str, client:
 
     survey_url = f"{served}/applications/{held.id}/licences/{held.view()['licences'][0]['code']}/survey"
     _both(page, survey_url, "survey")
+    page.get_by_role("button", name=EN["survey_send"]).click()  # no rating: the error summary, then the field
+    expect(page.get_by_role("alert")).to_contain_text(EN["survey_rating_error"])
+    screenshot(page, "account-survey-error-en-phone")
+    assert_accessible(page)
+    page.get_by_role("alert").get_by_role("link").click()
+    assert page.evaluate("document.activeElement.name") == "rating"
     page.get_by_label(re.compile("^5")).check()
     page.get_by_label(EN["survey_comment"]).fill("รวดเร็วมาก")
     page.get_by_role("button", name=EN["survey_send"]).click()
