@@ -30,6 +30,8 @@ LABELS: dict[str, dict[str, str]] = {
         "pay_card_needs_js": "การชำระด้วยบัตรต้องเปิดใช้ JavaScript ในเบราว์เซอร์ "
         "หรือเลือกชำระด้วยพร้อมเพย์หรือที่เคาน์เตอร์แทน",
         "pay_other_ways": "เลือกช่องทางอื่น",
+        "pay_card_unavailable": "ไม่สามารถเปิดแบบฟอร์มชำระด้วยบัตรได้ในขณะนี้ โปรดลองใหม่ภายหลัง "
+        "หรือเลือกชำระด้วยพร้อมเพย์หรือที่เคาน์เตอร์",
         "pay_counter": "ชำระที่เคาน์เตอร์ของหน่วยงาน",
         "pay_counter_text": "พิมพ์ใบแจ้งชำระเงินแล้วนำไปชำระเป็นเงินสดที่เคาน์เตอร์ของหน่วยงานภายในวันที่กำหนด",
         "pay_slip_link": "ใบแจ้งชำระเงินสำหรับพิมพ์",
@@ -153,6 +155,8 @@ LABELS: dict[str, dict[str, str]] = {
         "pay_card_needs_js": "Paying by card needs JavaScript in your browser. You can pay by PromptPay or at the "
         "counter instead.",
         "pay_other_ways": "Choose another way to pay",
+        "pay_card_unavailable": "The card form cannot be loaded just now. Try again later, or pay by PromptPay or at "
+        "the counter.",
         "pay_counter": "Pay at the agency's counter",
         "pay_counter_text": "Print the payment slip and pay in cash at the agency's counter by the due date.",
         "pay_slip_link": "Printable payment slip",

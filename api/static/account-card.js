@@ -1,10 +1,15 @@
 // The card page: Stripe's Payment Element confirms the invoice's PaymentIntent in the browser (the card details go
 // to Stripe, never to us), then Stripe returns the payer to the invoice page, which shows it paid once Stripe's
-// webhook has arrived. Without Stripe.js (blocked, offline) the form's plain submit goes back to the invoice page.
+// webhook has arrived. Without Stripe.js (blocked, offline) the page says so and hides the pay button.
 (function () {
   "use strict";
   var form = document.getElementById("card-payment");
-  if (!form || typeof window.Stripe !== "function") { return; }
+  if (!form) { return; }
+  if (typeof window.Stripe !== "function") {  // Stripe.js did not load: say so, and offer the other ways
+    document.getElementById("card-unavailable").hidden = false;
+    form.querySelector("button[type=submit]").hidden = true;
+    return;
+  }
   var stripe = window.Stripe(form.getAttribute("data-publishable-key"));
   var elements = stripe.elements({ clientSecret: form.getAttribute("data-client-secret"),
                                    locale: form.getAttribute("data-locale") });

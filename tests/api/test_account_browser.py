@@ -1,5 +1,6 @@
 """The account pages in a real browser (headless chromium, tests/support/browser.py) at a phone's width: Somchai
-signs in at the test OpenID provider on his invoice, shows the PromptPay QR, the bank's notification arrives and
+signs in at the test OpenID provider on his invoice, opens the card form (Stripe.js itself is not loaded: no
+Internet here), shows the PromptPay QR, the bank's notification arrives and
 the page turns to paid with the receipt by itself; then the counter slip, my licences -> renew -> the new
 application, consents -> withdraw, the survey, my data -> download. axe-core on every page, and screenshots of
 each in Thai and English (var/screenshots/account-<page>-<lang>-phone.png)."""
@@ -24,6 +25,7 @@ from bizportal.api.page_labels import LABELS
 from bizportal.api.settings import Settings
 from bizportal.engine.assembly import LicensingEngine
 from support.browser import PHONE, assert_accessible, chromium_path, launch, new_page, screenshot, serve
+from support.fake_stripe import API_KEY, start_fake_stripe
 from support.helpers import COUNTER_CONSENT, OFFICE, Auth, Journey, application_body
 from support.oidc_provider import SOMCHAI, OidcProviderProcess
 
@@ -36,10 +38,20 @@ BANK_SECRET = "bank-webhook-secret-0123456789"
 TH, EN = LABELS["th"], LABELS["en"]
 
 
+@pytest.fixture(scope="module")
+def fake_stripe() -> Iterator[str]:
+    base_url, _, stop = start_fake_stripe()
+    yield base_url
+    stop()
+
+
 @pytest.fixture
-def settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"promptpay_id": "0812345678",
-                                       "promptpay_webhook_secret": SecretStr(BANK_SECRET)})
+def settings(settings: Settings, fake_stripe: str) -> Settings:
+    """PromptPay, and Stripe (against the local stand-in) with a publishable key: every way to pay is offered."""
+    return settings.model_copy(update={
+        "promptpay_id": "0812345678", "promptpay_webhook_secret": SecretStr(BANK_SECRET),
+        "stripe_secret_key": SecretStr(API_KEY), "stripe_api_base": fake_stripe,
+        "stripe_publishable_key": "pk_test_bizportal"})
 
 
 @pytest.fixture(scope="module")
@@ -113,6 +125,12 @@ def test_the_account_journey_in_a_browser(browser: Browser, served: str, client:
     page.click(f"button[name=sub][value={SOMCHAI['sub']}]")  # the test provider's sign-in
     page.wait_for_url(invoice_url + "?lang=en")
     _both(page, invoice_url, "invoice")
+    page.route("https://js.stripe.com/**", lambda route: route.abort())  # no Internet here: the form's own page
+    page.get_by_role("button", name=EN["pay_card_start"]).click()
+    page.wait_for_url(invoice_url + "/card?lang=en")
+    _both(page, invoice_url + "/card", "card")
+    expect(page.get_by_text(EN["pay_card_unavailable"])).to_be_visible()  # Stripe.js did not load: said so
+    page.goto(invoice_url + "?lang=en")
     page.get_by_role("button", name=EN["pay_promptpay_start"]).click()
     qr = page.get_by_role("img", name=re.compile("PromptPay"))
     expect(qr).to_be_visible()

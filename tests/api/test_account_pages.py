@@ -302,6 +302,12 @@ def test_my_data_shows_the_sections_and_downloads_the_whole_as_json(journey: Jou
     data = download.json()
     assert data["person"]["id_number"] == ALICE_ID and data["licences"][0]["number"] == number
 
+    _as(client, Principal("olivia", Role.AGENCY_OFFICER, agency="LAO", name="Olivia"))  # staff: not their pages
+    for path in ("/my-licences", "/account/consents", "/account/data", f"/my-licences/{number}"):
+        refused = client.get(path)
+        assert refused.status_code == 403 and TH["forbidden_title"] in refused.text, path
+    assert 'href="/my-licences"' not in client.get("/").text  # nor their menu entry
+    _as(client, ALICE)
     account = client.get("/account").text
     for link in ("/my-licences", "/account/consents", "/account/data"):
         assert f'href="{link}"' in account
