@@ -37,8 +37,8 @@ from bizportal.storage.applications import ApplicationRow
 router = APIRouter(tags=["pages"], include_in_schema=False, route_class=PageRoute)
 
 # Each form: the engine's input model, the use case, and the form's fields (the first one takes a form-wide error).
-Request_ = Callable[..., tuple[ApplicationRow, bool]]
-FORMS: dict[str, tuple[type[BaseModel], Request_, tuple[str, ...]]] = {
+LicenceRequest = Callable[..., tuple[ApplicationRow, bool]]
+FORMS: dict[str, tuple[type[BaseModel], LicenceRequest, tuple[str, ...]]] = {
     "renew": (RenewalInput, requests.request_renewal, ("note",)),
     "amend": (AmendmentInput, requests.request_amendment, (*AMENDABLE, "business_district", "reason")),
     "cancel": (CancellationInput, requests.request_cancellation, ("reason",)),
