@@ -63,7 +63,7 @@ def payments_from(settings: Settings, http: httpx.Client) -> PaymentProviders:
     """Stripe always (it answers 503 until a key is set); PromptPay once a PromptPay or biller id is set."""
     config = {
         "stripe": _given(secret_key=settings.stripe_secret_key, webhook_secret=settings.stripe_webhook_secret,
-                         api_base=settings.stripe_api_base),
+                         api_base=settings.stripe_api_base, publishable_key=settings.stripe_publishable_key),
         "promptpay": _given(promptpay_id=settings.promptpay_id, biller_id=settings.promptpay_biller_id,
                             webhook_secret=settings.promptpay_webhook_secret),
     }

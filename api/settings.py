@@ -81,6 +81,8 @@ class Settings(BaseSettings):
     stripe_secret_key: SecretStr | None = Field(default=None, description="unset: Stripe answers 503")
     stripe_webhook_secret: SecretStr | None = None
     stripe_api_base: str | None = Field(default=None, description="a Stripe-compatible server (tests)")
+    stripe_publishable_key: str | None = Field(default=None, description="pk_...: the pages' card form (Stripe.js) "
+                                               "needs it; unset: the pages offer no card payment")
     promptpay_id: str | None = Field(default=None, description="PromptPay id (mobile, tax id) that receives fees")
     promptpay_biller_id: str | None = Field(default=None, description="Thai QR bill-payment biller id (tag 30)")
     promptpay_webhook_secret: SecretStr | None = None

@@ -107,6 +107,8 @@ class StripeSettings(BaseModel):
     secret_key: str | None = Field(default=None, description="sk_...; unset: every call answers 503")
     webhook_secret: str | None = Field(default=None, description="whsec_...; unset: every webhook is refused")
     api_base: str | None = Field(default=None, description="a Stripe-compatible server instead of api.stripe.com")
+    publishable_key: str | None = Field(default=None, description="pk_...: what Stripe.js in the payer's browser uses "
+                                        "to confirm a PaymentIntent; it is public")
     timeout: float = Field(default=20.0, gt=0)
     max_network_retries: int = Field(default=2, ge=0)
 
@@ -131,6 +133,7 @@ class StripeProvider:
         self._secret_key: str | None = config.get("secret_key") or None
         self._webhook_secret: str | None = config.get("webhook_secret") or None
         self.api_base: str | None = (config.get("api_base") or "").rstrip("/") or None
+        self.publishable_key: str | None = config.get("publishable_key") or None
         self._client: stripe.StripeClient | None = None
         if self._secret_key:
             self._client = stripe.StripeClient(
@@ -141,7 +144,12 @@ class StripeProvider:
             )
 
     def __repr__(self) -> str:
-        return f"StripeProvider(api_base={self.api_base!r}, configured={self._client is not None})"
+        return f"StripeProvider(api_base={self.api_base!r}, configured={self.configured})"
+
+    @property
+    def configured(self) -> bool:
+        """Whether it has an API key: the pages offer card payment only then."""
+        return self._client is not None
 
     # -- outgoing calls ---------------------------------------------------------------------------
 

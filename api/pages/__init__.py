@@ -19,7 +19,19 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 
-from bizportal.api.pages import escalations, inbox, public, signin, static, task_page
+from bizportal.api.pages import (
+    consents,
+    escalations,
+    held_licences,
+    inbox,
+    my_data,
+    payment,
+    public,
+    signin,
+    static,
+    surveys,
+    task_page,
+)
 
 
 def install(app: FastAPI) -> None:
@@ -30,4 +42,5 @@ def install(app: FastAPI) -> None:
     static.install(app)
 
 
-ROUTERS: tuple[APIRouter, ...] = (public.router, signin.router, inbox.router, task_page.router, escalations.router)
+ROUTERS: tuple[APIRouter, ...] = (public.router, signin.router, inbox.router, task_page.router, escalations.router,
+                                  payment.router, held_licences.router, consents.router, surveys.router, my_data.router)

@@ -181,6 +181,15 @@ def representatives_of(ctx: EngineContext, session: Session, principal: Principa
                              .order_by(col(RepresentativeRow.granted_at))))
 
 
+def acting_for(session: Session, principal: Principal) -> list[RepresentativeRow]:
+    """The authorisations to act for a juristic person that the signed-in person holds or held, oldest first
+    (none for a sign-in without an ID number)."""
+    if principal.id_number is None:
+        return []
+    return list(session.exec(select(RepresentativeRow).where(RepresentativeRow.id_number == principal.id_number)
+                             .order_by(col(RepresentativeRow.granted_at))))
+
+
 def _is_director(session: Session, principal: Principal, juristic_number: str, now: datetime) -> bool:
     if principal.id_number is None:
         return False

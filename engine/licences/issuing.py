@@ -11,10 +11,10 @@ from collections.abc import Iterator, Mapping
 from datetime import date, timedelta
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bizportal.engine import assurance, audit, outbox
-from bizportal.engine.access import OFFICERS, holds, in_scope
+from bizportal.engine.access import OFFICERS, holds, in_scope, represented_parties
 from bizportal.engine.applications.thai_id import mask_thai_id
 from bizportal.engine.cases.case import case_of, deliver_message
 from bizportal.engine.cases.kinds import Kind
@@ -171,6 +171,16 @@ def readable_issued_licence(ctx: EngineContext, session: Session, principal: Pri
         raise NotFound(f"issued licence {number} does not exist")
     assert issued is not None
     return issued
+
+
+def held_licences(ctx: EngineContext, session: Session, principal: Principal) -> list[IssuedLicenceRow]:
+    """The licences issued to the signed-in applicant or to the companies they act for, newest first (empty for
+    anyone signed in without an ID number)."""
+    if principal.role != Role.APPLICANT or principal.id_number is None:
+        return []
+    parties = [principal.id_number, *session.exec(represented_parties(principal, ctx.clock.now())).all()]
+    return list(session.exec(select(IssuedLicenceRow).where(col(IssuedLicenceRow.holder_id_number).in_(parties))
+                             .order_by(col(IssuedLicenceRow.created_at).desc(), col(IssuedLicenceRow.number))))
 
 
 def downloadable_issued_licence(ctx: EngineContext, session: Session, principal: Principal,

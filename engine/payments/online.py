@@ -25,6 +25,7 @@ from bizportal.adapters.payments.base import (
     PaymentError,
     PaymentEvent,
     PaymentInstructions,
+    PaymentProvider,
     PaymentRequest,
     ProviderUnavailable,
 )
@@ -37,7 +38,7 @@ from bizportal.engine.input_text import line
 from bizportal.engine.payments import receipts, refunds
 from bizportal.engine.payments.invoices import mark_paid, settle
 from bizportal.engine.principal import SYSTEM, Principal
-from bizportal.storage.applications import LicenceCaseRow
+from bizportal.storage.applications import ApplicationRow, LicenceCaseRow
 from bizportal.storage.online_payments import OnlinePaymentRow, OnlinePaymentState, PaymentEventRow, PaymentInvoiceRow
 from bizportal.storage.payments import InvoiceRow, InvoiceStatus
 
@@ -98,16 +99,7 @@ def start_payment(ctx: EngineContext, session: Session, principal: Principal, ap
     session.flush()
     for invoice in invoices:
         session.add(PaymentInvoiceRow(payment_id=payment.id, invoice_id=invoice.id))
-    try:
-        instructions = provider.create(PaymentRequest(
-            payment_id=payment.id, reference=payment.reference, amount_satang=payment.amount_satang,
-            description=f"Biz Portal {application.tracking_number}", invoice_ids=[i.id for i in invoices]))
-    except ProviderUnavailable as err:
-        raise UnavailableError(str(err), hint="pay at a counter, or try again later") from err
-    except PaymentError as err:  # it answered and said no: trying again will not help until that is fixed
-        raise ProviderRefused(f"the payment provider refused the payment: {err}",
-                              hint="nothing was charged or recorded; pay at a counter meanwhile, and tell the "
-                                   "portal's operator the provider's reason above") from err
+    instructions = _instructions(provider, payment, application, [i.id for i in invoices])
     payment.provider_reference = instructions.provider_reference
     audit.record(session, principal, "payment.started", ctx.clock.now(), application.id, payment_id=payment.id,
                  provider=data.provider, amount_satang=payment.amount_satang, invoices=[i.id for i in invoices])
@@ -125,6 +117,62 @@ def start_invoice_payment(ctx: EngineContext, session: Session, principal: Princ
     application_id = invoice.application_id if invoice else ""
     return start_payment(ctx, session, principal, application_id,
                          PaymentStart(provider=provider, invoice_ids=[invoice_id]))
+
+
+def invoice_payment(ctx: EngineContext, session: Session, principal: Principal, invoice_id: str,
+                    provider: str) -> tuple[OnlinePaymentRow, PaymentInstructions]:
+    """The invoice's pending payment with `provider` (started earlier: a second click, a reload) with its
+    instructions again, or a new one (as `start_invoice_payment`). So a payer who asks twice gets one QR or one
+    PaymentIntent, not two payments of which the second would be refunded.
+
+    Raises:
+        As `start_invoice_payment`.
+    """
+    pending = pending_invoice_payment(ctx, session, principal, invoice_id, provider)
+    return pending if pending is not None else start_invoice_payment(ctx, session, principal, invoice_id, provider)
+
+
+def pending_invoice_payment(ctx: EngineContext, session: Session, principal: Principal, invoice_id: str,
+                            provider: str) -> tuple[OnlinePaymentRow, PaymentInstructions] | None:
+    """The newest pending payment of the (open) invoice with `provider`, and its instructions asked of the provider
+    again with the payment's own id, reference and amount (PromptPay builds the same QR; Stripe's idempotency key
+    returns the same PaymentIntent); None when there is none.
+
+    Raises:
+        NotFound: no such invoice, or one of an application the caller may not read (the same answer).
+        Unavailable, ProviderRefused: as `start_payment`.
+    """
+    invoice = session.get(InvoiceRow, invoice_id)
+    application = readable_application(session, principal, invoice.application_id if invoice else "",
+                                       ctx.clock.now())
+    if invoice is None or invoice.status != InvoiceStatus.OPEN or not is_owner(session, principal, application,
+                                                                                ctx.clock.now()):
+        return None
+    payment = session.exec(
+        select(OnlinePaymentRow).join(PaymentInvoiceRow, col(PaymentInvoiceRow.payment_id) == OnlinePaymentRow.id)
+        .where(PaymentInvoiceRow.invoice_id == invoice.id, OnlinePaymentRow.provider == provider,
+               OnlinePaymentRow.state == OnlinePaymentState.PENDING)
+        .order_by(col(OnlinePaymentRow.created_at).desc())).first()
+    if payment is None:
+        return None
+    invoice_ids = [link.invoice_id for link in
+                   session.exec(select(PaymentInvoiceRow).where(PaymentInvoiceRow.payment_id == payment.id))]
+    return payment, _instructions(ctx.payments.get(provider), payment, application, invoice_ids)
+
+
+def _instructions(provider: PaymentProvider, payment: OnlinePaymentRow, application: ApplicationRow,
+                  invoice_ids: list[str]) -> PaymentInstructions:
+    """Ask the provider to collect `payment` (our payment id is its idempotency key)."""
+    try:
+        return provider.create(PaymentRequest(
+            payment_id=payment.id, reference=payment.reference, amount_satang=payment.amount_satang,
+            description=f"Biz Portal {application.tracking_number}", invoice_ids=invoice_ids))
+    except ProviderUnavailable as err:
+        raise UnavailableError(str(err), hint="pay at a counter, or try again later") from err
+    except PaymentError as err:  # it answered and said no: trying again will not help until that is fixed
+        raise ProviderRefused(f"the payment provider refused the payment: {err}",
+                              hint="nothing was charged or recorded; pay at a counter meanwhile, and tell the "
+                                   "portal's operator the provider's reason above") from err
 
 
 def apply_webhook(ctx: EngineContext, session: Session, provider_name: str, headers: Mapping[str, str],

@@ -16,19 +16,18 @@ from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
 from bizportal.engine import audit
-from bizportal.engine.access import owner_filter, represented_parties
-from bizportal.engine.applications import applications, consents
+from bizportal.engine.access import owner_filter
+from bizportal.engine.applications import applications, consents, representatives
 from bizportal.engine.applications.consents import ConsentView
 from bizportal.engine.applications.representatives import RepresentativeView
 from bizportal.engine.context import EngineContext
 from bizportal.engine.errors import Forbidden
+from bizportal.engine.licences import issuing
 from bizportal.engine.notices.log import readable_notifications
 from bizportal.engine.payments.receipts import receipts_of
 from bizportal.engine.principal import Principal, Role
 from bizportal.engine.uploads.documents import list_documents
 from bizportal.storage.applications import ApplicationRow
-from bizportal.storage.issued_licences import IssuedLicenceRow
-from bizportal.storage.representatives import RepresentativeRow
 from bizportal.storage.surveys import SatisfactionSurveyRow
 
 
@@ -54,13 +53,10 @@ def export(ctx: EngineContext, session: Session, principal: Principal) -> Person
     now = ctx.clock.now()
     mine = session.exec(select(ApplicationRow.id).where(owner_filter(principal, now))
                         .order_by(col(ApplicationRow.created_at))).all()
-    parties = [principal.id_number, *session.exec(represented_parties(principal, now)).all()]
-    licences = session.exec(select(IssuedLicenceRow).where(col(IssuedLicenceRow.holder_id_number).in_(parties))
-                            .order_by(col(IssuedLicenceRow.created_at))).all()
+    licences = list(reversed(issuing.held_licences(ctx, session, principal)))  # oldest first, as before
     ratings = session.exec(select(SatisfactionSurveyRow).where(col(SatisfactionSurveyRow.application_id).in_(mine))
                            ).all()
-    acting_for = session.exec(select(RepresentativeRow).where(RepresentativeRow.id_number == principal.id_number)
-                              .order_by(col(RepresentativeRow.granted_at))).all()
+    acting_for = representatives.acting_for(session, principal)
     data = PersonalData(
         exported_at=now,
         person={"id_number": principal.id_number, "name": principal.name, "sign_in_subject": principal.subject,
