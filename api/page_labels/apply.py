@@ -82,6 +82,7 @@ LABELS: dict[str, dict[str, str]] = {
         "apply_error_other": "ระบบไม่รับข้อมูลนี้: %s",
         "apply_error_stale": "คำขอนี้ถูกแก้ไขจากที่อื่นหลังจากท่านเปิดหน้านี้ ตรวจสอบข้อมูลล่าสุดแล้วบันทึกอีกครั้ง",
         "apply_error_no_file": "เลือกไฟล์ที่จะแนบ",
+        "apply_error_enter": "กรอก%sเป็น%s", "apply_error_choose": "เลือก%s",
         "apply_error_too_big": "ไฟล์ใหญ่เกินไป แต่ละไฟล์ต้องไม่เกิน %s MB และเอกสารทั้งหมดของคำขอรวมกันต้องไม่เกินขนาดที่กำหนด",
         "apply_error_file_type": "ไฟล์ต้องเป็น PDF, JPEG หรือ PNG",
         "apply_error_file_bad": "ใช้ไฟล์นี้ไม่ได้ (ไฟล์เสียหาย มีรหัสผ่าน หรือว่างเปล่า) แนบไฟล์ใหม่: %s",
@@ -196,6 +197,7 @@ LABELS: dict[str, dict[str, str]] = {
         "apply_error_stale": "This application was changed elsewhere after you opened the page: check what it holds "
                              "now and save again",
         "apply_error_no_file": "Choose a file to upload",
+        "apply_error_enter": "%s: enter %s", "apply_error_choose": "%s: choose one of the options",
         "apply_error_too_big": "The file is too large: each file may be up to %s MB, and the application's documents "
                                "together have a limit too",
         "apply_error_file_type": "The file must be a PDF, JPEG or PNG",

@@ -10,14 +10,23 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi import FastAPI
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, FilePayload, Page, sync_playwright
 from pydantic import SecretStr
 
 from bizportal.api.app import create_app
 from bizportal.api.page_labels import LABELS
 from bizportal.api.settings import Settings
 from bizportal.engine.assembly import LicensingEngine
-from support.browser import PHONE, assert_accessible, chromium_path, launch, new_page, no_horizontal_overflow, screenshot, serve
+from support.browser import (
+    PHONE,
+    assert_accessible,
+    chromium_path,
+    launch,
+    new_page,
+    no_horizontal_overflow,
+    screenshot,
+    serve,
+)
 from support.oidc_provider import SOMCHAI, OidcProviderProcess
 from support.uploads import pdf
 
@@ -28,7 +37,7 @@ pytestmark = [
 
 FOOD, LIQUOR = "food_premises_notice_small", "liquor_sale_licence"
 TH, EN = LABELS["th"], LABELS["en"]
-PDF = {"name": "plan.pdf", "mimeType": "application/pdf", "buffer": pdf()}
+PDF = FilePayload(name="plan.pdf", mimeType="application/pdf", buffer=pdf())
 
 
 @pytest.fixture(scope="module")

@@ -166,7 +166,7 @@ def test_a_licence_form_is_typed_and_refuses_values_beside_the_field(client: Tes
 
     bad = _save_form(client, application_id, LIQUOR, {**LIQUOR_FORM, "seats": "lots"})
     assert bad.status_code == 400 and 'href="#f-seats"' in bad.text and 'id="f-seats-error"' in bad.text
-    assert "จำนวนเต็มตั้งแต่ 0 ถึง 10,000 ที่นั่ง" in bad.text and 'value="lots"' in bad.text
+    assert "กรอกจำนวนที่นั่งเป็นจำนวนเต็มตั้งแต่ 0 ถึง 10,000 ที่นั่ง" in bad.text and 'value="lots"' in bad.text
     half = _save_form(client, application_id, LIQUOR, {**LIQUOR_FORM, "seats": "10.5", "licence_class": "zzz"})
     assert half.status_code == 400 and 'href="#f-seats"' in half.text and 'href="#f-licence_class"' in half.text
     assert _view(client, application_id)["form"] == {}  # nothing written

@@ -64,6 +64,11 @@ def checklist(engine: LicensingEngine, principal: Principal, application_id: str
     return sorted(lines.values(), key=lambda d: not d.required)
 
 
+def size_text(size: int) -> str:
+    """A file's size as people read it: KB below a megabyte (at least 1), else MB with one decimal."""
+    return f"{max(1, round(size / 1024))} KB" if size < MB else f"{size / MB:.1f} MB"
+
+
 def missing(lines: list[DocumentLine]) -> list[DocumentLine]:
     return [line for line in lines if line.required and line.current is None]
 
@@ -86,7 +91,7 @@ def _page(request: Request, engine: LicensingEngine, lang: Lang, principal: Prin
         "application_id": view.id, "documents": checklist(engine, principal, view.id),
         "exchanged": obtained_by_exchange(engine, view),
         "licence_names": {code: catalogue.licence(code) for code in catalogue.licences},
-        "file_mb": f"{limits.file_bytes / MB:g}", "errors": summary(errors), "field_errors": by_field(errors)},
+        "file_mb": f"{limits.file_bytes / MB:g}", "size_text": size_text, "errors": summary(errors), "field_errors": by_field(errors)},
         lang, status_code=status_code, principal=principal)
 
 

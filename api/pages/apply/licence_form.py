@@ -110,7 +110,9 @@ def form_errors(manual: LicenceManual, err: InvalidInput | ValidationError, lang
     for name in names:
         field = manual.form.field(name)
         if field is not None:
-            errors.append(FieldError(field_id(field), f"{label(field, lang)}: {allowed(field, lang)}"))
+            errors.append(FieldError(field_id(field), LABELS[lang]["apply_error_choose"] % label(field, lang)
+                                     if field.type in ("choice", "yes_no")
+                                     else LABELS[lang]["apply_error_enter"] % (label(field, lang), allowed(field, lang))))
     if not errors:
         message = err.message if isinstance(err, InvalidInput) else str(err)
         errors.append(FieldError("licence-form", LABELS[lang]["apply_error_other"] % message))
