@@ -174,6 +174,12 @@ def test_from_the_finder_to_the_confirmation_on_a_phone(browser: Browser, served
     assert page.locator("h1").inner_text() == TH["apply_done_title"]
     assert page.locator(".tracking-number").inner_text().startswith("BP-")
     _check(page, "done")
+    page.goto(f"{served}/apply")  # nothing chosen: the catalogue by agency, open, with its search
+    assert page.locator("#catalogue").get_attribute("open") is not None
+    _check(page, "catalogue")
+    page.get_by_label(TH["apply_search"]).fill("สุรา")
+    page.get_by_role("button", name=TH["search"]).click()
+    assert page.locator(f"#add-{LIQUOR}").is_visible() and page.locator(f"#add-{FOOD}").count() == 0
     page.context.close()
 
 

@@ -61,6 +61,8 @@ class ApplyRoute(PageRoute):
         async def apply_handler(request: Request) -> Response:
             try:
                 return await handler(request)
+            except Submitted as moved:
+                return RedirectResponse(f"/applications/{moved.application_id}", status_code=303)
             except BizPortalError as err:
                 status = next((code for kind, code in STATUS.items() if isinstance(err, kind)), 400)
                 return render(request, "apply/problem.html", {"status": status, "message": err.message},
@@ -75,8 +77,23 @@ def read_draft(engine: LicensingEngine, principal: Principal, application_id: st
         return applications.view(engine.ctx, session, principal, application_id)
 
 
-def not_a_draft(view: ApplicationView) -> RedirectResponse | None:
-    """A submitted application is followed on its tracking page, not changed here."""
+class Submitted(Exception):
+    """Raised by `open_draft`: the application is submitted, and is followed on its tracking page, not changed here
+    (`ApplyRoute` redirects there)."""
+
+    def __init__(self, application_id: str) -> None:
+        super().__init__(f"application {application_id} is submitted")
+        self.application_id = application_id
+
+
+def open_draft(engine: LicensingEngine, principal: Principal, application_id: str) -> ApplicationView:
+    """The draft a page shows or changes.
+
+    Raises:
+        NotFound: not the caller's to see (the engine's rule).
+        Submitted: it is no longer a draft.
+    """
+    view = read_draft(engine, principal, application_id)
     if view.status != Status.DRAFT:
-        return RedirectResponse(f"/applications/{view.id}", status_code=303)
-    return None
+        raise Submitted(view.id)
+    return view

@@ -22,8 +22,7 @@ from bizportal.api.pages.apply.access import (
     DraftPage,
     FieldError,
     by_field,
-    not_a_draft,
-    read_draft,
+    open_draft,
     summary,
 )
 from bizportal.api.pages.rendering import PageLang, render
@@ -91,16 +90,15 @@ def _page(request: Request, engine: LicensingEngine, lang: Lang, principal: Prin
         "application_id": view.id, "documents": checklist(engine, principal, view.id),
         "exchanged": obtained_by_exchange(engine, view),
         "licence_names": {code: catalogue.licence(code) for code in catalogue.licences},
-        "file_mb": f"{limits.file_bytes / MB:g}", "size_text": size_text, "errors": summary(errors), "field_errors": by_field(errors)},
+        "file_mb": f"{limits.file_bytes / MB:g}", "size_text": size_text, "errors": summary(errors),
+        "field_errors": by_field(errors)},
         lang, status_code=status_code, principal=principal)
 
 
 @router.get("/apply/{application_id}/documents", response_class=HTMLResponse)
 def documents_page(application_id: str, request: Request, engine: EngineDep, principal: DraftPage,
                    lang: PageLang) -> Response:
-    view = read_draft(engine, principal, application_id)
-    if (moved := not_a_draft(view)) is not None:
-        return moved
+    view = open_draft(engine, principal, application_id)
     return _page(request, engine, lang, principal, view, [])
 
 
@@ -109,9 +107,7 @@ def upload(application_id: str, request: Request, engine: EngineDep, principal: 
            background: BackgroundTasks, document: Annotated[str, line(100, min_length=1), Form()],
            file: Annotated[UploadFile | None, File()] = None) -> Response:
     """One file for one document code; a refusal is shown beside that document's file field."""
-    view = read_draft(engine, principal, application_id)
-    if (moved := not_a_draft(view)) is not None:
-        return moved
+    view = open_draft(engine, principal, application_id)
     labels = LABELS[lang]
     where = f"file-{document}"
     if file is None or not file.filename:

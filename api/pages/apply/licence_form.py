@@ -23,7 +23,7 @@ from bizportal.api.pages.apply.access import (
     DraftPage,
     FieldError,
     by_field,
-    not_a_draft,
+    open_draft,
     read_draft,
     summary,
 )
@@ -106,16 +106,18 @@ def form_errors(manual: LicenceManual, err: InvalidInput | ValidationError, lang
         details = err.details if isinstance(err.details, dict) else {}
         paths = [e["field"] for e in details.get("errors", [])] or [str(details.get("field", ""))]
         names = [path.rsplit(".", 1)[-1] for path in paths]
+    labels = LABELS[lang]
     errors = []
     for name in names:
         field = manual.form.field(name)
-        if field is not None:
-            errors.append(FieldError(field_id(field), LABELS[lang]["apply_error_choose"] % label(field, lang)
-                                     if field.type in ("choice", "yes_no")
-                                     else LABELS[lang]["apply_error_enter"] % (label(field, lang), allowed(field, lang))))
+        if field is None:
+            continue
+        message = (labels["apply_error_choose"] % label(field, lang) if field.type in ("choice", "yes_no")
+                   else labels["apply_error_enter"] % (label(field, lang), allowed(field, lang)))
+        errors.append(FieldError(field_id(field), message))
     if not errors:
         message = err.message if isinstance(err, InvalidInput) else str(err)
-        errors.append(FieldError("licence-form", LABELS[lang]["apply_error_other"] % message))
+        errors.append(FieldError("licence-form", labels["apply_error_other"] % message))
     return errors
 
 
@@ -145,9 +147,7 @@ def _page(request: Request, lang: Lang, principal: Principal, application_id: st
 @router.get("/apply/{application_id}/licences/{code}", response_class=HTMLResponse)
 def licence_form(application_id: str, code: str, request: Request, engine: EngineDep, principal: DraftPage,
                  lang: PageLang) -> Response:
-    view = read_draft(engine, principal, application_id)
-    if (moved := not_a_draft(view)) is not None:
-        return moved
+    view = open_draft(engine, principal, application_id)
     manual = _manual(engine, code, [licence.code for licence in view.licences])
     stored = view.form.get(code, {})
     values = {f.name: as_text(f, stored.get(f.name)) for f in manual.form.fields}
@@ -159,9 +159,7 @@ async def save_licence_form(application_id: str, code: str, request: Request, en
                             principal: DraftPage, lang: PageLang, background: BackgroundTasks,
                             version: Annotated[str, Form(max_length=200)] = "") -> Response:
     """Save the form (the fields left empty are not given: a draft may lack them until it is submitted)."""
-    view = read_draft(engine, principal, application_id)
-    if (moved := not_a_draft(view)) is not None:
-        return moved
+    view = open_draft(engine, principal, application_id)
     manual = _manual(engine, code, [licence.code for licence in view.licences])
     form = await request.form()
     values = {f.name: text.strip() if isinstance(text := form.get(f.name), str) else "" for f in manual.form.fields}

@@ -24,7 +24,7 @@ from bizportal.api.pages.apply.access import (
     DraftPage,
     FieldError,
     by_field,
-    not_a_draft,
+    open_draft,
     read_draft,
     summary,
 )
@@ -82,9 +82,7 @@ def tasks(engine: LicensingEngine, view: ApplicationView, documents: list[Docume
 @router.get("/apply/{application_id}", response_class=HTMLResponse)
 def task_list(application_id: str, request: Request, engine: EngineDep, principal: DraftPage,
               lang: PageLang) -> Response:
-    view = read_draft(engine, principal, application_id)
-    if (moved := not_a_draft(view)) is not None:
-        return moved
+    view = open_draft(engine, principal, application_id)
     listed = tasks(engine, view, checklist(engine, principal, application_id), lang)
     return render(request, "apply/tasks.html", {
         "view": view, "tasks": listed, "done": sum(task.state == DONE for task in listed),
@@ -110,9 +108,7 @@ def _business_page(request: Request, lang: Lang, principal: Principal, view: App
 @router.get("/apply/{application_id}/business", response_class=HTMLResponse)
 def business_page(application_id: str, request: Request, engine: EngineDep, principal: DraftPage,
                   lang: PageLang) -> Response:
-    view = read_draft(engine, principal, application_id)
-    if (moved := not_a_draft(view)) is not None:
-        return moved
+    view = open_draft(engine, principal, application_id)
     return _business_page(request, lang, principal, view, shared_data.from_view(view.applicant, view.business),
                           view.version, [])
 
@@ -120,9 +116,7 @@ def business_page(application_id: str, request: Request, engine: EngineDep, prin
 @router.post("/apply/{application_id}/business", response_class=HTMLResponse)
 async def save_business(application_id: str, request: Request, engine: EngineDep, principal: DraftPage,
                         lang: PageLang, background: BackgroundTasks) -> Response:
-    view = read_draft(engine, principal, application_id)
-    if (moved := not_a_draft(view)) is not None:
-        return moved
+    view = open_draft(engine, principal, application_id)
     form = await request.form()
     values = shared_data.read(form)
     version = str(form.get("version") or "")[:200]
@@ -181,9 +175,7 @@ def _check_page(request: Request, engine: LicensingEngine, lang: Lang, principal
 @router.get("/apply/{application_id}/check", response_class=HTMLResponse)
 def check_page(application_id: str, request: Request, engine: EngineDep, principal: DraftPage,
                lang: PageLang) -> Response:
-    view = read_draft(engine, principal, application_id)
-    if (moved := not_a_draft(view)) is not None:
-        return moved
+    view = open_draft(engine, principal, application_id)
     return _check_page(request, engine, lang, principal, view, [])
 
 
