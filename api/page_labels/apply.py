@@ -35,7 +35,7 @@ LABELS: dict[str, dict[str, str]] = {
         "apply_create": "บันทึกและดำเนินการต่อ", "apply_save": "บันทึก",
         "apply_tasks_title": "คำขออนุญาตของท่าน", "apply_tasks_progress": "ทำแล้ว %s จาก %s ขั้นตอน",
         "apply_filed_at_counter": "คำขอนี้เจ้าหน้าที่เคาน์เตอร์ยื่นแทนผู้ประกอบการตามความยินยอม",
-        "apply_saved_hint": "ข้อมูลที่บันทึกแล้วจะอยู่ในร่างคำขอ กลับมาทำต่อได้จากลิงก์นี้",
+        "apply_saved_hint": "ข้อมูลที่บันทึกแล้วจะอยู่ในร่างคำขอ กลับมาทำต่อได้จากหน้านี้",
         "apply_task_business": "ข้อมูลผู้ขอและกิจการ", "apply_task_form": "แบบคำขอ: %s",
         "apply_task_documents": "เอกสารประกอบ", "apply_task_check": "ตรวจสอบและยื่นคำขอ",
         "apply_documents_owed": "ยังขาดเอกสารที่ต้องแนบ %s รายการ",
@@ -82,6 +82,9 @@ LABELS: dict[str, dict[str, str]] = {
         "apply_error_other": "ระบบไม่รับข้อมูลนี้: %s",
         "apply_error_stale": "คำขอนี้ถูกแก้ไขจากที่อื่นหลังจากท่านเปิดหน้านี้ ตรวจสอบข้อมูลล่าสุดแล้วบันทึกอีกครั้ง",
         "apply_error_no_file": "เลือกไฟล์ที่จะแนบ",
+        "apply_error_resent": "แบบฟอร์มนี้ส่งไปแล้วและสร้างร่างคำขอไว้แล้ว หากต้องการสร้างร่างคำขออีกฉบับด้วยข้อมูลนี้ "
+                              "ให้กดบันทึกอีกครั้ง",
+        "apply_for_business": "สำหรับ%s",
         "apply_error_enter": "กรอก%sเป็น%s", "apply_error_choose": "เลือก%s",
         "apply_error_too_big": "ไฟล์ใหญ่เกินไป แต่ละไฟล์ต้องไม่เกิน %s MB และเอกสารทั้งหมดของคำขอรวมกันต้องไม่เกินขนาดที่กำหนด",
         "apply_error_file_type": "ไฟล์ต้องเป็น PDF, JPEG หรือ PNG",
@@ -197,6 +200,9 @@ LABELS: dict[str, dict[str, str]] = {
         "apply_error_stale": "This application was changed elsewhere after you opened the page: check what it holds "
                              "now and save again",
         "apply_error_no_file": "Choose a file to upload",
+        "apply_error_resent": "This form was sent before and its draft exists already: to create another draft with "
+                              "these details, save again",
+        "apply_for_business": "For: %s",
         "apply_error_enter": "%s: enter %s", "apply_error_choose": "%s: choose one of the options",
         "apply_error_too_big": "The file is too large: each file may be up to %s MB, and the application's documents "
                                "together have a limit too",

@@ -95,6 +95,7 @@ def test_the_start_page_shows_the_chosen_licences_and_offers_the_catalogue(clien
     assert f'value="{COUNTER_ONLY}" checked' not in text and "ต้องยื่นด้วยตนเองที่" in text  # where to go instead
     assert 'value="no_such_licence"' not in text
     assert TH["apply_agency"] in text and TH["working_days_unit"] in text and "บาท" in text
+    assert TH["apply_for_business"] % "ธุรกิจร้านอาหารและเครื่องดื่ม" in text  # the finder's business type
     assert 'action="/apply/details"' in text and "<details class=\"catalogue\" id=\"catalogue\">" in text
 
     empty = client.get("/apply?lang=en").text  # nothing chosen: the catalogue by agency, open
@@ -149,6 +150,13 @@ def test_creating_the_draft_is_idempotent_and_opens_its_task_list(client: TestCl
     assert view["applicant"]["id_number"] == SOMCHAI.id_number and view["applicant"]["name"] == "Somchai Jaidee"
     assert view["business"]["area_m2"] == 150.5 and view["business"]["district"] == "คลองเตย"
     assert len(client.get("/api/v1/applications").json()) == 1
+    # Back to the sent form, changed and sent again: the key is the first draft's, so the page says so.
+    resent = _post(client, "/apply", {**form, "business_name": "ร้านที่สอง"})
+    assert resent.status_code == 409 and TH["apply_error_resent"] in resent.text
+    assert _value(resent.text, "idempotency_key") != key
+    assert _post(client, "/apply", {**form, "business_name": "ร้านที่สอง",
+                                    "idempotency_key": _value(resent.text, "idempotency_key")}).status_code == 303
+    assert len(client.get("/api/v1/applications").json()) == 2
 
     tasks = client.get(f"/apply/{application_id}?lang=en").text
     states = re.findall(r'class="tag task-([a-z_]+)"', tasks)

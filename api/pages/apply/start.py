@@ -22,12 +22,14 @@ from bizportal.api.pages.apply import shared_data
 from bizportal.api.pages.apply.access import ApplyRoute, FieldError, by_field, summary
 from bizportal.api.pages.rendering import PageLang, render
 from bizportal.api.pages.signin import CitizenPage
+from bizportal.api.routes.business_types import FinderDep
 from bizportal.engine.applications import applications
 from bizportal.engine.applications.input import ApplicationInput
 from bizportal.engine.applications.thai_id import mask_thai_id
 from bizportal.engine.assembly import LicensingEngine
+from bizportal.engine.catalogue.finder import BusinessTypeFinder
 from bizportal.engine.catalogue.manual import LicenceManual
-from bizportal.engine.errors import InvalidInput
+from bizportal.engine.errors import Conflict, InvalidInput
 from bizportal.engine.principal import Principal
 
 router = APIRouter(tags=["pages"], include_in_schema=False, route_class=ApplyRoute)
@@ -62,7 +64,8 @@ def _catalogue(engine: LicensingEngine, search: str, lang: Lang) -> list[dict[st
 
 
 def _start_page(request: Request, engine: LicensingEngine, lang: Lang, codes: list[str], search: str,
-                principal: Principal, errors: list[FieldError] | None = None) -> HTMLResponse:
+                principal: Principal, errors: list[FieldError] | None = None,
+                business: BusinessTypeFinder | None = None) -> HTMLResponse:
     manuals = chosen(engine, codes)
     catalogue = engine.ctx.catalogue
     return render(request, "apply/start.html", {
@@ -70,19 +73,21 @@ def _start_page(request: Request, engine: LicensingEngine, lang: Lang, codes: li
                     "prerequisites": [catalogue.licences[p] for p in m.prerequisites if p in catalogue.licences]}
                    for m in manuals],
         "chosen_codes": [m.code for m in manuals], "groups": _catalogue(engine, search, lang), "q": search,
-        "errors": summary(errors or [])}, lang, status_code=400 if errors else 200, principal=principal)
+        "business": business, "errors": summary(errors or [])}, lang, status_code=400 if errors else 200,
+        principal=principal)
 
 
 @router.get("/apply", response_class=HTMLResponse)
-def start(request: Request, engine: EngineDep, principal: CitizenPage, lang: PageLang,
+def start(request: Request, engine: EngineDep, finder: FinderDep, principal: CitizenPage, lang: PageLang,
           licences: Annotated[str, Query(max_length=8000)] = "",
           licence: Annotated[list[str] | None, Query(max_length=MAX_LICENCES)] = None,
           business_type: Annotated[str | None, Query(max_length=100)] = None,
           q: Annotated[str, Query(max_length=200)] = "") -> HTMLResponse:
     """`licences=A,B` (the finder's and the catalogue's link) or `licence=A&licence=B` (this page's own search
-    form, which keeps the ticks); `business_type` is the finder's, kept for nothing but the link."""
+    form, which keeps the ticks); `business_type` is the finder's: the page names the business it found them for."""
     codes = [code.strip() for code in licences.split(",") if code.strip()] + (licence or [])
-    return _start_page(request, engine, lang, codes, q.strip(), principal)
+    business = finder.types.get(business_type) if business_type else None
+    return _start_page(request, engine, lang, codes, q.strip(), principal, business=business)
 
 
 def _details_page(request: Request, engine: LicensingEngine, lang: Lang, principal: Principal,
@@ -137,4 +142,7 @@ async def create(request: Request, engine: EngineDep, principal: CitizenPage, la
     except InvalidInput as err:
         return _details_page(request, engine, lang, principal, manuals, values, key,
                              shared_data.engine_errors(err, labels, names), 400)
+    except Conflict:  # the key was used for another draft: this form was sent before, then changed (back button)
+        return _details_page(request, engine, lang, principal, manuals, values, uuid.uuid4().hex,
+                             [FieldError("business_name", labels["apply_error_resent"])], 409)
     return RedirectResponse(f"/apply/{application_id}", status_code=303)
