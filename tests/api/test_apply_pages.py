@@ -260,6 +260,7 @@ def test_check_your_answers_refuses_what_is_missing_then_submits(client: TestCli
     check = client.get(f"/apply/{application_id}/check?lang=en").text
     assert f'href="/apply/{application_id}/licences/{FOOD}#f-seats"' in check and "20 seats" in check
     assert EN["apply_missing"] in check and EN["apply_fees"] in check and 'scope="row"' in check
+    assert EN["apply_total_known"] in check and "500 THB" in check  # the liquor licence's fee is the agency's
 
     undeclared = _post(client, f"/apply/{application_id}/check", {})
     assert undeclared.status_code == 400 and 'href="#declaration"' in undeclared.text
