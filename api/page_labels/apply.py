@@ -46,12 +46,12 @@ LABELS: dict[str, dict[str, str]] = {
         "apply_stale_notice": "มีการแก้ไขคำขอนี้จากที่อื่นหลังจากท่านเปิดหน้านี้ ด้านล่างคือข้อมูลล่าสุด "
                               "ตรวจสอบแล้วบันทึกอีกครั้ง",
         "apply_yes": "ใช่", "apply_no": "ไม่ใช่",
-        "apply_documents_lead": "แนบไฟล์ PDF, JPEG หรือ PNG ขนาดไม่เกิน %s MB ต่อไฟล์ หนึ่งไฟล์ต่อเอกสาร",
+        "apply_documents_lead": "แนบไฟล์ PDF, JPEG หรือ PNG ขนาดไม่เกิน %s ต่อไฟล์ หนึ่งไฟล์ต่อเอกสาร",
         "apply_exchanged": "เอกสารที่ไม่ต้องแนบ",
         "apply_exchanged_hint": "ระบบตรวจสอบข้อมูลเหล่านี้จากหน่วยงานรัฐโดยตรง ท่านไม่ต้องแนบสำเนา",
         "apply_required": "ต้องแนบ", "apply_for_licences": "ใช้สำหรับ", "apply_uploaded": "ไฟล์ที่แนบแล้ว",
         "apply_view": "เปิดดูไฟล์", "apply_remove": "ลบไฟล์", "apply_replace": "แนบไฟล์ใหม่แทนไฟล์เดิม",
-        "apply_choose_file": "เลือกไฟล์", "apply_file_hint": "PDF, JPEG หรือ PNG ไม่เกิน %s MB",
+        "apply_choose_file": "เลือกไฟล์", "apply_file_hint": "PDF, JPEG หรือ PNG ไม่เกิน %s",
         "apply_upload": "แนบไฟล์", "apply_back_to_tasks": "กลับไปที่รายการขั้นตอน",
         "apply_check_title": "ตรวจสอบข้อมูลก่อนยื่นคำขอ", "apply_not_given": "ไม่ได้กรอก",
         "apply_missing": "ยังไม่ได้แนบ", "apply_fees": "ค่าธรรมเนียมโดยประมาณ", "apply_licence": "ใบอนุญาต",
@@ -87,7 +87,7 @@ LABELS: dict[str, dict[str, str]] = {
                               "ให้กดบันทึกอีกครั้ง",
         "apply_for_business": "สำหรับ%s",
         "apply_error_enter": "กรอก%sเป็น%s", "apply_error_choose": "เลือก%s",
-        "apply_error_too_big": "ไฟล์ใหญ่เกินไป แต่ละไฟล์ต้องไม่เกิน %s MB และเอกสารทั้งหมดของคำขอรวมกันต้องไม่เกินขนาดที่กำหนด",
+        "apply_error_too_big": "ไฟล์ใหญ่เกินไป แต่ละไฟล์ต้องไม่เกิน %s และเอกสารทั้งหมดของคำขอรวมกันต้องไม่เกินขนาดที่กำหนด",
         "apply_error_file_type": "ไฟล์ต้องเป็น PDF, JPEG หรือ PNG",
         "apply_error_file_bad": "ใช้ไฟล์นี้ไม่ได้ (ไฟล์เสียหาย มีรหัสผ่าน หรือว่างเปล่า) แนบไฟล์ใหม่: %s",
         "apply_error_assurance": "ใบอนุญาตในคำขอนี้ต้องยืนยันตัวตนในระดับที่สูงขึ้น ออกจากระบบแล้วเข้าสู่ระบบใหม่ด้วย "
@@ -160,12 +160,12 @@ LABELS: dict[str, dict[str, str]] = {
         "apply_stale_notice": "This application was changed elsewhere after you opened this page. Below is what it "
                               "holds now: check it and save again",
         "apply_yes": "Yes", "apply_no": "No",
-        "apply_documents_lead": "Upload PDF, JPEG or PNG files of up to %s MB, one file per document",
+        "apply_documents_lead": "Upload PDF, JPEG or PNG files of up to %s, one file per document",
         "apply_exchanged": "Documents you do not need to upload",
         "apply_exchanged_hint": "The service checks these with the government agencies directly: do not send copies",
         "apply_required": "Required", "apply_for_licences": "For", "apply_uploaded": "Uploaded file",
         "apply_view": "View the file", "apply_remove": "Remove", "apply_replace": "Upload a new file instead",
-        "apply_choose_file": "Choose a file", "apply_file_hint": "PDF, JPEG or PNG, up to %s MB",
+        "apply_choose_file": "Choose a file", "apply_file_hint": "PDF, JPEG or PNG, up to %s",
         "apply_upload": "Upload", "apply_back_to_tasks": "Back to your application",
         "apply_check_title": "Check your answers before you submit", "apply_not_given": "Not given",
         "apply_missing": "Not uploaded", "apply_fees": "Estimated fees", "apply_licence": "Licence",
@@ -206,7 +206,7 @@ LABELS: dict[str, dict[str, str]] = {
                               "these details, save again",
         "apply_for_business": "For: %s",
         "apply_error_enter": "%s: enter %s", "apply_error_choose": "%s: choose one of the options",
-        "apply_error_too_big": "The file is too large: each file may be up to %s MB, and the application's documents "
+        "apply_error_too_big": "The file is too large: each file may be up to %s, and the application's documents "
                                "together have a limit too",
         "apply_error_file_type": "The file must be a PDF, JPEG or PNG",
         "apply_error_file_bad": "This file cannot be used (damaged, password-protected or empty): upload another "

@@ -15,11 +15,13 @@ from httpx import Response
 
 from bizportal.api.page_labels import LABELS
 from bizportal.api.sessions import SESSION_COOKIE, session_token
+from bizportal.api.settings import Settings
 from bizportal.engine.principal import Principal, Role
 from support.helpers import COUNTER_CONSENT, Auth, application_body, catalogue
 from support.uploads import WINDOWS_EXE, pdf
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+FILE_LIMIT = 200_000  # a document's limit here, so a test can pass it
 
 SOMCHAI = Principal("somchai", Role.APPLICANT, name="Somchai Jaidee", id_number="1101700203450", ial="2.3", aal="2")
 MALEE = Principal("malee", Role.APPLICANT, name="Malee Rakthai", id_number="3100600123450", ial="2.3", aal="2")
@@ -31,6 +33,11 @@ BUSINESS = {"email": "somchai@example.com", "language": "th", "business_name": "
 FOOD_FORM = {"premises_kind": "restaurant", "seats": "20", "workers": "", "opening_hours": ""}
 LIQUOR_FORM = {"licence_class": "", "opening_hours": "10:00-22:00", "seats": "", "near_school": "no"}
 TH, EN = LABELS["th"], LABELS["en"]
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    return settings.model_copy(update={"max_document_bytes": FILE_LIMIT})
 
 
 def _sign_in(client: TestClient, principal: Principal) -> None:
@@ -238,6 +245,8 @@ def test_documents_upload_with_the_engines_refusals_beside_the_field(client: Tes
     assert TH["apply_error_file_type"] in wrong.text and 'id="file-sale_location_map-error"' in wrong.text
     broken = _upload(client, application_id, "sale_location_map", b"%PDF-1.4\n1 0 obj <<", "broken.pdf")
     assert broken.status_code == 422 and "ใช้ไฟล์นี้ไม่ได้" in broken.text
+    too_big = _upload(client, application_id, "sale_location_map", pdf(padding=FILE_LIMIT))
+    assert too_big.status_code == 413 and TH["apply_error_too_big"] % "195 KB" in too_big.text
     nothing = _post(client, f"/apply/{application_id}/documents", {"document": "sale_location_map"})
     assert nothing.status_code == 400 and TH["apply_error_no_file"] in nothing.text
     assert client.get(f"/api/v1/applications/{application_id}/documents").json()[0]["current"] is None
@@ -334,3 +343,12 @@ def test_a_counter_officer_continues_a_draft_filed_with_consent_on_the_same_page
     assert _save_form(client, application_id, FOOD, FOOD_FORM).status_code == 303
     assert _view(client, application_id)["form"][FOOD]["premises_kind"] == "restaurant"
     assert client.get("/apply").status_code == 403  # a new application is the counter's own page's to start
+
+
+def test_a_sign_in_below_the_licences_level_is_told_at_submit(client: TestClient) -> None:
+    _sign_in(client, Principal("malee", Role.APPLICANT, name="Malee Rakthai", id_number=MALEE.id_number, ial="1.1",
+                               aal="1"))
+    application_id = _create(client, (FOOD,))
+    refused = _post(client, f"/apply/{application_id}/check", {"declaration": "yes"})
+    assert refused.status_code == 400 and TH["apply_error_assurance"] in refused.text
+    assert _view(client, application_id)["status"] == "draft"

@@ -64,8 +64,8 @@ def checklist(engine: LicensingEngine, principal: Principal, application_id: str
 
 
 def size_text(size: int) -> str:
-    """A file's size as people read it: KB below a megabyte (at least 1), else MB with one decimal."""
-    return f"{max(1, round(size / 1024))} KB" if size < MB else f"{size / MB:.1f} MB"
+    """A file's size as people read it: KB below a megabyte (at least 1), else MB with at most one decimal."""
+    return f"{max(1, round(size / 1024))} KB" if size < MB else f"{size / MB:.1f}".removesuffix(".0") + " MB"
 
 
 def missing(lines: list[DocumentLine]) -> list[DocumentLine]:
@@ -90,7 +90,7 @@ def _page(request: Request, engine: LicensingEngine, lang: Lang, principal: Prin
         "application_id": view.id, "documents": checklist(engine, principal, view.id),
         "exchanged": obtained_by_exchange(engine, view),
         "licence_names": {code: catalogue.licence(code) for code in catalogue.licences},
-        "file_mb": f"{limits.file_bytes / MB:g}", "size_text": size_text, "errors": summary(errors),
+        "file_limit": size_text(limits.file_bytes), "size_text": size_text, "errors": summary(errors),
         "field_errors": by_field(errors)},
         lang, status_code=status_code, principal=principal)
 
@@ -118,7 +118,7 @@ def upload(application_id: str, request: Request, engine: EngineDep, principal: 
             documents.upload(engine.ctx, session, principal, application_id, document, file.filename, file.file)
     except PayloadTooLarge:
         return _page(request, engine, lang, principal, view,
-                     [FieldError(where, labels["apply_error_too_big"] % f"{limits.file_bytes / MB:g}")], 413)
+                     [FieldError(where, labels["apply_error_too_big"] % size_text(limits.file_bytes))], 413)
     except UnsupportedMediaType:
         return _page(request, engine, lang, principal, view, [FieldError(where, labels["apply_error_file_type"])],
                      415)
