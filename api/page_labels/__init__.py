@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from bizportal.api.page_labels import account, inbox, public
+from bizportal.api.page_labels import account, apply, inbox, public
 
 Lang = Literal["th", "en"]
 
-GROUPS = (public.LABELS, inbox.LABELS, account.LABELS)
+GROUPS = (public.LABELS, apply.LABELS, inbox.LABELS, account.LABELS)
 
 
 def _merged(groups: tuple[dict[str, dict[str, str]], ...]) -> dict[str, dict[str, str]]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 from bizportal.api.pages import (
+    apply,
     consents,
     escalations,
     held_licences,
@@ -42,5 +43,6 @@ def install(app: FastAPI) -> None:
     static.install(app)
 
 
-ROUTERS: tuple[APIRouter, ...] = (public.router, signin.router, inbox.router, task_page.router, escalations.router,
-                                  payment.router, held_licences.router, consents.router, surveys.router, my_data.router)
+ROUTERS: tuple[APIRouter, ...] = (public.router, signin.router, *apply.ROUTERS, inbox.router, task_page.router,
+                                  escalations.router, payment.router, held_licences.router, consents.router,
+                                  surveys.router, my_data.router)

@@ -95,6 +95,12 @@ def staff_page(*roles: Role) -> Callable[[Request], Principal]:
     return _requiring(frozenset(roles) or STAFF_ROLES, STAFF_LOGIN)
 
 
+def page_for(*roles: Role) -> Callable[[Request], Principal]:
+    """A page for people signed in with one of `roles` (citizens and staff alike); a visitor is sent to the
+    citizens' sign-in. The engine still decides which objects each may see."""
+    return _requiring(frozenset(roles), CITIZEN_LOGIN)
+
+
 def anyone_signed_in() -> Callable[[Request], Principal]:
     """A page for anyone signed in (a citizen or staff); a visitor is sent to the citizens' sign-in."""
     return _requiring(frozenset(Role), CITIZEN_LOGIN)
