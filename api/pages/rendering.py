@@ -49,6 +49,7 @@ NAV: list[NavItem] = [
     NavItem("/licences", "nav_licences"),
     NavItem("/register", "nav_register"),
     NavItem("/kpis", "nav_kpis"),
+    NavItem("/counter", "nav_counter", frozenset({Role.COUNTER_OFFICER})),
 ]
 
 
