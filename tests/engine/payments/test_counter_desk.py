@@ -3,6 +3,8 @@ the applications its office filed while the consent holds; the receipt is the ca
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -22,7 +24,7 @@ BILL = Principal("bill", Role.COUNTER_OFFICER, office="BKK-BANG-RAK")
 ALICE = Principal("alice", Role.APPLICANT, id_number=ALICE_ID)
 
 
-def _to_payment(client: TestClient, journey: Journey, headers: dict[str, str], **body: object) -> str:
+def _to_payment(client: TestClient, journey: Journey, headers: dict[str, str], **body: Any) -> str:
     created = client.post("/api/v1/applications", json=application_body(**body), headers=headers)
     assert created.status_code == 201, created.text
     journey.id = created.json()["id"]
