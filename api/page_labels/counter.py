@@ -68,7 +68,7 @@ LABELS: dict[str, dict[str, str]] = {
         "counter_given_by_id": "เลขประจำตัวประชาชนของผู้มาติดต่อ", "counter_given_by_name": "ชื่อ-นามสกุลตามบัตร",
         "counter_applicant_legend": "ผู้ประกอบการ", "counter_applicant_name": "ชื่อผู้ประกอบการตามบัตรหรือหนังสือรับรอง",
         "counter_applicant_name_hint": "ถ้าเชื่อมต่อระบบทะเบียน ระบบจะใช้ชื่อตามทะเบียน",
-        "counter_email": "อีเมลสำหรับรับการแจ้งเตือน", "counter_email_hint": "ไม่บังคับ ผู้ประกอบการจะได้รับลิงก์ติดตามคำขอ",
+        "counter_email": "อีเมลสำหรับรับการแจ้งเตือน", "counter_email_hint": "ผู้ประกอบการจะได้รับลิงก์ติดตามคำขอทางอีเมลนี้",
         "counter_language": "ภาษาของการแจ้งเตือน", "counter_language_th": "ภาษาไทย", "counter_language_en": "ภาษาอังกฤษ",
         "counter_business_legend": "สถานประกอบการ", "counter_business_name": "ชื่อสถานประกอบการ",
         "counter_business_address": "ที่ตั้ง", "counter_business_province": "จังหวัด",
@@ -176,8 +176,8 @@ LABELS: dict[str, dict[str, str]] = {
         "counter_given_by_id": "Their ID number", "counter_given_by_name": "Their full name as on the card",
         "counter_applicant_legend": "The entrepreneur", "counter_applicant_name": "Name as on the card or certificate",
         "counter_applicant_name_hint": "Where a registry is connected, the registry's name is used",
-        "counter_email": "E-mail for notifications", "counter_email_hint": "Optional: the entrepreneur gets links to "
-        "follow the application",
+        "counter_email": "E-mail for notifications", "counter_email_hint": "The entrepreneur gets links to follow the "
+        "application at this address",
         "counter_language": "Language of notifications", "counter_language_th": "Thai",
         "counter_language_en": "English",
         "counter_business_legend": "The business", "counter_business_name": "Business name",

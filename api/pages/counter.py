@@ -19,7 +19,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from bizportal.api.deps import EngineDep, command, query
 from bizportal.api.page_labels import LABELS, Lang
 from bizportal.api.pages import counter_cash, counter_filing
-from bizportal.api.pages.counter_people import CounterPage, IdNumberPath, holder_kind, id_number_error
+from bizportal.api.pages.counter_people import (
+    CounterPage,
+    IdNumberPath,
+    counter_context,
+    holder_kind,
+    id_number_error,
+)
 from bizportal.api.pages.page_route import PageRoute
 from bizportal.api.pages.rendering import PageLang, render
 from bizportal.engine.applications import applications, consents, entrepreneurs
@@ -64,22 +70,23 @@ def filings(engine: LicensingEngine, principal: Principal, limit: int, offset: i
         return found
 
 
-def _find_page(request: Request, lang: Lang, principal: Principal, typed: str, error: str | None,
-               status_code: int, detail: str | None = None) -> HTMLResponse:
+def _find_page(request: Request, engine: LicensingEngine, lang: Lang, principal: Principal, typed: str,
+               error: str | None, status_code: int, detail: str | None = None) -> HTMLResponse:
     errors = [(LABELS[lang][error], "#id_number")] if error else []
-    return render(request, "counter/find.html", {"typed": typed, "errors": errors, "detail": detail}, lang,
+    return render(request, "counter/find.html", {**counter_context(engine, principal), "typed": typed,
+                                                 "errors": errors, "detail": detail}, lang,
                   status_code=status_code, principal=principal)
 
 
 @router.get("/counter", response_class=HTMLResponse)
-def counter_find(request: Request, principal: CounterPage, lang: PageLang,
+def counter_find(request: Request, engine: EngineDep, principal: CounterPage, lang: PageLang,
                  id_number: Annotated[str | None, Query(max_length=40)] = None) -> Response:
     """The counter's start: the ID number from the card (a person's, or a company's registration number)."""
     if id_number is None:
-        return _find_page(request, lang, principal, "", None, 200)
+        return _find_page(request, engine, lang, principal, "", None, 200)
     digits, error = id_number_error(id_number)
     if error is not None:
-        return _find_page(request, lang, principal, id_number, error, 400)
+        return _find_page(request, engine, lang, principal, id_number, error, 400)
     return RedirectResponse(f"/counter/entrepreneurs/{digits}", status_code=303)
 
 
@@ -90,7 +97,7 @@ def counter_entrepreneur(request: Request, id_number: IdNumberPath, engine: Engi
     consents this office took from them, and their applications the office reaches."""
     _, error = id_number_error(id_number)
     if error is not None:
-        return _find_page(request, lang, principal, id_number, error, 400)
+        return _find_page(request, engine, lang, principal, id_number, error, 400)
     kind: Literal["individual", "juristic"] = holder_kind(id_number)
     found: Entrepreneur | None = None
     try:
@@ -99,13 +106,13 @@ def counter_entrepreneur(request: Request, id_number: IdNumberPath, engine: Engi
     except NotFound:  # no registry on this server: the officer types the name from the card
         found = None
     except InvalidInput as err:  # not registered, deceased, or a closed company
-        return _find_page(request, lang, principal, id_number, "counter_error_unknown", 404, err.message)
+        return _find_page(request, engine, lang, principal, id_number, "counter_error_unknown", 404, err.message)
     except Unavailable as err:
-        return _find_page(request, lang, principal, id_number, "counter_error_registry_down", 503, err.message)
+        return _find_page(request, engine, lang, principal, id_number, "counter_error_registry_down", 503, err.message)
     return render(request, "counter/entrepreneur.html", {
-        "id_number": id_number, "masked": mask_thai_id(id_number), "kind": kind, "found": found,
-        "filings": filings(engine, principal, PERSON_CONSENTS, entrepreneur=id_number),
-        "licence_names": engine.ctx.catalogue.licences}, lang, principal=principal)
+        **counter_context(engine, principal), "id_number": id_number, "masked": mask_thai_id(id_number),
+        "kind": kind, "found": found,
+        "filings": filings(engine, principal, PERSON_CONSENTS, entrepreneur=id_number)}, lang, principal=principal)
 
 
 @router.get("/counter/filed", response_class=HTMLResponse)
@@ -114,7 +121,7 @@ def counter_filed(request: Request, engine: EngineDep, principal: CounterPage, l
     """What this office filed, newest first, with each application's status and its consent's state."""
     found = filings(engine, principal, FILED_PAGE_SIZE + 1, (page - 1) * FILED_PAGE_SIZE)
     return render(request, "counter/filed.html", {
-        "filings": found[:FILED_PAGE_SIZE], "page": page, "licence_names": engine.ctx.catalogue.licences,
+        **counter_context(engine, principal), "filings": found[:FILED_PAGE_SIZE], "page": page,
         "next_url": f"/counter/filed?page={page + 1}" if len(found) > FILED_PAGE_SIZE else None,
         "previous_url": f"/counter/filed?page={page - 1}" if page > 1 else None}, lang, principal=principal)
 

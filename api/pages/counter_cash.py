@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bizportal.api.deps import EngineDep, command, query
 from bizportal.api.page_labels import LABELS, Lang
-from bizportal.api.pages.counter_people import CounterPage
+from bizportal.api.pages.counter_people import CounterPage, counter_context
 from bizportal.api.pages.page_route import PageRoute
 from bizportal.api.pages.rendering import PageLang, render
 from bizportal.engine.assembly import LicensingEngine
@@ -37,8 +37,8 @@ def _desk(request: Request, engine: LicensingEngine, principal: Principal, lang:
         due = due_invoices(engine.ctx, session, principal, PAGE_SIZE + 1, (page - 1) * PAGE_SIZE)
     errors = [(LABELS[lang][error[1]], f"#confirm-{error[0]}")] if error else []
     return render(request, "counter/payments.html", {
-        "due": due[:PAGE_SIZE], "page": page, "errors": errors, "error": error,
-        "licence_names": engine.ctx.catalogue.licences,
+        **counter_context(engine, principal), "due": due[:PAGE_SIZE], "page": page, "errors": errors,
+        "error": error,
         "next_url": f"/counter/payments?page={page + 1}" if len(due) > PAGE_SIZE else None,
         "previous_url": f"/counter/payments?page={page - 1}" if page > 1 else None},
         lang, status_code=status_code, principal=principal)
@@ -86,6 +86,6 @@ def cash_receipt(request: Request, invoice_id: InvoiceId, engine: EngineDep, pri
     """The receipt of the cash this officer took: printable (`@media print`), with the e-receipt PDF's link."""
     with query(engine) as session:
         paid = counter_receipt(engine.ctx, session, principal, invoice_id)
-    return render(request, "counter/receipt.html", {"paid": paid, "refresh": RECEIPT_REFRESH_SECONDS,
-                                                       "licence_names": engine.ctx.catalogue.licences}, lang,
+    return render(request, "counter/receipt.html", {**counter_context(engine, principal), "paid": paid,
+                                                       "refresh": RECEIPT_REFRESH_SECONDS}, lang,
                   principal=principal)

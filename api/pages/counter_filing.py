@@ -20,7 +20,13 @@ from starlette.concurrency import run_in_threadpool
 
 from bizportal.api.deps import EngineDep, command
 from bizportal.api.page_labels import LABELS, Lang
-from bizportal.api.pages.counter_people import CounterPage, IdNumberPath, holder_kind, id_number_error
+from bizportal.api.pages.counter_people import (
+    CounterPage,
+    IdNumberPath,
+    counter_context,
+    holder_kind,
+    id_number_error,
+)
 from bizportal.api.pages.page_route import PageRoute
 from bizportal.api.pages.rendering import PageLang, render
 from bizportal.engine.applications import applications
@@ -102,7 +108,8 @@ def _form(request: Request, engine: LicensingEngine, principal: Principal, lang:
     summary = [(messages[field], "#" + targets.get(field, field_id(field)))
                for field in (GENERAL, *FIELDS) if field in problems]
     return render(request, "counter/file.html", {
-        "id_number": id_number, "masked": mask_thai_id(id_number), "kind": holder_kind(id_number),
+        **counter_context(engine, principal), "id_number": id_number, "masked": mask_thai_id(id_number),
+        "kind": holder_kind(id_number),
         "licences": shown, "agencies": catalogue.agencies, "chosen": chosen, "q": q, "values": values, "key": key,
         "errors": summary, "messages": messages, "details": {f: d for f, d in problems.items() if d},
         "field_id": field_id}, lang, status_code=status_code, principal=principal)

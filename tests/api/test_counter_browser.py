@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi import FastAPI
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
 from pydantic import SecretStr
 
 from bizportal.api.app import create_app
@@ -73,7 +73,7 @@ def served(settings: Settings, engine: LicensingEngine, oidc_provider: OidcProvi
 
 def _check(page: Page, name: str, lang: str) -> None:
     """axe-core, no sideways scrolling, and the screenshot `counter-<name>-<lang>-phone|desk`."""
-    width = "phone" if page.viewport_size == PHONE else "desk"
+    width = "phone" if page.viewport_size == ViewportSize(width=PHONE["width"], height=PHONE["height"]) else "desk"
     assert page.locator("html").get_attribute("lang") == lang
     assert_accessible(page)
     assert no_horizontal_overflow(page), f"{page.url} overflows a {width}'s width"
@@ -81,7 +81,7 @@ def _check(page: Page, name: str, lang: str) -> None:
 
 
 def test_a_counter_officer_files_for_somchai_takes_cash_and_prints_the_receipt(
-        browser: Browser, served: str, client: object, auth: Auth, journey: Journey) -> None:
+        browser: Browser, served: str, auth: Auth, journey: Journey) -> None:
     page = new_page(browser, PHONE)
     page.set_default_timeout(10_000)
     page.goto(f"{served}/counter")
@@ -163,7 +163,7 @@ def test_a_counter_officer_files_for_somchai_takes_cash_and_prints_the_receipt(
     for name, path in english.items():
         page.goto(f"{served}{path}{'&' if '?' in path else '?'}lang=en")
         _check(page, name, "en")
-    page.set_viewport_size(DESK)
+    page.set_viewport_size(ViewportSize(width=DESK["width"], height=DESK["height"]))
     for name, path in english.items():
         page.goto(f"{served}{path}")
         _check(page, name, "en")  # the language is remembered
