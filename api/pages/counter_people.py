@@ -8,8 +8,8 @@ from typing import Annotated, Any, Literal
 from fastapi import Depends, Path
 
 from bizportal.api.pages.signin import staff_page
-from bizportal.engine.assembly import LicensingEngine
 from bizportal.engine.applications.thai_id import JURISTIC_FIRST_DIGIT, is_valid_thai_id, normalise_thai_id
+from bizportal.engine.assembly import LicensingEngine
 from bizportal.engine.errors import NotFound
 from bizportal.engine.principal import Principal, Role
 
