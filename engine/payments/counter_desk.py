@@ -9,6 +9,7 @@ while the entrepreneur's consent holds), so a counter never browses other people
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel
 from sqlmodel import Session, col, select
@@ -23,22 +24,8 @@ from bizportal.storage.payments import InvoiceRow, InvoiceStatus, PaymentRow
 from bizportal.storage.receipts import ReceiptRow
 
 
-class DueInvoice(BaseModel):
-    """An open invoice, with what the cashier reads out to the payer."""
-
-    id: str
-    application_id: str
-    tracking_number: str | None
-    applicant_name: str
-    business_name: str
-    licence: str
-    amount_satang: int
-    currency: str
-    due_at: datetime | None
-
-
-class CounterReceipt(BaseModel):
-    """An invoice paid in cash and its receipt; `receipt` is None until the worker has issued it."""
+class InvoiceLine(BaseModel):
+    """An invoice with what the cashier reads out to the payer: whose, for which business and licence, how much."""
 
     invoice_id: str
     application_id: str
@@ -48,6 +35,24 @@ class CounterReceipt(BaseModel):
     licence: str
     amount_satang: int
     currency: str
+
+    @classmethod
+    def fields_of(cls, invoice: InvoiceRow, application: ApplicationRow, case: LicenceCaseRow) -> dict[str, Any]:
+        return {"invoice_id": invoice.id, "application_id": application.id,
+                "tracking_number": application.tracking_number, "applicant_name": application.applicant_name,
+                "business_name": application.business_name, "licence": case.licence_code,
+                "amount_satang": invoice.amount_satang, "currency": invoice.currency}
+
+
+class DueInvoice(InvoiceLine):
+    """An open invoice, and when it expires unpaid."""
+
+    due_at: datetime | None
+
+
+class CounterReceipt(InvoiceLine):
+    """An invoice paid in cash and its receipt; `receipt_number` is None until the worker has issued it."""
+
     paid_at: datetime | None
     receipt_number: str | None
     receipt_issued_at: datetime | None
@@ -62,10 +67,7 @@ def due_invoices(ctx: EngineContext, session: Session, principal: Principal, lim
              .join(LicenceCaseRow, col(LicenceCaseRow.id) == col(InvoiceRow.licence_case_id))
              .where(col(InvoiceRow.status) == InvoiceStatus.OPEN, owner_filter(principal, ctx.clock.now()))
              .order_by(col(InvoiceRow.due_at), col(InvoiceRow.id)).limit(limit).offset(offset))
-    return [DueInvoice(id=invoice.id, application_id=application.id, tracking_number=application.tracking_number,
-                       applicant_name=application.applicant_name, business_name=application.business_name,
-                       licence=case.licence_code, amount_satang=invoice.amount_satang, currency=invoice.currency,
-                       due_at=invoice.due_at)
+    return [DueInvoice(**DueInvoice.fields_of(invoice, application, case), due_at=invoice.due_at)
             for invoice, application, case in session.exec(query)]
 
 
@@ -94,9 +96,6 @@ def counter_receipt(ctx: EngineContext, session: Session, principal: Principal, 
                                                     ReceiptRow.payment_id == payment.id)).first()
     if receipt is not None:
         readable_receipt(ctx, session, principal, receipt.number)  # the receipt's own rule, asked once more
-    return CounterReceipt(invoice_id=invoice.id, application_id=application.id,
-                          tracking_number=application.tracking_number, applicant_name=application.applicant_name,
-                          business_name=application.business_name, licence=case.licence_code,
-                          amount_satang=invoice.amount_satang, currency=invoice.currency, paid_at=invoice.paid_at,
+    return CounterReceipt(**CounterReceipt.fields_of(invoice, application, case), paid_at=invoice.paid_at,
                           receipt_number=receipt.number if receipt else None,
                           receipt_issued_at=receipt.issued_at if receipt else None)

@@ -36,7 +36,7 @@ def _to_payment(client: TestClient, journey: Journey, headers: dict[str, str], *
 
 def _due(engine: LicensingEngine, principal: Principal) -> list[str]:
     with read_session(engine.db) as session:
-        return [invoice.id for invoice in due_invoices(engine.ctx, session, principal)]
+        return [invoice.invoice_id for invoice in due_invoices(engine.ctx, session, principal)]
 
 
 def test_a_counter_lists_the_invoices_of_its_office_filings_while_the_consent_holds(
