@@ -87,6 +87,10 @@ LABELS: dict[str, dict[str, str]] = {
         "counter_err_consent_valid_until": "กรอกวันสิ้นสุดความยินยอมที่อยู่ระหว่างวันนี้ถึง 366 วันข้างหน้า",
         "counter_err_consent_given_by_id_number": "กรอกเลขประจำตัวของผู้มาติดต่อที่ถูกต้อง ซึ่งมีอำนาจกระทำการแทน",
         "counter_err_consent_given_by_name": "กรอกชื่อผู้มาติดต่อตามบัตร",
+        "counter_letter_checked": "ตรวจหนังสือมอบอำนาจของนิติบุคคลซึ่งมอบให้ผู้มาติดต่อกระทำการแทนแล้ว",
+        "counter_letter_hint": "สำหรับผู้ที่ไม่ใช่กรรมการตามทะเบียน ระบบจะบันทึกว่าผู้นี้กระทำการแทนนิติบุคคลได้จนถึงวันที่ในหนังสือ",
+        "counter_letter_until": "หนังสือมอบอำนาจมีผลถึงวันที่",
+        "counter_err_representative_valid_until": "กรอกวันสิ้นสุดของหนังสือมอบอำนาจ ไม่เกิน 3 ปีนับจากวันนี้",
         # The cash desk
         "counter_payments_title": "รับชำระค่าธรรมเนียมเป็นเงินสด",
         "counter_payments_lead": "ค่าธรรมเนียมที่ครบกำหนดชำระของคำขอที่ศูนย์นี้ยื่นแทน เรียงตามวันครบกำหนด",
@@ -198,6 +202,11 @@ LABELS: dict[str, dict[str, str]] = {
         "counter_err_consent_given_by_id_number": "Enter a valid ID number of the person at the counter, who acts "
         "for the entrepreneur",
         "counter_err_consent_given_by_name": "Enter the name of the person at the counter as on their card",
+        "counter_letter_checked": "I checked the company's signed letter authorising this person to act for it",
+        "counter_letter_hint": "For someone who is not a registered director: they are recorded as acting for the "
+        "company until the letter's end",
+        "counter_letter_until": "The letter is valid until",
+        "counter_err_representative_valid_until": "Enter the letter's end, at most three years from today",
         "counter_payments_title": "Take cash for fees",
         "counter_payments_lead": "Fees due on the applications this office filed, the soonest due first",
         "counter_payments_none": "No fee is waiting to be paid",

@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bizportal.api.deps import EngineDep, command
 from bizportal.api.page_labels import LABELS, Lang
+from bizportal.api.pages.counter_company import LETTER_CHECKED, LETTER_UNTIL, checked_letter, record_letter
 from bizportal.api.pages.counter_people import (
     CounterPage,
     IdNumberPath,
@@ -42,7 +43,7 @@ router = APIRouter(tags=["pages"], include_in_schema=False, route_class=PageRout
 # The form's fields, named as the API's body names them (so an engine error's `details.field` finds its field).
 FIELDS = ("applicant.name", "applicant.email", "applicant.language", "business.name", "business.address",
           "business.province", "business.district", "business.area_m2", "consent.method", "consent.valid_until",
-          "consent.given_by_id_number", "consent.given_by_name")
+          "consent.given_by_id_number", "consent.given_by_name", LETTER_CHECKED, LETTER_UNTIL)
 GENERAL = "licences"  # where an error that names no field of the form is linked
 REFUSALS: tuple[tuple[type[BizPortalError], int], ...] = (
     (InvalidInput, 422), (Forbidden, 403), (Conflict, 409), (Unavailable, 503))
@@ -148,19 +149,26 @@ async def file_for_entrepreneur(request: Request, id_number: IdNumberPath, engin
     _, error = id_number_error(id_number)
     if error is not None:
         raise InvalidInput(f"{id_number} is not a Thai identification number")
+    kind = holder_kind(id_number)
+    letter, problems = checked_letter(values) if kind == "juristic" else (None, {})
+    data: ApplicationInput | None = None
     try:
-        data = ApplicationInput.model_validate(_body(holder_kind(id_number), id_number, licences, values))
+        data = ApplicationInput.model_validate(_body(kind, id_number, licences, values))
     except ValidationError as err:
-        return _form(request, engine, principal, lang, id_number, licences, values, key,
-                     problems=_input_errors(err), status_code=422)
+        problems = {**_input_errors(err), **problems}
+    if problems or data is None:
+        return _form(request, engine, principal, lang, id_number, licences, values, key, problems=problems,
+                     status_code=422)
 
-    def create() -> str:
+    def create(data: ApplicationInput) -> str:
         with command(engine, background) as session:
+            if letter is not None:
+                record_letter(engine, session, principal, id_number, letter)
             application, _ = applications.create(engine.ctx, session, principal, data, key)
             return application.id
 
     try:
-        created = await run_in_threadpool(create)
+        created = await run_in_threadpool(create, data)
     except (InvalidInput, Forbidden, Conflict, Unavailable) as err:
         status = next(code for kind, code in REFUSALS if isinstance(err, kind))
         return _form(request, engine, principal, lang, id_number, licences, values, key,

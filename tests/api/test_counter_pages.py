@@ -203,14 +203,30 @@ def test_a_filing_refused_is_re_rendered_on_its_field_and_writes_nothing(
 
 def test_a_company_is_filed_through_the_person_who_acts_for_it(client: TestClient, auth: Auth) -> None:
     _sign_in(client)
-    company = VALID_IDS[2]
-    nameless = _file(client, company, **{"applicant.name": "บริษัท ตัวอย่าง จำกัด"})
+    company, name = VALID_IDS[2], {"applicant.name": "บริษัท ตัวอย่าง จำกัด"}
+    somying = {"consent.given_by_id_number": ALICE_ID, "consent.given_by_name": "สมหญิง ใจดี"}
+    form = client.get(f"/counter/entrepreneurs/{company}/file?lang=en").text
+    assert str(escape(EN["counter_letter_checked"])) in form and 'name="representative.valid_until"' in form
+    nameless = _file(client, company, **name)
     assert nameless.status_code == 422 and 'href="#f-consent-given-by-id-number"' in nameless.text
-    unknown = _file(client, company, **{"applicant.name": "บริษัท ตัวอย่าง จำกัด",
-                                        "consent.given_by_id_number": ALICE_ID, "consent.given_by_name": "สมหญิง ใจดี"})
+    unknown = _file(client, company, **name, **somying)  # no registry lists her, and no letter was checked
     assert unknown.status_code == 403 and 'href="#f-consent-given-by-id-number"' in unknown.text
     assert "not represent the juristic person 0-1055-xxxxx-xx-3" in unknown.text  # the engine's words, beside it
+    undated = _file(client, company, **name, **somying, **{"representative.letter_checked": "yes"})
+    assert undated.status_code == 422 and 'href="#f-representative-valid-until"' in undated.text
+    too_far = _file(client, company, **name, **somying, **{"representative.letter_checked": "yes",
+                                                            "representative.valid_until": "2031-01-01"})
+    assert too_far.status_code == 422 and 'href="#f-representative-valid-until"' in too_far.text
     assert _nothing_filed(client, auth)
+    assert client.get(f"/api/v1/companies/{company}/representatives", headers=auth("admin", "root")).json() == []
+
+    filed = _file(client, company, **name, **somying, **{"representative.letter_checked": "yes",
+                                                          "representative.valid_until": "2027-12-31"})
+    assert filed.status_code == 303 and filed.headers["location"].startswith("/apply/")
+    (letter,) = client.get(f"/api/v1/companies/{company}/representatives", headers=auth("admin", "root")).json()
+    assert (letter["basis"], letter["name"]) == ("verified_at_counter", "สมหญิง ใจดี")
+    (consent,) = client.get("/api/v1/consents", headers=auth("applicant", "alice")).json()  # she acts for it
+    assert consent["given_by_name"] == "สมหญิง ใจดี"
 
 
 def test_filing_creates_the_draft_once_and_continues_at_apply(client: TestClient, auth: Auth) -> None:
