@@ -25,7 +25,17 @@ from bizportal.engine.staff import register
 from bizportal.engine.staff.register import StaffInput, StaffRole, staff_principal
 from bizportal.storage.database import transaction
 from support.fake_registry import API_KEY, PERSON, UNREGISTERED_PERSON, start_registry_server
-from support.helpers import ALICE_ID, LICENCE, OFFICE, VALID_IDS, Auth, Journey, sample_form
+from support.helpers import (
+    ALICE_ID,
+    COUNTER_CONSENT,
+    LICENCE,
+    OFFICE,
+    VALID_IDS,
+    Auth,
+    Journey,
+    application_body,
+    sample_form,
+)
 from support.s3_server import free_port
 from support.uploads import upload_required
 
@@ -332,3 +342,20 @@ def test_the_office_sees_what_it_filed_and_loses_sight_when_consent_is_withdrawn
     assert journey.id not in after.text and tracking not in after.text
     assert EN["counter_payments_none"] in client.get("/counter/payments?lang=en").text
     assert 'rel="next"' not in after.text and client.get("/counter/filed?page=2").status_code == 200
+
+
+def test_what_the_office_filed_is_paged_newest_first(client: TestClient, auth: Auth, clock: Any) -> None:
+    carl = auth("counter_officer", "carl", office=OFFICE)
+    for number in range(21):
+        body = application_body(consent=COUNTER_CONSENT)
+        body["business"]["name"] = f"ร้านที่ {number}"  # type: ignore[index]
+        assert client.post("/api/v1/applications", json=body, headers=carl).status_code == 201
+        clock.advance(minutes=1)
+    _sign_in(client)
+    first = client.get("/counter/filed?lang=en")
+    assert first.text.count('<tr>') == 21  # the header row and 20 filings
+    assert "ร้านที่ 20<" in first.text and "ร้านที่ 0<" not in first.text
+    assert 'href="/counter/filed?page=2"' in first.text
+    second = client.get("/counter/filed?page=2&lang=en")
+    assert "ร้านที่ 0<" in second.text and 'href="/counter/filed?page=1"' in second.text
+    assert 'rel="next"' not in second.text
