@@ -254,6 +254,7 @@ def test_filing_creates_the_draft_once_and_continues_at_apply(client: TestClient
     assert (consent["method"], consent["office"]) == ("identity_checked_in_person", OFFICE)
 
     page = client.get(f"/counter/entrepreneurs/{ALICE_ID}?lang=en")
+    assert "สมหญิง ใจดี</h1>" in page.text  # no registry: the name the office filed under
     assert f'href="/apply/{application}"' in page.text and EN["counter_consent_in_force"] in page.text
     assert EN["counter_status_draft"] in page.text
     _sign_in(client, BILL)  # another office holds nothing of hers
