@@ -77,6 +77,8 @@ LABELS: dict[str, dict[str, str]] = {
         "counter_business_area": "พื้นที่ใช้สอย", "counter_area_unit": "ตร.ม.",
         "counter_create_button": "สร้างร่างคำขอและกรอกต่อ", "counter_optional": "(ไม่บังคับ)",
         "counter_err_licences": "เลือกใบอนุญาตอย่างน้อยหนึ่งรายการที่ยื่นได้",
+        "counter_err_applicant_id_number": "ยื่นคำขอในชื่อนี้ไม่ได้: ทะเบียนไม่มีเลขนี้ หรือผู้ถือเลขไม่สามารถยื่นคำขอได้",
+        "counter_err_registry": "ระบบทะเบียนไม่ตอบในขณะนี้ ยังไม่ได้สร้างคำขอ กรุณาลองส่งอีกครั้ง",
         "counter_err_applicant_name": "กรอกชื่อผู้ประกอบการตามบัตร",
         "counter_err_applicant_email": "กรอกอีเมลให้ถูกรูปแบบ เช่น name@example.com",
         "counter_err_applicant_language": "เลือกภาษาของการแจ้งเตือน",
@@ -191,6 +193,9 @@ LABELS: dict[str, dict[str, str]] = {
         "counter_business_area": "Usable floor area", "counter_area_unit": "m²",
         "counter_create_button": "Create the draft and continue", "counter_optional": "(optional)",
         "counter_err_licences": "Choose at least one licence that can be filed",
+        "counter_err_applicant_id_number": "No application can be filed in this name: the registry has no such "
+        "number, or its holder cannot apply",
+        "counter_err_registry": "The registry is not answering now; nothing was filed: send the form again",
         "counter_err_applicant_name": "Enter the entrepreneur's name as on the card",
         "counter_err_applicant_email": "Enter an e-mail address like name@example.com",
         "counter_err_applicant_language": "Choose the language of notifications",

@@ -45,9 +45,13 @@ FIELDS = ("applicant.name", "applicant.email", "applicant.language", "business.n
           "business.province", "business.district", "business.area_m2", "consent.method", "consent.valid_until",
           "consent.given_by_id_number", "consent.given_by_name", LETTER_CHECKED, LETTER_UNTIL)
 GENERAL = "licences"  # where an error that names no field of the form is linked
+# Refusals about the entrepreneur themselves (not registered; the registry not answering): told at the top, by
+# the number the officer found them with.
+ABOUT_THE_NUMBER = ("applicant.id_number", "registry")
 REFUSALS: tuple[tuple[type[BizPortalError], int], ...] = (
     (InvalidInput, 422), (Forbidden, 403), (Conflict, 409), (Unavailable, 503))
-FIRST_CHOICE = {"consent.method": "method-identity_checked_in_person", "applicant.language": "language-th"}
+FIRST_CHOICE = {"consent.method": "method-identity_checked_in_person", "applicant.language": "language-th",
+                "applicant.id_number": "f-applicant-id-number", "registry": "f-applicant-id-number"}
 CONSENT_DAYS_PROPOSED = 180  # what the form proposes; the engine allows up to consents.MAX_CONSENT_DAYS
 
 
@@ -89,7 +93,9 @@ def _engine_error(err: BizPortalError) -> dict[str, str | None]:
     named = err.details.get("field") if isinstance(err.details, dict) else None
     if isinstance(err, Forbidden):  # nobody known to act for the company: the person at the counter
         named = "consent.given_by_id_number"
-    field = named if named in FIELDS else GENERAL
+    if isinstance(err, Unavailable):
+        named = "registry"
+    field = named if named in FIELDS or named in ABOUT_THE_NUMBER else GENERAL
     return {field: err.message}
 
 
@@ -107,7 +113,7 @@ def _form(request: Request, engine: LicensingEngine, principal: Principal, lang:
     targets = {GENERAL: field_id(GENERAL) + ("-" + shown[0].code if shown else ""),
                **FIRST_CHOICE}  # a group's error links to its first choice
     summary = [(messages[field], "#" + targets.get(field, field_id(field)))
-               for field in (GENERAL, *FIELDS) if field in problems]
+               for field in (*ABOUT_THE_NUMBER, GENERAL, *FIELDS) if field in problems]
     return render(request, "counter/file.html", {
         **counter_context(engine, principal), "id_number": id_number, "masked": mask_thai_id(id_number),
         "kind": holder_kind(id_number),

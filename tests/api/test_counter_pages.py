@@ -167,10 +167,16 @@ def test_the_registry_names_the_entrepreneur_or_says_why_not(settings: Settings,
         unknown = client.get(f"/counter/entrepreneurs/{UNREGISTERED_PERSON}?lang=en")
         assert unknown.status_code == 404 and str(escape(EN["counter_error_unknown"])) in unknown.text
         assert 'class="error-summary"' in unknown.text
+        refused = _file(client, UNREGISTERED_PERSON)  # the engine looks the applicant up again when filing
+        assert refused.status_code == 422 and 'href="#f-applicant-id-number"' in refused.text
+        assert EN["counter_err_applicant_id_number"] in refused.text
     with _with_registry(settings, clock, f"http://127.0.0.1:{free_port()}") as down:
         _sign_in(down)
         answer = down.get(f"/counter/entrepreneurs/{PERSON}?lang=en")
         assert answer.status_code == 503 and EN["counter_error_registry_down"] in answer.text
+        unfiled = _file(down, PERSON)
+        assert unfiled.status_code == 503 and 'href="#f-applicant-id-number"' in unfiled.text
+        assert EN["counter_err_registry"] in unfiled.text
 
 
 def test_the_filing_form_shows_the_catalogue_and_ticks_licences_from_the_address(client: TestClient) -> None:
