@@ -148,6 +148,11 @@ def test_a_counter_officer_files_for_somchai_takes_cash_and_prints_the_receipt(
     assert re.fullmatch(r"/api/v1/receipts/BP-R-\d+-\d+/pdf", pdf_link.get_attribute("href") or "")
     assert page.get_by_role("button", name=TH["counter_print"]).is_visible()  # the script shows the print button
     _check(page, "receipt", "th")
+    page.emulate_media(media="print")  # on paper: the receipt alone
+    assert not page.get_by_role("navigation", name=TH["counter_tabs"]).is_visible()
+    assert not pdf_link.is_visible() and page.get_by_text(tracking).first.is_visible()
+    screenshot(page, "counter-receipt-th-print")
+    page.emulate_media(media="screen")
     pdf = page.request.get(served + (pdf_link.get_attribute("href") or ""))  # the session cookie reads it
     assert pdf.ok and pdf.body().startswith(b"%PDF")
     receipt_path = page.url.removeprefix(served)
