@@ -22,6 +22,7 @@ from fastapi import APIRouter, FastAPI
 from bizportal.api.pages import (
     apply,
     consents,
+    counter,
     escalations,
     held_licences,
     inbox,
@@ -45,4 +46,4 @@ def install(app: FastAPI) -> None:
 
 ROUTERS: tuple[APIRouter, ...] = (public.router, signin.router, *apply.ROUTERS, inbox.router, task_page.router,
                                   escalations.router, payment.router, held_licences.router, consents.router,
-                                  surveys.router, my_data.router)
+                                  surveys.router, my_data.router, counter.router)

@@ -52,6 +52,7 @@ NAV: list[NavItem] = [
     NavItem("/my-licences", "nav_my_licences", roles=frozenset({Role.APPLICANT})),
     NavItem("/inbox", "inbox_nav", frozenset({Role.AGENCY_OFFICER, Role.AGENCY_SUPERVISOR})),
     NavItem("/escalations", "inbox_nav_escalations", frozenset({Role.AGENCY_SUPERVISOR})),
+    NavItem("/counter", "nav_counter", frozenset({Role.COUNTER_OFFICER})),
 ]
 
 

@@ -151,10 +151,13 @@ def withdraw(ctx: EngineContext, session: Session, principal: Principal, consent
 
 
 def consents_for(ctx: EngineContext, session: Session, principal: Principal, limit: int = 100,
-                 offset: int = 0) -> list[CounterConsentRow]:
+                 offset: int = 0, entrepreneur: str | None = None) -> list[CounterConsentRow]:
     """Consents the caller may see, newest first: those in their (or their company's) name, those their counter
-    office took, or all (admins)."""
+    office took, or all (admins); with `entrepreneur`, only those given in that ID number's name (the counter's
+    page about one entrepreneur)."""
     query = select(CounterConsentRow)
+    if entrepreneur is not None:
+        query = query.where(CounterConsentRow.entrepreneur == entrepreneur)
     if principal.role == Role.APPLICANT and principal.id_number is not None:
         query = query.where(or_(col(CounterConsentRow.entrepreneur) == principal.id_number,
                                 col(CounterConsentRow.entrepreneur).in_(represented_parties(principal,
