@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from bizportal.api.page_labels import public
+from bizportal.api.page_labels import public, tracking
 
 Lang = Literal["th", "en"]
 
-GROUPS = (public.LABELS,)
+GROUPS = (public.LABELS, tracking.LABELS)
 
 
 def _merged(groups: tuple[dict[str, dict[str, str]], ...]) -> dict[str, dict[str, str]]:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 
-from bizportal.api.pages import public, signin, static
+from bizportal.api.pages import public, signin, static, tracking
 
 
 def install(app: FastAPI) -> None:
@@ -30,4 +30,4 @@ def install(app: FastAPI) -> None:
     static.install(app)
 
 
-ROUTERS: tuple[APIRouter, ...] = (public.router, signin.router)
+ROUTERS: tuple[APIRouter, ...] = (public.router, signin.router, tracking.router)

@@ -49,6 +49,7 @@ NAV: list[NavItem] = [
     NavItem("/licences", "nav_licences"),
     NavItem("/register", "nav_register"),
     NavItem("/kpis", "nav_kpis"),
+    NavItem("/applications", "nav_applications", frozenset({Role.APPLICANT})),
 ]
 
 
