@@ -8,6 +8,7 @@
   if (!section || !window.BpmnJS || !window.fetch) { return; }
   section.hidden = false;
   var viewers = new Map();
+  var READABLE = 0.8;
 
   function draw(canvas) {
     return fetch(canvas.getAttribute("data-diagram-url"), { credentials: "same-origin" })
@@ -23,7 +24,7 @@
           var view = viewer.get("canvas");
           diagram.done.forEach(function (id) { if (shapes.get(id)) { view.addMarker(id, "step-done"); } });
           diagram.current.forEach(function (id) { if (shapes.get(id)) { view.addMarker(id, "step-current"); } });
-          view.zoom("fit-viewport", "auto");
+          show(view, shapes, canvas, diagram.current.concat(diagram.done.slice(-1)));
           canvas.setAttribute("data-current", diagram.current.join(" "));
         });
       })
@@ -33,6 +34,18 @@
         failed.textContent = canvas.getAttribute("data-failed");
         canvas.replaceChildren(failed);
       });
+  }
+
+  // A wide screen sees the whole process; a phone sees the step it stands at, at a size that can be read (the
+  // viewer build does not pan, and the whole process at a phone's width is too small to read).
+  function show(view, shapes, canvas, focus) {
+    view.zoom("fit-viewport", "auto");
+    var element = focus.map(function (id) { return shapes.get(id); }).filter(Boolean)[0];
+    if (canvas.clientWidth >= 600 || !element || view.zoom() >= READABLE) { return; }
+    var width = canvas.clientWidth / READABLE;
+    var height = canvas.clientHeight / READABLE;
+    view.viewbox({ x: element.x + element.width / 2 - width / 2, y: element.y + element.height / 2 - height / 2,
+                   width: width, height: height });
   }
 
   function drawAll() {
