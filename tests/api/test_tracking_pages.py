@@ -6,16 +6,24 @@ real browser, with the live status, the diagram, the accessibility check and scr
 from __future__ import annotations
 
 import re
+from typing import Annotated
 
 import pytest
 from conftest import MovableClock
+from fastapi import Depends, FastAPI
 from fastapi.testclient import TestClient
 from markupsafe import escape
+from sqlmodel import select
 
 from bizportal.api.page_labels import LABELS
+from bizportal.api.pages.signin import staff_page
 from bizportal.api.sessions import SESSION_COOKIE, session_token
+from bizportal.engine.assembly import LicensingEngine
 from bizportal.engine.principal import Principal, Role
+from bizportal.storage.database import transaction
+from bizportal.storage.notifications import NotificationRow
 from support.helpers import ALICE_ID, Journey
+from support.pages import providers_configured
 from support.uploads import pdf as one_page_pdf
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -164,6 +172,7 @@ def test_a_post_from_another_site_changes_nothing(client: TestClient, journey: J
     journey.create()
     journey.submit()
     _sign_in(client)
+    providers_configured(client)
     response = client.post(f"/applications/{journey.id}/withdraw", headers={"Origin": "https://evil.example"},
                            data={"reason": "เปลี่ยนใจ", "licences": ["food_premises_notice_small"]},
                            follow_redirects=False)
@@ -174,6 +183,7 @@ def test_a_post_from_another_site_changes_nothing(client: TestClient, journey: J
 def test_sign_in_role_and_ownership(client: TestClient, journey: Journey) -> None:
     journey.create()
     journey.submit()
+    providers_configured(client)
     for path in ("/applications", f"/applications/{journey.id}", f"/applications/{journey.id}/withdraw"):
         response = client.get(path, follow_redirects=False)
         assert response.status_code == 303 and response.headers["location"].startswith("/auth/login?next=")
@@ -185,3 +195,77 @@ def test_sign_in_role_and_ownership(client: TestClient, journey: Journey) -> Non
     assert client.get(f"/applications/{journey.id}/withdraw").status_code == 404
     assert client.get("/applications/no-such-id").status_code == 404
     assert str(escape(journey.view()["tracking_number"])) not in client.get("/applications").text
+
+
+def test_without_a_sign_in_provider_a_page_says_signing_in_is_not_available(client: TestClient,
+                                                                            journey: Journey) -> None:
+    """The test app has no OpenID provider: a page that needs sign-in says so, instead of the API's JSON 404."""
+    for path, words in (("/applications?lang=en", "signin_off_text"), ("/account?lang=en", "signin_off_text")):
+        page = client.get(path, follow_redirects=False)
+        assert page.status_code == 503 and page.headers["content-type"].startswith("text/html")
+        assert LABELS["en"]["signin_off_title"] in page.text and LABELS["en"][words] in page.text
+    thai = client.get("/applications")
+    assert thai.status_code == 503 and LABELS["th"]["signin_off_title"] in thai.text
+    app: FastAPI = client.app  # type: ignore[assignment]
+
+    @app.get("/test-inbox")
+    def inbox(principal: Annotated[Principal, Depends(staff_page(Role.AGENCY_OFFICER))]) -> str:  # a staff page
+        return principal.subject
+
+    staff = client.get("/test-inbox?lang=en")
+    assert staff.status_code == 503 and LABELS["en"]["signin_off_staff"] in staff.text
+
+
+def test_every_email_to_the_applicant_links_to_a_page_they_can_open(client: TestClient, journey: Journey,
+                                                                    engine: LicensingEngine,
+                                                                    clock: MovableClock) -> None:
+    """Each kind of notification an application's story sends carries links to its tracking page (not a JSON
+    route): they answer 200 to the owner signed in, and send anyone else through sign-in."""
+    applicant = {"kind": "individual", "id_number": ALICE_ID, "name": "สมหญิง ใจดี", "email": "somying@example.co.th"}
+
+    def applied() -> Journey:
+        story = Journey(client, journey.applicant, journey.officer, journey.counter)
+        story.create(applicant=applicant)
+        story.submit()
+        return story
+
+    issued = applied()  # documents asked for, sent, approved, paid: the licence issued
+    issued.decide("document_check", "request_documents", "แผนผังไม่ชัด")
+    issued.decide("submit_documents", "submit", headers=journey.applicant)
+    issued.decide("document_recheck", "approve")
+    issued.decide("consideration", "approve")
+    assert issued.pay().status_code == 200
+    number = issued.view()["licences"][0]["licence_number"]
+    refused = applied()
+    refused.decide("document_check", "reject", "ไม่ใช่สถานที่จำหน่ายอาหาร")
+    unpaid = applied()
+    unpaid.decide("document_check", "approve")
+    unpaid.decide("consideration", "approve")
+    applied()  # left waiting past the manual's time: the Section 10 notices
+    cancelled = client.post(f"/api/v1/issued-licences/{number}/cancellations", json={"reason": "ปิดกิจการ"},
+                            headers=journey.applicant)
+    assert cancelled.status_code == 201, cancelled.text
+    cancellation = Journey(client, journey.applicant, journey.officer, journey.counter)
+    cancellation.id = cancelled.json()["id"]
+    cancellation.decide("cancellation_acknowledgement", "approve", "รับทราบ")
+    engine.opdc_email = "opdc@example.go.th"  # Section 10 notices go with a copy to OPDC
+    clock.advance(days=45)
+    engine.fire_due_timers_and_notices()
+
+    with transaction(engine.db) as session:
+        sent = [(row.event, row.body, row.links) for row in session.exec(select(NotificationRow))]
+    assert {event for event, _, _ in sent} >= {"application_submitted", "documents_requested", "licence_decided",
+                                               "payment_due", "payment_expired", "licence_issued",
+                                               "section10_notice", "licence_cancelled"}
+    base = client.app.state.public_base_url.rstrip("/")  # type: ignore[attr-defined]
+    providers_configured(client)
+    for event, body, links in sent:
+        assert links, event
+        for link in links:
+            assert link["url"] in body and link["url"].startswith(base + "/applications/"), (event, link)
+            path = link["url"].removeprefix(base).split("#")[0]
+            client.cookies.clear()
+            visitor = client.get(path, follow_redirects=False)
+            assert visitor.status_code == 303 and visitor.headers["location"].startswith("/auth/login"), event
+            _sign_in(client)
+            assert client.get(path).status_code == 200, (event, path)
