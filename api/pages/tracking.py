@@ -164,8 +164,8 @@ def _withdraw_page(request: Request, engine: EngineDep, principal: Principal, ap
     labels = LABELS[lang]
     with query(engine) as session:
         tracked = tracking(engine.ctx, session, principal, application_id, labels, lang)
-    if not tracked.withdrawable and not errors:
-        return RedirectResponse(_page_url(application_id), status_code=303)  # nothing left to withdraw
+    if not tracked.withdrawable:  # nothing (left) to withdraw: a resent confirmation lands on the tracking page
+        return RedirectResponse(_page_url(application_id), status_code=303)
     open_licences = [licence for licence in tracked.licences if licence.view.status not in TERMINAL]
     return render(request, "tracking/withdraw.html", {
         "tracked": tracked, "app": tracked.application, "open_licences": open_licences, "errors": errors or [],

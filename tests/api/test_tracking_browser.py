@@ -84,6 +84,21 @@ def _look(page: Page, name: str) -> None:
     screenshot(page, name)
 
 
+def _diagram_under_the_real_csp(browser: Browser, signed_in: Page, url: str) -> None:
+    """The harness bypasses the Content-Security-Policy (to inject axe); here it applies: bpmn-js draws (its inline
+    SVG styles are within `style-src 'unsafe-inline'`), the stream connects, and nothing is refused."""
+    context = browser.new_context(viewport=PHONE, storage_state=signed_in.context.storage_state())  # type: ignore[arg-type]
+    page = context.new_page()
+    refused: list[str] = []
+    page.on("console", lambda message: refused.append(message.text) if "Content Security Policy" in message.text
+            else None)
+    page.goto(url)
+    expect(page.locator(".trk-canvas .djs-element.step-current")).to_have_count(1)
+    expect(page.locator("[data-live-note]")).to_be_visible()
+    assert refused == []
+    context.close()
+
+
 def test_following_an_application_live_from_documents_to_licence(browser: Browser, served: str, somchai: Journey,
                                                                  tmp_path: Path) -> None:
     journey = somchai
@@ -103,6 +118,7 @@ def test_following_an_application_live_from_documents_to_licence(browser: Browse
     expect(page.locator(".trk-canvas .djs-element.step-current")).to_have_count(1)
     expect(page.locator(".trk-canvas")).to_have_attribute("data-current", "document_check")
     _look(page, "tracking-application-th-phone")
+    _diagram_under_the_real_csp(browser, page, f"{served}/applications/{journey.id}")
 
     # The officer asks for the floor plan: the page shows it without a reload, and says so.
     assert journey.decide("document_check", "request_documents", "แผนผังไม่ชัด",

@@ -16,6 +16,7 @@ from markupsafe import escape
 from sqlmodel import select
 
 from bizportal.api.page_labels import LABELS
+from bizportal.api.pages import tracking
 from bizportal.api.pages.signin import staff_page
 from bizportal.api.sessions import SESSION_COOKIE, session_token
 from bizportal.engine.assembly import LicensingEngine
@@ -42,7 +43,8 @@ def _text(html: str) -> str:
 
 
 def test_the_list_is_empty_then_shows_each_application_with_what_it_asks(client: TestClient, journey: Journey,
-                                                                         clock: MovableClock) -> None:
+                                                                         clock: MovableClock,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     _sign_in(client)
     empty = client.get("/applications")
     assert empty.status_code == 200 and LABELS["th"]["trk_list_empty"] in empty.text
@@ -62,6 +64,13 @@ def test_the_list_is_empty_then_shows_each_application_with_what_it_asks(client:
     assert f'href="/apply/{draft}"' in page.text and "Draft (not submitted)" in text
     assert "Waiting for your documents" in text and "Send more documents" in text
     assert page.text.index(number) < page.text.index(f"/apply/{draft}")  # newest first
+
+    monkeypatch.setattr(tracking, "PAGE_SIZE", 1)  # paged: one a page
+    first = client.get("/applications?lang=en")
+    assert number in first.text and f"/apply/{draft}" not in first.text and 'href="/applications?page=2"' in first.text
+    second = client.get("/applications?page=2&lang=en")
+    assert f"/apply/{draft}" in second.text and 'href="/applications?page=1"' in second.text
+    assert 'href="/applications?page=3"' not in second.text
 
 
 def test_the_tracking_page_shows_status_steps_clock_and_timeline(client: TestClient, journey: Journey) -> None:
@@ -126,6 +135,20 @@ def test_answering_a_request_for_documents_on_the_page(client: TestClient, journ
     assert again.status_code == 409 and 'class="error-summary"' in again.text
 
 
+def test_a_fee_to_pay_links_to_its_payment_page(client: TestClient, journey: Journey) -> None:
+    journey.create()
+    journey.submit()
+    journey.decide("document_check", "approve")
+    journey.decide("consideration", "approve")
+    (invoice,) = journey.view()["invoices"]
+    _sign_in(client)
+    page = client.get(f"/applications/{journey.id}?lang=en")
+    assert f'href="/applications/{journey.id}/invoices/{invoice["id"]}"' in page.text
+    assert "Waiting for payment" in page.text and "Fee to pay: 500 THB" in _text(page.text)
+    listed = _text(client.get("/applications?lang=en").text)
+    assert "Pay the fee of 500 THB" in listed
+
+
 def test_downloads_and_links_after_the_licence_is_issued(client: TestClient, journey: Journey) -> None:
     number, _ = journey.issue()
     _sign_in(client)
@@ -166,6 +189,9 @@ def test_withdrawing_asks_for_confirmation_and_a_reason(client: TestClient, jour
     after = client.get(done.headers["location"] + "&lang=en")
     assert "The application is withdrawn" in after.text and "Cancelled" in after.text
     assert client.get(f"/applications/{journey.id}/withdraw", follow_redirects=False).status_code == 303
+    resent = client.post(f"/applications/{journey.id}/withdraw", headers=origin, follow_redirects=False,
+                         data={"reason": "เปลี่ยนใจ ไม่เปิดร้านแล้ว", "licences": ["food_premises_notice_small"]})
+    assert resent.status_code == 303 and resent.headers["location"] == f"/applications/{journey.id}"
 
 
 def test_a_post_from_another_site_changes_nothing(client: TestClient, journey: Journey) -> None:
