@@ -40,6 +40,7 @@ from bizportal.engine.input_text import line
 from bizportal.engine.principal import Principal
 from bizportal.engine.statuses import TERMINAL, Status
 from bizportal.engine.uploads import documents
+from bizportal.engine.uploads.limits import UploadLimits
 
 router = APIRouter(tags=["pages"], include_in_schema=False, route_class=PageRoute)
 
@@ -98,8 +99,10 @@ def _tracking(request: Request, engine: EngineDep, principal: Principal, applica
     timeline = [{"at": entry.at, "who": actor_label(entry, principal, labels),
                  "what": event_text(entry, tracked, labels, lang)} for entry in reversed(tracked.application.timeline)
                 if entry.event not in HIDDEN_EVENTS]
+    file_bytes = (engine.ctx.upload_limits or UploadLimits()).file_bytes
     return render(request, "tracking/application.html", {
         "tracked": tracked, "app": tracked.application, "timeline": timeline, "errors": errors or [],
+        "max_mb": f"{file_bytes / 1024 / 1024:g}",
         "done": done, "stream_url": f"/api/v1/applications/{quote(tracked.application.id, safe='')}/status-stream"},
         lang, status_code=status_code, principal=principal)
 

@@ -15,10 +15,12 @@ from fastapi.testclient import TestClient
 from markupsafe import escape
 from sqlmodel import select
 
+from bizportal.api.app import create_app
 from bizportal.api.page_labels import LABELS
 from bizportal.api.pages import tracking
 from bizportal.api.pages.signin import staff_page
 from bizportal.api.sessions import SESSION_COOKIE, session_token
+from bizportal.api.settings import Settings
 from bizportal.engine.assembly import LicensingEngine
 from bizportal.engine.principal import Principal, Role
 from bizportal.storage.database import transaction
@@ -99,6 +101,7 @@ def test_answering_a_request_for_documents_on_the_page(client: TestClient, journ
     origin = _sign_in(client)
     page = client.get(f"/applications/{journey.id}?lang=en")
     assert "แผนผังไม่ชัด" in page.text and 'id="file-food_premises_notice_small-premises_map_and_floor_plan"' in page.text
+    assert "PDF, JPEG or PNG, up to 20 MB" in page.text  # the engine's limit
 
     # Sending the answer before uploading: the engine refuses, the page says so beside the file input.
     task = re.search(r'name="task" value="([^"]+)"', page.text)
@@ -295,3 +298,20 @@ def test_every_email_to_the_applicant_links_to_a_page_they_can_open(client: Test
             assert visitor.status_code == 303 and visitor.headers["location"].startswith("/auth/login"), event
             _sign_in(client)
             assert client.get(path).status_code == 200, (event, path)
+
+
+def test_the_page_upload_may_be_as_large_as_a_document(settings: Settings, engine: LicensingEngine,
+                                                       journey: Journey) -> None:
+    """The page's upload form has the documents' size limit, not the smaller one of other multipart bodies."""
+    journey.create()
+    journey.submit()
+    journey.decide("document_check", "request_documents", "แผนผังไม่ชัด", documents=[FLOOR_PLAN])
+    small_multipart = settings.model_copy(update={"max_upload_bytes": 2000})
+    with TestClient(create_app(small_multipart, engine=engine)) as client:
+        origin = _sign_in(client)
+        document = one_page_pdf(padding=4000)
+        assert len(document) > 2000
+        uploaded = client.post(f"/applications/{journey.id}/documents", headers=origin, follow_redirects=False,
+                               data={"document": FLOOR_PLAN, "licence": "food_premises_notice_small"},
+                               files={"file": ("plan.pdf", document, "application/pdf")})
+        assert uploaded.status_code == 303, uploaded.text
