@@ -147,11 +147,20 @@ def answer_page(request: Request, application_id: str, licence: str, engine: Eng
         with command(engine, background) as session:
             tasks.complete(engine.ctx, session, principal, task, TaskCompletion(action="submit"))
     except (Conflict, InvalidInput, Forbidden) as err:
+        if isinstance(err, Conflict) and not _still_asked(engine, principal, application_id, licence, lang):
+            return RedirectResponse(_page_url(application_id), status_code=303)  # a resend: already answered
         missing = (err.details or {}).get("missing") if isinstance(err.details, dict) else None
         href = f"#{upload_field(licence, missing[0])}" if missing else f"#request-{licence}"
         return _tracking(request, engine, principal, application_id, lang, status_code=_status_of(err),
                          errors=[(err.message, href)])
     return RedirectResponse(_page_url(application_id, "answered"), status_code=303)
+
+
+def _still_asked(engine: EngineDep, principal: Principal, application_id: str, licence: str, lang: Lang) -> bool:
+    """Whether the licence still waits for the applicant's answer to a request for documents."""
+    with query(engine) as session:
+        tracked = tracking(engine.ctx, session, principal, application_id, LABELS[lang], lang)
+    return any(asked.view.code == licence and asked.answer_task for asked in tracked.requests)
 
 
 @router.get("/applications/{application_id}/withdraw", response_class=HTMLResponse)

@@ -1,13 +1,12 @@
 // The process diagram of each licence on the tracking page: bpmn-js (vendor/bpmn-js, the viewer build) draws the
 // BPMN the case runs, from GET /api/v1/applications/{id}/licences/{code}/process (engine/cases/diagram.py), and
 // marks the steps done and the step it stands at. The steps are also listed as text on the page, so without
-// JavaScript (the section stays hidden) nothing is lost.
+// JavaScript (the section stays hidden) nothing is lost. The live status (tracking-live.js) replaces the page's
+// live part, diagrams included, and says so with a `tracking:updated` event: they are drawn again.
 (function () {
   "use strict";
-  var section = document.querySelector("[data-diagrams]");
-  if (!section || !window.BpmnJS || !window.fetch) { return; }
-  section.hidden = false;
-  var viewers = new Map();
+  if (!window.BpmnJS || !window.fetch) { return; }
+  var viewers = new Map();  // canvas element -> its viewer (the live update replaces the canvases)
   var READABLE = 0.8;
 
   function draw(canvas) {
@@ -24,8 +23,10 @@
           var view = viewer.get("canvas");
           diagram.done.forEach(function (id) { if (shapes.get(id)) { view.addMarker(id, "step-done"); } });
           diagram.current.forEach(function (id) { if (shapes.get(id)) { view.addMarker(id, "step-current"); } });
-          show(view, shapes, canvas, diagram.current.concat(diagram.done.slice(-1)));
+          var focus = diagram.current.concat(diagram.done.slice(-1));
           canvas.setAttribute("data-current", diagram.current.join(" "));
+          canvas.setAttribute("data-focus", focus.join(" "));
+          show(view, shapes, canvas, focus);
         });
       })
       .catch(function () {
@@ -49,8 +50,27 @@
   }
 
   function drawAll() {
+    var section = document.querySelector("[data-diagrams]");
+    if (!section) { return; }
+    section.hidden = false;
+    viewers.forEach(function (viewer, canvas) {
+      if (!canvas.isConnected) { viewer.destroy(); viewers.delete(canvas); }
+    });
     section.querySelectorAll("[data-diagram-url]").forEach(draw);
   }
+
+  // A turned phone or a resized window: frame each diagram again for its new size.
+  var resizing = null;
+  window.addEventListener("resize", function () {
+    clearTimeout(resizing);
+    resizing = setTimeout(function () {
+      viewers.forEach(function (viewer, canvas) {
+        var view = viewer.get("canvas");
+        view.resized();
+        show(view, viewer.get("elementRegistry"), canvas, (canvas.getAttribute("data-focus") || "").split(" "));
+      });
+    }, 150);
+  });
 
   drawAll();
   document.addEventListener("tracking:updated", drawAll);

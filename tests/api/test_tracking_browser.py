@@ -20,6 +20,7 @@ from bizportal.api.page_labels import LABELS
 from bizportal.api.settings import Settings
 from bizportal.engine.assembly import LicensingEngine
 from support.browser import (
+    DESK,
     PHONE,
     assert_accessible,
     chromium_path,
@@ -149,6 +150,10 @@ def test_following_an_application_live_from_documents_to_licence(browser: Browse
     assert journey.pay().status_code == 200
     expect(status).to_have_text(EN["trk_status_issued"], timeout=10_000)
     _look(page, "tracking-application-en-phone")
+    page.set_viewport_size(DESK)
+    page.wait_for_timeout(400)  # the diagram is framed again once the resizing settles
+    screenshot(page, "tracking-application-en-desk")
+    page.set_viewport_size(PHONE)
 
     licence_number = journey.view()["licences"][0]["licence_number"]
     with page.expect_download() as download:

@@ -134,8 +134,11 @@ def test_answering_a_request_for_documents_on_the_page(client: TestClient, journ
     assert answered.status_code == 303
     assert journey.view()["licences"][0]["status"] == "document_check"  # the officer re-checks
     again = client.post(f"/applications/{journey.id}/licences/food_premises_notice_small/answer?lang=en",
-                        data={"task": task.group(1)}, headers=origin)  # a resend: the step is done
-    assert again.status_code == 409 and 'class="error-summary"' in again.text
+                        data={"task": task.group(1)}, headers=origin, follow_redirects=False)
+    assert again.status_code == 303 and again.headers["location"] == f"/applications/{journey.id}"  # a resend
+    forged = client.post(f"/applications/{journey.id}/licences/food_premises_notice_small/answer?lang=en",
+                         data={"task": "no-such-task"}, headers=origin)
+    assert forged.status_code == 404 and '<html lang="en">' in forged.text
 
 
 def test_a_fee_to_pay_links_to_its_payment_page(client: TestClient, journey: Journey) -> None:
