@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
 from pydantic import SecretStr
 
 from bizportal.api.app import create_app
@@ -150,10 +150,10 @@ def test_following_an_application_live_from_documents_to_licence(browser: Browse
     assert journey.pay().status_code == 200
     expect(status).to_have_text(EN["trk_status_issued"], timeout=10_000)
     _look(page, "tracking-application-en-phone")
-    page.set_viewport_size(DESK)
+    page.set_viewport_size(ViewportSize(width=DESK["width"], height=DESK["height"]))
     page.wait_for_timeout(400)  # the diagram is framed again once the resizing settles
     screenshot(page, "tracking-application-en-desk")
-    page.set_viewport_size(PHONE)
+    page.set_viewport_size(ViewportSize(width=PHONE["width"], height=PHONE["height"]))
 
     licence_number = journey.view()["licences"][0]["licence_number"]
     with page.expect_download() as download:
