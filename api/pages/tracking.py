@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from bizportal.api.deps import EngineDep, command, query
+from bizportal.api.errors import STATUS
 from bizportal.api.page_labels import LABELS, Lang
 from bizportal.api.pages.page_route import PageRoute
 from bizportal.api.pages.rendering import PageLang, render
@@ -46,15 +47,12 @@ router = APIRouter(tags=["pages"], include_in_schema=False, route_class=PageRout
 
 PAGE_SIZE = 20
 Done = Literal["uploaded", "answered", "withdrawn"]
-# The status the API answers for each refusal (api/errors.py), so a page's refusal says the same.
-STATUS_OF: tuple[tuple[type[BizPortalError], int], ...] = (
-    (PayloadTooLarge, 413), (UnsupportedMediaType, 415), (Conflict, 409), (Forbidden, 403), (Unavailable, 503),
-    (InvalidInput, 422))
 Errors = list[tuple[str, str]]  # (message, href of the field), as the error summary macro takes them
 
 
 def _status_of(err: BizPortalError) -> int:
-    return next((code for kind, code in STATUS_OF if isinstance(err, kind)), 400)
+    """The status the API answers for the same refusal (api/errors.py), so the page's refusal says the same."""
+    return next((code for kind, code in STATUS.items() if isinstance(err, kind)), 400)
 
 
 def _page_url(application_id: str, done: str | None = None, anchor: str = "") -> str:
