@@ -1,6 +1,7 @@
-"""The addresses the engine hands out (`engine.links.Links`), built from the public base URL and the API's paths.
+"""The addresses the engine hands out (`engine.links.Links`), built from the public base URL and the app's paths.
 
-tests/api/test_links.py checks that every one of them is a route the app serves.
+What people open from an e-mail is a page, never a JSON route: the tracking page of an application, the page of an
+issued licence. tests/api/test_links.py checks that each is a route the app serves.
 """
 
 from __future__ import annotations
@@ -19,17 +20,14 @@ class PublicLinks:
         return self.base_url.rstrip("/") + path
 
     def application(self, application_id: str) -> str:
-        return self._url(f"/api/v1/applications/{quote(application_id, safe='')}")
-
-    def licence_pdf(self, number: str) -> str:
-        return self._url(f"/api/v1/issued-licences/{quote(number, safe='')}/pdf")
+        return self._url(f"/applications/{quote(application_id, safe='')}")  # the tracking page
 
     def licence_verification(self, number: str, signature: str | None = None) -> str:
         page = self._url(f"/verify/{quote(number, safe='')}")
         return page + "?" + urlencode({"s": signature}) if signature is not None else page
 
     def renewal(self, number: str) -> str:
-        return self._url(f"/api/v1/issued-licences/{quote(number, safe='')}/renewals")
+        return self._url(f"/my-licences/{quote(number, safe='')}")  # the licence's page: renew, amend, cancel
 
     def receipt_pdf(self, number: str) -> str:
         return self._url(f"/api/v1/receipts/{quote(number, safe='')}/pdf")

@@ -1,8 +1,8 @@
 """Request size limits, enforced while the request is read (a pure ASGI middleware).
 
 - Bodies: multipart/form-data (the PDF verifier's upload) may be `max_upload_bytes`, a document upload
-  (`POST /api/v1/applications/{id}/documents`, and its page's form at
-  `/apply/{id}/documents`) `document_bytes` (the largest document and its form), every
+  (`POST /api/v1/applications/{id}/documents`, and the pages' forms at `/apply/{id}/documents` and
+  `/applications/{id}/documents`) `document_bytes` (the largest document and its form), every
   other body (JSON, webhooks) `max_body_bytes`. A `Content-Length` over the limit is answered 413 before a byte of
   the body is read; a body without one (chunked) is counted as it streams in, and the 413 is sent the
   moment the count passes the limit. The rest is never read, so nothing past the limit is parsed,
@@ -34,7 +34,7 @@ class Limits:
     document_bytes: int | None = None  # a document upload's multipart body (None: `upload_bytes`)
 
 
-_DOCUMENT_UPLOAD = re.compile(r"/api/v1/applications/[^/]+/documents/?|/apply/[^/]+/documents/?")  # API and page
+_DOCUMENT_UPLOAD = re.compile(r"(?:/api/v1)?/applications/[^/]+/documents/?|/apply/[^/]+/documents/?")  # API, pages
 
 
 class _TooLarge(HTTPException):

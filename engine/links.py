@@ -13,11 +13,8 @@ from typing import Protocol
 
 class Links(Protocol):
     def application(self, application_id: str) -> str:
-        """Where the applicant follows an application (and pays its fees, sends documents)."""
-        ...
-
-    def licence_pdf(self, number: str) -> str:
-        """A stable address of an issued licence's PDF (mail is read late: never a short-lived signed URL)."""
+        """The page where the applicant follows an application (sends documents, pays its fees, downloads the
+        licence and receipts): a stable address, as mail is read late (never a short-lived signed URL)."""
         ...
 
     def licence_verification(self, number: str, signature: str | None = None) -> str:
@@ -25,7 +22,7 @@ class Links(Protocol):
         ...
 
     def renewal(self, number: str) -> str:
-        """Where the holder requests the renewal of an issued licence."""
+        """The page where the holder requests the renewal of an issued licence."""
         ...
 
     def receipt_pdf(self, number: str) -> str:

@@ -33,6 +33,7 @@ from bizportal.api.pages import (
     static,
     surveys,
     task_page,
+    tracking,
 )
 
 
@@ -44,6 +45,10 @@ def install(app: FastAPI) -> None:
     static.install(app)
 
 
-ROUTERS: tuple[APIRouter, ...] = (public.router, signin.router, *apply.ROUTERS, inbox.router, task_page.router,
-                                  escalations.router, payment.router, held_licences.router, consents.router,
-                                  surveys.router, my_data.router, counter.router)
+ROUTERS: tuple[APIRouter, ...] = (
+    public.router, signin.router,
+    *apply.ROUTERS, tracking.router, payment.router, held_licences.router, consents.router, surveys.router,
+    my_data.router,  # entrepreneurs
+    inbox.router, task_page.router, escalations.router,  # agency officers and supervisors
+    counter.router,  # counter officers
+)

@@ -49,6 +49,7 @@ NAV: list[NavItem] = [
     NavItem("/licences", "nav_licences"),
     NavItem("/register", "nav_register"),
     NavItem("/kpis", "nav_kpis"),
+    NavItem("/applications", "nav_applications", frozenset({Role.APPLICANT})),
     NavItem("/my-licences", "nav_my_licences", roles=frozenset({Role.APPLICANT})),
     NavItem("/inbox", "inbox_nav", frozenset({Role.AGENCY_OFFICER, Role.AGENCY_SUPERVISOR})),
     NavItem("/escalations", "inbox_nav_escalations", frozenset({Role.AGENCY_SUPERVISOR})),

@@ -20,7 +20,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
 from bizportal.api.deps import current_principal
-from bizportal.api.page_labels import LABELS
+from bizportal.api.page_labels import LABELS, Lang
 from bizportal.api.pages.page_route import PageRoute
 from bizportal.api.pages.rendering import page_lang, render
 from bizportal.api.sessions import SESSION_COOKIE, check_same_origin, secure_cookies
@@ -115,14 +115,24 @@ def login_url(login: str, next_path: str) -> str:
 
 
 async def _to_sign_in(request: Request, exc: Exception) -> Response:
+    """To the provider's sign-in and back; when this server has no provider for it, a page that says so (503: the
+    service cannot sign anyone in now) instead of a redirect to the API's JSON 404."""
     assert isinstance(exc, SignInRequired)
+    staff = exc.login == STAFF_LOGIN
+    if (request.app.state.staff_oidc if staff else request.app.state.oidc) is None:
+        return render(request, "tracking/sign_in_unavailable.html", {"staff": staff}, _lang(request),
+                      status_code=503)
     return RedirectResponse(login_url(exc.login, exc.next_path), status_code=303)
+
+
+def _lang(request: Request) -> Lang:
+    asked = request.query_params.get("lang")
+    return page_lang(request, "en" if asked == "en" else "th" if asked == "th" else None)
 
 
 async def _wrong_role(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, WrongRole)
-    asked = request.query_params.get("lang")
-    lang = page_lang(request, "en" if asked == "en" else "th" if asked == "th" else None)
+    lang = _lang(request)
     names = [LABELS[lang][f"role_{role.value}"] for role in sorted(exc.roles)]
     return render(request, "forbidden.html", {"role_names": names}, lang, status_code=403,
                   principal=exc.principal)

@@ -18,7 +18,8 @@ subject on the first line). The context each event needs (a missing name is an e
   date: the invoice expires after it), payment_url
 - `payment_expired`: applicant_name, tracking_number, licence_name, amount_satang, due_at, application_url
 - `licence_issued`: applicant_name, tracking_number, licence_name, licence_number, issued_on,
-  download_url (a stable portal address, not a short-lived signed object-store URL: mail is read late)
+  download_url (the tracking page's downloads: a stable page, not a short-lived signed object-store URL, as mail
+  is read late)
 - `section10_notice`: applicant_name, tracking_number, licence_name, agency_name, due_date (the end of
   the time in the manual), days_overdue (calendar days since due_date), reasons (a list of str),
   application_url. Licensing Facilitation Act B.E. 2558 s.10: sent every 7 days until the decision,

@@ -78,9 +78,10 @@ def licence_status_changed(ctx: EngineContext, session: Session, case: LicenceCa
         event, context = "licence_decided", {"approved": True, "reason": ""}
     elif case.status == Status.ISSUED and case.licence_number:
         event = "licence_issued"
-        # A stable portal address (mail is read late; a short-lived signed URL would have expired).
+        # The tracking page, where the licence downloads once signed in: mail is read late (a signed URL would
+        # have expired) and the PDF's own API route answers a browser without a session in JSON.
         context = {"licence_number": case.licence_number, "issued_on": ctx.clock.now(),
-                   "download_url": ctx.links.licence_pdf(case.licence_number)}
+                   "download_url": names["application_url"] + "#downloads"}
     if event is None:
         return
     notify(session, ctx.clock, application_id=application.id, event=event, lang=lang,  # type: ignore[arg-type]

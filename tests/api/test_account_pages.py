@@ -24,6 +24,7 @@ from bizportal.engine.assembly import LicensingEngine
 from bizportal.engine.principal import Principal, Role
 from support.fake_stripe import API_KEY, start_fake_stripe
 from support.helpers import ALICE_ID, COUNTER_CONSENT, Auth, Journey, application_body
+from support.pages import providers_configured
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -73,6 +74,7 @@ def _bank_pays(client: TestClient, reference: str, amount: str, clock: Any) -> N
 
 def test_the_invoice_page_pays_by_promptpay_and_then_shows_the_receipt(journey: Journey, client: TestClient,
                                                                        clock: Any) -> None:
+    providers_configured(client)  # visitors are sent through sign-in
     invoice = _awaiting_payment(journey)
     page_url = f"/applications/{journey.id}/invoices/{invoice['id']}"
     assert client.get(page_url, follow_redirects=False).status_code == 303  # sign in first
@@ -291,6 +293,7 @@ def test_the_survey_waits_for_the_decision_checks_the_rating_and_is_answered_onc
 
 
 def test_my_data_shows_the_sections_and_downloads_the_whole_as_json(journey: Journey, client: TestClient) -> None:
+    providers_configured(client)  # visitors are sent through sign-in
     number = _issued(journey)
     _as(client, ALICE)
     page = client.get("/account/data?lang=en")

@@ -18,6 +18,7 @@ from bizportal.api.sessions import SESSION_COOKIE, session_token
 from bizportal.api.settings import Settings
 from bizportal.engine.principal import Principal, Role
 from support.helpers import COUNTER_CONSENT, Auth, application_body, catalogue
+from support.pages import providers_configured
 from support.uploads import WINDOWS_EXE, pdf
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -83,6 +84,7 @@ def _upload(client: TestClient, application_id: str, document: str, content: byt
 
 
 def test_the_start_page_needs_sign_in_and_comes_back_to_the_same_address(client: TestClient) -> None:
+    providers_configured(client)  # visitors are sent through sign-in
     address = f"/apply?licences={FOOD}%2C{LIQUOR}&business_type=restaurant"
     response = client.get(address, follow_redirects=False)
     assert response.status_code == 303
@@ -316,6 +318,7 @@ def test_another_persons_draft_is_the_404_page_and_nothing_changes(client: TestC
 
 
 def test_roles_sign_in_and_the_csrf_rule(client: TestClient, auth: Auth) -> None:
+    providers_configured(client)  # visitors are sent through sign-in
     _sign_in(client, Principal("olivia", Role.AGENCY_OFFICER, agency="LAO"))
     assert client.get("/apply").status_code == 403  # whose page it is, as a page
     assert client.get("/apply/some-id").status_code == 403

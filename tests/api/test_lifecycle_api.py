@@ -113,9 +113,8 @@ def test_reminders_go_at_90_30_and_7_days_each_exactly_once(journey: Journey, en
     assert first.recipients == [EMAIL] and first.lang == "th"
     assert "30 พฤศจิกายน 2570" in first.subject and "(อีก 90 วัน)" in first.body  # Buddhist-era date
     assert "(อีก 7 วัน)" in last.body and "30 ธันวาคม 2570" in last.body  # the grace period's last day
-    assert f"https://bizportal.test/api/v1/issued-licences/{number}/renewals" in first.body
-    assert first.links == [{"label": "ยื่นคำขอต่ออายุใบอนุญาต",
-                            "url": f"https://bizportal.test/api/v1/issued-licences/{number}/renewals"}]
+    assert f"https://bizportal.test/my-licences/{number}" in first.body  # the licence's page
+    assert first.links == [{"label": "ยื่นคำขอต่ออายุใบอนุญาต", "url": f"https://bizportal.test/my-licences/{number}"}]
     timeline = journey.view()["timeline"]
     assert [e["detail"]["days_before_expiry"] for e in timeline
             if e["event"] == "licence.renewal_reminder_sent"] == [90, 30, 7]

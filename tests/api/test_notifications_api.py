@@ -44,7 +44,7 @@ def test_journey_emails_the_applicant(settings: Settings, clock: object, auth: A
     assert "แผนที่แสดงที่ตั้งและแผนผังภายในสถานที่จำหน่ายหรือสะสมอาหาร" in bodies[1]
     assert "500.00" in bodies[2] or "500" in bodies[2]
     number = journey.view()["licences"][0]["licence_number"]
-    assert f"/api/v1/issued-licences/{number}/pdf" in bodies[3]
+    assert number in bodies[3] and f"/applications/{journey.id}#downloads" in bodies[3]  # the page, not JSON
     assert not any(part.get_filename() for m in messages for part in m.walk())  # links, never attachments
 
     log = client.get(f"/api/v1/applications/{journey.id}/notifications", headers=journey.applicant).json()

@@ -19,6 +19,7 @@ from bizportal.api.sessions import SESSION_COOKIE, session_token
 from bizportal.engine.assembly import LicensingEngine
 from bizportal.engine.principal import Principal, Role
 from support.helpers import Journey
+from support.pages import providers_configured
 
 OfficerPage = Annotated[Principal, Depends(staff_page(Role.AGENCY_OFFICER))]
 
@@ -175,6 +176,7 @@ def test_the_performance_page_is_public_and_draws_its_charts_without_script(jour
 
 
 def test_a_page_that_needs_sign_in_sends_the_visitor_to_sign_in_and_back(client: TestClient) -> None:
+    providers_configured(client)
     response = client.get("/account?lang=en", follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"] == "/auth/login?next=%2Faccount%3Flang%3Den"
@@ -206,6 +208,7 @@ def test_staff_pages_send_visitors_to_the_staff_sign_in_and_refuse_other_roles(c
     def inbox(principal: OfficerPage) -> str:  # a stand-in for a later staff page
         return principal.subject
 
+    providers_configured(client)
     response = client.get("/test-inbox?page=2", follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"] == "/auth/staff/login?next=%2Ftest-inbox%3Fpage%3D2"
