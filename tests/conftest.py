@@ -12,7 +12,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from playwright.sync_api import Browser, sync_playwright
+from pydantic import SecretStr
 
 from bizportal.api.app import create_app
 from bizportal.api.composition import engine_from
@@ -22,6 +25,7 @@ from bizportal.api.tokens import issue_token
 from bizportal.engine.assembly import LicensingEngine
 from bizportal.engine.principal import Role
 from bizportal.storage.migrate import upgrade_to_head
+from support.browser import launch, serve
 from support.helpers import OFFICE, Auth, Journey, id_number_of
 from support.oidc_provider import OidcProviderProcess, start_provider
 from support.s3_server import S3Server, start_s3_server
@@ -168,3 +172,30 @@ def s3_server() -> Iterator[S3Server]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Headless Debian chromium driven by Playwright (tests/support/browser.py), one per test module."""
+    with sync_playwright() as playwright:
+        launched = launch(playwright)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def served(settings: Settings, engine: LicensingEngine, oidc_provider: OidcProviderProcess) -> Iterator[str]:
+    """The service on a real server for a browser: its public base URL is its own address (so the session cookie's
+    CSRF rule accepts the pages' own forms), citizens and staff sign in at the test OpenID provider, and the status
+    stream looks for changes often (the tracking page's live status)."""
+    def make_app(base: str) -> FastAPI:
+        app = create_app(settings.model_copy(update={
+            "public_base_url": base, "oidc_issuer": oidc_provider.issuer, "oidc_client_id": "bizportal-pages",
+            "oidc_client_secret": SecretStr("pages-secret"), "staff_oidc_issuer": oidc_provider.issuer,
+            "staff_oidc_client_id": "bizportal-pages-staff", "staff_oidc_client_secret": SecretStr("staff-secret")}),
+            engine=engine)
+        app.state.status_poll_seconds = 0.2
+        return app
+
+    with serve(make_app) as url:
+        yield url

@@ -21,7 +21,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from bizportal.api.deps import EngineDep, command, query
 from bizportal.api.page_labels import LABELS, Lang
 from bizportal.api.pages.page_route import PageRoute
-from bizportal.api.pages.rendering import PageLang, render
+from bizportal.api.pages.rendering import PageLang, render, working_days
 from bizportal.api.pages.signin import staff_page
 from bizportal.api.pagination import MAX_OFFSET
 from bizportal.engine.cases import tasks
@@ -73,12 +73,6 @@ def deadline_of(task: TaskView, now: datetime, lang: Lang) -> dict[str, Any]:
     text = labels["inbox_days_left"] % left if left > 1 else labels["inbox_day_left"] if left else \
         labels["inbox_due_today"]
     return {"due_at": task.due_at, "overdue": False, "text": text}
-
-
-def working_days(count: int, lang: Lang) -> str:
-    """`n working days`, `1 working day`."""
-    labels = LABELS[lang]
-    return labels["inbox_working_day"] if count == 1 else labels["inbox_working_days"] % count
 
 
 def claimed_by(assignee: str | None, principal: Principal, lang: Lang) -> str:

@@ -42,18 +42,19 @@ class NavItem:
     roles: frozenset[Role] | None = None
 
 
-# Later pages add their entries here (e.g. /applications for applicants, /inbox for officers, /counter).
+# The work of the person signed in comes first, after the start page: on a phone the menu is one row that scrolls
+# sideways, and what a person comes for must be in sight without scrolling it.
 NAV: list[NavItem] = [
     NavItem("/", "nav_home"),
-    NavItem("/finder", "nav_finder"),
-    NavItem("/licences", "nav_licences"),
-    NavItem("/register", "nav_register"),
-    NavItem("/kpis", "nav_kpis"),
     NavItem("/applications", "nav_applications", frozenset({Role.APPLICANT})),
     NavItem("/my-licences", "nav_my_licences", roles=frozenset({Role.APPLICANT})),
     NavItem("/inbox", "inbox_nav", frozenset({Role.AGENCY_OFFICER, Role.AGENCY_SUPERVISOR})),
     NavItem("/escalations", "inbox_nav_escalations", frozenset({Role.AGENCY_SUPERVISOR})),
     NavItem("/counter", "nav_counter", frozenset({Role.COUNTER_OFFICER})),
+    NavItem("/finder", "nav_finder"),
+    NavItem("/licences", "nav_licences"),
+    NavItem("/register", "nav_register"),
+    NavItem("/kpis", "nav_kpis"),
 ]
 
 
@@ -81,6 +82,12 @@ def _version(name: str) -> str:
     if name not in _versions:
         _versions[name] = hashlib.sha256((STATIC_DIR / name).read_bytes()).hexdigest()[:12]
     return _versions[name]
+
+
+def working_days(count: int | float, lang: Lang) -> str:
+    """`1 working day`, `3 working days` (`1 วันทำการ`, `3 วันทำการ`)."""
+    labels = LABELS[lang]
+    return labels["working_day_one"] if count == 1 else labels["working_days_count"] % f"{count:,.4g}"
 
 
 def page_helpers(lang: Lang) -> dict[str, Any]:
@@ -120,13 +127,16 @@ def page_helpers(lang: Lang) -> dict[str, Any]:
             text += f" {moment:%H:%M}" + (" น." if lang == "th" else "")
         return text
 
+    def days(count: int | float) -> str:
+        return working_days(count, lang)
+
     def name(item: Any, field: str = "name") -> str:
         """The `<field>_th` / `<field>_en` of a model or mapping, in the page's language."""
         key = f"{field}_{lang}"
         return str(item[key] if isinstance(item, dict) else getattr(item, key))
 
     return {"t": labels, "lang": lang, "other": "en" if lang == "th" else "th", "baht": baht, "fee_text": fee_text,
-            "number": number, "name": name, "date_text": date_text}
+            "number": number, "name": name, "date_text": date_text, "working_days": days}
 
 
 def render(request: Request, template: str, context: dict[str, Any], lang: Lang, *, status_code: int = 200,

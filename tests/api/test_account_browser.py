@@ -14,20 +14,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from pydantic import SecretStr
 
 from bizportal.adapters.payments.promptpay_provider import sign_bank_notification
-from bizportal.api.app import create_app
 from bizportal.api.page_labels import LABELS
 from bizportal.api.settings import Settings
-from bizportal.engine.assembly import LicensingEngine
-from support.browser import PHONE, assert_accessible, chromium_path, launch, new_page, screenshot, serve
+from support.browser import PHONE, assert_accessible, chromium_path, new_page, screenshot
 from support.fake_stripe import API_KEY, start_fake_stripe
 from support.helpers import COUNTER_CONSENT, OFFICE, Auth, Journey, application_body
-from support.oidc_provider import SOMCHAI, OidcProviderProcess
+from support.oidc_provider import SOMCHAI
 
 pytestmark = [
     pytest.mark.skipif(chromium_path() is None, reason="Debian's chromium is not installed: run .ci/ensure-services"),
@@ -54,23 +51,6 @@ def settings(settings: Settings, fake_stripe: str) -> Settings:
         "stripe_publishable_key": "pk_test_bizportal"})
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = launch(playwright)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def served(settings: Settings, engine: LicensingEngine, oidc_provider: OidcProviderProcess) -> Iterator[str]:
-    def make_app(base: str) -> FastAPI:
-        return create_app(settings.model_copy(update={
-            "public_base_url": base, "oidc_issuer": oidc_provider.issuer, "oidc_client_id": "bizportal-pages",
-            "oidc_client_secret": SecretStr("pages-secret")}), engine=engine)
-
-    with serve(make_app, "account-pages") as url:
-        yield url
 
 
 def _somchai(client: TestClient, auth: Auth) -> Journey:

@@ -7,28 +7,19 @@ path works with JavaScript off.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from fastapi import FastAPI
-from playwright.sync_api import Browser, FilePayload, Page, sync_playwright
-from pydantic import SecretStr
+from playwright.sync_api import Browser, FilePayload, Page
 
-from bizportal.api.app import create_app
 from bizportal.api.page_labels import LABELS
-from bizportal.api.settings import Settings
-from bizportal.engine.assembly import LicensingEngine
 from support.browser import (
     PHONE,
     assert_accessible,
     chromium_path,
-    launch,
     new_page,
     no_horizontal_overflow,
     screenshot,
-    serve,
 )
-from support.oidc_provider import SOMCHAI, OidcProviderProcess
+from support.oidc_provider import SOMCHAI
 from support.uploads import pdf
 
 pytestmark = [
@@ -41,24 +32,6 @@ TH, EN = LABELS["th"], LABELS["en"]
 PDF = FilePayload(name="plan.pdf", mimeType="application/pdf", buffer=pdf())
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = launch(playwright)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def served(settings: Settings, engine: LicensingEngine, oidc_provider: OidcProviderProcess) -> Iterator[str]:
-    """The service on a real server whose public address is its own, signing citizens in at the test provider."""
-    def make_app(base: str) -> FastAPI:
-        return create_app(settings.model_copy(update={
-            "public_base_url": base, "oidc_issuer": oidc_provider.issuer, "oidc_client_id": "bizportal-pages",
-            "oidc_client_secret": SecretStr("pages-secret")}), engine=engine)
-
-    with serve(make_app, name="apply-pages") as url:
-        yield url
 
 
 def _check(page: Page, name: str, both: bool = True) -> None:

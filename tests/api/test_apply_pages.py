@@ -103,7 +103,7 @@ def test_the_start_page_shows_the_chosen_licences_and_offers_the_catalogue(clien
         assert f'id="licence-{code}" name="licence" value="{code}" checked' in text
     assert f'value="{COUNTER_ONLY}" checked' not in text and "ต้องยื่นด้วยตนเองที่" in text  # where to go instead
     assert 'value="no_such_licence"' not in text
-    assert TH["apply_agency"] in text and TH["working_days_unit"] in text and "บาท" in text
+    assert TH["apply_agency"] in text and "วันทำการ" in text and "บาท" in text
     assert TH["apply_for_business"] % "ธุรกิจร้านอาหารและเครื่องดื่ม" in text  # the finder's business type
     assert 'action="/apply/details"' in text and "<details class=\"catalogue\" id=\"catalogue\">" in text
 
@@ -179,7 +179,7 @@ def test_a_licence_form_is_typed_and_refuses_values_beside_the_field(client: Tes
     application_id = _create(client)
     page = client.get(f"/apply/{application_id}/licences/{LIQUOR}").text
     assert 'type="radio" id="f-near_school" name="near_school" value="yes"' in page  # yes/no in a fieldset
-    assert "<legend" in page and 'inputmode="decimal"' in page and TH["apply_unit_seats"] in page
+    assert "<legend" in page and 'inputmode="decimal"' in page and TH["unit_seats"] in page
 
     bad = _save_form(client, application_id, LIQUOR, {**LIQUOR_FORM, "seats": "lots"})
     assert bad.status_code == 400 and 'href="#f-seats"' in bad.text and 'id="f-seats-error"' in bad.text

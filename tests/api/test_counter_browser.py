@@ -8,16 +8,11 @@ leaves a screenshot at a phone's width in Thai and English; the desk width must 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
-from fastapi import FastAPI
-from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
-from pydantic import SecretStr
+from playwright.sync_api import Browser, Page, ViewportSize
 
-from bizportal.api.app import create_app
 from bizportal.api.page_labels import LABELS
-from bizportal.api.settings import Settings
 from bizportal.engine.assembly import LicensingEngine
 from bizportal.engine.principal import SYSTEM
 from bizportal.engine.staff import register
@@ -28,12 +23,10 @@ from support.browser import (
     PHONE,
     assert_accessible,
     chromium_path,
-    launch,
     new_page,
     no_horizontal_overflow,
     screenshot,
 )
-from support.browser import serve as serve_app
 from support.helpers import LICENCE, OFFICE, Auth, Journey, sample_form
 from support.oidc_provider import CARL, SOMCHAI, OidcProviderProcess
 from support.uploads import upload_required
@@ -45,30 +38,14 @@ pytestmark = [
 TH, EN = LABELS["th"], LABELS["en"]
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = launch(playwright)
-        yield launched
-        launched.close()
-
-
 @pytest.fixture
-def served(settings: Settings, engine: LicensingEngine, oidc_provider: OidcProviderProcess) -> Iterator[str]:
-    """The service on a real server signing staff in at the test provider, where Carl is a counter officer of the
-    Khlong Toei office in the staff register."""
+def served(served: str, engine: LicensingEngine, oidc_provider: OidcProviderProcess) -> str:
+    """The service on a real server (tests/conftest.py), where Carl is a counter officer of the Khlong Toei office
+    in the staff register."""
     with transaction(engine.db) as session:
         register.add(engine.ctx, session, SYSTEM, StaffInput(issuer=oidc_provider.issuer, subject=CARL.sub,
                                                              role=StaffRole.COUNTER_OFFICER, office=OFFICE))
-
-    def make_app(base: str) -> FastAPI:
-        return create_app(settings.model_copy(update={
-            "public_base_url": base, "staff_oidc_issuer": oidc_provider.issuer,
-            "staff_oidc_client_id": "bizportal-counter-staff", "staff_oidc_client_secret": SecretStr("counter")}),
-            engine=engine)
-
-    with serve_app(make_app, name="counter-pages") as url:
-        yield url
+    return served
 
 
 def _check(page: Page, name: str, lang: str) -> None:

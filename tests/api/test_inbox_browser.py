@@ -7,28 +7,21 @@ passes axe-core and leaves a screenshot in Thai and English at a phone's width (
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
-from playwright.sync_api import Browser, Page, sync_playwright
-from pydantic import SecretStr
+from playwright.sync_api import Browser, Page
 
-from bizportal.api.app import create_app
 from bizportal.api.page_labels import LABELS
-from bizportal.api.settings import Settings
 from bizportal.engine.assembly import LicensingEngine
 from support.browser import (
     DESK,
     PHONE,
     assert_accessible,
     chromium_path,
-    launch,
     new_page,
     no_horizontal_overflow,
     screenshot,
-    serve,
 )
 from support.helpers import OFFICE, Auth, Journey
 from support.oidc_provider import OLIVIA, OidcProviderProcess
@@ -42,25 +35,6 @@ EN = LABELS["en"]
 LARGE = "food_premises_licence_large"  # a Khlong Toei office licence whose fee the officer sets
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = launch(playwright)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def served(settings: Settings, engine: LicensingEngine, oidc_provider: OidcProviderProcess) -> Iterator[str]:
-    """The service on a real server, its staff signing in at the test provider."""
-    def make_app(base: str) -> FastAPI:
-        return create_app(settings.model_copy(update={
-            "public_base_url": base, "staff_oidc_issuer": oidc_provider.issuer,
-            "staff_oidc_client_id": "bizportal-pages-staff", "staff_oidc_client_secret": SecretStr("staff-secret")}),
-            engine=engine)
-
-    with serve(make_app, name="inbox-pages") as url:
-        yield url
 
 
 def _until(journey: Journey, step: str) -> dict[str, Any]:

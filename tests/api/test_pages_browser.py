@@ -7,33 +7,25 @@ the development OpenID provider and back.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
-from fastapi import FastAPI
-from playwright.sync_api import Browser, Page, sync_playwright
-from pydantic import SecretStr
+from playwright.sync_api import Browser, Page
 
-from bizportal.api.app import create_app
 from bizportal.api.page_labels import LABELS
 from bizportal.api.pages.finder_flow import FinderState
-from bizportal.api.settings import Settings
-from bizportal.engine.assembly import LicensingEngine
 from support.browser import (
     DESK,
     PHONE,
     SCREENSHOTS,
     assert_accessible,
     chromium_path,
-    launch,
     new_page,
     no_horizontal_overflow,
     screenshot,
-    serve,
 )
 from support.helpers import Journey, qr_link
-from support.oidc_provider import SOMCHAI, OidcProviderProcess
+from support.oidc_provider import SOMCHAI
 
 pytestmark = [
     pytest.mark.skipif(chromium_path() is None, reason="Debian's chromium is not installed: run .ci/ensure-services"),
@@ -41,26 +33,6 @@ pytestmark = [
 ]
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = launch(playwright)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def served(settings: Settings, engine: LicensingEngine, oidc_provider: OidcProviderProcess) -> Iterator[str]:
-    """The service on a real server, its public base URL its own address, signing in at the test provider."""
-    def make_app(base: str) -> FastAPI:
-        return create_app(settings.model_copy(update={
-            "public_base_url": base, "oidc_issuer": oidc_provider.issuer, "oidc_client_id": "bizportal-pages",
-            "oidc_client_secret": SecretStr("pages-secret"), "staff_oidc_issuer": oidc_provider.issuer,
-            "staff_oidc_client_id": "bizportal-pages-staff", "staff_oidc_client_secret": SecretStr("staff-secret")}),
-            engine=engine)
-
-    with serve(make_app) as url:
-        yield url
 
 
 def _answered(business_type: str, journey: Journey) -> str:

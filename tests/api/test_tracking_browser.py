@@ -7,31 +7,23 @@ axe-core on each page and screenshots in Thai and English (var/screenshots/track
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fastapi import FastAPI
-from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
-from pydantic import SecretStr
+from playwright.sync_api import Browser, Page, ViewportSize, expect
 
-from bizportal.api.app import create_app
 from bizportal.api.page_labels import LABELS
-from bizportal.api.settings import Settings
-from bizportal.engine.assembly import LicensingEngine
 from support.browser import (
     DESK,
     PHONE,
     assert_accessible,
     chromium_path,
-    launch,
     new_page,
     no_horizontal_overflow,
     screenshot,
-    serve,
 )
 from support.helpers import Auth, Journey
-from support.oidc_provider import SOMCHAI, OidcProviderProcess
+from support.oidc_provider import SOMCHAI
 from support.uploads import pdf
 
 pytestmark = [
@@ -43,18 +35,6 @@ FLOOR_PLAN = "premises_map_and_floor_plan"
 EN, TH = LABELS["en"], LABELS["th"]
 
 
-@pytest.fixture
-def served(settings: Settings, engine: LicensingEngine, oidc_provider: OidcProviderProcess) -> Iterator[str]:
-    """The service on a real server signing in at the test provider; its status stream polls often."""
-    def make_app(base: str) -> FastAPI:
-        app = create_app(settings.model_copy(update={
-            "public_base_url": base, "oidc_issuer": oidc_provider.issuer, "oidc_client_id": "bizportal-pages",
-            "oidc_client_secret": SecretStr("pages-secret")}), engine=engine)
-        app.state.status_poll_seconds = 0.2
-        return app
-
-    with serve(make_app, "tracking") as url:
-        yield url
 
 
 @pytest.fixture
@@ -62,14 +42,6 @@ def somchai(journey: Journey, auth: Auth) -> Journey:
     """The journey's applicant is Somchai, who signs in at the provider in the browser."""
     journey.applicant = auth("applicant", SOMCHAI["sub"], id_number=SOMCHAI["pid"], name=SOMCHAI["name"])
     return journey
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = launch(playwright)
-        yield launched
-        launched.close()
 
 
 def _sign_in(page: Page, served: str, path: str) -> None:

@@ -95,7 +95,7 @@ def unit_text(unit: str | None, lang: Lang) -> str:
     """A field's unit as the page's language writes it (the catalogue writes m2, seats, persons...)."""
     if not unit:
         return ""
-    return LABELS[lang].get(f"apply_unit_{unit}", unit)
+    return LABELS[lang].get(f"unit_{unit}", unit)
 
 
 def form_errors(manual: LicenceManual, err: InvalidInput | ValidationError, lang: Lang) -> list[FieldError]:
