@@ -1,16 +1,27 @@
-"""The application journey in a real browser (headless Debian chromium through Playwright, tests/support/browser.py),
+"""The entrepreneur's journey in a real browser (headless Debian chromium through Playwright, tests/support/browser.py),
 at a phone's width: from the finder's result through sign-in at the development OpenID provider, the shared data,
-two licences' forms, the documents, check your answers and submit, to the confirmation. Every page passes axe-core
+two licences' forms, the documents, check your answers and submit, to the confirmation; then the tracking page
+while the local office works on the case (its request for documents answered on the page), the fee paid by
+PromptPay, and the e-licence downloaded. Every page passes axe-core
 (in Thai; with its errors shown too) and leaves a screenshot in Thai and English (var/screenshots/apply-*). The main
 path works with JavaScript off.
 """
 
 from __future__ import annotations
 
-import pytest
-from playwright.sync_api import Browser, FilePayload, Page
+import json
+import re
+from typing import Any
 
+import pytest
+from conftest import MovableClock
+from fastapi.testclient import TestClient
+from playwright.sync_api import Browser, FilePayload, Page, expect
+from pydantic import SecretStr
+
+from bizportal.adapters.payments.promptpay_provider import sign_bank_notification
 from bizportal.api.page_labels import LABELS
+from bizportal.api.settings import Settings
 from support.browser import (
     PHONE,
     assert_accessible,
@@ -19,6 +30,7 @@ from support.browser import (
     no_horizontal_overflow,
     screenshot,
 )
+from support.helpers import OFFICE, Auth
 from support.oidc_provider import SOMCHAI
 from support.uploads import pdf
 
@@ -30,6 +42,15 @@ pytestmark = [
 FOOD, LIQUOR = "food_premises_notice_small", "liquor_sale_licence"
 TH, EN = LABELS["th"], LABELS["en"]
 PDF = FilePayload(name="plan.pdf", mimeType="application/pdf", buffer=pdf())
+FLOOR_PLAN = "premises_map_and_floor_plan"
+BANK_SECRET = "bank-webhook-secret-0123456789"
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """Fees are paid by PromptPay here; the bank signs its notifications with `BANK_SECRET`."""
+    return settings.model_copy(update={"promptpay_id": "0812345678",
+                                       "promptpay_webhook_secret": SecretStr(BANK_SECRET)})
 
 
 
@@ -80,7 +101,10 @@ def _keep_only(page: Page, codes: tuple[str, ...]) -> None:
             page.locator(f"#licence-{code}").uncheck()
 
 
-def test_from_the_finder_to_the_confirmation_on_a_phone(browser: Browser, served: str) -> None:
+def test_the_entrepreneurs_whole_journey_on_a_phone(browser: Browser, served: str, client: TestClient, auth: Auth,
+                                                    clock: MovableClock) -> None:
+    """Finds the licences, applies for two, uploads, answers a request for documents, pays by PromptPay, watches
+    the status move live and downloads the e-licence."""
     page = new_page(browser, PHONE)
     _finder_to_result(page, served)
     page.get_by_role("button", name=TH["finder_apply"]).click()
@@ -149,6 +173,9 @@ def test_from_the_finder_to_the_confirmation_on_a_phone(browser: Browser, served
     assert page.locator("h1").inner_text() == TH["apply_done_title"]
     assert page.locator(".tracking-number").inner_text().startswith("BP-")
     _check(page, "done")
+    page.get_by_role("link", name=TH["apply_follow"]).click()
+    _follow_to_the_e_licence(page, client, auth, clock)
+
     page.goto(f"{served}/apply")  # nothing chosen: the catalogue by agency, open, with its search
     assert page.locator("#catalogue").get_attribute("open") is not None
     _check(page, "catalogue")
@@ -156,6 +183,59 @@ def test_from_the_finder_to_the_confirmation_on_a_phone(browser: Browser, served
     page.get_by_role("button", name=TH["search"]).click()
     assert page.locator(f"#add-{LIQUOR}").is_visible() and page.locator(f"#add-{FOOD}").count() == 0
     page.context.close()
+
+
+def _open_tasks(client: TestClient, officer: dict[str, str], application_id: str) -> list[dict[str, Any]]:
+    tasks = client.get("/api/v1/tasks", headers=officer).json()
+    return [task for task in tasks if task["application_id"] == application_id and task["licence"] == FOOD]
+
+
+def _follow_to_the_e_licence(page: Page, client: TestClient, auth: Auth, clock: MovableClock) -> None:
+    """The tracking page while the local office works on the food licence through the API: its request for the
+    floor plan appears live and is answered on the page, the approval shows the fee live, the fee is paid by
+    PromptPay (the bank's signed notification), and the issued e-licence downloads."""
+    page.wait_for_url(re.compile(r"/applications/[0-9a-f-]{36}$"))
+    application_id = page.url.rsplit("/", 1)[1]
+    officer = auth("agency_officer", "olivia", "LAO", OFFICE)
+    (check,) = _open_tasks(client, officer, application_id)
+    asked = client.post(f"/api/v1/tasks/{check['id']}/complete", headers=officer, json={
+        "action": "request_documents", "comment": "แผนผังไม่ชัด", "documents": [FLOOR_PLAN]})
+    assert asked.status_code == 200, asked.text
+    expect(page.locator(f"#file-{FOOD}-{FLOOR_PLAN}")).to_be_visible(timeout=10_000)  # live, without a reload
+    page.locator(f"#file-{FOOD}-{FLOOR_PLAN}").set_input_files(PDF)
+    page.locator(f"form.trk-upload:has(#file-{FOOD}-{FLOOR_PLAN}) button").click()
+    page.get_by_role("button", name=TH["trk_answer_button"]).click()
+    expect(page.locator(".trk-notice")).to_have_text(TH["trk_done_answered"])
+
+    while tasks := _open_tasks(client, officer, application_id):  # the recheck and the consideration
+        for task in tasks:
+            assert client.post(f"/api/v1/tasks/{task['id']}/complete", headers=officer,
+                               json={"action": "approve"}).status_code == 200
+    pay = page.get_by_role("link", name=re.compile(TH["trk_pay_button"]))
+    expect(pay).to_be_visible(timeout=10_000)  # the fee appears live
+    pay.click()
+    page.get_by_role("button", name=TH["pay_promptpay_start"]).click()
+    expect(page.get_by_role("img", name=re.compile("พร้อมเพย์"))).to_be_visible()
+    _check(page, "journey-promptpay", both=False)
+    invoice = next(item for item in client.get(f"/api/v1/applications/{application_id}",
+                                               headers=auth("admin", "root")).json()["invoices"]
+                   if item["licence"] == FOOD)
+    timestamp = int(clock.now().timestamp())
+    amount = f"{invoice['amount_satang'] / 100:.2f}"
+    body = json.dumps({"event_id": "bank-journey-1", "transaction_id": "T-journey-1", "currency": "764",
+                       "ref1": page.locator(".reference").inner_text(), "amount": amount,
+                       "paid_at": clock.now().isoformat()}).encode()
+    notified = client.post("/api/v1/payments/webhooks/promptpay", content=body, headers={
+        "X-Bank-Timestamp": str(timestamp), "X-Bank-Signature": sign_bank_notification(BANK_SECRET, timestamp, body)})
+    assert notified.json() == {"outcome": "applied"}, notified.text
+    expect(page.get_by_role("heading", name=TH["pay_paid_title"])).to_be_visible(timeout=10_000)
+
+    page.goto(page.url.split("/invoices/")[0])
+    expect(page.locator("a[href*='/issued-licences/']")).to_have_count(1, timeout=10_000)  # issued, live
+    with page.expect_download() as download:
+        page.locator("a[href*='/issued-licences/']").click()
+    assert download.value.suggested_filename.endswith(".pdf")
+    _check(page, "journey-issued", both=False)
 
 
 def _licence_name(page: Page, code: str) -> str:
