@@ -19,11 +19,14 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from starlette.exceptions import HTTPException
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bizportal.api.errors import error_body
+from bizportal.api.pages.page_route import error_page
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,24 @@ def _response(status: int, code: str, message: str, hint: str) -> list[Message]:
             {"type": "http.response.body", "body": body}]
 
 
+def _from_a_page(scope: Scope) -> bool:
+    path: str = scope.get("path", "")
+    return not path.startswith("/api/") and b"text/html" in (_header(scope, b"accept") or b"")
+
+
+def _page_too_large(scope: Scope, limit: int) -> list[Message]:
+    """The 413 as a page (see the module's docstring), rendered before the body is read: nothing of it is needed.
+    The way back is the form's own address, when the browser says it came from a page of this service."""
+    request = Request(scope)
+    came_from = urlsplit(request.headers.get("referer", ""))
+    back = (came_from.path + (f"?{came_from.query}" if came_from.query else "")
+            if came_from.netloc == request.headers.get("host") and came_from.path.startswith("/") else None)
+    page = error_page(request, 413, f"larger than {limit / 1_000_000:.0f} MB", back)
+    page.headers["connection"] = "close"
+    return [{"type": "http.response.start", "status": 413, "headers": page.raw_headers},
+            {"type": "http.response.body", "body": page.body}]
+
+
 class RequestLimits:
     """Answers 413 (body) or 431 (headers) with the standard error envelope."""
 
@@ -78,9 +99,10 @@ class RequestLimits:
             limit = self.limits.upload_bytes
             if self.limits.document_bytes is not None and _DOCUMENT_UPLOAD.fullmatch(scope.get("path", "")):
                 limit = self.limits.document_bytes
-        too_large = _response(413, "PayloadTooLarge", f"the request body is larger than {limit} bytes",
-                              "send a smaller body" if limit == self.limits.body_bytes
-                              else "upload a smaller file")
+        too_large = (_page_too_large(scope, limit) if _from_a_page(scope) else
+                     _response(413, "PayloadTooLarge", f"the request body is larger than {limit} bytes",
+                               "send a smaller body" if limit == self.limits.body_bytes
+                               else "upload a smaller file"))
         declared = (_header(scope, b"content-length") or b"").strip()
         if declared.isdigit() and int(declared) > limit:  # isdigit on bytes: ASCII digits only
             await self._send_all(send, too_large)

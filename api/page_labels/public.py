@@ -115,6 +115,9 @@ LABELS: dict[str, dict[str, str]] = {
         # Error pages
         "error_404": "ไม่พบหน้านี้", "error_400": "ไม่สามารถแสดงหน้านี้ได้", "error_422": "ที่อยู่ของหน้านี้ไม่ถูกต้อง",
         "error_text": "ตรวจสอบที่อยู่ของหน้า หรือเริ่มจากหน้าแรก", "error_detail": "รายละเอียด",
+        "error_413": "ไฟล์ใหญ่เกินกว่าที่รับได้",
+        "error_text_413": "ไม่ได้บันทึกไฟล์นี้ ย้อนกลับไปเลือกไฟล์ที่เล็กลง เช่น สแกนด้วยความละเอียดต่ำลง หรือแยกเป็นหลายไฟล์",
+        "error_back": "ย้อนกลับ",
         # The account page
         "account_title": "บัญชีของฉัน", "account_name": "ชื่อ", "account_role": "บทบาท",
         "account_id": "เลขประจำตัวประชาชน", "account_assurance": "ระดับการยืนยันตัวตน",
@@ -238,6 +241,10 @@ LABELS: dict[str, dict[str, str]] = {
         "error_404": "Page not found", "error_400": "This page cannot be shown",
         "error_422": "The address of this page is not valid",
         "error_text": "Check the address, or start from the home page", "error_detail": "Details",
+        "error_413": "The file is too large",
+        "error_text_413": "The file was not saved. Go back and choose a smaller file: scan at a lower resolution, or "
+                          "split it into several files.",
+        "error_back": "Go back",
         # The account page
         "account_title": "My account", "account_name": "Name", "account_role": "Role",
         "account_id": "ID number", "account_assurance": "Assurance of this sign-in",

@@ -25,12 +25,13 @@ def _lang(request: Request) -> Lang:
     return page_lang(request, "en" if asked == "en" else "th" if asked == "th" else None)
 
 
-def error_page(request: Request, status_code: int, message: str | None) -> Response:
+def error_page(request: Request, status_code: int, message: str | None, back: str | None = None) -> Response:
+    """The error page in the layout; `back`: a path of this service to offer as the way back."""
     from bizportal.api.pages.rendering import render
 
     request.state.chosen_lang = None  # a bad ?lang= is not remembered
-    return render(request, "error.html", {"status": status_code, "message": message}, _lang(request),
-                  status_code=status_code)
+    return render(request, "error.html", {"status": status_code, "message": message, "back": back},
+                  _lang(request), status_code=status_code)
 
 
 class PageRoute(APIRoute):

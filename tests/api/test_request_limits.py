@@ -58,6 +58,25 @@ def test_an_upload_over_the_limit_is_413_and_one_under_it_is_checked(client: Tes
     assert under.status_code == 200 and under.json()["status"] == "unknown"
 
 
+def test_a_pages_upload_over_the_limit_is_a_page_with_the_way_back(client: TestClient, settings: Settings) -> None:
+    """A browser's form gets the 413 as a page in its language, linking back to the form it came from; an API
+    client keeps the JSON envelope for the same body."""
+    over = _multipart(b"%PDF-1.7\n" + b"A" * (settings.max_document_bytes + 1024 * 1024))
+    form = "/apply/some-draft/documents"
+    page = client.post(form, content=over, headers={
+        "Content-Type": f"multipart/form-data; boundary={BOUNDARY.decode()}", "Accept": "text/html",
+        "Referer": "http://testserver/apply/some-draft/documents?lang=en", "Cookie": "bizportal_lang=en"})
+    assert page.status_code == 413 and page.headers["content-type"].startswith("text/html")
+    assert "The file is too large" in page.text and 'href="/apply/some-draft/documents?lang=en"' in page.text
+    foreign = client.post(form, content=over, headers={
+        "Content-Type": f"multipart/form-data; boundary={BOUNDARY.decode()}", "Accept": "text/html",
+        "Referer": "https://elsewhere.example/apply/x/documents"})
+    assert foreign.status_code == 413 and "ไฟล์ใหญ่เกินกว่าที่รับได้" in foreign.text  # Thai, and no way "back" there
+    assert "elsewhere.example" not in foreign.text
+    _error(client.post(form, content=over, headers={
+        "Content-Type": f"multipart/form-data; boundary={BOUNDARY.decode()}"}), 413, "PayloadTooLarge")
+
+
 def test_headers_over_the_limit_are_431(client: TestClient) -> None:
     _error(client.get("/healthz", headers={"X-Pad": "a" * 17 * 1024}), 431, "HeadersTooLarge")
     assert client.get("/healthz", headers={"X-Pad": "a" * 8 * 1024}).status_code == 200
