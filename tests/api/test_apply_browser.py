@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from typing import Any
 
 import pytest
@@ -197,7 +198,11 @@ def _follow_to_the_e_licence(page: Page, client: TestClient, auth: Auth, clock: 
     page.wait_for_url(re.compile(r"/applications/[0-9a-f-]{36}$"))
     application_id = page.url.rsplit("/", 1)[1]
     officer = auth("agency_officer", "olivia", "LAO", OFFICE)
-    (check,) = _open_tasks(client, officer, application_id)
+    deadline = time.monotonic() + 10  # the first task opens in a job that runs after the submission's answer
+    while not (tasks := _open_tasks(client, officer, application_id)):
+        assert time.monotonic() < deadline, "the food licence's first task did not open"
+        time.sleep(0.05)
+    (check,) = tasks
     asked = client.post(f"/api/v1/tasks/{check['id']}/complete", headers=officer, json={
         "action": "request_documents", "comment": "แผนผังไม่ชัด", "documents": [FLOOR_PLAN]})
     assert asked.status_code == 200, asked.text
