@@ -36,6 +36,18 @@ LABELS: dict[str, dict[str, str]] = {
         "unit_litres": "ลิตร", "unit_THB": "บาท", "unit_signs": "ป้าย", "unit_storeys": "ชั้น",
         "unit_vehicles": "คัน",
         "unit_kg": "กก.", "unit_kVA": "kVA",
+        # A page that needs sign-in on a server with no OpenID provider for it (api/pages/signin.py)
+        "signin_off_title": "ยังเข้าสู่ระบบไม่ได้",
+        "signin_off_text": "ระบบนี้ยังไม่ได้เชื่อมต่อกับบริการยืนยันตัวตน ThaID / Digital ID จึงยังเข้าสู่ระบบเพื่อดูหน้านี้ไม่ได้",
+        "signin_off_staff": "ระบบนี้ยังไม่ได้เชื่อมต่อกับบริการยืนยันตัวตนของเจ้าหน้าที่ จึงยังเข้าสู่ระบบเพื่อดูหน้านี้ไม่ได้",
+        "signin_off_hint": "หน้าสำหรับทุกคน เช่น ค้นหาใบอนุญาตและคู่มือประชาชน ยังใช้ได้ตามปกติ "
+        "หากต้องการความช่วยเหลือ ติดต่อสายด่วนศูนย์บริการประชาชน 1111",
+        # A page for citizens and staff alike: which sign-in (api/pages/signin.py)
+        "signin_choice_title": "เลือกวิธีเข้าสู่ระบบ", "signin_choice_text": "หน้านี้ใช้ได้ทั้งผู้ประกอบการและเจ้าหน้าที่",
+        "signin_choice_citizen": "ผู้ประกอบการ: เข้าสู่ระบบด้วย ThaID / Digital ID",
+        "signin_choice_citizen_hint": "สำหรับผู้ยื่นคำขอในนามตนเองหรือในนามนิติบุคคลที่ตนเป็นผู้แทน",
+        "signin_choice_staff": "เจ้าหน้าที่: เข้าสู่ระบบเจ้าหน้าที่",
+        "signin_choice_staff_hint": "สำหรับเจ้าหน้าที่ศูนย์บริการที่ยื่นคำขอแทนผู้ประกอบการ และเจ้าหน้าที่หน่วยงาน",
         # The layout (base.html)
         "service": "Biz Portal", "service_long": "ระบบอำนวยความสะดวกในการประกอบธุรกิจ",
         "gov_banner": "บริการออนไลน์ของภาครัฐ", "skip": "ข้ามไปยังเนื้อหาหลัก", "menu": "เมนูหลัก",
@@ -158,6 +170,20 @@ LABELS: dict[str, dict[str, str]] = {
         "unit_litres": "litres", "unit_THB": "baht", "unit_signs": "signs",
         "unit_storeys": "storeys", "unit_vehicles": "vehicles",
         "unit_kg": "kg", "unit_kVA": "kVA",
+        "signin_off_title": "Signing in is not available",
+        "signin_off_text": "This service is not connected to ThaID / Digital ID yet, so you cannot sign in to see "
+        "this page",
+        "signin_off_staff": "This service is not connected to the staff sign-in yet, so you cannot sign in to see "
+        "this page",
+        "signin_off_hint": "The pages for everyone, such as the licence finder and the manuals, work as usual. "
+        "For help, call the Government Contact Center on 1111",
+        # A page for citizens and staff alike: which sign-in (api/pages/signin.py)
+        "signin_choice_title": "Choose how to sign in",
+        "signin_choice_text": "This page is for entrepreneurs and for staff",
+        "signin_choice_citizen": "Entrepreneur: sign in with ThaID / Digital ID",
+        "signin_choice_citizen_hint": "For people applying in their own name, or for a company they represent",
+        "signin_choice_staff": "Staff: staff sign-in",
+        "signin_choice_staff_hint": "For counter staff filing for an entrepreneur, and for agency officers",
         # The layout (base.html)
         "service": "Biz Portal", "service_long": "Business licensing, in one place",
         "gov_banner": "An online service of the Thai government", "skip": "Skip to main content",

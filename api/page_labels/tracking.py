@@ -5,12 +5,6 @@ from __future__ import annotations
 LABELS: dict[str, dict[str, str]] = {
     "th": {
         "nav_applications": "คำขอของฉัน",
-        # A page that needs sign-in on a server with no OpenID provider for it (api/pages/signin.py)
-        "signin_off_title": "ยังเข้าสู่ระบบไม่ได้",
-        "signin_off_text": "ระบบนี้ยังไม่ได้เชื่อมต่อกับบริการยืนยันตัวตน ThaID / Digital ID จึงยังเข้าสู่ระบบเพื่อดูหน้านี้ไม่ได้",
-        "signin_off_staff": "ระบบนี้ยังไม่ได้เชื่อมต่อกับบริการยืนยันตัวตนของเจ้าหน้าที่ จึงยังเข้าสู่ระบบเพื่อดูหน้านี้ไม่ได้",
-        "signin_off_hint": "หน้าสำหรับทุกคน เช่น ค้นหาใบอนุญาตและคู่มือประชาชน ยังใช้ได้ตามปกติ "
-        "หากต้องการความช่วยเหลือ ติดต่อสายด่วนศูนย์บริการประชาชน 1111",
         # The list
         "trk_list_title": "คำขอของฉัน", "trk_list_lead": "คำขอใบอนุญาตทั้งหมดของคุณ เรียงจากล่าสุด",
         "trk_list_empty": "คุณยังไม่มีคำขอ", "trk_list_empty_hint": "เริ่มจากค้นหาว่าธุรกิจของคุณต้องมีใบอนุญาตอะไร",
@@ -89,13 +83,6 @@ LABELS: dict[str, dict[str, str]] = {
     },
     "en": {
         "nav_applications": "My applications",
-        "signin_off_title": "Signing in is not available",
-        "signin_off_text": "This service is not connected to ThaID / Digital ID yet, so you cannot sign in to see "
-        "this page",
-        "signin_off_staff": "This service is not connected to the staff sign-in yet, so you cannot sign in to see "
-        "this page",
-        "signin_off_hint": "The pages for everyone, such as the licence finder and the manuals, work as usual. "
-        "For help, call the Government Contact Center on 1111",
         "trk_list_title": "My applications", "trk_list_lead": "All your licence applications, newest first",
         "trk_list_empty": "You have no applications yet",
         "trk_list_empty_hint": "Start by finding out which licences your business needs",

@@ -35,10 +35,11 @@ STAFF_ROLES = frozenset({Role.COUNTER_OFFICER, Role.AGENCY_OFFICER, Role.AGENCY_
 
 
 class SignInRequired(Exception):
-    """Raised by a page's dependency: send the browser to `login` and back to `next_path`."""
+    """Raised by a page's dependency: send the browser to `login` and back to `next_path`; `login` None: the page
+    is for citizens and staff alike, and the visitor chooses how to sign in."""
 
-    def __init__(self, login: str, next_path: str) -> None:
-        super().__init__(f"sign in at {login}")
+    def __init__(self, login: str | None, next_path: str) -> None:
+        super().__init__(f"sign in at {login or 'the sign-in of their choice'}")
         self.login, self.next_path = login, next_path
 
 
@@ -72,7 +73,7 @@ def _here(request: Request) -> str:
     return request.url.path + (f"?{query}" if query else "")
 
 
-def _requiring(roles: frozenset[Role], login: str) -> Callable[[Request], Principal]:
+def _requiring(roles: frozenset[Role], login: str | None) -> Callable[[Request], Principal]:
     def dependency(request: Request) -> Principal:
         principal = signed_in(request)
         if principal is None:
@@ -96,9 +97,12 @@ def staff_page(*roles: Role) -> Callable[[Request], Principal]:
 
 
 def page_for(*roles: Role) -> Callable[[Request], Principal]:
-    """A page for people signed in with one of `roles` (citizens and staff alike); a visitor is sent to the
-    citizens' sign-in. The engine still decides which objects each may see."""
-    return _requiring(frozenset(roles), CITIZEN_LOGIN)
+    """A page for people signed in with one of `roles` (citizens and staff alike, e.g. a draft an entrepreneur or
+    the counter that files for them completes); a visitor chooses the citizens' or the staff's sign-in. The engine
+    still decides which objects each may see."""
+    allowed = frozenset(roles)
+    login = CITIZEN_LOGIN if allowed <= {Role.APPLICANT} else STAFF_LOGIN if Role.APPLICANT not in allowed else None
+    return _requiring(allowed, login)
 
 
 def anyone_signed_in() -> Callable[[Request], Principal]:
@@ -115,14 +119,21 @@ def login_url(login: str, next_path: str) -> str:
 
 
 async def _to_sign_in(request: Request, exc: Exception) -> Response:
-    """To the provider's sign-in and back; when this server has no provider for it, a page that says so (503: the
+    """To the provider's sign-in and back. A page for citizens and staff alike offers both sign-ins (or goes
+    straight to the only one configured). When this server has no provider for it, a page that says so (503: the
     service cannot sign anyone in now) instead of a redirect to the API's JSON 404."""
     assert isinstance(exc, SignInRequired)
-    staff = exc.login == STAFF_LOGIN
-    if (request.app.state.staff_oidc if staff else request.app.state.oidc) is None:
-        return render(request, "tracking/sign_in_unavailable.html", {"staff": staff}, _lang(request),
+    configured = {login: provider is not None for login, provider in
+                  ((CITIZEN_LOGIN, request.app.state.oidc), (STAFF_LOGIN, request.app.state.staff_oidc))}
+    choices = [exc.login] if exc.login else [login for login, on in configured.items() if on]
+    if not choices or not configured[choices[0]]:
+        return render(request, "sign_in_unavailable.html", {"staff": exc.login == STAFF_LOGIN}, _lang(request),
                       status_code=503)
-    return RedirectResponse(login_url(exc.login, exc.next_path), status_code=303)
+    if len(choices) == 1:
+        return RedirectResponse(login_url(choices[0], exc.next_path), status_code=303)
+    return render(request, "sign_in_choice.html", {
+        "citizen_url": login_url(CITIZEN_LOGIN, exc.next_path), "staff_url": login_url(STAFF_LOGIN, exc.next_path)},
+        _lang(request))
 
 
 def _lang(request: Request) -> Lang:

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from markupsafe import escape
 
 from bizportal.api.page_labels import LABELS
-from bizportal.api.pages.signin import staff_page
+from bizportal.api.pages.signin import page_for, staff_page
 from bizportal.api.sessions import SESSION_COOKIE, session_token
 from bizportal.engine.assembly import LicensingEngine
 from bizportal.engine.principal import Principal, Role
@@ -216,6 +216,26 @@ def test_staff_pages_send_visitors_to_the_staff_sign_in_and_refuse_other_roles(c
     refused = client.get("/test-inbox")
     assert refused.status_code == 403 and LABELS["th"]["forbidden_title"] in refused.text
     assert LABELS["th"]["role_agency_officer"] in refused.text
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_page_for_citizens_and_staff_lets_the_visitor_choose_the_sign_in(client: TestClient) -> None:
+    """A draft is completed by the entrepreneur or by the counter that files for them: a visitor following its
+    link chooses which sign-in, and comes back to it either way; with one provider only, straight to it."""
+    app: FastAPI = client.app  # type: ignore[assignment]
+
+    @app.get("/test-draft")
+    def draft(principal: Annotated[Principal, Depends(page_for(Role.APPLICANT, Role.COUNTER_OFFICER))]) -> str:
+        return principal.subject
+
+    providers_configured(client)
+    choice = client.get("/test-draft?lang=en", follow_redirects=False)
+    assert choice.status_code == 200 and LABELS["en"]["signin_choice_title"] in choice.text
+    assert 'href="/auth/login?next=%2Ftest-draft%3Flang%3Den"' in choice.text
+    assert 'href="/auth/staff/login?next=%2Ftest-draft%3Flang%3Den"' in choice.text
+    app.state.staff_oidc = None
+    only = client.get("/test-draft", follow_redirects=False)
+    assert only.status_code == 303 and only.headers["location"] == "/auth/login?next=%2Ftest-draft"
 
 
 def test_a_page_that_cannot_be_shown_is_a_page_not_a_json_error(client: TestClient) -> None:
