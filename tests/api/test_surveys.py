@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
+from bizportal.api.page_labels import LABELS
 from support.helpers import LICENCE, Auth, Journey
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -37,4 +38,7 @@ def test_the_applicant_rates_a_decided_licence_once_and_the_kpis_count_it(journe
     (row,) = [r for r in report["licences"] if r["code"] == LICENCE]
     (lao,) = [r for r in report["agencies"] if r["code"] == "LAO"]
     assert (row["ratings"], row["satisfaction"]) == (lao["ratings"], lao["satisfaction"]) == (1, 4.0)
+    page = client.get("/kpis?lang=en").text  # the public page shows it: overall, per agency, per licence
+    assert page.count(LABELS["en"]["kpis_rating"] % ("4", 1)) == 2
+    assert LABELS["en"]["kpis_satisfaction_figure"] % 1 in page
     assert any(e["event"] == "survey.answered" for e in journey.view()["timeline"])
