@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from bizportal.api.page_labels import account, apply, counter, inbox, public, tracking
+from bizportal.api.page_labels import account, apply, business, counter, inbox, public, tracking
 
 Lang = Literal["th", "en"]
 
-GROUPS = (public.LABELS, apply.LABELS, tracking.LABELS, inbox.LABELS, account.LABELS, counter.LABELS)
+GROUPS = (public.LABELS, apply.LABELS, tracking.LABELS, inbox.LABELS, account.LABELS, counter.LABELS,
+          business.LABELS)
 
 
 def _merged(groups: tuple[dict[str, dict[str, str]], ...]) -> dict[str, dict[str, str]]:

@@ -5,6 +5,7 @@ officer on to `/apply/{id}` (forms, documents, check answers, submit).
 
 A refusal re-renders the form with what was typed, an error summary linking each field, and the message beside
 it: pydantic's input errors and the engine's own (`details.field` names the field) land on the same field names.
+The business's fields, their parsing and their messages are the apply pages' too (api/pages/business_form.py).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bizportal.api.deps import EngineDep, command
 from bizportal.api.page_labels import LABELS, Lang
+from bizportal.api.pages import business_form
 from bizportal.api.pages.counter_company import LETTER_CHECKED, LETTER_UNTIL, checked_letter, record_letter
 from bizportal.api.pages.counter_people import (
     CounterPage,
@@ -41,9 +43,8 @@ from bizportal.engine.principal import Principal
 router = APIRouter(tags=["pages"], include_in_schema=False, route_class=PageRoute)
 
 # The form's fields, named as the API's body names them (so an engine error's `details.field` finds its field).
-FIELDS = ("applicant.name", "applicant.email", "applicant.language", "business.name", "business.address",
-          "business.province", "business.district", "business.area_m2", "consent.method", "consent.valid_until",
-          "consent.given_by_id_number", "consent.given_by_name", LETTER_CHECKED, LETTER_UNTIL)
+FIELDS = ("applicant.name", "applicant.email", "applicant.language", *business_form.FIELDS, "consent.method",
+          "consent.valid_until", "consent.given_by_id_number", "consent.given_by_name", LETTER_CHECKED, LETTER_UNTIL)
 GENERAL = "licences"  # where an error that names no field of the form is linked
 # Refusals about the entrepreneur themselves (not registered; the registry not answering): told at the top, by
 # the number the officer found them with.
@@ -55,8 +56,7 @@ FIRST_CHOICE = {"consent.method": "method-identity_checked_in_person", "applican
 CONSENT_DAYS_PROPOSED = 180  # what the form proposes; the engine allows up to consents.MAX_CONSENT_DAYS
 
 
-def field_id(field: str) -> str:
-    return "f-" + field.replace(".", "-").replace("_", "-")
+field_id = business_form.field_id  # one id rule for every field of the form
 
 
 def _body(kind: str, id_number: str, licences: list[str], values: dict[str, str]) -> dict[str, Any]:
@@ -68,9 +68,7 @@ def _body(kind: str, id_number: str, licences: list[str], values: dict[str, str]
         "licences": licences,
         "applicant": {"kind": kind, "id_number": id_number, "name": values["applicant.name"],
                       "email": given("applicant.email"), "language": values["applicant.language"] or "th"},
-        "business": {"name": values["business.name"], "address": values["business.address"],
-                     "province": values["business.province"], "district": given("business.district"),
-                     "area_m2": values["business.area_m2"]},
+        "business": business_form.body(values),
         "consent": {"method": values["consent.method"], "valid_until": values["consent.valid_until"],
                     "given_by_id_number": given("consent.given_by_id_number"),
                     "given_by_name": given("consent.given_by_name")},
@@ -88,8 +86,8 @@ def _input_errors(err: ValidationError) -> dict[str, str | None]:
 
 
 def _engine_error(err: BizPortalError) -> dict[str, str | None]:
-    """The field the engine names (`details.field`), or who acts for a company, else the licences; with its
-    message, shown beside the field in the engine's words."""
+    """The field the engine names (`details.field`), or who acts for a company, else the licences; with the
+    engine's words, shown under the field's message."""
     named = err.details.get("field") if isinstance(err.details, dict) else None
     if isinstance(err, Forbidden):  # nobody known to act for the company: the person at the counter
         named = "consent.given_by_id_number"
@@ -101,7 +99,10 @@ def _engine_error(err: BizPortalError) -> dict[str, str | None]:
 
 def _form(request: Request, engine: LicensingEngine, principal: Principal, lang: Lang, id_number: str,
           chosen: list[str], values: dict[str, str], key: str, q: str = "",
-          problems: dict[str, str | None] | None = None, status_code: int = 200) -> HTMLResponse:
+          problems: dict[str, str | None] | None = None, status_code: int = 200,
+          worded: dict[str, str] | None = None) -> HTMLResponse:
+    """The form; `problems`: field -> the engine's words (or None), each told by the field's label unless
+    `worded` (field -> message) says it better (a business field's refusal, from business_form)."""
     labels = LABELS[lang]
     catalogue = engine.ctx.catalogue
     needle = q.strip().casefold()
@@ -109,7 +110,8 @@ def _form(request: Request, engine: LicensingEngine, principal: Principal, lang:
              if m.code in chosen or not needle or needle in m.code or needle in m.name_th.casefold()
              or needle in m.name_en.casefold()]
     problems = problems or {}
-    messages = {field: labels[f"counter_err_{field.replace('.', '_')}"] for field in problems}
+    worded = worded or {}
+    messages = {field: worded.get(field) or _message(field, labels) for field in problems}
     targets = {GENERAL: field_id(GENERAL) + ("-" + shown[0].code if shown else ""),
                **FIRST_CHOICE}  # a group's error links to its first choice
     summary = [(messages[field], "#" + targets.get(field, field_id(field)))
@@ -119,7 +121,16 @@ def _form(request: Request, engine: LicensingEngine, principal: Principal, lang:
         "kind": holder_kind(id_number),
         "licences": shown, "agencies": catalogue.agencies, "chosen": chosen, "q": q, "values": values, "key": key,
         "errors": summary, "messages": messages, "details": {f: d for f, d in problems.items() if d},
+        "business_errors": {field_id(f): m for f, m in messages.items() if f in business_form.FIELDS},
+        "business_details": {field_id(f): d for f, d in problems.items() if d and f in business_form.FIELDS},
         "field_id": field_id}, lang, status_code=status_code, principal=principal)
+
+
+def _message(field: str, labels: dict[str, str]) -> str:
+    """What the field needs, in the page's language."""
+    if field in business_form.FIELDS:
+        return business_form.message(field, labels)
+    return labels[f"counter_err_{field.replace('.', '_')}"]
 
 
 def _proposed_until(engine: LicensingEngine) -> str:
@@ -177,6 +188,8 @@ async def file_for_entrepreneur(request: Request, id_number: IdNumberPath, engin
         created = await run_in_threadpool(create, data)
     except (InvalidInput, Forbidden, Conflict, Unavailable) as err:
         status = next(code for kind, code in REFUSALS if isinstance(err, kind))
+        business = business_form.engine_error(err, LABELS[lang], business_form.licence_names(
+            engine.ctx.catalogue, lang))
         return _form(request, engine, principal, lang, id_number, licences, values, key,
-                     problems=_engine_error(err), status_code=status)
+                     problems=_engine_error(err), status_code=status, worded=dict([business]) if business else None)
     return RedirectResponse(f"/apply/{created}", status_code=303)

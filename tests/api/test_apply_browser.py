@@ -119,17 +119,17 @@ def test_the_entrepreneurs_whole_journey_on_a_phone(browser: Browser, served: st
     assert page.locator("h1").inner_text() == TH["apply_details_title"]
     _check(page, "details")
     page.get_by_label(TH["apply_email"]).fill("somchai@example.com")
-    page.get_by_label(TH["apply_business_name"]).fill("ร้านข้าวมันไก่น้ำใจ")
-    page.get_by_label(TH["apply_address"]).fill("99/9 ถนนสุขุมวิท แขวงคลองเตย")
-    page.get_by_label(TH["apply_province"]).fill("กรุงเทพมหานคร")
-    page.get_by_label(TH["apply_district"]).fill("คลองเตย")
+    page.get_by_label(TH["business_name"]).fill("ร้านข้าวมันไก่น้ำใจ")
+    page.get_by_label(TH["business_address"]).fill("99/9 ถนนสุขุมวิท แขวงคลองเตย")
+    page.get_by_label(TH["business_province"]).fill("กรุงเทพมหานคร")
+    page.get_by_label(TH["business_district"]).fill("คลองเตย")
     page.get_by_role("button", name=TH["apply_create"]).click()  # the area is missing: the error summary
     summary = page.locator(".error-summary")
-    assert summary.is_visible() and TH["apply_error_area_m2"] in summary.inner_text()
+    assert summary.is_visible() and TH["business_error_area_m2"] in summary.inner_text()
     _check(page, "details-error", both=False)
     summary.get_by_role("link").first.click()
-    assert page.evaluate("document.activeElement.id") == "area_m2"  # the summary's link goes to the field
-    page.locator("#area_m2").fill("80")
+    assert page.evaluate("document.activeElement.id") == "f-business-area-m2"  # the summary's link goes to the field
+    page.locator("#f-business-area-m2").fill("80")
     page.get_by_role("button", name=TH["apply_create"]).click()
 
     assert page.locator("h1").inner_text() == TH["apply_tasks_title"]
@@ -255,11 +255,11 @@ def test_the_main_path_works_without_javascript(browser: Browser, served: str) -
     page.click(f"button[name=sub][value={SOMCHAI['sub']}]")
     page.wait_for_url(f"{served}/apply?licences={FOOD}&lang=en")
     page.get_by_role("button", name=EN["continue"]).click()
-    page.get_by_label(EN["apply_business_name"]).fill("Noodle shop")
-    page.get_by_label(EN["apply_address"]).fill("1 Sukhumvit Road")
-    page.get_by_label(EN["apply_province"]).fill("กรุงเทพมหานคร")
-    page.get_by_label(EN["apply_district"]).fill("คลองเตย")
-    page.get_by_label(EN["apply_area"]).fill("40")
+    page.get_by_label(EN["business_name"]).fill("Noodle shop")
+    page.get_by_label(EN["business_address"]).fill("1 Sukhumvit Road")
+    page.get_by_label(EN["business_province"]).fill("กรุงเทพมหานคร")
+    page.get_by_label(EN["business_district"]).fill("คลองเตย")
+    page.get_by_label(EN["business_area"]).fill("40")
     page.get_by_role("button", name=EN["apply_create"]).click()
     page.get_by_role("link", name=EN["apply_task_form"] % "", exact=False).first.click()
     page.locator("#f-premises_kind").check()

@@ -28,9 +28,9 @@ SOMCHAI = Principal("somchai", Role.APPLICANT, name="Somchai Jaidee", id_number=
 MALEE = Principal("malee", Role.APPLICANT, name="Malee Rakthai", id_number="3100600123450", ial="2.3", aal="2")
 FOOD, LIQUOR = "food_premises_notice_small", "liquor_sale_licence"
 COUNTER_ONLY = "clinic_operator_licence"
-BUSINESS = {"email": "somchai@example.com", "language": "th", "business_name": "ร้านข้าวมันไก่น้ำใจ",
-            "address": "99/9 ถนนสุขุมวิท แขวงคลองเตย", "province": "กรุงเทพมหานคร", "district": "คลองเตย",
-            "area_m2": "80"}
+BUSINESS = {"email": "somchai@example.com", "language": "th", "business.name": "ร้านข้าวมันไก่น้ำใจ",
+            "business.address": "99/9 ถนนสุขุมวิท แขวงคลองเตย", "business.province": "กรุงเทพมหานคร",
+            "business.district": "คลองเตย", "business.area_m2": "80"}
 FOOD_FORM = {"premises_kind": "restaurant", "seats": "20", "workers": "", "opening_hours": ""}
 LIQUOR_FORM = {"licence_class": "", "opening_hours": "10:00-22:00", "seats": "", "near_school": "no"}
 TH, EN = LABELS["th"], LABELS["en"]
@@ -129,17 +129,19 @@ def test_the_shared_data_page_refuses_bad_input_beside_each_field_and_creates_no
     page = client.get("/apply/details", params={"licence": [FOOD]}).text
     assert "1-1017-xxxxx-xx-0" in page and "Somchai Jaidee" in page  # from the sign-in, not a field
     assert 'name="id_number"' not in page
-    bad = _post(client, "/apply", {"licence": [FOOD], **BUSINESS, "business_name": "", "area_m2": "lots",
+    bad = _post(client, "/apply", {"licence": [FOOD], **BUSINESS, "business.name": "", "business.area_m2": "lots",
                                    "email": "not-an-email", "idempotency_key": _value(page, "idempotency_key")})
     assert bad.status_code == 400
-    for field in ("business_name", "area_m2", "email"):
+    for field, label in (("f-business-name", "business_error_name"), ("f-business-area-m2", "business_error_area_m2"),
+                         ("email", "apply_error_email")):
         assert f'href="#{field}"' in bad.text and f'id="{field}-error"' in bad.text
-        assert TH[f"apply_error_{field}"] in bad.text
-    assert 'aria-invalid="true"' in bad.text and 'aria-describedby="area_m2-hint area_m2-error"' in bad.text
+        assert TH[label] in bad.text
+    assert 'aria-invalid="true"' in bad.text
+    assert 'aria-describedby="f-business-area-m2-hint f-business-area-m2-error"' in bad.text
     assert 'value="lots"' in bad.text  # what was typed stays
-    nowhere = _post(client, "/apply", {"licence": [FOOD], **BUSINESS, "province": "Atlantis",
+    nowhere = _post(client, "/apply", {"licence": [FOOD], **BUSINESS, "business.province": "Atlantis",
                                        "idempotency_key": _value(page, "idempotency_key")})
-    assert nowhere.status_code == 400 and TH["apply_error_route"] in nowhere.text
+    assert nowhere.status_code == 400 and TH["business_error_route"] in nowhere.text
     assert client.get("/api/v1/applications").json() == []
 
 
@@ -147,11 +149,11 @@ def test_creating_the_draft_is_idempotent_and_opens_its_task_list(client: TestCl
     _sign_in(client, SOMCHAI)
     page = client.get("/apply/details", params={"licence": [FOOD, LIQUOR]}).text
     key = _value(page, "idempotency_key")
-    too_large = _post(client, "/apply", {"licence": [FOOD, LIQUOR], **BUSINESS, "area_m2": "1,250",
+    too_large = _post(client, "/apply", {"licence": [FOOD, LIQUOR], **BUSINESS, "business.area_m2": "1,250",
                                          "idempotency_key": key})  # beyond the small food shop's fee bands
-    assert too_large.status_code == 400 and 'href="#area_m2"' in too_large.text
-    assert TH["apply_error_area_fee"] % catalogue().licence(FOOD).name_th in too_large.text
-    form = {"licence": [FOOD, LIQUOR], **BUSINESS, "area_m2": "150.5", "idempotency_key": key}
+    assert too_large.status_code == 400 and 'href="#f-business-area-m2"' in too_large.text
+    assert TH["business_error_area_fee"] % catalogue().licence(FOOD).name_th in too_large.text
+    form = {"licence": [FOOD, LIQUOR], **BUSINESS, "business.area_m2": "150.5", "idempotency_key": key}
     first, again = _post(client, "/apply", form), _post(client, "/apply", form)  # a double click
     assert first.status_code == again.status_code == 303 and first.headers["location"] == again.headers["location"]
     application_id = first.headers["location"].rsplit("/", 1)[1]
@@ -160,10 +162,10 @@ def test_creating_the_draft_is_idempotent_and_opens_its_task_list(client: TestCl
     assert view["business"]["area_m2"] == 150.5 and view["business"]["district"] == "คลองเตย"
     assert len(client.get("/api/v1/applications").json()) == 1
     # Back to the sent form, changed and sent again: the key is the first draft's, so the page says so.
-    resent = _post(client, "/apply", {**form, "business_name": "ร้านที่สอง"})
+    resent = _post(client, "/apply", {**form, "business.name": "ร้านที่สอง"})
     assert resent.status_code == 409 and TH["apply_error_resent"] in resent.text
     assert _value(resent.text, "idempotency_key") != key
-    assert _post(client, "/apply", {**form, "business_name": "ร้านที่สอง",
+    assert _post(client, "/apply", {**form, "business.name": "ร้านที่สอง",
                                     "idempotency_key": _value(resent.text, "idempotency_key")}).status_code == 303
     assert len(client.get("/api/v1/applications").json()) == 2
 
@@ -212,10 +214,10 @@ def test_a_change_made_meanwhile_is_shown_instead_of_being_overwritten(client: T
 
     business = client.get(f"/apply/{application_id}/business").text
     assert _save_form(client, application_id, FOOD, {**FOOD_FORM, "seats": "30"}).status_code == 303
-    old = _post(client, f"/apply/{application_id}/business", {**BUSINESS, "business_name": "ร้านใหม่",
+    old = _post(client, f"/apply/{application_id}/business", {**BUSINESS, "business.name": "ร้านใหม่",
                                                                "version": _value(business, "version")})
     assert old.status_code == 409 and TH["apply_error_stale"] in old.text
-    assert _view(client, application_id)["business"]["name"] == BUSINESS["business_name"]
+    assert _view(client, application_id)["business"]["name"] == BUSINESS["business.name"]
 
 
 def test_the_business_page_changes_the_shared_data(client: TestClient) -> None:
@@ -223,10 +225,10 @@ def test_the_business_page_changes_the_shared_data(client: TestClient) -> None:
     application_id = _create(client)
     page = client.get(f"/apply/{application_id}/business?lang=en").text
     assert 'value="ร้านข้าวมันไก่น้ำใจ"' in page and 'value="80"' in page
-    bad = _post(client, f"/apply/{application_id}/business", {**BUSINESS, "area_m2": "0",
+    bad = _post(client, f"/apply/{application_id}/business", {**BUSINESS, "business.area_m2": "0",
                                                                "version": _value(page, "version")})
-    assert bad.status_code == 400 and 'href="#area_m2"' in bad.text
-    done = _post(client, f"/apply/{application_id}/business", {**BUSINESS, "area_m2": "95", "language": "en",
+    assert bad.status_code == 400 and 'href="#f-business-area-m2"' in bad.text
+    done = _post(client, f"/apply/{application_id}/business", {**BUSINESS, "business.area_m2": "95", "language": "en",
                                                                 "version": _value(page, "version")})
     assert done.status_code == 303
     view = _view(client, application_id)
@@ -329,10 +331,10 @@ def test_roles_sign_in_and_the_csrf_rule(client: TestClient, auth: Auth) -> None
 
     _sign_in(client, SOMCHAI)
     application_id = _create(client)
-    foreign = _post(client, f"/apply/{application_id}/business", {**BUSINESS, "business_name": "Evil", "version": ""},
+    foreign = _post(client, f"/apply/{application_id}/business", {**BUSINESS, "business.name": "Evil", "version": ""},
                     origin="https://evil.example")
     assert foreign.status_code in (200, 303, 403)  # to sign-in (a page offering it), or refused: nothing changes
-    assert _view(client, application_id)["business"]["name"] == BUSINESS["business_name"]
+    assert _view(client, application_id)["business"]["name"] == BUSINESS["business.name"]
 
 
 def test_a_counter_officer_continues_a_draft_filed_with_consent_on_the_same_pages(client: TestClient,

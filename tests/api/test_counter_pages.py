@@ -34,6 +34,7 @@ from support.helpers import (
     Auth,
     Journey,
     application_body,
+    catalogue,
     sample_form,
 )
 from support.s3_server import free_port
@@ -214,6 +215,21 @@ def test_a_filing_refused_is_re_rendered_on_its_field_and_writes_nothing(
     link = f'href="#f-{field}' if not field.startswith("method-") else f'href="#{field}"'
     assert link in refused.text
     assert 'value="ร้านข้าวมันไก่น้ำใจ"' in refused.text  # what was typed stays
+    assert _nothing_filed(client, auth)
+
+
+def test_the_business_is_refused_in_the_apply_pages_words(client: TestClient, auth: Auth) -> None:
+    """The business's fields are the apply pages' (api/pages/business_form.py): the same messages, the engine's
+    words under them, and an area written as people write it."""
+    _sign_in(client)
+    food = catalogue().licence(LICENCE).name_en
+    too_large = _file(client, **{"business.area_m2": "1,250"})  # beyond the small food shop's fee bands
+    assert too_large.status_code == 422 and 'href="#f-business-area-m2"' in too_large.text
+    assert str(escape(EN["business_error_area_fee"] % food)) in too_large.text
+    nowhere = _file(client, **{"business.province": "Atlantis"})
+    assert nowhere.status_code == 422 and 'href="#f-business-province"' in nowhere.text
+    assert EN["business_error_route"] in nowhere.text
+    assert 'aria-describedby="f-business-province-hint f-business-province-error"' in nowhere.text
     assert _nothing_filed(client, auth)
 
 

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from bizportal.api.deps import EngineDep, command
 from bizportal.api.page_labels import LABELS, Lang
+from bizportal.api.pages import business_form
 from bizportal.api.pages.apply import shared_data
 from bizportal.api.pages.apply.access import ApplyRoute, FieldError, by_field, summary
 from bizportal.api.pages.rendering import PageLang, render
@@ -124,14 +125,14 @@ async def create(request: Request, engine: EngineDep, principal: CitizenPage, la
     if not manuals:
         return _start_page(request, engine, lang, [], "", principal,
                            [FieldError("catalogue", labels["apply_error_no_licence"])])
-    names = {m.code: getattr(m, f"name_{lang}") for m in engine.ctx.catalogue.licences.values()}
+    names = business_form.licence_names(engine.ctx.catalogue, lang)
     try:
         body = ApplicationInput.model_validate({
             "licences": [m.code for m in manuals],
             "applicant": {"kind": "individual", "id_number": principal.id_number or "",
                           "name": principal.name or principal.subject, "email": values["email"] or None,
                           "language": values["language"] or lang},
-            "business": shared_data.business(values)})
+            "business": business_form.body(values)})
     except ValidationError as err:
         return _details_page(request, engine, lang, principal, manuals, values, key,
                              shared_data.input_errors(err, labels), 400)
@@ -144,5 +145,5 @@ async def create(request: Request, engine: EngineDep, principal: CitizenPage, la
                              shared_data.engine_errors(err, labels, names), 400)
     except Conflict:  # the key was used for another draft: this form was sent before, then changed (back button)
         return _details_page(request, engine, lang, principal, manuals, values, uuid.uuid4().hex,
-                             [FieldError("business_name", labels["apply_error_resent"])], 409)
+                             [FieldError(business_form.field_id("business.name"), labels["apply_error_resent"])], 409)
     return RedirectResponse(f"/apply/{application_id}", status_code=303)

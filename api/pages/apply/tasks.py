@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from bizportal.api.deps import EngineDep, command
 from bizportal.api.page_labels import LABELS, Lang
+from bizportal.api.pages import business_form
 from bizportal.api.pages.apply import shared_data
 from bizportal.api.pages.apply.access import (
     ApplyRoute,
@@ -121,10 +122,10 @@ async def save_business(application_id: str, request: Request, engine: EngineDep
     values = shared_data.read(form)
     version = str(form.get("version") or "")[:200]
     labels = LABELS[lang]
-    names = {code: getattr(m, f"name_{lang}") for code, m in engine.ctx.catalogue.licences.items()}
+    names = business_form.licence_names(engine.ctx.catalogue, lang)
     try:
         change = ApplicationChange.model_validate({"applicant": shared_data.applicant_change(values),
-                                                   "business": shared_data.business(values)})
+                                                   "business": business_form.body(values)})
     except ValidationError as err:
         return _business_page(request, lang, principal, view, values, version,
                               shared_data.input_errors(err, labels), 400)
@@ -135,7 +136,7 @@ async def save_business(application_id: str, request: Request, engine: EngineDep
         current = read_draft(engine, principal, application_id)
         return _business_page(request, lang, principal, current,
                               shared_data.from_view(current.applicant, current.business), current.version,
-                              [FieldError("business_name", labels["apply_error_stale"])], 409)
+                              [FieldError(business_form.field_id("business.name"), labels["apply_error_stale"])], 409)
     except InvalidInput as err:
         return _business_page(request, lang, principal, view, values, version,
                               shared_data.engine_errors(err, labels, names), 400)
