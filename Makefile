@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test test-any-date install install-test services lint typecheck bench clean FORCE
+.PHONY: run test test-any-date install install-test services lint typecheck bench load clean FORCE
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -71,6 +71,11 @@ bench: install
 	$(BIN)/python benchmarks/engine_throughput.py
 	$(BIN)/python benchmarks/http_edge.py
 	$(BIN)/python benchmarks/uploads.py
+
+## The HTTP journey under load on the embedded default (benchmarks/load_driver.py starts `bizportal serve`):
+## 1 then 8 virtual users, 20 s each; PostgreSQL and arq workers: README, Benchmarks.
+load: install
+	$(BIN)/python benchmarks/load_driver.py --serve
 
 clean:
 	rm -rf $(VENV) var build .pytest_cache .ruff_cache .mypy_cache

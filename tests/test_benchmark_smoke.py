@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -28,3 +29,13 @@ def test_uploads_benchmark_runs(tmp_path: Path) -> None:
                             cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert "put_stream, in process (baseline)" in result.stdout and "POST .../documents over HTTP" in result.stdout
+
+
+def test_load_driver_runs(tmp_path: Path) -> None:
+    out = tmp_path / "load.json"
+    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "load_driver.py"), "--serve", "--users", "1",
+                             "--seconds", "2", "--out", str(out)],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    (run,) = json.loads(out.read_text(encoding="utf-8"))["runs"]
+    assert run["applications_completed"] >= 1 and run["errors"] == 0, run

@@ -1,0 +1,353 @@
+"""The HTTP journey under load: virtual users carry food-licence applications from create to issued.
+
+Each virtual user is an entrepreneur in a Bangkok district of their own, with that district office's officer and
+a counter officer. One round of a user, all over the service's HTTP API with bearer tokens the driver mints:
+
+    create the draft -> upload the floor plan -> submit -> (the first task opens) -> the officer approves the
+    document check -> and the consideration -> (the invoice opens) -> cash at the counter -> (issued)
+
+Between commands the user reads the application's status (`GET /api/v1/applications/{id}/status`) until what
+it waits for has happened, as a tracking page would; those reads are the status figures. Users run concurrently
+(asyncio, one HTTP/1.1 connection pool), for `--seconds` at each count of `--users` (e.g. 1 then 8), and the
+summary compares each count with the first: applications completed per second, commands per second, each
+command's p50, the status read's p50 and p99.
+
+    .venv/bin/python benchmarks/load_driver.py --serve                       # the embedded default (`make load`)
+    .venv/bin/python benchmarks/load_driver.py --serve --database-url postgresql://postgres@127.0.0.1:5432/test
+    .venv/bin/python benchmarks/load_driver.py --base-url http://127.0.0.1:8000 --signing-key "$KEY"
+
+`--serve` starts `bizportal serve` on a free port with a temporary data folder and its own token key (and the
+given database and Redis: with `--redis-url`, jobs go to arq, so start workers with `bizportal worker` against
+the same settings, README: Benchmarks). Against a running server, give its BIZPORTAL_TOKEN_SIGNING_KEY. Progress
+goes to stderr every few seconds; the summary is printed and written to benchmarks/results/load.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+from fpdf import FPDF
+
+from bizportal.api.tokens import issue_token
+from bizportal.engine.applications.thai_id import check_digit
+from bizportal.engine.catalogue.catalogue import load_catalogue
+from bizportal.engine.principal import Role
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = Path(__file__).parent / "results" / "load.json"
+LICENCE = "food_premises_notice_small"
+WAIT = 30.0  # seconds a user waits for a job (a task to open, the licence to be issued) before it is an error
+POLL = 0.01  # between status reads while waiting
+
+
+@dataclass(frozen=True)
+class District:
+    office: str
+    name_th: str
+
+
+def bangkok_districts() -> list[District]:
+    """The Bangkok district offices of bpmn/offices.yaml: each routes the food licence of its district."""
+    offices = yaml.safe_load((ROOT / "bpmn" / "offices.yaml").read_text(encoding="utf-8"))["offices"]
+    return [District(office["code"], office["districts"][0]["name_th"]) for office in offices
+            if office["kind"] == "bma_district" and "LAO" in office["agencies"]]
+
+
+def thai_id(number: int) -> str:
+    """A valid Thai citizen ID number for virtual user `number` (first digit 1, the check digit computed)."""
+    first12 = f"1{number:011d}"
+    return first12 + str(check_digit(first12))
+
+
+def floor_plan() -> bytes:
+    """A one-page PDF: the document the applicant provides for the food licence."""
+    document = FPDF()
+    document.add_page()
+    return bytes(document.output())
+
+
+@dataclass
+class Figures:
+    """What one run at one number of users measured."""
+
+    users: int
+    seconds: float = 0.0
+    completed: int = 0
+    errors: list[str] = field(default_factory=list)
+    commands: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))  # name -> ms
+    status_reads: list[float] = field(default_factory=list)  # ms
+
+    def summary(self) -> dict[str, Any]:
+        count = sum(len(times) for times in self.commands.values())
+        return {
+            "users": self.users, "seconds": round(self.seconds, 2), "applications_completed": self.completed,
+            "applications_per_second": round(self.completed / self.seconds, 3) if self.seconds else 0,
+            "commands": count, "commands_per_second": round(count / self.seconds, 2) if self.seconds else 0,
+            "command_p50_ms": {name: _percentile(times, 50) for name, times in sorted(self.commands.items())},
+            "status_reads": len(self.status_reads), "status_p50_ms": _percentile(self.status_reads, 50),
+            "status_p99_ms": _percentile(self.status_reads, 99), "errors": len(self.errors),
+            "first_errors": self.errors[:5],
+        }
+
+
+def _percentile(values: list[float], percent: int) -> float | None:
+    if not values:
+        return None
+    if len(values) == 1:
+        return round(values[0], 2)
+    return round(statistics.quantiles(values, n=100, method="inclusive")[percent - 1], 2)
+
+
+class VirtualUser:
+    """One entrepreneur, their district office's officer and a counter officer, carrying applications through."""
+
+    def __init__(self, number: int, district: District, key: str, client: httpx.AsyncClient, figures: Figures,
+                 form: dict[str, Any], document: str, pdf: bytes) -> None:
+        self.client, self.figures, self.form, self.document, self.pdf = client, figures, form, document, pdf
+        self.district = district
+        self.id_number = thai_id(number)
+        self.applicant = _bearer(issue_token(key, f"load-user-{number}", Role.APPLICANT, id_number=self.id_number,
+                                             name=f"ผู้ทดสอบ {number}"))
+        self.officer = _bearer(issue_token(key, f"load-officer-{number}", Role.AGENCY_OFFICER, "LAO",
+                                           office=district.office))
+        self.counter = _bearer(issue_token(key, f"load-counter-{number}", Role.COUNTER_OFFICER,
+                                           office=district.office))
+
+    async def run_until(self, deadline: float) -> None:
+        while time.monotonic() < deadline:
+            try:
+                await self.one_application()
+                self.figures.completed += 1
+            except JourneyError as err:
+                self.figures.errors.append(str(err))
+
+    async def one_application(self) -> None:
+        created = await self._command("create", "POST", "/api/v1/applications", json=self._body(), expect=201)
+        application = created["id"]
+        await self._command("upload", "POST", f"/api/v1/applications/{application}/documents", expect=201,
+                            data={"document": self.document},
+                            files={"file": (f"{self.document}.pdf", self.pdf, "application/pdf")})
+        await self._command("submit", "POST", f"/api/v1/applications/{application}/submit")
+        for step in ("document_check", "consideration"):
+            task = await self._wait(application, _at_step(step), f"the {step} task to open",
+                                    partial(self._open_task, application, step))
+            await self._command("decide", "POST", f"/api/v1/tasks/{task}/complete", json={"action": "approve"},
+                                headers=self.officer)
+        invoice = await self._wait(application, lambda status: status["status"] == "awaiting_payment",
+                                   "the invoice to open", lambda: self._open_invoice(application))
+        await self._command("pay", "POST", f"/api/v1/invoices/{invoice['id']}/counter-payment",
+                            json={"amount_satang": invoice["amount_satang"]}, headers=self.counter)
+        await self._wait(application, lambda status: status["finished"], "the licence to be issued",
+                         _nothing)
+
+    def _body(self) -> dict[str, Any]:
+        return {"licences": [LICENCE],
+                "applicant": {"kind": "individual", "id_number": self.id_number, "name": "ผู้ทดสอบ",
+                              "email": "load@example.test"},
+                "business": {"name": "ร้านทดสอบ", "address": f"1 ถนนทดสอบ เขต{self.district.name_th} กรุงเทพมหานคร",
+                             "province": "กรุงเทพมหานคร", "district": self.district.name_th, "area_m2": 80},
+                "form": {LICENCE: self.form}}
+
+    async def _command(self, name: str, method: str, path: str, expect: int = 200,
+                       headers: dict[str, str] | None = None, **request: Any) -> Any:
+        start = time.perf_counter()
+        response = await self.client.request(method, path, headers=headers or self.applicant, **request)
+        self.figures.commands[name].append((time.perf_counter() - start) * 1000)
+        if response.status_code != expect:
+            raise JourneyError(f"{name}: {response.status_code} {response.text[:300]}")
+        return response.json()
+
+    async def _wait(self, application: str, ready: Callable[[dict[str, Any]], bool], what: str,
+                    then: Callable[[], Awaitable[Any]]) -> Any:
+        """Read the status until `ready`, then return what `then` finds (None while it finds nothing)."""
+        deadline = time.monotonic() + WAIT
+        while time.monotonic() < deadline:
+            start = time.perf_counter()
+            response = await self.client.get(f"/api/v1/applications/{application}/status", headers=self.applicant)
+            self.figures.status_reads.append((time.perf_counter() - start) * 1000)
+            if response.status_code != 200:
+                raise JourneyError(f"status: {response.status_code} {response.text[:300]}")
+            if ready(response.json()) and (found := await then()) is not None:
+                return found
+            await asyncio.sleep(POLL)
+        raise JourneyError(f"waited {WAIT:.0f} s for {what} of {application}")
+
+    async def _open_task(self, application: str, step: str) -> str | None:
+        response = await self.client.get("/api/v1/tasks", headers=self.officer)
+        tasks = [task["id"] for task in response.json() if task["application_id"] == application
+                 and task["step"] == step]
+        return tasks[0] if tasks else None
+
+    async def _open_invoice(self, application: str) -> dict[str, Any] | None:
+        view = (await self.client.get(f"/api/v1/applications/{application}", headers=self.applicant)).json()
+        return next((invoice for invoice in view["invoices"] if invoice["status"] == "open"), None)
+
+
+class JourneyError(Exception):
+    """An answer the journey did not expect: counted as an error, and the user starts a new application."""
+
+
+async def _nothing() -> bool:
+    return True
+
+
+def _at_step(step: str) -> Callable[[dict[str, Any]], bool]:
+    """The status says the licence waits at `step`."""
+    return lambda status: next((licence["current_step"] for licence in status["licences"]), None) == step
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def run_once(base_url: str, key: str, users: int, seconds: float, first_user: int) -> Figures:
+    catalogue = load_catalogue(ROOT / "bpmn")
+    manual = catalogue.licences[LICENCE]
+    form = {f.name: f.example() for f in manual.form.fields if f.required}
+    document = next(d.id for d in manual.documents if d.required and not d.obtained_by_exchange)
+    districts = bangkok_districts()
+    figures = Figures(users)
+    pdf = floor_plan()
+    limits = httpx.Limits(max_connections=users * 2, max_keepalive_connections=users * 2)
+    async with httpx.AsyncClient(base_url=base_url, timeout=WAIT, limits=limits) as client:
+        people = [VirtualUser(first_user + n, districts[(first_user + n) % len(districts)], key, client, figures,
+                              form, document, pdf) for n in range(users)]
+        start = time.monotonic()
+        deadline = start + seconds
+        progress = asyncio.create_task(_report_progress(figures, start))
+        await asyncio.gather(*(person.run_until(deadline) for person in people))
+        progress.cancel()
+        figures.seconds = time.monotonic() - start
+    return figures
+
+
+async def _report_progress(figures: Figures, start: float) -> None:
+    while True:
+        await asyncio.sleep(5)
+        elapsed = time.monotonic() - start
+        print(f"  {figures.users} users, {elapsed:5.1f} s: {figures.completed} applications issued, "
+              f"{sum(map(len, figures.commands.values()))} commands, {len(figures.errors)} errors",
+              file=sys.stderr, flush=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def served(database_url: str | None, redis_url: str | None) -> Iterator[tuple[str, str]]:
+    """`bizportal serve` on a free port with a temporary data folder: (its base URL, its token key)."""
+    key = secrets.token_urlsafe(48)
+    port = _free_port()
+    with tempfile.TemporaryDirectory(prefix="bizportal-load-") as folder:
+        env = {**os.environ, "BIZPORTAL_DATA_DIR": folder, "BIZPORTAL_TOKEN_SIGNING_KEY": key,
+               "BIZPORTAL_PORT": str(port)}
+        for name, value in (("BIZPORTAL_DATABASE_URL", database_url), ("BIZPORTAL_REDIS_URL", redis_url)):
+            if value:
+                env[name] = value
+        server = subprocess.Popen([str(Path(sys.executable).parent / "bizportal"), "serve", "--port", str(port)],
+                                  env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            _wait_until_ready(base, server)
+            yield base, key
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+
+def _wait_until_ready(base: str, server: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"the server stopped: {(server.stderr.read() if server.stderr else b'').decode()}")
+        try:
+            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"the server on {base} was not ready after 90 s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--serve", action="store_true", help="start `bizportal serve` for the run")
+    parser.add_argument("--base-url", default="http://127.0.0.1:8000", help="a running server (without --serve)")
+    parser.add_argument("--signing-key", default=os.environ.get("BIZPORTAL_TOKEN_SIGNING_KEY"),
+                        help="that server's BIZPORTAL_TOKEN_SIGNING_KEY")
+    parser.add_argument("--database-url", help="with --serve: BIZPORTAL_DATABASE_URL (default: SQLite)")
+    parser.add_argument("--redis-url", help="with --serve: BIZPORTAL_REDIS_URL (jobs on arq workers)")
+    parser.add_argument("--users", default="1,8", help="numbers of virtual users, one run each (default 1,8)")
+    parser.add_argument("--seconds", type=float, default=20, help="length of each run")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args()
+    counts = [int(count) for count in args.users.split(",")]
+
+    @contextmanager
+    def server() -> Iterator[tuple[str, str]]:
+        if args.serve:
+            with served(args.database_url, args.redis_url) as running:
+                yield running
+        elif not args.signing_key:
+            raise SystemExit("give --signing-key (the server's BIZPORTAL_TOKEN_SIGNING_KEY), or use --serve")
+        else:
+            yield args.base_url, args.signing_key
+
+    runs: list[dict[str, Any]] = []
+    with server() as (base, key):
+        first_user = 0
+        for users in counts:
+            print(f"{users} virtual users for {args.seconds:.0f} s against {base} ...", file=sys.stderr, flush=True)
+            figures = asyncio.run(run_once(base, key, users, args.seconds, first_user))
+            first_user += users
+            runs.append(figures.summary())
+    _print(runs)
+    database = ("PostgreSQL" if (args.database_url or "").startswith("postgres") else "SQLite") if args.serve \
+        else "the server's"
+    jobs = ("arq workers" if args.redis_url else "in-process") if args.serve else "the server's"
+    result = {"journey": f"{LICENCE}: create, upload, submit, 2 decisions, counter payment, issued",
+              "server": "started by the driver" if args.serve else args.base_url, "database": database, "jobs": jobs,
+              "machine": {"cpus": os.cpu_count(), "python": platform.python_version()}, "runs": runs}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"\nwritten to {args.out}")
+
+
+def _print(runs: list[dict[str, Any]]) -> None:
+    base = runs[0]
+    print(f"\n{'users':>5} {'apps/s':>7} {'cmds/s':>7} {'status p50':>10} {'p99':>7} {'p99 vs 1st':>10} {'errors':>6}  "
+          "command p50 ms")
+    for run in runs:
+        ratio = (run["status_p99_ms"] / base["status_p99_ms"]) if run["status_p99_ms"] and base["status_p99_ms"] \
+            else None
+        p50s = " ".join(f"{name} {value}" for name, value in run["command_p50_ms"].items())
+        print(f"{run['users']:>5} {run['applications_per_second']:>7} {run['commands_per_second']:>7} "
+              f"{run['status_p50_ms'] or '-':>10} {run['status_p99_ms'] or '-':>7} "
+              f"{f'{ratio:.2f}x' if ratio else '-':>10} {run['errors']:>6}  {p50s}")
+
+
+if __name__ == "__main__":
+    main()
