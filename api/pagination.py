@@ -15,13 +15,17 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import Annotated, Any
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any, TypeVar
 from urllib.parse import urlencode
 
 from fastapi import Query, Request, Response
+from sqlalchemy import column
 
 from bizportal.engine.errors import InvalidInput
-from bizportal.engine.paging import Page
+from bizportal.engine.paging import Keyset, Page, SortKey, page_in_memory
+
+T = TypeVar("T")
 
 MAX_OFFSET = 1_000_000
 MAX_CURSOR = 1_000
@@ -41,8 +45,8 @@ NEXT_HEADERS = {
 }
 
 
-def limit_param(default: int, most: int) -> Any:
-    """The `limit` query parameter of a list: how many items a page holds."""
+def limit_param(most: int) -> Any:
+    """The `limit` query parameter of a list (`Annotated[int, limit_param(500)]`): how many items a page holds."""
     return Query(ge=1, le=most, description=f"items per page (at most {most})")
 
 
@@ -87,3 +91,12 @@ def with_next(request: Request, response: Response, page: Page[Any]) -> list[Any
         response.headers["X-Next-Cursor"] = cursor
         response.headers["Link"] = f'<{url}>; rel="next"'
     return page.items
+
+
+def catalogue_page(name: str, items: Sequence[T], code: Callable[[T], str], limit: int,
+                   cursor: str | None) -> Page[T]:
+    """A page of a list the catalogue holds in memory (licences, business types), in its given order: the
+    cursor is an item's place in that order and its code (fixed while the service runs)."""
+    keyset = Keyset(name, (SortKey(column("position"), int), SortKey(column("code"), str)))
+    return page_in_memory(list(enumerate(items)), keyset, lambda item: (item[0], code(item[1])),
+                          keyset.position(decode(cursor)), limit).map(lambda item: item[1])

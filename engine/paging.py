@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import and_, false, or_
+from sqlalchemy import and_, bindparam, false, or_
 from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session
 
 from bizportal.engine.errors import InvalidInput
 
@@ -44,14 +45,18 @@ class SortKey:
         ordered = self.column.desc() if self.descending else self.column.asc()
         return ordered.nulls_last() if self.nullable else ordered
 
+    def bound(self, value: Scalar) -> Any:
+        """`value` as a parameter of the column's type (a bare True or False only compares with `=`)."""
+        return bindparam(None, value, type_=self.column.type)
+
     def equal(self, value: Scalar) -> ColumnElement[bool]:
-        return self.column.is_(None) if value is None else self.column == value
+        return self.column.is_(None) if value is None else self.column == self.bound(value)
 
     def beyond(self, value: Scalar) -> ColumnElement[bool]:
         """Rows after `value` in this column's order alone (nulls come last, so nothing is after a null)."""
         if value is None:
             return false()
-        strictly = self.column < value if self.descending else self.column > value
+        strictly = self.column < self.bound(value) if self.descending else self.column > self.bound(value)
         return or_(strictly, self.column.is_(None)) if self.nullable else strictly
 
     def parse(self, value: Any) -> Scalar:
@@ -107,7 +112,7 @@ class Keyset:
         first, value = self.keys[0], position[0]
         seek: list[ColumnElement[bool]] = []
         if value is not None and not first.nullable:
-            seek.append(first.column <= value if first.descending else first.column >= value)
+            seek.append(first.column <= first.bound(value) if first.descending else first.column >= first.bound(value))
         return and_(*seek, or_(*branches))
 
     def position(self, cursor: Sequence[Any] | None) -> tuple[Scalar, ...] | None:
@@ -160,3 +165,26 @@ def page_in_memory(items: Sequence[T], keyset: Keyset, key: Callable[[T], tuple[
     if position is not None:
         ordered = [item for item in ordered if key(item) > position]
     return page_of(ordered[:limit + 1], limit, lambda item: keyset.of_values(key(item)))
+
+
+def fetch_page(session: Session, query: Any, keyset: Keyset, limit: int | None, cursor: Sequence[Any] | None,
+               *, offset: int = 0, keyed: Callable[[Any], Any] = lambda row: row) -> Page[Any]:
+    """One page of `query` (a select without an order) in `keyset`'s order: the first `limit` rows after the
+    cursor's position, and the cursor of the last one when more follow. `limit=None` reads the whole list
+    (an export, a page that shows everything); `offset` is the old paging, kept for clients that send it.
+    `keyed` picks the row the keys are read from (the first entity of a joined select).
+
+    Raises:
+        InvalidInput: a cursor that is not this list's, or a cursor and an offset together.
+    """
+    position = keyset.position(cursor)
+    if position is not None and offset:
+        raise InvalidInput("send `cursor` or `offset`, not both", hint="follow the cursors alone: `offset` is "
+                           "deprecated", details={"field": "offset"})
+    if position is not None:
+        query = query.where(keyset.after(position))
+    query = query.order_by(*keyset.order_by()).offset(offset or None)
+    if limit is None:
+        return Page(list(session.exec(query).all()))
+    rows = session.exec(query.limit(min(limit, MAX_LIMIT) + 1)).all()
+    return page_of(rows, min(limit, MAX_LIMIT), lambda row: keyset.of(keyed(row)))
