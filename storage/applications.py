@@ -66,7 +66,7 @@ class LicenceCaseRow(SQLModel, table=True):
     agency: str = Field(index=True, max_length=40)
     office: str | None = Field(default=None, index=True, max_length=40,
                                description="the local office handling it (local-government licences)")
-    instance_id: str | None = Field(default=None, foreign_key="workflow_instance.id", max_length=36)
+    instance_id: str | None = Field(default=None, foreign_key="workflow_instance.id", index=True, max_length=36)
     status: str = Field(default="draft", index=True, max_length=40)
     current_step: str | None = Field(default=None, max_length=200)
     due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -183,8 +183,8 @@ def _visible(ctx: EngineContext, principal: Principal, query: Any, filters: Task
 
 
 def _joined(query: Any) -> Any:
-    return (query.join(WorkflowInstanceRow, col(WorkflowInstanceRow.id) == col(HumanTaskRow.instance_id))
-            .join(LicenceCaseRow, col(LicenceCaseRow.instance_id) == col(WorkflowInstanceRow.id))
+    """Each task with its case (by the task's instance: indexed on both sides) and its application."""
+    return (query.join(LicenceCaseRow, col(LicenceCaseRow.instance_id) == col(HumanTaskRow.instance_id))
             .join(ApplicationRow, col(ApplicationRow.id) == col(LicenceCaseRow.application_id)))
 
 

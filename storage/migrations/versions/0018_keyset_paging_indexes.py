@@ -1,9 +1,9 @@
 """keyset paging indexes: every list pages by cursor in its order, with an index behind each filter (issue 14)
 
 Each part of the inbox's order (overdue first, then deadline, age and id) is one index range for an agency's
-queue and one for the whole list; its step and claim filters, each list's order with its scope or filter column first, and
-the public register's area get theirs. `ix_incident_state` (state, created_at) gives way to the same columns
-with the id that ends the order.
+queue, one for the whole list, and one for each of its step and claim filters; each other list's order with its
+scope or filter column first, and the public register's area get theirs; a case is found from its task's instance by index (the inbox's
+join). `ix_incident_state` (state, created_at) gives way to the same columns with the id that ends the order.
 
 Revision ID: 0018_keyset_paging_indexes
 Revises: 0017_satisfaction_surveys
@@ -21,8 +21,9 @@ depends_on = None
 INDEXES: list[tuple[str, str, list[str]]] = [
     ('ix_human_task_queue', 'human_task', ['state', 'agency', 'overdue', 'due_at', 'opened_at', 'id']),
     ('ix_human_task_order', 'human_task', ['state', 'overdue', 'due_at', 'opened_at', 'id']),
-    ('ix_human_task_step', 'human_task', ['step', 'state']),
-    ('ix_human_task_assignee', 'human_task', ['assignee', 'state']),
+    ('ix_human_task_step', 'human_task', ['state', 'step', 'overdue', 'due_at', 'opened_at', 'id']),
+    ('ix_human_task_assignee', 'human_task', ['state', 'assignee', 'overdue', 'due_at', 'opened_at', 'id']),
+    ('ix_licence_case_instance_id', 'licence_case', ['instance_id']),
     ('ix_application_owner_created', 'application', ['owner', 'created_at', 'id']),
     ('ix_application_office_created', 'application', ['filed_at_office', 'created_at', 'id']),
     ('ix_application_created', 'application', ['created_at', 'id']),
