@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from bizportal.api.deps import EngineDep, PrincipalDep, command, query
 from bizportal.api.pagination import MAX_CURSOR, NEXT_HEADERS, decode, with_next
 from bizportal.engine.cases import tasks
-from bizportal.engine.cases.tasks import TaskCompletion, TaskFilter, TaskView
+from bizportal.engine.cases.tasks import COUNT_CAP, TaskCompletion, TaskFilter, TaskView
 from bizportal.engine.paging import MAX_LIMIT
 
 router = APIRouter(prefix="/api/v1/tasks", tags=["tasks"])
@@ -24,9 +24,11 @@ class TaskQuery(TaskFilter):
     limit: int = Field(default=200, ge=1, le=MAX_LIMIT, description=f"tasks per page (at most {MAX_LIMIT})")
 
 
-COUNT_HEADERS = {"X-Total-Count": {"description": "open tasks the filters match, on every page",
-                                   "schema": {"type": "integer"}},
-                 "X-Overdue-Count": {"description": "of those, how many are overdue", "schema": {"type": "integer"}}}
+COUNT_HEADERS = {"X-Total-Count": {"description": f"open tasks the filters match, on every page: a number, or "
+                                                  f"`{COUNT_CAP}+` when more match (counting stops there)",
+                                   "schema": {"type": "string", "pattern": r"^\d+\+?$"}},
+                 "X-Overdue-Count": {"description": "of those, how many are overdue (the same way)",
+                                     "schema": {"type": "string", "pattern": r"^\d+\+?$"}}}
 
 
 @router.get("", response_model=list[TaskView],
@@ -40,7 +42,8 @@ def list_tasks(request: Request, response: Response, engine: EngineDep, principa
     with query(engine) as session:
         page = tasks.inbox(engine.ctx, session, principal, filters, params.limit, decode(params.cursor))
         counts = tasks.inbox_counts(engine.ctx, session, principal, filters)
-    response.headers["X-Total-Count"], response.headers["X-Overdue-Count"] = str(counts.total), str(counts.overdue)
+    response.headers["X-Total-Count"] = f"{counts.total}{'+' if counts.more else ''}"
+    response.headers["X-Overdue-Count"] = f"{counts.overdue}{'+' if counts.more_overdue else ''}"
     return with_next(request, response, page)
 
 

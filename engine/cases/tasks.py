@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import func, or_
+from sqlalchemy import func, or_, true
 from sqlmodel import Session, col, select
 
 from bizportal.engine import audit
@@ -145,11 +145,23 @@ _DATED = Keyset("inbox", (SortKey(HumanTaskRow.due_at, datetime), SortKey(HumanT
 _UNDATED = Keyset("inbox", (SortKey(HumanTaskRow.opened_at, datetime), SortKey(HumanTaskRow.id, str)))
 
 
+COUNT_CAP = 1_000
+
+
 class InboxCounts(BaseModel):
-    """How many open tasks the inbox's filters match, and how many of them are overdue."""
+    """How many open tasks the inbox's filters match, and how many of them are overdue; counting stops past
+    `COUNT_CAP` (then `more`/`more_overdue`: "1,000+"), so a count costs what a page of that size does however
+    long the queue grows."""
 
     total: int
     overdue: int
+    more: bool = False
+    more_overdue: bool = False
+
+    def text(self, overdue: bool = False) -> str:
+        """The count as people read it: "1,234", or "1,000+" past the cap."""
+        count, more = (self.overdue, self.more_overdue) if overdue else (self.total, self.more)
+        return f"{count:,}+" if more else f"{count:,}"
 
 
 def _visible(ctx: EngineContext, principal: Principal, query: Any, filters: TaskFilter | None) -> Any:
@@ -230,11 +242,17 @@ def inbox(ctx: EngineContext, session: Session, principal: Principal, filters: T
 
 def inbox_counts(ctx: EngineContext, session: Session, principal: Principal,
                  filters: TaskFilter | None = None) -> InboxCounts:
-    """How many open tasks match (the inbox's heading), counted in SQL in one query."""
-    query = _visible(ctx, principal, _joined(select(func.count(), func.count().filter(col(HumanTaskRow.overdue)))
-                                             .select_from(HumanTaskRow)), filters)
-    total, overdue = session.exec(query).one()
-    return InboxCounts(total=total, overdue=overdue)
+    """How many open tasks match (the inbox's heading) and how many of them are overdue, each counted in SQL up
+    to `COUNT_CAP` + 1 index entries (the same ranges as the pages)."""
+    query = _visible(ctx, principal, _joined(select(HumanTaskRow.id)), filters)
+
+    def bounded(matching: Any) -> tuple[int, bool]:
+        found = session.exec(select(func.count()).select_from(matching.limit(COUNT_CAP + 1).subquery())).one()
+        return min(found, COUNT_CAP), found > COUNT_CAP
+
+    total, more = bounded(query)
+    overdue, more_overdue = bounded(query.where(HumanTaskRow.overdue == true())) if total else (0, False)
+    return InboxCounts(total=total, overdue=overdue, more=more, more_overdue=more_overdue)
 
 
 def inbox_choices(ctx: EngineContext, session: Session, principal: Principal) -> tuple[list[str],

@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from bizportal.engine.assembly import LicensingEngine
+from bizportal.engine.cases import tasks as task_cases
 from bizportal.storage.workflow_tables import HumanTaskRow
 from support.helpers import Auth, Journey
 
@@ -52,7 +53,8 @@ def _inbox_key(task: dict[str, Any]) -> tuple[Any, ...]:
 
 
 def test_the_inbox_pages_in_its_order_with_its_counts(client: TestClient, journey: Journey,
-                                                      engine: LicensingEngine, clock: Any) -> None:
+                                                      engine: LicensingEngine, clock: Any,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     for _ in range(6):
         journey.create()
         journey.submit()
@@ -94,6 +96,9 @@ def test_the_inbox_pages_in_its_order_with_its_counts(client: TestClient, journe
     number = journey.view()["tracking_number"]
     (found,) = client.get("/api/v1/tasks", params={"number": number.lower()}, headers=journey.officer).json()
     assert found["tracking_number"] == number
+    monkeypatch.setattr(task_cases, "COUNT_CAP", 3)  # counting stops past the cap: "3+"
+    capped = client.get("/api/v1/tasks", params={"limit": 1}, headers=journey.officer)
+    assert capped.headers["x-total-count"] == "3+" and capped.headers["x-overdue-count"] == "2"
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
