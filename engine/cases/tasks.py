@@ -200,6 +200,14 @@ def _joined(query: Any) -> Any:
             .join(ApplicationRow, col(ApplicationRow.id) == col(LicenceCaseRow.application_id)))
 
 
+def _joined_for(principal: Principal, filters: TaskFilter | None, query: Any) -> Any:
+    """`query` with the case and application joined only where a condition reads them (an applicant's own
+    tasks, the licence and number filters): a count or a choice over tasks alone reads only their index."""
+    needed = (principal.role not in AGENCY_ROLES and principal.role != Role.ADMIN) or (
+        filters is not None and bool(filters.licence or filters.number))
+    return _joined(query) if needed else query
+
+
 def _views(ctx: EngineContext, session: Session, rows: Any) -> list[TaskView]:
     return [TaskView(id=t.id, application_id=a.id, tracking_number=a.tracking_number,
                      applicant_name=a.applicant_name, business_name=a.business_name, licence=c.licence_code,
@@ -244,7 +252,7 @@ def inbox_counts(ctx: EngineContext, session: Session, principal: Principal,
                  filters: TaskFilter | None = None) -> InboxCounts:
     """How many open tasks match (the inbox's heading) and how many of them are overdue, each counted in SQL up
     to `COUNT_CAP` + 1 index entries (the same ranges as the pages)."""
-    query = _visible(ctx, principal, _joined(select(HumanTaskRow.id)), filters)
+    query = _visible(ctx, principal, _joined_for(principal, filters, select(HumanTaskRow.id)), filters)
 
     def bounded(matching: Any) -> tuple[int, bool]:
         found = session.exec(select(func.count()).select_from(matching.limit(COUNT_CAP + 1).subquery())).one()
@@ -261,9 +269,9 @@ def inbox_choices(ctx: EngineContext, session: Session, principal: Principal) ->
     open work, each once (SELECT DISTINCT, not the tasks themselves)."""
     licences = session.exec(_visible(ctx, principal, _joined(select(LicenceCaseRow.licence_code).distinct()
                                                              .select_from(HumanTaskRow)), None)).all()
-    steps = session.exec(_visible(ctx, principal, _joined(select(HumanTaskRow.step, HumanTaskRow.title,
-                                                                 HumanTaskRow.title_th).distinct()
-                                                          .select_from(HumanTaskRow)), None)).all()
+    steps = session.exec(_visible(ctx, principal, _joined_for(principal, None, select(
+        HumanTaskRow.step, HumanTaskRow.title, HumanTaskRow.title_th).distinct().select_from(HumanTaskRow)),
+        None)).all()
     return sorted(set(licences)), sorted({(s, t, th or t) for s, t, th in steps})
 
 
