@@ -40,7 +40,8 @@ Cursor = Annotated[str | None, Query(max_length=MAX_CURSOR, description="where t
 NEXT_HEADERS = {
     "X-Next-Cursor": {"description": "the `cursor` of the next page; absent on the last page",
                       "schema": {"type": "string"}},
-    "Link": {"description": 'the next page\'s address, `<...>; rel="next"`; absent on the last page',
+    "Link": {"description": 'the next page\'s address relative to this one, `</api/v1/...?cursor=...>; '
+                            'rel="next"`; absent on the last page',
              "schema": {"type": "string"}},
 }
 
@@ -51,7 +52,8 @@ def limit_param(most: int) -> Any:
 
 
 def paged_responses(extra: dict[int | str, dict[str, Any]] | None = None) -> dict[int | str, dict[str, Any]]:
-    """A list route's `responses=`: the next-page headers on 200, and the 422 of a bad cursor."""
+    """A list route's `responses=`: the next-page headers on 200 (a bad cursor's 422 is declared for every
+    route by api/errors.py)."""
     return {200: {"headers": NEXT_HEADERS}, **(extra or {})}
 
 
@@ -87,7 +89,8 @@ def with_next(request: Request, response: Response, page: Page[Any]) -> list[Any
     if page.next is not None:
         cursor = encode(page.next)
         params = [(k, v) for k, v in request.query_params.multi_items() if k not in ("cursor", "offset")]
-        url = request.url.replace(query=urlencode([*params, ("cursor", cursor)]))
+        # A reference relative to the request (RFC 8288 s.3.2), right behind any proxy whatever its host.
+        url = f"{request.url.path}?{urlencode([*params, ('cursor', cursor)])}"
         response.headers["X-Next-Cursor"] = cursor
         response.headers["Link"] = f'<{url}>; rel="next"'
     return page.items
