@@ -62,7 +62,9 @@ class IncidentRow(SQLModel, table=True):
     """Something automatic gave up (a delivery after its last retry) and needs an administrator."""
 
     __tablename__ = "incident"
-    __table_args__ = (Index("ix_incident_state", "state", "created_at"),)
+    # Incidents page newest first by keyset, all of them or in one state.
+    __table_args__ = (Index("ix_incident_created", "created_at", "id"),
+                      Index("ix_incident_state_created", "state", "created_at", "id"))
 
     id: str = Field(primary_key=True, max_length=36)
     kind: str = Field(max_length=40, description="task_delivery")

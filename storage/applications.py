@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from bizportal.storage.columns import UTCDateTime, utcnow
@@ -15,7 +15,13 @@ class ApplicationRow(SQLModel, table=True):
     """One application: shared applicant and business data entered once."""
 
     __tablename__ = "application"
-    __table_args__ = (UniqueConstraint("created_by", "idempotency_key", name="uq_application_idempotency"),)
+    # Lists page by keyset (engine/paging.py): the caller's applications newest first, by owner or by the
+    # counter's office, and all of them (admins); the public register's area filters.
+    __table_args__ = (UniqueConstraint("created_by", "idempotency_key", name="uq_application_idempotency"),
+                      Index("ix_application_owner_created", "owner", "created_at", "id"),
+                      Index("ix_application_office_created", "filed_at_office", "created_at", "id"),
+                      Index("ix_application_created", "created_at", "id"),
+                      Index("ix_application_area", "business_province", "business_district"))
 
     id: str = Field(primary_key=True, max_length=36)
     # The application is the applicant's: the person or juristic person it names, by 13-digit ID number
@@ -60,7 +66,7 @@ class LicenceCaseRow(SQLModel, table=True):
     agency: str = Field(index=True, max_length=40)
     office: str | None = Field(default=None, index=True, max_length=40,
                                description="the local office handling it (local-government licences)")
-    instance_id: str | None = Field(default=None, foreign_key="workflow_instance.id", max_length=36)
+    instance_id: str | None = Field(default=None, foreign_key="workflow_instance.id", index=True, max_length=36)
     status: str = Field(default="draft", index=True, max_length=40)
     current_step: str | None = Field(default=None, max_length=200)
     due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

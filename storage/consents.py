@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field, SQLModel
 
 from bizportal.storage.columns import UTCDateTime
@@ -22,6 +22,11 @@ class CounterConsentRow(SQLModel, table=True):
     """One consent: who gave it, how, for which licences, to which officer and office, when and until when."""
 
     __tablename__ = "counter_consent"
+    # Consents page newest first by keyset: in an entrepreneur's name, of a counter office, of an officer, all.
+    __table_args__ = (Index("ix_counter_consent_entrepreneur_given", "entrepreneur", "given_at", "id"),
+                      Index("ix_counter_consent_office_given", "office", "given_at", "id"),
+                      Index("ix_counter_consent_officer_given", "officer", "given_at", "id"),
+                      Index("ix_counter_consent_given", "given_at", "id"))
 
     id: str = Field(primary_key=True, max_length=36)
     application_id: str = Field(foreign_key="application.id", unique=True, max_length=36)

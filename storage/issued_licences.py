@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from bizportal.storage.columns import UTCDateTime, utcnow
@@ -23,6 +24,8 @@ class LicenceStanding(StrEnum):
 
 class IssuedLicenceRow(SQLModel, table=True):
     __tablename__ = "issued_licence"
+    # The public register pages newest first by keyset (issued_on, number).
+    __table_args__ = (Index("ix_issued_licence_register", "issued_on", "number"),)
 
     number: str = Field(primary_key=True, max_length=60)
     licence_case_id: str = Field(foreign_key="licence_case.id", unique=True, max_length=36)

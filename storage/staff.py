@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from bizportal.storage.columns import UTCDateTime, utcnow
@@ -16,7 +16,10 @@ from bizportal.storage.columns import UTCDateTime, utcnow
 
 class StaffMemberRow(SQLModel, table=True):
     __tablename__ = "staff_member"
-    __table_args__ = (UniqueConstraint("issuer", "subject", name="uq_staff_member_issuer_subject"),)
+    # The register pages oldest first by keyset, all entries or only (in)active ones.
+    __table_args__ = (UniqueConstraint("issuer", "subject", name="uq_staff_member_issuer_subject"),
+                      Index("ix_staff_member_created", "created_at", "id"),
+                      Index("ix_staff_member_active_created", "active", "created_at", "id"))
 
     id: str = Field(primary_key=True, max_length=36)
     issuer: str = Field(max_length=500, description="the staff provider's issuer URL, without a trailing /")

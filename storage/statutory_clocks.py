@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from bizportal.storage.columns import UTCDateTime
@@ -17,6 +18,8 @@ from bizportal.storage.columns import UTCDateTime
 
 class CaseClockRow(SQLModel, table=True):
     __tablename__ = "case_clock"
+    # Escalated cases still undecided page by keyset, the longest overdue (earliest due) first.
+    __table_args__ = (Index("ix_case_clock_escalated", "decided_at", "escalated_at", "due_at", "case_id"),)
 
     case_id: str = Field(primary_key=True, foreign_key="licence_case.id", max_length=36)
     started_at: datetime = Field(sa_type=UTCDateTime, description="the case's process start: the agency's clock")

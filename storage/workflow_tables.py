@@ -70,7 +70,14 @@ class HumanTaskRow(SQLModel, table=True):
     """A user task as the inbox sees it; written from the workflow on every save."""
 
     __tablename__ = "human_task"
-    __table_args__ = (Index("ix_human_task_inbox", "agency", "office", "state"),)
+    # The inbox pages by keyset in its order (overdue first, then deadline, then age, then id: engine/cases/
+    # tasks.py): each part of it (overdue or not, with a deadline or without) is one range of these indexes, for
+    # an agency's queue, the whole list (admins), and the step and claim filters.
+    __table_args__ = (Index("ix_human_task_inbox", "agency", "office", "state"),
+                      Index("ix_human_task_queue", "state", "agency", "overdue", "due_at", "opened_at", "id"),
+                      Index("ix_human_task_order", "state", "overdue", "due_at", "opened_at", "id"),
+                      Index("ix_human_task_step", "state", "step", "overdue", "due_at", "opened_at", "id"),
+                      Index("ix_human_task_assignee", "state", "assignee", "overdue", "due_at", "opened_at", "id"))
 
     id: str = Field(primary_key=True, max_length=36, description="the SpiffWorkflow task id")
     instance_id: str = Field(foreign_key="workflow_instance.id", index=True, max_length=36)

@@ -23,13 +23,12 @@ from bizportal.engine.errors import Conflict, NotFound
 
 router = APIRouter(tags=["pages"], include_in_schema=False, route_class=PageRoute)
 ConsentId = Annotated[str, Path(max_length=36, pattern=r"^[0-9a-f-]{36}$")]  # as the API's
-LIMIT = 500  # the API's largest page: more consents than this in one person's name is not a real case
 
 
 def _mine(engine: EngineDep, principal: CitizenPage) -> list[ConsentView]:
     with query(engine) as session:
         now = engine.ctx.clock.now()
-        return [ConsentView.of(row, now) for row in consents.consents_for(engine.ctx, session, principal, LIMIT)]
+        return [ConsentView.of(row, now) for row in consents.consents_for(engine.ctx, session, principal, None).items]
 
 
 def _offices(engine: EngineDep) -> dict[str, Office]:
@@ -47,7 +46,7 @@ def _companies(engine: EngineDep, principal: CitizenPage) -> tuple[list[Represen
         current = sorted({row.juristic_number for row in held if row.revoked_at is None
                           and (row.valid_until is None or row.valid_until > now)})
         others = {number: [RepresentativeView.of(row) for row in
-                           representatives.representatives_of(engine.ctx, session, principal, number)
+                           representatives.representatives_of(engine.ctx, session, principal, number).items
                            if row.id_number != principal.id_number] for number in current}
     return [RepresentativeView.of(row) for row in held], others
 

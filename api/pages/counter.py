@@ -58,7 +58,8 @@ def filings(engine: LicensingEngine, principal: Principal, limit: int, offset: i
     with query(engine) as session:
         now = engine.ctx.clock.now()
         found = []
-        for row in consents.consents_for(engine.ctx, session, principal, limit, offset, entrepreneur=entrepreneur):
+        for row in consents.consents_for(engine.ctx, session, principal, limit, offset,
+                                        entrepreneur=entrepreneur).items:
             consent = ConsentView.of(row, now)
             application = None
             if consent.in_force:

@@ -53,6 +53,6 @@ def _open_task_of(engine: EngineDep, session: Session, principal: Principal, cas
     step at a time); None while it waits on the applicant."""
     if case.tracking_number is None:
         return None
-    found = tasks.open_tasks(engine.ctx, session, principal, TaskFilter(licence=case.licence), limit=10,
-                             tracking_number=case.tracking_number)
+    found = tasks.open_tasks(engine.ctx, session, principal,
+                             TaskFilter(licence=case.licence, number=case.tracking_number), limit=10)
     return next((task.id for task in found if task.application_id == case.application_id), None)

@@ -23,11 +23,12 @@ from bizportal.api.page_labels import LABELS, Lang
 from bizportal.api.pages.page_route import PageRoute
 from bizportal.api.pages.rendering import PageLang, render, working_days
 from bizportal.api.pages.signin import staff_page
-from bizportal.api.pagination import MAX_OFFSET
+from bizportal.api.pagination import MAX_OFFSET, Cursor, decode, encode
 from bizportal.engine.cases import tasks
-from bizportal.engine.cases.tasks import TaskFilter, TaskView
+from bizportal.engine.cases.tasks import InboxCounts, TaskFilter, TaskView
 from bizportal.engine.deadlines.statutory_clock import working_days_between
 from bizportal.engine.errors import Conflict, Forbidden
+from bizportal.engine.paging import Page
 from bizportal.engine.principal import Principal, Role
 
 router = APIRouter(tags=["pages"], include_in_schema=False, route_class=PageRoute)
@@ -40,24 +41,23 @@ Banner = Literal["claimed", "released", "decided"]
 
 @dataclass(frozen=True)
 class Paged:
-    """One page of a list: its items, where they start (1-based, for "showing 21-40"), and the links to the
-    pages before and after, each keeping the list's filters."""
+    """One page of the inbox: its items, where they start (1-based, for "showing 21-40 of 57"), how many tasks
+    the filters match (and how many are overdue), and the links to the first page and the next, each keeping
+    the filters. There is no "previous" cursor: the first page's link and the browser's back button go back."""
 
     items: list[TaskView]
     first: int
-    previous_url: str | None
+    counts: InboxCounts
+    first_url: str | None
     next_url: str | None
 
 
-def paged(fetch: Callable[[int, int], list[TaskView]], page: int, url: Callable[[int], str],
-          size: int | None = None) -> Paged:
-    """The one place the inbox pages: by offset today (`fetch(limit, offset)`); when the task list pages by cursor
-    (issue 14), only this function and the `page` parameter change. One item more than a page tells whether
-    there is a next page without counting."""
-    size = size or PAGE_SIZE
-    found = fetch(size + 1, (page - 1) * size)
-    return Paged(items=found[:size], first=(page - 1) * size + 1, previous_url=url(page - 1) if page > 1 else None,
-                 next_url=url(page + 1) if len(found) > size else None)
+def paged(page: Page[TaskView], counts: InboxCounts, at: int, url: Callable[[dict[str, str]], str]) -> Paged:
+    """The links of one page: the next page starts after this page's last task (its cursor) and numbers its
+    rows from where this page ends (`at`, only for the caption: the cursor decides what is shown)."""
+    following = {"cursor": encode(page.next), "at": str(at + len(page.items))} if page.next is not None else None
+    return Paged(items=page.items, first=at, counts=counts, first_url=url({}) if at > 1 else None,
+                 next_url=url(following) if following else None)
 
 
 def deadline_of(task: TaskView, now: datetime, lang: Lang) -> dict[str, Any]:
@@ -105,35 +105,36 @@ def inbox_page(request: Request, engine: EngineDep, principal: InboxPrincipal, l
                assigned: Literal["me", "unassigned", "anyone"] = "anyone",
                overdue: Annotated[str | None, Query(max_length=5)] = None,
                number: Annotated[str | None, Query(max_length=40)] = None,
-               page: Annotated[int, Query(ge=1, le=MAX_OFFSET // PAGE_SIZE)] = 1,
+               cursor: Cursor = None,
+               at: Annotated[int, Query(ge=1, le=MAX_OFFSET)] = 1,
                done: Banner | None = None,
                app: Annotated[str | None, Query(max_length=40)] = None) -> HTMLResponse:
     licence, step, number = (value.strip() or None if value else None for value in (licence, step, number))
-    filters = TaskFilter(licence=licence, step=step, assigned=assigned, overdue=True if overdue else None)
+    filters = TaskFilter(licence=licence, step=step, assigned=assigned, overdue=True if overdue else None,
+                         number=number)
     kept = {key: value for key, value in (("licence", licence), ("step", step), ("number", number),
                                           ("overdue", "1" if overdue else None)) if value}
     if assigned != "anyone":
         kept["assigned"] = assigned
 
-    def url(to: int) -> str:
-        return "/inbox?" + urlencode({**kept, "page": to})
+    def url(page: dict[str, str]) -> str:
+        return "/inbox" + (f"?{urlencode({**kept, **page})}" if kept or page else "")
 
     with query(engine) as session:
-        listed = paged(lambda limit, offset: tasks.open_tasks(engine.ctx, session, principal, filters, limit,
-                                                              offset=offset, by_deadline=True,
-                                                              tracking_number=number), page, url)
-        everything = tasks.open_tasks(engine.ctx, session, principal)
+        found = tasks.inbox(engine.ctx, session, principal, filters, PAGE_SIZE, decode(cursor))
+        listed = paged(found, tasks.inbox_counts(engine.ctx, session, principal, filters), at, url)
+        licences, steps = tasks.inbox_choices(engine.ctx, session, principal)
     now = engine.ctx.clock.now()
     catalogue = engine.ctx.catalogue
     rows = [{"task": task, "licence": catalogue.licences.get(task.licence),
              "deadline": deadline_of(task, now, lang), "claimed_by": claimed_by(task.assignee, principal, lang),
              "mine": task.assignee == principal.label} for task in listed.items]
     # The filters' choices: the licences and steps of the agency's open work (not the whole catalogue).
-    licences = sorted({t.licence for t in everything} | ({licence} if licence else set()))
-    steps = sorted({(t.step, t.title_th if lang == "th" and t.title_th else t.title) for t in everything})
+    licences = sorted(set(licences) | ({licence} if licence else set()))
     return render(request, "inbox/inbox.html", {
         "rows": rows, "listed": listed, "here_path": _here_path(request),
-        "licence_choices": [(code, catalogue.licences.get(code)) for code in licences], "step_choices": steps,
+        "licence_choices": [(code, catalogue.licences.get(code)) for code in licences],
+        "step_choices": [(code, title_th if lang == "th" else title) for code, title, title_th in steps],
         "licence": licence or "", "step": step or "", "assigned": assigned, "overdue": bool(overdue),
         "number": number or "", "filtered": bool(kept), "banner": done, "banner_app": app or "",
         "officer": principal.role == Role.AGENCY_OFFICER}, lang, principal=principal)

@@ -123,7 +123,7 @@ def register_page(request: Request, engine: EngineDep, lang: PageLang,
     q, province, district = (value.strip() or None if value else None for value in (q, province, district))
     with query(engine) as session:
         entries = public_register.search(session, engine.ctx.catalogue, q, province, district,
-                                         REGISTER_PAGE_SIZE + 1, (page - 1) * REGISTER_PAGE_SIZE)
+                                         REGISTER_PAGE_SIZE + 1, (page - 1) * REGISTER_PAGE_SIZE).items
     more = len(entries) > REGISTER_PAGE_SIZE
     search = {key: value for key, value in (("q", q), ("province", province), ("district", district)) if value}
     return render(request, "register.html", {

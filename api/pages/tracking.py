@@ -66,7 +66,7 @@ def applications_page(request: Request, engine: EngineDep, principal: CitizenPag
     now (documents to send, fees to pay) and when it last changed."""
     ctx = engine.ctx
     with query(engine) as session:
-        found = applications.list_for(ctx, session, principal, PAGE_SIZE + 1, (page - 1) * PAGE_SIZE)
+        found = applications.list_for(ctx, session, principal, PAGE_SIZE + 1, (page - 1) * PAGE_SIZE).items
         rows = []
         for summary in found[:PAGE_SIZE]:
             view = applications.view(ctx, session, principal, summary.id)

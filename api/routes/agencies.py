@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, Response
 
 from bizportal.api.deps import EngineDep, PrincipalDep, command, query
+from bizportal.api.pagination import Cursor, decode, limit_param, paged_responses, with_next
 from bizportal.engine.cases import agency_delivery, incidents
 from bizportal.engine.cases.agency_delivery import CallbackOutcome
 from bizportal.engine.cases.incidents import IncidentView
@@ -65,14 +66,14 @@ def _admin(principal: Principal) -> None:
         raise Forbidden("only administrators handle incidents", hint="sign in with an admin token")
 
 
-@router.get("/incidents", response_model=list[IncidentView],
+@router.get("/incidents", response_model=list[IncidentView], responses=paged_responses(),
             summary="Incidents (deliveries to agencies that gave up), newest first; admins only")
-def list_incidents(engine: EngineDep, principal: PrincipalDep,
-                   state: Annotated[IncidentState | None, Query(description="only incidents in this state")] = None
-                   ) -> list[IncidentView]:
+def list_incidents(request: Request, response: Response, engine: EngineDep, principal: PrincipalDep,
+                   state: Annotated[IncidentState | None, Query(description="only incidents in this state")] = None,
+                   limit: Annotated[int, limit_param(500)] = 200, cursor: Cursor = None) -> list[IncidentView]:
     _admin(principal)
     with query(engine) as session:
-        return incidents.list_incidents(session, state)
+        return with_next(request, response, incidents.list_incidents(session, state, limit, decode(cursor)))
 
 
 @router.post("/incidents/{incident_id}/retry", response_model=IncidentView,

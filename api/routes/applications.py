@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Header, Query, Response
+from fastapi import APIRouter, BackgroundTasks, Header, Request, Response
 
 from bizportal.api.deps import EngineDep, PrincipalDep, command, query
-from bizportal.api.pagination import Offset
+from bizportal.api.pagination import Cursor, Offset, decode, limit_param, paged_responses, with_next
 from bizportal.engine.applications import applications, withdrawals
 from bizportal.engine.applications.applications import ApplicationSummary, ApplicationView
 from bizportal.engine.applications.input import ApplicationChange, ApplicationInput
@@ -31,12 +31,14 @@ def create_application(body: ApplicationInput, engine: EngineDep, principal: Pri
         return applications.view(engine.ctx, session, principal, application.id)
 
 
-@router.get("", response_model=list[ApplicationSummary], summary="The caller's own applications")
-def list_applications(engine: EngineDep, principal: PrincipalDep,
-                      limit: Annotated[int, Query(ge=1, le=500)] = 100,
+@router.get("", response_model=list[ApplicationSummary], summary="The caller's own applications, newest first",
+            responses=paged_responses())
+def list_applications(request: Request, response: Response, engine: EngineDep, principal: PrincipalDep,
+                      limit: Annotated[int, limit_param(500)] = 100, cursor: Cursor = None,
                       offset: Offset = 0) -> list[ApplicationSummary]:
     with query(engine) as session:
-        return applications.list_for(engine.ctx, session, principal, limit, offset)
+        return with_next(request, response, applications.list_for(engine.ctx, session, principal, limit, offset,
+                                                                  decode(cursor)))
 
 
 @router.get("/{application_id}", response_model=ApplicationView,
@@ -82,7 +84,11 @@ def withdraw_application(application_id: str, body: WithdrawalInput, engine: Eng
 
 
 @router.get("/{application_id}/notifications", response_model=list[NotificationView],
-            summary="Every message sent about the application (the notification log)")
-def list_notifications(application_id: str, engine: EngineDep, principal: PrincipalDep) -> list[NotificationView]:
+            summary="Every message sent about the application (the notification log), oldest first",
+            responses=paged_responses())
+def list_notifications(application_id: str, request: Request, response: Response, engine: EngineDep,
+                       principal: PrincipalDep, limit: Annotated[int, limit_param(500)] = 200,
+                       cursor: Cursor = None) -> list[NotificationView]:
     with query(engine) as session:
-        return readable_notifications(engine.ctx, session, principal, application_id)
+        return with_next(request, response, readable_notifications(engine.ctx, session, principal, application_id,
+                                                                   limit, decode(cursor)))

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from bizportal.api.pagination import Cursor, catalogue_page, limit_param, paged_responses, with_next
 from bizportal.engine.catalogue.finder import Finder, Question
 from bizportal.engine.errors import Unavailable
 from bizportal.engine.input_text import line
@@ -66,10 +67,13 @@ class FinderResponse(BaseModel):
 
 
 @router.get("", summary="Every business type with a licence-finder questionnaire",
-            response_model=list[BusinessTypeSummary])
-def list_business_types(finder: FinderDep) -> list[BusinessTypeSummary]:
-    return [BusinessTypeSummary(code=b.code, name_th=b.name_th, name_en=b.name_en, question_count=len(b.questions))
-            for b in finder.business_types()]
+            response_model=list[BusinessTypeSummary], responses=paged_responses())
+def list_business_types(request: Request, response: Response, finder: FinderDep,
+                        limit: Annotated[int, limit_param(500)] = 500,
+                        cursor: Cursor = None) -> list[BusinessTypeSummary]:
+    page = catalogue_page("business_types", finder.business_types(), lambda b: b.code, limit, cursor)
+    return with_next(request, response, page.map(lambda b: BusinessTypeSummary(
+        code=b.code, name_th=b.name_th, name_en=b.name_en, question_count=len(b.questions))))
 
 
 @router.get("/{code}", summary="One business type and its questions", response_model=BusinessTypeDetail,

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Path
+from fastapi import APIRouter, BackgroundTasks, Path, Request, Response
 
 from bizportal.api.deps import EngineDep, PrincipalDep, command, query
+from bizportal.api.pagination import Cursor, decode, limit_param, paged_responses, with_next
 from bizportal.engine.applications import representatives
 from bizportal.engine.applications.representatives import RepresentativeInput, RepresentativeView
 
@@ -17,12 +18,15 @@ RepresentativeId = Annotated[str, Path(max_length=36, pattern=r"^[0-9a-f-]{36}$"
 
 
 @router.get("", response_model=list[RepresentativeView],
-            summary="The people who act for the juristic person (for them and admins)")
-def list_representatives(juristic_number: JuristicNumber, engine: EngineDep,
-                         principal: PrincipalDep) -> list[RepresentativeView]:
+            summary="The people who act for the juristic person (for them and admins), oldest grant first",
+            responses=paged_responses())
+def list_representatives(juristic_number: JuristicNumber, request: Request, response: Response, engine: EngineDep,
+                         principal: PrincipalDep, limit: Annotated[int, limit_param(500)] = 200,
+                         cursor: Cursor = None) -> list[RepresentativeView]:
     with query(engine) as session:
-        rows = representatives.representatives_of(engine.ctx, session, principal, juristic_number)
-        return [RepresentativeView.of(row) for row in rows]
+        page = representatives.representatives_of(engine.ctx, session, principal, juristic_number, limit,
+                                                  decode(cursor))
+        return with_next(request, response, page.map(RepresentativeView.of))
 
 
 @router.post("", status_code=201, response_model=RepresentativeView,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Path, Query
+from fastapi import APIRouter, BackgroundTasks, Path, Request, Response
 
 from bizportal.api.deps import EngineDep, PrincipalDep, command, query
-from bizportal.api.pagination import Offset
+from bizportal.api.pagination import Cursor, Offset, decode, limit_param, paged_responses, with_next
 from bizportal.engine.applications import consents
 from bizportal.engine.applications.consents import ConsentView
 
@@ -16,13 +16,15 @@ ConsentId = Annotated[str, Path(max_length=36, pattern=r"^[0-9a-f-]{36}$", descr
 
 
 @router.get("", response_model=list[ConsentView],
-            summary="Consents in the caller's name (or their company's); a counter officer: their office's")
-def list_consents(engine: EngineDep, principal: PrincipalDep, limit: Annotated[int, Query(ge=1, le=500)] = 100,
+            summary="Consents in the caller's name (or their company's); a counter officer: their office's. Newest "
+                    "first", responses=paged_responses())
+def list_consents(request: Request, response: Response, engine: EngineDep, principal: PrincipalDep,
+                  limit: Annotated[int, limit_param(500)] = 100, cursor: Cursor = None,
                   offset: Offset = 0) -> list[ConsentView]:
     with query(engine) as session:
         now = engine.ctx.clock.now()
-        return [ConsentView.of(row, now) for row in consents.consents_for(engine.ctx, session, principal, limit,
-                                                                          offset)]
+        page = consents.consents_for(engine.ctx, session, principal, limit, offset, cursor=decode(cursor))
+        return with_next(request, response, page.map(lambda row: ConsentView.of(row, now)))
 
 
 @router.post("/{consent_id}/withdraw", response_model=ConsentView,

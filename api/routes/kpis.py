@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Request, Response
 
 from bizportal.api.deps import EngineDep, PrincipalDep, query
-from bizportal.engine.deadlines.escalations import EscalatedCase, escalated_cases
+from bizportal.api.pagination import Cursor, decode, limit_param, paged_responses, with_next
+from bizportal.engine.deadlines.escalations import EscalatedCase, escalations
 from bizportal.engine.reporting.kpis import KpiReport, kpis
 
 router = APIRouter(prefix="/api/v1", tags=["performance"])
@@ -20,7 +23,10 @@ def get_kpis(engine: EngineDep, principal: PrincipalDep) -> KpiReport:
 
 
 @router.get("/escalations", response_model=list[EscalatedCase],
-            summary="Undecided cases past the manual's time, escalated to the agency's supervisor (Section 10)")
-def list_escalations(engine: EngineDep, principal: PrincipalDep) -> list[EscalatedCase]:
+            summary="Undecided cases past the manual's time, escalated to the agency's supervisor (Section 10)",
+            responses=paged_responses())
+def list_escalations(request: Request, response: Response, engine: EngineDep, principal: PrincipalDep,
+                     limit: Annotated[int, limit_param(500)] = 200, cursor: Cursor = None) -> list[EscalatedCase]:
     with query(engine) as session:
-        return escalated_cases(session, principal, engine.ctx.clock.now())
+        return with_next(request, response, escalations(session, principal, engine.ctx.clock.now(), limit,
+                                                        decode(cursor)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from bizportal.api.deps import EngineDep
 from bizportal.api.pages.page_route import PageRoute
 from bizportal.api.pages.rendering import PageLang, render
+from bizportal.api.pagination import Cursor, catalogue_page, limit_param, paged_responses, with_next
 from bizportal.engine.catalogue.manual import LicenceManual
 
 router = APIRouter(prefix="/api/v1/licences", tags=["licences"])
@@ -39,12 +40,15 @@ class LicenceSummary(BaseModel):
     elicence: bool
 
 
-@router.get("", summary="Every licence on the platform", response_model=list[LicenceSummary])
-def list_licences(engine: EngineDep) -> list[LicenceSummary]:
-    return [LicenceSummary(code=m.code, name_th=m.name_th, name_en=m.name_en, agency=m.agency,
-                           total_working_days=m.total_working_days, fee_min_satang=m.fee.min_satang,
-                           fee_max_satang=m.fee.max_satang, elicence=m.elicence)
-            for m in sorted(engine.ctx.catalogue.licences.values(), key=lambda m: m.code)]
+@router.get("", summary="Every licence on the platform, by code", response_model=list[LicenceSummary],
+            responses=paged_responses())
+def list_licences(request: Request, response: Response, engine: EngineDep,
+                  limit: Annotated[int, limit_param(500)] = 500, cursor: Cursor = None) -> list[LicenceSummary]:
+    manuals = sorted(engine.ctx.catalogue.licences.values(), key=lambda m: m.code)
+    return with_next(request, response, catalogue_page("licences", manuals, lambda m: m.code, limit, cursor).map(
+        lambda m: LicenceSummary(code=m.code, name_th=m.name_th, name_en=m.name_en, agency=m.agency,
+                                 total_working_days=m.total_working_days, fee_min_satang=m.fee.min_satang,
+                                 fee_max_satang=m.fee.max_satang, elicence=m.elicence)))
 
 
 @router.get("/{code}", summary="One licence's citizen's manual (steps, documents, fees)")

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from bizportal.api.deps import EngineDep, PrincipalDep, query
+from bizportal.api.pagination import Cursor, decode, limit_param, paged_responses, with_next
 from bizportal.engine.payments import receipts
 from bizportal.storage.receipts import ReceiptRow
 
@@ -38,13 +39,17 @@ def _out(receipt: ReceiptRow) -> ReceiptOut:
                       pdf_url=f"/api/v1/receipts/{receipt.number}/pdf")
 
 
-@router.get("/applications/{application_id}/receipts", response_model=list[ReceiptOut], responses=_NOT_FOUND,
+@router.get("/applications/{application_id}/receipts", response_model=list[ReceiptOut],
+            responses=paged_responses(_NOT_FOUND),
             summary="The e-receipts of an application's payments",
             description="One receipt per payment, oldest first; created shortly after the payment is recorded. "
                         "Readable by whoever may read the application.")
-def list_receipts(application_id: str, engine: EngineDep, principal: PrincipalDep) -> list[ReceiptOut]:
+def list_receipts(application_id: str, request: Request, response: Response, engine: EngineDep,
+                  principal: PrincipalDep, limit: Annotated[int, limit_param(500)] = 200,
+                  cursor: Cursor = None) -> list[ReceiptOut]:
     with query(engine) as session:
-        return [_out(receipt) for receipt in receipts.receipts_of(engine.ctx, session, principal, application_id)]
+        page = receipts.receipt_page(engine.ctx, session, principal, application_id, limit, decode(cursor))
+        return with_next(request, response, page.map(_out))
 
 
 @router.get("/receipts/{number}/pdf", response_class=StreamingResponse, summary="Download an e-receipt PDF",

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks
+from fastapi import APIRouter, BackgroundTasks, Request, Response
 from pydantic import BaseModel
 
 from bizportal.api.deps import EngineDep, PrincipalDep, command, query
+from bizportal.api.pagination import Cursor, decode, limit_param, paged_responses, with_next
 from bizportal.engine.payments import refunds
 from bizportal.engine.payments.refunds import RefundPaidOut
 from bizportal.storage.refunds import RefundRow
@@ -33,10 +35,14 @@ class RefundOut(BaseModel):
 
 
 @router.get("/api/v1/applications/{application_id}/refunds", response_model=list[RefundOut],
-            summary="Refunds of an application's fees: requested, refunded, or owed by the agency")
-def list_refunds(application_id: str, engine: EngineDep, principal: PrincipalDep) -> list[RefundOut]:
+            summary="Refunds of an application's fees: requested, refunded, or owed by the agency; oldest first",
+            responses=paged_responses())
+def list_refunds(application_id: str, request: Request, response: Response, engine: EngineDep,
+                 principal: PrincipalDep, limit: Annotated[int, limit_param(500)] = 200,
+                 cursor: Cursor = None) -> list[RefundOut]:
     with query(engine) as session:
-        return [RefundOut.of(row) for row in refunds.refunds_of(engine.ctx, session, principal, application_id)]
+        page = refunds.refunds_of(engine.ctx, session, principal, application_id, limit, decode(cursor))
+        return with_next(request, response, page.map(RefundOut.of))
 
 
 @router.post("/api/v1/refunds/{refund_id}/paid-out", response_model=RefundOut,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Header, Path, Query, Response
+from fastapi import APIRouter, BackgroundTasks, Header, Path, Query, Request, Response
 
 from bizportal.api.deps import EngineDep, PrincipalDep, command, query
-from bizportal.api.pagination import Offset
+from bizportal.api.pagination import Cursor, Offset, decode, limit_param, paged_responses, with_next
 from bizportal.engine.staff import register
 from bizportal.engine.staff.register import StaffChange, StaffInput, StaffMember
 
@@ -29,14 +29,16 @@ def add_staff_member(body: StaffInput, engine: EngineDep, principal: PrincipalDe
     return member
 
 
-@router.get("", response_model=list[StaffMember], summary="The staff register, oldest entry first (admins only)")
-def list_staff(engine: EngineDep, principal: PrincipalDep,
+@router.get("", response_model=list[StaffMember], summary="The staff register, oldest entry first (admins only)",
+            responses=paged_responses())
+def list_staff(request: Request, response: Response, engine: EngineDep, principal: PrincipalDep,
                active: Annotated[bool | None, Query(description="only active (true) or deactivated (false) "
                                                     "entries")] = None,
-               limit: Annotated[int, Query(ge=1, le=500)] = 100,
+               limit: Annotated[int, limit_param(500)] = 100, cursor: Cursor = None,
                offset: Offset = 0) -> list[StaffMember]:
     with query(engine) as session:
-        return register.list_members(session, principal, limit, offset, active)
+        return with_next(request, response, register.list_members(session, principal, limit, offset, active,
+                                                                  decode(cursor)))
 
 
 @router.get("/{member_id}", response_model=StaffMember, summary="One entry of the staff register (admins only)")

@@ -8,6 +8,7 @@ from fastapi import APIRouter, BackgroundTasks, File, Form, Request, Response, U
 from fastapi.responses import StreamingResponse
 
 from bizportal.api.deps import EngineDep, PrincipalDep, command, query
+from bizportal.api.pagination import Cursor, decode, limit_param, paged_responses, with_next
 from bizportal.api.routes.downloads import DownloadLink, content_disposition, link_to
 from bizportal.engine.input_text import line
 from bizportal.engine.uploads import documents
@@ -33,10 +34,14 @@ def upload_document(application_id: str, engine: EngineDep, principal: Principal
 
 
 @router.get("/api/v1/applications/{application_id}/documents", response_model=list[DocumentVersions],
-            summary="The documents to upload for the application, each with its current and earlier uploads")
-def list_documents(application_id: str, engine: EngineDep, principal: PrincipalDep) -> list[DocumentVersions]:
+            summary="The documents to upload for the application, each with its current and earlier uploads",
+            responses=paged_responses())
+def list_documents(application_id: str, request: Request, response: Response, engine: EngineDep,
+                   principal: PrincipalDep, limit: Annotated[int, limit_param(500)] = 200,
+                   cursor: Cursor = None) -> list[DocumentVersions]:
     with query(engine) as session:
-        return documents.list_documents(engine.ctx, session, principal, application_id)
+        return with_next(request, response, documents.document_page(engine.ctx, session, principal,
+                                                                     application_id, limit, decode(cursor)))
 
 
 @router.get("/api/v1/documents/{document_id}/content", response_class=StreamingResponse,

@@ -34,6 +34,7 @@ from bizportal.engine.deadlines.statutory_clock import Deadline, deadlines_for
 from bizportal.engine.documents.formats import buddhist_year
 from bizportal.engine.errors import Conflict, Forbidden, InvalidInput, NotFound, PreconditionFailed
 from bizportal.engine.notices import triggers
+from bizportal.engine.paging import Keyset, Page, SortKey, fetch_page
 from bizportal.engine.payments.fees import BUSINESS_AREA, fee_by_rule
 from bizportal.engine.principal import Principal, Role
 from bizportal.engine.statuses import Status
@@ -553,18 +554,26 @@ def _documents(ctx: EngineContext, licence: str, obtained: list[str]) -> list[Do
                          provided=d["provided"]) for d in mark_obtained(manual_documents, obtained)]
 
 
-def list_for(ctx: EngineContext, session: Session, principal: Principal, limit: int = 100,
-             offset: int = 0) -> list[ApplicationSummary]:
+APPLICATIONS_ORDER = Keyset("applications", (SortKey(ApplicationRow.created_at, datetime, descending=True),
+                                              SortKey(ApplicationRow.id, str, descending=True)))
+
+
+def list_for(ctx: EngineContext, session: Session, principal: Principal, limit: int | None = 100,
+             offset: int = 0, cursor: list[Any] | None = None) -> Page[ApplicationSummary]:
     """The caller's own applications (and their companies'; a counter's, those it acts on by consent), newest
-    first (admins see all)."""
-    query = (select(ApplicationRow).where(owner_filter(principal, ctx.clock.now()))
-             .order_by(col(ApplicationRow.created_at).desc()).limit(limit).offset(offset))
-    applications = session.exec(query).all()
+    first (admins see all), one page after `cursor` (engine/paging.py).
+
+    Raises:
+        InvalidInput: a cursor that is not this list's.
+    """
+    page = fetch_page(session, select(ApplicationRow).where(owner_filter(principal, ctx.clock.now())),
+                      APPLICATIONS_ORDER, limit, cursor, offset=offset)
+    applications = page.items
     ids = [a.id for a in applications]
     licences: dict[str, list[str]] = {i: [] for i in ids}
     if ids:
         for case in session.exec(select(LicenceCaseRow).where(col(LicenceCaseRow.application_id).in_(ids))):
             licences[case.application_id].append(case.licence_code)
-    return [ApplicationSummary(id=a.id, status=a.status, tracking_number=a.tracking_number,
-                               business_name=a.business_name, licences=sorted(licences[a.id]),
-                               created_at=a.created_at) for a in applications]
+    return Page([ApplicationSummary(id=a.id, status=a.status, tracking_number=a.tracking_number,
+                                    business_name=a.business_name, licences=sorted(licences[a.id]),
+                                    created_at=a.created_at) for a in applications], page.next)

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import or_
+from sqlalchemy import false, or_
 from sqlmodel import Session, col, select
 
 from bizportal.engine import audit
@@ -24,6 +24,7 @@ from bizportal.engine.applications.thai_id import ThaiIdNumber, mask_thai_id
 from bizportal.engine.context import EngineContext
 from bizportal.engine.errors import Conflict, InvalidInput, NotFound
 from bizportal.engine.input_text import line
+from bizportal.engine.paging import Keyset, Page, SortKey, fetch_page
 from bizportal.engine.principal import Principal, Role
 from bizportal.storage.applications import ApplicationRow
 from bizportal.storage.consents import ConsentMethod, CounterConsentRow
@@ -150,8 +151,13 @@ def withdraw(ctx: EngineContext, session: Session, principal: Principal, consent
     return row
 
 
-def consents_for(ctx: EngineContext, session: Session, principal: Principal, limit: int = 100,
-                 offset: int = 0, entrepreneur: str | None = None) -> list[CounterConsentRow]:
+CONSENTS_ORDER = Keyset("consents", (SortKey(CounterConsentRow.given_at, datetime, descending=True),
+                                     SortKey(CounterConsentRow.id, str, descending=True)))
+
+
+def consents_for(ctx: EngineContext, session: Session, principal: Principal, limit: int | None = 100,
+                 offset: int = 0, entrepreneur: str | None = None,
+                 cursor: list[Any] | None = None) -> Page[CounterConsentRow]:
     """Consents the caller may see, newest first: those in their (or their company's) name, those their counter
     office took, or all (admins); with `entrepreneur`, only those given in that ID number's name (the counter's
     page about one entrepreneur)."""
@@ -166,9 +172,8 @@ def consents_for(ctx: EngineContext, session: Session, principal: Principal, lim
         query = query.where(CounterConsentRow.office == principal.office if principal.office is not None
                             else CounterConsentRow.officer == principal.label)
     elif principal.role != Role.ADMIN:
-        return []
-    return list(session.exec(query.order_by(col(CounterConsentRow.given_at).desc(), col(CounterConsentRow.id))
-                             .limit(limit).offset(offset)))
+        query = query.where(false())
+    return fetch_page(session, query, CONSENTS_ORDER, limit, cursor, offset=offset)
 
 
 def consent_of(session: Session, application_id: str) -> CounterConsentRow | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, time, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, col, select
@@ -24,6 +24,7 @@ from bizportal.engine.clock import BANGKOK
 from bizportal.engine.context import EngineContext
 from bizportal.engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from bizportal.engine.input_text import line
+from bizportal.engine.paging import Keyset, Page, SortKey, fetch_page
 from bizportal.engine.principal import Principal, Role
 from bizportal.storage.representatives import RepresentationBasis, RepresentativeRow
 
@@ -167,18 +168,24 @@ def revoke(ctx: EngineContext, session: Session, principal: Principal, juristic_
     return row
 
 
-def representatives_of(ctx: EngineContext, session: Session, principal: Principal,
-                       juristic_number: str) -> list[RepresentativeRow]:
-    """Who acts for the juristic person, past and present: for those who act for it, and admins.
+REPRESENTATIVES_ORDER = Keyset("representatives", (SortKey(RepresentativeRow.granted_at, datetime),
+                                                   SortKey(RepresentativeRow.id, str)))
+
+
+def representatives_of(ctx: EngineContext, session: Session, principal: Principal, juristic_number: str,
+                       limit: int | None = None, cursor: list[Any] | None = None) -> Page[RepresentativeRow]:
+    """Who acts for the juristic person, past and present, oldest grant first: for those who act for it, and
+    admins; one page after `cursor` (engine/paging.py), or all (`limit=None`).
 
     Raises:
         NotFound: the caller does not act for it (whether anyone does is not revealed).
+        InvalidInput: a cursor that is not this list's.
     """
     if principal.role != Role.ADMIN and not is_party(session, principal, juristic_number, ctx.clock.now()):
         raise NotFound(f"no authorisations of {mask_thai_id(juristic_number)} are visible to you",
                        hint="only the juristic person's directors and authorised people see them")
-    return list(session.exec(select(RepresentativeRow).where(RepresentativeRow.juristic_number == juristic_number)
-                             .order_by(col(RepresentativeRow.granted_at))))
+    return fetch_page(session, select(RepresentativeRow).where(RepresentativeRow.juristic_number == juristic_number),
+                      REPRESENTATIVES_ORDER, limit, cursor)
 
 
 def acting_for(session: Session, principal: Principal) -> list[RepresentativeRow]:

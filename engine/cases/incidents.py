@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from bizportal.engine.cases.agency_delivery import INCIDENT_KIND, requeue_delivery
 from bizportal.engine.clock import Clock
 from bizportal.engine.errors import Conflict, NotFound
+from bizportal.engine.paging import Keyset, Page, SortKey, fetch_page
 from bizportal.storage.agency_tables import DeliveryState, IncidentRow, IncidentState, TaskDeliveryRow
 
 
@@ -36,12 +38,22 @@ def _view(session: Session, row: IncidentRow) -> IncidentView:
                         last_error=delivery.last_error if delivery else None)
 
 
-def list_incidents(session: Session, state: IncidentState | None = None, limit: int = 200) -> list[IncidentView]:
-    """Incidents, newest first; only those in `state` when given. The caller checks the admin role."""
-    query = select(IncidentRow).order_by(col(IncidentRow.created_at).desc(), col(IncidentRow.id)).limit(limit)
+INCIDENTS_ORDER = Keyset("incidents", (SortKey(IncidentRow.created_at, datetime, descending=True),
+                                       SortKey(IncidentRow.id, str, descending=True)))
+
+
+def list_incidents(session: Session, state: IncidentState | None = None, limit: int = 200,
+                   cursor: list[Any] | None = None) -> Page[IncidentView]:
+    """Incidents, newest first; only those in `state` when given; one page after `cursor` (engine/paging.py).
+    The caller checks the admin role.
+
+    Raises:
+        InvalidInput: a cursor that is not this list's.
+    """
+    query = select(IncidentRow)
     if state is not None:
         query = query.where(IncidentRow.state == state)
-    return [_view(session, row) for row in session.exec(query)]
+    return fetch_page(session, query, INCIDENTS_ORDER, limit, cursor).map(lambda row: _view(session, row))
 
 
 def retry_incident(session: Session, clock: Clock, incident_id: str) -> IncidentView:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import or_
+from sqlalchemy import func, or_, true
 from sqlmodel import Session, col, select
 
 from bizportal.engine import audit
@@ -17,6 +17,7 @@ from bizportal.engine.catalogue.forms import FilledField, filled
 from bizportal.engine.context import EngineContext
 from bizportal.engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from bizportal.engine.input_text import has_visible_text, line, text
+from bizportal.engine.paging import MAX_LIMIT, Keyset, Page, SortKey, page_of
 from bizportal.engine.principal import Principal, Role
 from bizportal.engine.uploads import checklist
 from bizportal.engine.uploads.checklist import Answer
@@ -85,6 +86,8 @@ class TaskFilter(BaseModel):
     step: str | None = None
     overdue: bool | None = None
     assigned: Literal["me", "unassigned", "anyone"] = "anyone"
+    number: Annotated[str | None, Field(max_length=40, description="only the application whose tracking number "
+                                        "starts with this (case-insensitively)")] = None
 
 
 class TaskCompletion(BaseModel):
@@ -130,30 +133,41 @@ def _fee_to_set(ctx: EngineContext, case: LicenceCaseRow, step: str) -> FeeToSet
     return FeeToSet.model_validate(bounds, from_attributes=True) if bounds else None
 
 
-def open_tasks(ctx: EngineContext, session: Session, principal: Principal, filters: TaskFilter | None = None,
-               limit: int = 200, *, offset: int = 0, by_deadline: bool = False, tracking_number: str | None = None,
-               task_id: str | None = None) -> list[TaskView]:
-    """Open tasks the caller can work on: an officer's agency lane (a supervisor sees the same, without
-    working on them), or an applicant's own steps; an admin sees all, anyone else none.
+INBOX_ORDER = Keyset("inbox", (SortKey(HumanTaskRow.overdue, bool, descending=True),
+                              SortKey(HumanTaskRow.due_at, datetime, nullable=True),
+                              SortKey(HumanTaskRow.opened_at, datetime), SortKey(HumanTaskRow.id, str)))
+# The inbox's order in parts, each read from one range of an index (storage/workflow_tables.py) in the index's own
+# direction: overdue with a deadline, overdue without, then on time with a deadline, without. (One index cannot
+# serve "overdue descending, deadline ascending, nulls last" on both databases.)
+_PARTS = ((True, True), (True, False), (False, True), (False, False))
+_DATED = Keyset("inbox", (SortKey(HumanTaskRow.due_at, datetime), SortKey(HumanTaskRow.opened_at, datetime),
+                          SortKey(HumanTaskRow.id, str)))
+_UNDATED = Keyset("inbox", (SortKey(HumanTaskRow.opened_at, datetime), SortKey(HumanTaskRow.id, str)))
 
-    Args:
-        offset: tasks to skip (the inbox page's paging).
-        by_deadline: overdue first, then by deadline (none last), instead of the oldest first.
-        tracking_number: only the application with this tracking number (its start, case-insensitively).
-        task_id: only this task (the task page): empty when it is not open or not the caller's to see.
-    """
-    order = ((col(HumanTaskRow.overdue).desc(), col(HumanTaskRow.due_at).asc().nulls_last()) if by_deadline
-             else ())
-    query = (select(HumanTaskRow, LicenceCaseRow, ApplicationRow)
-             .join(WorkflowInstanceRow, col(WorkflowInstanceRow.id) == col(HumanTaskRow.instance_id))
-             .join(LicenceCaseRow, col(LicenceCaseRow.instance_id) == col(WorkflowInstanceRow.id))
-             .join(ApplicationRow, col(ApplicationRow.id) == col(LicenceCaseRow.application_id))
-             .where(HumanTaskRow.state == HumanTaskState.OPEN)
-             .order_by(*order, col(HumanTaskRow.opened_at), col(HumanTaskRow.id)).offset(offset).limit(limit))
-    if task_id is not None:
-        query = query.where(HumanTaskRow.id == task_id)
-    if tracking_number:
-        query = query.where(col(ApplicationRow.tracking_number).istartswith(tracking_number, autoescape=True))
+
+COUNT_CAP = 1_000
+
+
+class InboxCounts(BaseModel):
+    """How many open tasks the inbox's filters match, and how many of them are overdue; counting stops past
+    `COUNT_CAP` (then `more`/`more_overdue`: "1,000+"), so a count costs what a page of that size does however
+    long the queue grows."""
+
+    total: int
+    overdue: int
+    more: bool = False
+    more_overdue: bool = False
+
+    def text(self, overdue: bool = False) -> str:
+        """The count as people read it: "1,234", or "1,000+" past the cap."""
+        count, more = (self.overdue, self.more_overdue) if overdue else (self.total, self.more)
+        return f"{count:,}+" if more else f"{count:,}"
+
+
+def _visible(ctx: EngineContext, principal: Principal, query: Any, filters: TaskFilter | None) -> Any:
+    """`query` (over open human tasks joined to their case and application) narrowed to the caller's lane and
+    to the filters, all in SQL."""
+    query = query.where(HumanTaskRow.state == HumanTaskState.OPEN)
     if principal.role in AGENCY_ROLES:
         query = query.where(HumanTaskRow.lane == "agency",
                             scope_filter(principal, HumanTaskRow.agency, HumanTaskRow.office))
@@ -165,6 +179,8 @@ def open_tasks(ctx: EngineContext, session: Session, principal: Principal, filte
         # Steps delivered to an agency's own system are decided there, not in this inbox.
         query = query.where(or_(col(HumanTaskRow.agency).is_(None), col(HumanTaskRow.agency).not_in(external)))
     filters = filters or TaskFilter()
+    if filters.number:
+        query = query.where(col(ApplicationRow.tracking_number).istartswith(filters.number, autoescape=True))
     if filters.licence:
         query = query.where(LicenceCaseRow.licence_code == filters.licence)
     if filters.step:
@@ -175,6 +191,24 @@ def open_tasks(ctx: EngineContext, session: Session, principal: Principal, filte
         query = query.where(HumanTaskRow.assignee == principal.label)
     elif filters.assigned == "unassigned":
         query = query.where(col(HumanTaskRow.assignee).is_(None))
+    return query
+
+
+def _joined(query: Any) -> Any:
+    """Each task with its case (by the task's instance: indexed on both sides) and its application."""
+    return (query.join(LicenceCaseRow, col(LicenceCaseRow.instance_id) == col(HumanTaskRow.instance_id))
+            .join(ApplicationRow, col(ApplicationRow.id) == col(LicenceCaseRow.application_id)))
+
+
+def _joined_for(principal: Principal, filters: TaskFilter | None, query: Any) -> Any:
+    """`query` with the case and application joined only where a condition reads them (an applicant's own
+    tasks, the licence and number filters): a count or a choice over tasks alone reads only their index."""
+    needed = (principal.role not in AGENCY_ROLES and principal.role != Role.ADMIN) or (
+        filters is not None and bool(filters.licence or filters.number))
+    return _joined(query) if needed else query
+
+
+def _views(ctx: EngineContext, session: Session, rows: Any) -> list[TaskView]:
     return [TaskView(id=t.id, application_id=a.id, tracking_number=a.tracking_number,
                      applicant_name=a.applicant_name, business_name=a.business_name, licence=c.licence_code,
                      kind=c.kind, step=t.step, title=t.title, title_th=t.title_th, lane=t.lane, agency=t.agency,
@@ -182,7 +216,80 @@ def open_tasks(ctx: EngineContext, session: Session, principal: Principal, filte
                      overdue=t.overdue, assignee=t.assignee, claimed_at=t.claimed_at,
                      sets_fee=_fee_to_set(ctx, c, t.step), document_request=document_request(ctx, session, c),
                      form=filled(ctx.catalogue.licence(c.licence_code).form, a.form.get(c.licence_code, {})))
-            for t, c, a in session.exec(query)]
+            for t, c, a in rows]
+
+
+def inbox(ctx: EngineContext, session: Session, principal: Principal, filters: TaskFilter | None = None,
+          limit: int = 20, cursor: list[Any] | None = None) -> Page[TaskView]:
+    """One page of the caller's open tasks (as `open_tasks` chooses them): overdue first, then by deadline (none
+    last), then the oldest first (and by id, which is unique), starting after `cursor` (a position of this list:
+    engine/paging.py).
+
+    Raises:
+        InvalidInput: a cursor that is not one of this list's.
+    """
+    position = INBOX_ORDER.position(cursor)
+    limit = min(limit, MAX_LIMIT)
+    query = _visible(ctx, principal, _joined(select(HumanTaskRow, LicenceCaseRow, ApplicationRow)), filters)
+    here = None if position is None else _PARTS.index((bool(position[0]), position[1] is not None))
+    rows: list[Any] = []
+    for index, (overdue, dated) in enumerate(_PARTS):
+        if (here is not None and index < here) or (filters and filters.overdue not in (None, overdue)):
+            continue
+        part = query.where(HumanTaskRow.overdue == overdue,
+                           col(HumanTaskRow.due_at).is_not(None) if dated else col(HumanTaskRow.due_at).is_(None))
+        keyset = _DATED if dated else _UNDATED
+        if position is not None and index == here:
+            part = part.where(keyset.after(position[1:] if dated else position[2:]))
+        rows += session.exec(part.order_by(*keyset.order_by()).limit(limit + 1 - len(rows))).all()
+        if len(rows) > limit:
+            break
+    found = page_of(rows, limit, lambda row: INBOX_ORDER.of(row[0]))
+    return Page(_views(ctx, session, found.items), found.next)
+
+
+def inbox_counts(ctx: EngineContext, session: Session, principal: Principal,
+                 filters: TaskFilter | None = None) -> InboxCounts:
+    """How many open tasks match (the inbox's heading) and how many of them are overdue, each counted in SQL up
+    to `COUNT_CAP` + 1 index entries (the same ranges as the pages)."""
+    query = _visible(ctx, principal, _joined_for(principal, filters, select(HumanTaskRow.id)), filters)
+
+    def bounded(matching: Any) -> tuple[int, bool]:
+        found = session.exec(select(func.count()).select_from(matching.limit(COUNT_CAP + 1).subquery())).one()
+        return min(found, COUNT_CAP), found > COUNT_CAP
+
+    total, more = bounded(query)
+    overdue, more_overdue = bounded(query.where(HumanTaskRow.overdue == true())) if total else (0, False)
+    return InboxCounts(total=total, overdue=overdue, more=more, more_overdue=more_overdue)
+
+
+def inbox_choices(ctx: EngineContext, session: Session, principal: Principal) -> tuple[list[str],
+                                                                                        list[tuple[str, str, str]]]:
+    """The inbox filters' choices: the licences, and the steps (code, English and Thai title), of the caller's
+    open work, each once (SELECT DISTINCT, not the tasks themselves)."""
+    licences = session.exec(_visible(ctx, principal, _joined(select(LicenceCaseRow.licence_code).distinct()
+                                                             .select_from(HumanTaskRow)), None)).all()
+    steps = session.exec(_visible(ctx, principal, _joined_for(principal, None, select(
+        HumanTaskRow.step, HumanTaskRow.title, HumanTaskRow.title_th).distinct().select_from(HumanTaskRow)),
+        None)).all()
+    return sorted(set(licences)), sorted({(s, t, th or t) for s, t, th in steps})
+
+
+def open_tasks(ctx: EngineContext, session: Session, principal: Principal, filters: TaskFilter | None = None,
+               limit: int = 200, *, by_deadline: bool = False, task_id: str | None = None) -> list[TaskView]:
+    """Open tasks the caller can work on: an officer's agency lane (a supervisor sees the same, without
+    working on them), or an applicant's own steps; an admin sees all, anyone else none. The first `limit` only:
+    lists that page use `inbox`.
+
+    Args:
+        by_deadline: overdue first, then by deadline (none last), instead of the oldest first.
+        task_id: only this task (the task page): empty when it is not open or not the caller's to see.
+    """
+    order = INBOX_ORDER.order_by() if by_deadline else [col(HumanTaskRow.opened_at), col(HumanTaskRow.id)]
+    query = _visible(ctx, principal, _joined(select(HumanTaskRow, LicenceCaseRow, ApplicationRow)), filters)
+    if task_id is not None:
+        query = query.where(HumanTaskRow.id == task_id)
+    return _views(ctx, session, session.exec(query.order_by(*order).limit(limit)))
 
 
 def open_task(ctx: EngineContext, session: Session, principal: Principal, task_id: str) -> TaskView:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
 from bizportal.engine.access import readable_application
 from bizportal.engine.context import EngineContext
+from bizportal.engine.paging import Keyset, Page, SortKey, fetch_page
 from bizportal.engine.principal import Principal
 from bizportal.storage.notifications import NotificationRow, NotificationState
 from bizportal.storage.outbox import JobState, OutboxRow
@@ -34,24 +36,35 @@ class NotificationView(BaseModel):
     sent_at: datetime | None
 
 
-def readable_notifications(ctx: EngineContext, session: Session, principal: Principal,
-                           application_id: str) -> list[NotificationView]:
-    """The notification log of an application the caller may read (engine/access.py).
+NOTIFICATIONS_ORDER = Keyset("notifications", (SortKey(NotificationRow.created_at, datetime),
+                                               SortKey(NotificationRow.id, str)))
+
+
+def readable_notifications(ctx: EngineContext, session: Session, principal: Principal, application_id: str,
+                           limit: int | None = None, cursor: list[Any] | None = None) -> Page[NotificationView]:
+    """The notification log of an application the caller may read (engine/access.py), oldest first: one page
+    after `cursor` (engine/paging.py), or all of it (`limit=None`).
 
     Raises:
         NotFound: no such application, or the caller may not read it (the same answer).
+        InvalidInput: a cursor that is not this list's.
     """
-    return notifications_for(session, readable_application(session, principal, application_id, ctx.clock.now()).id)
+    application = readable_application(session, principal, application_id, ctx.clock.now())
+    return _notifications(session, application.id, limit, cursor)
 
 
 def notifications_for(session: Session, application_id: str) -> list[NotificationView]:
     """Every notification about `application_id`, oldest first."""
-    rows = session.exec(
-        select(NotificationRow, OutboxRow)
-        .join(OutboxRow, col(OutboxRow.id) == col(NotificationRow.outbox_id), isouter=True)
-        .where(NotificationRow.application_id == application_id)
-        .order_by(col(NotificationRow.created_at), col(NotificationRow.id))).all()
-    return [_view(row, job) for row, job in rows]
+    return _notifications(session, application_id, None, None).items
+
+
+def _notifications(session: Session, application_id: str, limit: int | None,
+                   cursor: list[Any] | None) -> Page[NotificationView]:
+    query = (select(NotificationRow, OutboxRow)
+             .join(OutboxRow, col(OutboxRow.id) == col(NotificationRow.outbox_id), isouter=True)
+             .where(NotificationRow.application_id == application_id))
+    return (fetch_page(session, query, NOTIFICATIONS_ORDER, limit, cursor, keyed=lambda row: row[0])
+            .map(lambda row: _view(row[0], row[1])))
 
 
 def _view(row: NotificationRow, job: OutboxRow | None) -> NotificationView:

@@ -23,6 +23,7 @@ from bizportal.engine.documents.formats import buddhist_year
 from bizportal.engine.documents.receipt_pdf import Cashier, ReceiptDocument, ReceiptLine, render_receipt_pdf
 from bizportal.engine.documents.signing import sign_pdf
 from bizportal.engine.errors import NotFound
+from bizportal.engine.paging import Keyset, Page, SortKey, fetch_page
 from bizportal.engine.principal import SYSTEM, Principal
 from bizportal.storage.applications import ApplicationRow, LicenceCaseRow
 from bizportal.storage.counters import yearly_number
@@ -146,16 +147,26 @@ def _line(ctx: EngineContext, session: Session, invoice: InvoiceRow) -> ReceiptL
                        agency_name_en=agency.name_en, amount_satang=invoice.amount_satang)
 
 
+RECEIPTS_ORDER = Keyset("receipts", (SortKey(ReceiptRow.issued_at, datetime), SortKey(ReceiptRow.number, str)))
+
+
 def receipts_of(ctx: EngineContext, session: Session, principal: Principal, application_id: str) -> list[ReceiptRow]:
-    """The receipts of an application the caller may read, oldest first.
+    """Every receipt of an application the caller may read, oldest first (`receipt_page`, all)."""
+    return receipt_page(ctx, session, principal, application_id, None).items
+
+
+def receipt_page(ctx: EngineContext, session: Session, principal: Principal, application_id: str,
+                 limit: int | None, cursor: list[Any] | None = None) -> Page[ReceiptRow]:
+    """The receipts of an application the caller may read, oldest first: one page after `cursor`
+    (engine/paging.py), or all (`limit=None`).
 
     Raises:
         NotFound: no such application, or the caller may not read it.
+        InvalidInput: a cursor that is not this list's.
     """
     application = readable_application(session, principal, application_id, ctx.clock.now())
-    query = (select(ReceiptRow).where(ReceiptRow.application_id == application.id)
-             .order_by(col(ReceiptRow.issued_at), col(ReceiptRow.number)))
-    return list(session.exec(query))
+    return fetch_page(session, select(ReceiptRow).where(ReceiptRow.application_id == application.id),
+                      RECEIPTS_ORDER, limit, cursor)
 
 
 def readable_receipt(ctx: EngineContext, session: Session, principal: Principal, number: str) -> ReceiptRow:

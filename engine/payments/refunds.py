@@ -23,6 +23,7 @@ from bizportal.engine.access import AGENCY_ROLES, in_scope, is_owner, readable_a
 from bizportal.engine.context import EngineContext
 from bizportal.engine.errors import Conflict, Forbidden, NotFound
 from bizportal.engine.input_text import text
+from bizportal.engine.paging import Keyset, Page, SortKey, fetch_page
 from bizportal.engine.principal import SYSTEM, Principal, Role
 from bizportal.storage.applications import ApplicationRow, LicenceCaseRow
 from bizportal.storage.online_payments import OnlinePaymentRow, OnlinePaymentState, PaymentInvoiceRow
@@ -168,8 +169,18 @@ def _may_pay_out(session: Session, principal: Principal, refund: RefundRow, now:
     return application is not None and is_owner(session, principal, application, now)
 
 
-def refunds_of(ctx: EngineContext, session: Session, principal: Principal, application_id: str) -> list[RefundRow]:
-    """The refunds of an application the caller may read (404 otherwise)."""
+REFUNDS_ORDER = Keyset("refunds", (SortKey(RefundRow.created_at, datetime), SortKey(RefundRow.id, str)))
+
+
+def refunds_of(ctx: EngineContext, session: Session, principal: Principal, application_id: str,
+               limit: int | None = None, cursor: list[Any] | None = None) -> Page[RefundRow]:
+    """The refunds of an application the caller may read (404 otherwise), oldest first: one page after `cursor`
+    (engine/paging.py), or all (`limit=None`).
+
+    Raises:
+        NotFound: no such application, or the caller may not read it.
+        InvalidInput: a cursor that is not this list's.
+    """
     application = readable_application(session, principal, application_id, ctx.clock.now())
-    return list(session.exec(select(RefundRow).where(RefundRow.application_id == application.id)
-                             .order_by(col(RefundRow.created_at))))
+    return fetch_page(session, select(RefundRow).where(RefundRow.application_id == application.id), REFUNDS_ORDER,
+                      limit, cursor)

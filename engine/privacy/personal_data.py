@@ -64,7 +64,7 @@ def export(ctx: EngineContext, session: Session, principal: Principal) -> Person
         applications=[_application(ctx, session, principal, application_id) for application_id in mine],
         licences=[row.model_dump(mode="json", exclude={"pdf_key", "next_reminder_on", "last_reminder_days"})
                   for row in licences],
-        consents=[ConsentView.of(row, now) for row in consents.consents_for(ctx, session, principal, limit=10_000)],
+        consents=[ConsentView.of(row, now) for row in consents.consents_for(ctx, session, principal, limit=None).items],
         acting_for=[RepresentativeView.of(row) for row in acting_for],
         ratings=[row.model_dump(mode="json", exclude={"id", "case_id"}) for row in ratings])
     audit.record(session, principal, "personal_data.exported", now, applications=len(mine), licences=len(licences))
@@ -77,5 +77,5 @@ def _application(ctx: EngineContext, session: Session, principal: Principal, app
     view["receipts"] = [r.model_dump(mode="json", exclude={"pdf_key"})
                         for r in receipts_of(ctx, session, principal, application_id)]
     view["notifications"] = [n.model_dump(mode="json")
-                             for n in readable_notifications(ctx, session, principal, application_id)]
+                             for n in readable_notifications(ctx, session, principal, application_id).items]
     return view

@@ -25,6 +25,7 @@ from bizportal.engine import audit, idempotency
 from bizportal.engine.context import EngineContext
 from bizportal.engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from bizportal.engine.input_text import line
+from bizportal.engine.paging import Keyset, Page, SortKey, fetch_page
 from bizportal.engine.principal import Principal, Role
 from bizportal.storage.staff import StaffMemberRow
 
@@ -245,20 +246,23 @@ def _keep_an_admin(session: Session, row: StaffMemberRow) -> None:
                        "this change", hint="add or activate another administrator first")
 
 
+MEMBERS_ORDER = Keyset("staff", (SortKey(StaffMemberRow.created_at, datetime), SortKey(StaffMemberRow.id, str)))
+
+
 def list_members(session: Session, principal: Principal, limit: int, offset: int,
-                 active: bool | None = None) -> list[StaffMember]:
-    """The register, oldest entry first (optionally only active or only deactivated entries).
+                 active: bool | None = None, cursor: list[Any] | None = None) -> Page[StaffMember]:
+    """The register, oldest entry first (optionally only active or only deactivated entries), one page after
+    `cursor` (engine/paging.py).
 
     Raises:
         Forbidden: the caller is not an administrator.
+        InvalidInput: a cursor that is not this list's.
     """
     _admin(principal)
     statement = select(StaffMemberRow)
     if active is not None:
         statement = statement.where(col(StaffMemberRow.active).is_(active))
-    rows = session.exec(statement.order_by(col(StaffMemberRow.created_at), col(StaffMemberRow.id))
-                        .offset(offset).limit(limit))
-    return [_view(row) for row in rows]
+    return fetch_page(session, statement, MEMBERS_ORDER, limit, cursor, offset=offset).map(_view)
 
 
 def get(session: Session, principal: Principal, member_id: str) -> StaffMember:

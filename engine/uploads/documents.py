@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import ExitStack
 from datetime import datetime
-from typing import IO
+from typing import IO, Any
 from uuid import uuid4
 
 from pydantic import BaseModel
-from sqlalchemy import func
+from sqlalchemy import column, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -26,6 +26,7 @@ from bizportal.engine.access import is_owner, readable_application
 from bizportal.engine.catalogue.manual import Document
 from bizportal.engine.context import EngineContext
 from bizportal.engine.errors import Conflict, Expired, Forbidden, InvalidInput, NotFound, PayloadTooLarge, Unavailable
+from bizportal.engine.paging import Keyset, Page, SortKey, page_in_memory
 from bizportal.engine.principal import Principal
 from bizportal.engine.statuses import Status
 from bizportal.engine.uploads.content import PDF, check_pdf, measure, reencode_image, sanitise_filename
@@ -238,6 +239,25 @@ def list_documents(ctx: EngineContext, session: Session, principal: Principal,
                                        name_en=document.name_en, required=document.required,
                                        current=versions[0] if versions else None, earlier=versions[1:]))
     return listed
+
+
+DOCUMENTS_ORDER = Keyset("documents", (SortKey(column("position"), int), SortKey(column("licence"), str),
+                                       SortKey(column("document"), str)))
+
+
+def document_page(ctx: EngineContext, session: Session, principal: Principal, application_id: str, limit: int,
+                  cursor: list[Any] | None = None) -> Page[DocumentVersions]:
+    """`list_documents` a page at a time, in the manual's order (a document's place in it, then its licence and
+    code, which together are unique), after `cursor` (engine/paging.py).
+
+    Raises:
+        NotFound: no such application, or not the caller's to see.
+        InvalidInput: a cursor that is not this list's.
+    """
+    position = DOCUMENTS_ORDER.position(cursor)
+    listed = list(enumerate(list_documents(ctx, session, principal, application_id)))
+    return page_in_memory(listed, DOCUMENTS_ORDER, lambda item: (item[0], item[1].licence, item[1].document),
+                          position, limit).map(lambda item: item[1])
 
 
 def readable_upload(ctx: EngineContext, session: Session, principal: Principal, upload_id: str,
