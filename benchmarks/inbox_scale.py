@@ -33,6 +33,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -133,16 +134,13 @@ def measure(engine: LicensingEngine, repeat: int) -> dict[str, float]:
             for _ in range(9):
                 cursor = tasks.inbox(ctx, session, principal, None, 20, cursor).next
             deep = cursor
-            results[f"{who}: first page"] = timed(lambda p=principal: tasks.inbox(ctx, session, p, None, 20), repeat)
-            results[f"{who}: page 10"] = timed(lambda p=principal, c=deep: tasks.inbox(ctx, session, p, None, 20, c),
-                                               repeat)
-            results[f"{who}: filtered first page"] = timed(
-                lambda p=principal: tasks.inbox(ctx, session, p, filters, 20), repeat)
-            results[f"{who}: overdue only, first page"] = timed(
-                lambda p=principal: tasks.inbox(ctx, session, p, TaskFilter(overdue=True), 20), repeat)
-            results[f"{who}: counts"] = timed(lambda p=principal: tasks.inbox_counts(ctx, session, p, None), repeat)
-            results[f"{who}: filter choices"] = timed(lambda p=principal: tasks.inbox_choices(ctx, session, p),
-                                                      repeat)
+            inbox = partial(tasks.inbox, ctx, session, principal)
+            results[f"{who}: first page"] = timed(partial(inbox, None, 20), repeat)
+            results[f"{who}: page 10"] = timed(partial(inbox, None, 20, deep), repeat)
+            results[f"{who}: filtered first page"] = timed(partial(inbox, filters, 20), repeat)
+            results[f"{who}: overdue only, first page"] = timed(partial(inbox, TaskFilter(overdue=True), 20), repeat)
+            results[f"{who}: counts"] = timed(partial(tasks.inbox_counts, ctx, session, principal, None), repeat)
+            results[f"{who}: filter choices"] = timed(partial(tasks.inbox_choices, ctx, session, principal), repeat)
     return results
 
 
