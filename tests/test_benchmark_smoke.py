@@ -28,3 +28,10 @@ def test_uploads_benchmark_runs(tmp_path: Path) -> None:
                             cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert "put_stream, in process (baseline)" in result.stdout and "POST .../documents over HTTP" in result.stdout
+
+
+def test_documents_benchmark_runs(tmp_path: Path) -> None:
+    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "documents.py"), "--renders", "1"],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "e-licence" in result.stdout and "e-receipt" in result.stdout and "bare fpdf2" in result.stdout
