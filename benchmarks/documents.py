@@ -29,6 +29,7 @@ import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -133,8 +134,8 @@ def steady(figure: Figure, render: Callable[[int], bytes], signer: signers.Signe
     render_total = sign_total = 0.0
     size = 0
     for index in range(warm_up + 1, warm_up + 1 + renders):
-        pdf, render_ms = _timed(lambda index=index: render(index))
-        signed, sign_ms = _timed(lambda pdf=pdf: sign_pdf(pdf, signer))
+        pdf, render_ms = _timed(partial(render, index))
+        signed, sign_ms = _timed(partial(sign_pdf, pdf, signer))
         render_total, sign_total, size = render_total + render_ms, sign_total + sign_ms, len(signed)
     figure.render_ms, figure.sign_ms = render_total / renders, sign_total / renders
     figure.renders, figure.size_bytes = renders, size
