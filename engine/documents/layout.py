@@ -45,10 +45,10 @@ from __future__ import annotations
 import io
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import Element
@@ -57,6 +57,9 @@ import qrcode
 import qrcode.constants
 from defusedxml.ElementTree import fromstring
 from fpdf import FPDF
+from fpdf.bidi import BidiParagraph, auto_detect_base_direction
+from fpdf.enums import TextDirection
+from fpdf.line_break import Fragment
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 from qrcode.image.pil import PilImage
@@ -159,11 +162,30 @@ class _Pdf(FPDF):
             width = _WIDTHS[key] = super().get_string_width(s, normalized, markdown)
         return width
 
+    def _preload_bidirectional_text(self, text: str, markdown: bool) -> Sequence[Fragment]:
+        """fpdf2's own (2.8), with the Unicode bidirectional algorithm's result remembered per text: it is
+        pure Python over every character, and the same labels are drawn in every document."""
+        assert self.text_shaping  # always on here (see __init__)
+        direction = self.text_shaping["direction"] or auto_detect_base_direction(text)
+        self.text_shaping["paragraph_direction"] = direction
+        emphasis = ("B" in self.font_style, "I" in self.font_style, self.strikethrough, self.underline)
+        fragments: list[Fragment] = []
+        for bidi_text, bidi_direction in _bidi_segments(text, direction, self.str_alias_nb_pages):
+            self.text_shaping["fragment_direction"] = bidi_direction
+            fragments.extend(self._preload_font_styles(bidi_text, markdown, _initial_emphasis=emphasis))
+            emphasis = getattr(self, "_markdown_emphasis", emphasis)
+        return tuple(fragments)
+
     def header(self) -> None:
         self.on_header()
 
     def footer(self) -> None:
         self.on_footer()
+
+
+@lru_cache(maxsize=20_000)
+def _bidi_segments(text: str, direction: TextDirection, alias: str) -> tuple[tuple[str, TextDirection], ...]:
+    return BidiParagraph(text=text, base_direction=direction, preserve_bn_chars=True, alias=alias).get_bidi_fragments()
 
 
 class _Renderer:
@@ -403,14 +425,35 @@ def _wrap_text(pdf: FPDF, text: str, width: float, *, break_anywhere: bool = Fal
             line = ""
         elif line:
             line += " "
-        for cluster in _clusters(word):
-            if line.strip() and pdf.get_string_width(line + cluster) > width:
+        clusters = list(_clusters(word))
+        index = 0
+        while index < len(clusters):
+            if not line.strip():  # an empty line takes a cluster whatever its width
+                line += clusters[index]
+                index += 1
+                continue
+            fits = _clusters_that_fit(pdf, line, clusters[index:], width)
+            line += "".join(clusters[index:index + fits])
+            index += fits
+            if index < len(clusters):
                 lines.append(line.rstrip())
-                line = cluster
-            else:
-                line += cluster
+                line = clusters[index]
+                index += 1
     lines.append(line)
     return lines
+
+
+def _clusters_that_fit(pdf: FPDF, line: str, clusters: Sequence[str], width: float) -> int:
+    """How many of `clusters`, in order, still fit on `line`: a binary search, as a line only widens as
+    clusters are added (a long URL was measured once per character)."""
+    low, high = 0, len(clusters)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if pdf.get_string_width(line + "".join(clusters[:middle])) <= width:
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 def _clusters(word: str) -> Iterable[str]:

@@ -19,7 +19,9 @@ from __future__ import annotations
 import copy
 import io
 import threading
+import zlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, cast
@@ -33,14 +35,13 @@ from fpdf.output import (
     OutputProducer,
     PDFExtGState,
     PDFFont,
-    PDFFontStream,
     PDFType3Font,
     PDFXObject,
     _build_cmap_blocks,
     _tt_font_widths,
 )
 from fpdf.pattern import Pattern
-from fpdf.syntax import Name, PDFArray, PDFContentStream
+from fpdf.syntax import Name, PDFArray, PDFContentStream, PDFObject
 
 FONT_DIR = Path(__file__).with_name("fonts")
 FONT_FILES = {
@@ -175,9 +176,27 @@ def _font_file(path: str) -> bytes:
     return Path(path).read_bytes()
 
 
+@dataclass(frozen=True)
+class _Subset:
+    compressed: bytes  # the font file, deflated as fpdf2 deflates streams
+    length: int  # its length before compression
+    glyph_ids: dict[str, int]  # each glyph's id in the subset
+
+
+class _FontStream(PDFContentStream):
+    """fpdf2's `PDFFontStream` (same attributes, same order) over a subset compressed once, not per document."""
+
+    def __init__(self, subset: _Subset) -> None:
+        PDFObject.__init__(self)
+        self._contents = subset.compressed
+        self.filter = Name("FlateDecode")
+        self.length = len(subset.compressed)
+        self.length1 = subset.length
+
+
 @lru_cache(maxsize=_SUBSETS_KEPT)
-def _subset(path: str, glyph_names: frozenset[str]) -> tuple[bytes, dict[str, int]]:
-    """The font file at `path` cut down to `glyph_names` (fpdf2's options), and each glyph's id in it."""
+def _subset(path: str, glyph_names: frozenset[str]) -> _Subset:
+    """The font file at `path` cut down to `glyph_names` (fpdf2's options)."""
     font = TTFont(io.BytesIO(_font_file(path)), recalcTimestamp=False, lazy=True)
     options = ftsubset.Options(notdef_outline=True, recommended_glyphs=True)
     options.drop_tables += ["FFTM", "GDEF", "GPOS", "GSUB", "MATH", "hdmx", "meta", "sbix", "CBDT", "CBLC",
@@ -187,7 +206,32 @@ def _subset(path: str, glyph_names: frozenset[str]) -> tuple[bytes, dict[str, in
     subsetter.subset(font)
     output = io.BytesIO()
     font.save(output)
-    return output.getvalue(), {name: font.getGlyphID(name) for name in glyph_names}
+    data = output.getvalue()
+    return _Subset(compressed=zlib.compress(data, level=PDFContentStream._COMPRESSION_LEVEL), length=len(data),
+                   glyph_ids={name: font.getGlyphID(name) for name in glyph_names})
+
+
+# What a document embeds of each font when it uses nothing outside it: the whole Thai font (Thai names and
+# addresses use any of its letters, vowels and tone marks), and the Latin font's printable ASCII and common
+# punctuation. One subset per font then serves nearly every document, made once per process, instead
+# of one per distinct set of glyphs (each cost more than rendering the rest of a document); a document using
+# a glyph outside it gets its exact subset. Either way the bytes depend only on the document's glyphs.
+_LATIN = frozenset([*range(0x20, 0x7F), 0xA0, 0xB7, 0x2013, 0x2014, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2026])
+
+
+@cache
+def _repertoire(path: str) -> frozenset[str]:
+    """The glyphs of the characters above, with those HarfBuzz may substitute for them (the closure over
+    the font's GSUB for fontTools' default features, which are HarfBuzz's: the Thai tone marks' shifted
+    forms, ligatures)."""
+    font = TTFont(io.BytesIO(_font_file(path)), recalcTimestamp=False, lazy=True)
+    cmap = font.getBestCmap()
+    characters = cmap if "Thai" in Path(path).name else _LATIN & cmap.keys()
+    options = ftsubset.Options(notdef_outline=True, recommended_glyphs=True)
+    subsetter = ftsubset.Subsetter(options)
+    subsetter.populate(unicodes=sorted(characters))
+    subsetter.subset(font)
+    return frozenset(font.getGlyphOrder())
 
 
 class EmbeddingOutputProducer(OutputProducer):
@@ -215,7 +259,9 @@ class EmbeddingOutputProducer(OutputProducer):
     def _add_font(self, font: TextLayerFont) -> PDFFont:
         fontname = f"MPDFAA+{font.name}"
         glyphs = [(glyph, code) for glyph, code in font.subset.items() if glyph is not None]
-        subset, glyph_ids = _subset(str(font.ttffile), frozenset(glyph.glyph_name for glyph, _ in glyphs))
+        path, used = str(font.ttffile), frozenset(glyph.glyph_name for glyph, _ in glyphs)
+        repertoire = _repertoire(path)
+        subset = _subset(path, repertoire if used <= repertoire else used)
 
         composite = PDFFont(subtype="Type0", base_font=fontname, encoding="Identity-H")
         self._add_pdf_obj(composite, "fonts")
@@ -239,13 +285,13 @@ class EmbeddingOutputProducer(OutputProducer):
 
         cid_to_gid = bytearray(2 * 65536)  # code -> glyph id in the subset, two bytes big-endian each
         for glyph, code in glyphs:
-            glyph_id = glyph_ids[glyph.glyph_name]
+            glyph_id = subset.glyph_ids[glyph.glyph_name]
             cid_to_gid[2 * code], cid_to_gid[2 * code + 1] = glyph_id >> 8, glyph_id & 0xFF
         cid_to_gid_map = PDFContentStream(contents=bytes(cid_to_gid), compress=True)
         self._add_pdf_obj(cid_to_gid_map, "fonts")
         cid_font.c_i_d_to_g_i_d_map = cid_to_gid_map
 
-        font_file = PDFFontStream(contents=subset)
+        font_file = _FontStream(subset)
         self._add_pdf_obj(font_file, "fonts")
         descriptor.font_file2 = font_file  # type: ignore[attr-defined]
         return composite
