@@ -42,7 +42,6 @@ and its vowel or tone marks, nor after a leading vowel.
 
 from __future__ import annotations
 
-import io
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -62,7 +61,7 @@ from fpdf.enums import TextDirection
 from fpdf.line_break import Fragment
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
-from qrcode.image.pil import PilImage
+from PIL import Image
 
 from bizportal.engine.documents.formats import baht, english_date, english_datetime, thai_date, thai_datetime
 from bizportal.engine.documents.typefaces import EmbeddingOutputProducer, add_document_fonts, rendering_lock
@@ -322,7 +321,7 @@ class _Renderer:
             pdf.line(start, y, start + length, y)
         elif tag == "qr":
             size = _length(el, "size")
-            pdf.image(_qr_png("".join(el.itertext()).strip()), x=x, y=y, w=size, h=size)
+            pdf.image(_qr_image("".join(el.itertext()).strip()), x=x, y=y, w=size, h=size)
         elif tag == "box":
             box_w = _box_width(el, width)
             box_x = x + _offset(el.get("align", "left"), width, box_w)
@@ -472,11 +471,13 @@ def _clusters(word: str) -> Iterable[str]:
         yield cluster
 
 
-def _qr_png(url: str) -> io.BytesIO:
+def _qr_image(url: str) -> Image.Image:
+    """The QR code of `url` as a 1-bit image, ten pixels a module with a one-module border, as qrcode's PIL
+    factory draws it, handed to fpdf2 as an image (it was encoded as PNG and fpdf2 decoded it again)."""
     qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=10, border=1)
     qr.add_data(url)
     qr.make(fit=True)
-    buffer = io.BytesIO()
-    qr.make_image(image_factory=PilImage, fill_color="black", back_color="white").save(buffer, format="PNG")
-    buffer.seek(0)
-    return buffer
+    matrix = qr.get_matrix()  # the border included; True is a dark module
+    modules = Image.new("1", (len(matrix), len(matrix)))
+    modules.putdata([0 if dark else 1 for row in matrix for dark in row])
+    return modules.resize((10 * len(matrix), 10 * len(matrix)), Image.Resampling.NEAREST)
