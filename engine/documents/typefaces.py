@@ -221,15 +221,19 @@ _LATIN = frozenset([*range(0x20, 0x7F), 0xA0, 0xB7, 0x2013, 0x2014, 0x2018, 0x20
 
 @cache
 def _repertoire(path: str) -> frozenset[str]:
-    """The glyphs of the characters above, with those HarfBuzz may substitute for them (the closure over
-    the font's GSUB for fontTools' default features, which are HarfBuzz's: the Thai tone marks' shifted
-    forms, ligatures)."""
+    """The names of the glyphs above: every glyph of the Thai font (its tone marks' shifted forms included),
+    the Latin font's glyphs for `_LATIN`. A glyph outside it only means that document gets its exact subset."""
     font = TTFont(io.BytesIO(_font_file(path)), recalcTimestamp=False, lazy=True)
-    cmap = font.getBestCmap()
-    characters = cmap if "Thai" in Path(path).name else _LATIN & cmap.keys()
+    if "Thai" in Path(path).name:
+        return frozenset(font.getGlyphOrder())
+    # The glyphs HarfBuzz's default features may put in their place (ligatures: "fi", "ffi") are in the
+    # closure of these characters over the font's GSUB; fontTools' default features are HarfBuzz's.
     options = ftsubset.Options(notdef_outline=True, recommended_glyphs=True)
+    # Only the cmap and GSUB matter here; outlines and metrics are what make subsetting slow (a composite
+    # glyph's components are added when the subset itself is made).
+    options.drop_tables += ["GPOS", "GDEF", "glyf", "loca", "hmtx", "kern", "hdmx", "vmtx", "post", "name", "OS/2"]
     subsetter = ftsubset.Subsetter(options)
-    subsetter.populate(unicodes=sorted(characters))
+    subsetter.populate(unicodes=sorted(_LATIN | {0x00}))  # U+0000: the glyph fpdf2 reserves code 0 for
     subsetter.subset(font)
     return frozenset(font.getGlyphOrder())
 
