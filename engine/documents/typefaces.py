@@ -84,28 +84,49 @@ class TextLayerFont(TTFFont):
                    text_shaping_params: dict[str, Any] | None) -> Sequence[dict[str, Any]]:
         if not text:
             return []
-        infos, positions = self.perform_harfbuzz_shaping(text, font_size_pt, text_shaping_params)
-        clusters = [int(info.cluster) for info in infos]
-        if clusters != sorted(clusters):  # right-to-left runs: fpdf2's own mapping (no Thai there)
+        glyphs = self._shaped(text, font_size_pt, text_shaping_params)
+        if glyphs is None:  # right-to-left runs: fpdf2's own mapping (no Thai there)
             return super().shape_text(text, font_size_pt, text_shaping_params)
-        texts = glyph_texts(self._map_symbol_text(text), clusters, [pos.x_advance for pos in positions])
         shaped = []
-        metrics = self.ttfont["hmtx"].metrics
-        for info, pos, glyph_text in zip(infos, positions, texts, strict=True):
-            name = self.ttfont.getGlyphName(info.codepoint)
-            width = round(self.scale * metrics[name][0])
-            glyph = self.subset.get_glyph(glyph=info.codepoint, unicode=tuple(ord(char) for char in glyph_text),
-                                          glyph_name=name, glyph_width=width)
+        for glyph_id, unicode, name, width, x_advance, y_advance, x_offset, y_offset in glyphs:
+            glyph = self.subset.get_glyph(glyph=glyph_id, unicode=unicode, glyph_name=name, glyph_width=width)
             if glyph is None:
                 continue
             shaped.append({
                 "mapped_char": self.subset.pick_glyph(glyph),
-                "x_advance": pos.x_advance, "y_advance": pos.y_advance,
-                "x_offset": pos.x_offset, "y_offset": pos.y_offset,
-                "force_positioning": (width != pos.x_advance or pos.x_offset != 0 or pos.y_offset != 0
-                                      or pos.y_advance != 0),
+                "x_advance": x_advance, "y_advance": y_advance, "x_offset": x_offset, "y_offset": y_offset,
+                "force_positioning": width != x_advance or x_offset != 0 or y_offset != 0 or y_advance != 0,
             })
         return shaped
+
+    def _shaped(self, text: str, font_size_pt: float,
+                params: dict[str, Any] | None) -> tuple[tuple[Any, ...], ...] | None:
+        """HarfBuzz's glyphs for `text` with the text each stands for (None for right-to-left text), remembered
+        per process: the same labels are shaped in every document (which code a glyph gets is the document's)."""
+        given = params or {}
+        key = (self.fontkey, text, font_size_pt, tuple(sorted((given.get("features") or {}).items())),
+               given.get("fragment_direction"), given.get("script"), given.get("language"))
+        if key not in _SHAPED:
+            infos, positions = self.perform_harfbuzz_shaping(text, font_size_pt, params)
+            clusters = [int(info.cluster) for info in infos]
+            if clusters != sorted(clusters):
+                return None
+            texts = glyph_texts(self._map_symbol_text(text), clusters, [pos.x_advance for pos in positions])
+            metrics = self.ttfont["hmtx"].metrics
+            glyphs: list[tuple[Any, ...]] = []
+            for info, pos, glyph_text in zip(infos, positions, texts, strict=True):
+                name = self.ttfont.getGlyphName(info.codepoint)
+                glyphs.append((info.codepoint, tuple(ord(char) for char in glyph_text), name,
+                               round(self.scale * metrics[name][0]), pos.x_advance, pos.y_advance,
+                               pos.x_offset, pos.y_offset))
+            if len(_SHAPED) >= _SHAPED_KEPT:
+                _SHAPED.clear()  # names and numbers differ per document: start again rather than grow
+            _SHAPED[key] = tuple(glyphs)
+        return _SHAPED[key]
+
+
+_SHAPED: dict[tuple[Any, ...], tuple[tuple[Any, ...], ...]] = {}
+_SHAPED_KEPT = 20_000
 
 
 def glyph_texts(text: str, clusters: Sequence[int], advances: Sequence[int]) -> list[str]:
