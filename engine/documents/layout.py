@@ -443,12 +443,34 @@ def _wrap_text(pdf: FPDF, text: str, width: float, *, break_anywhere: bool = Fal
 
 
 def _clusters_that_fit(pdf: FPDF, line: str, clusters: Sequence[str], width: float) -> int:
-    """How many of `clusters`, in order, still fit on `line`: a binary search, as a line only widens as
-    clusters are added (a long URL was measured once per character)."""
-    low, high = 0, len(clusters)
+    """How many of `clusters`, in order, still fit on `line` (a line only widens as clusters are added).
+
+    Measuring is the cost (a long URL was measured once per character): a guess from the clusters' own
+    widths (remembered, the same characters recur) is checked exactly with its neighbour, and a binary
+    search settles what the guess missed (kerning and shaping make the sum approximate)."""
+    def fits(count: int) -> bool:
+        return pdf.get_string_width(line + "".join(clusters[:count])) <= width
+
+    guess, used = 0, pdf.get_string_width(line) if line else 0.0
+    for cluster in clusters:
+        used += pdf.get_string_width(cluster)
+        if used > width:
+            break
+        guess += 1
+    low, high = 0, len(clusters)  # the answer lies in [low, high]
+    if guess > 0:
+        if fits(guess):
+            low = guess
+        else:
+            high = guess - 1
+    if low == guess < high:
+        if fits(guess + 1):
+            low = guess + 1
+        else:
+            high = guess
     while low < high:
         middle = (low + high + 1) // 2
-        if pdf.get_string_width(line + "".join(clusters[:middle])) <= width:
+        if fits(middle):
             low = middle
         else:
             high = middle - 1
