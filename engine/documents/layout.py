@@ -129,7 +129,7 @@ class _TextStyle:
 
 
 _WIDTHS: dict[tuple[object, ...], float] = {}
-_WIDTHS_KEPT = 50_000
+_WIDTHS_KEPT = 20_000
 
 
 class _Pdf(FPDF):
@@ -182,7 +182,7 @@ class _Pdf(FPDF):
         self.on_footer()
 
 
-@lru_cache(maxsize=20_000)
+@lru_cache(maxsize=8_192)
 def _bidi_segments(text: str, direction: TextDirection, alias: str) -> tuple[tuple[str, TextDirection], ...]:
     return BidiParagraph(text=text, base_direction=direction, preserve_bn_chars=True, alias=alias).get_bidi_fragments()
 

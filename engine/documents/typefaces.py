@@ -126,7 +126,7 @@ class TextLayerFont(TTFFont):
 
 
 _SHAPED: dict[tuple[Any, ...], tuple[tuple[Any, ...], ...]] = {}
-_SHAPED_KEPT = 20_000
+_SHAPED_KEPT = 4_096  # a template has ~200 texts; a document adds ~20 new ones (names, numbers, dates)
 
 
 def glyph_texts(text: str, clusters: Sequence[int], advances: Sequence[int]) -> list[str]:
