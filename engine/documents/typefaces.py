@@ -279,6 +279,10 @@ class EmbeddingOutputProducer(OutputProducer):
             if not isinstance(font, TextLayerFont):
                 raise TypeError(f"documents use the bundled fonts only, not {font!r}")
             objects[font.i] = self._add_font(font)
+            # As fpdf2 does after writing a font: its glyph look-ups are `functools.cache`s on the methods,
+            # keyed by the SubsetMap, so every document's map would stay in memory for good.
+            font.subset.pick.cache_clear()
+            font.subset.get_glyph.cache_clear()
         return objects
 
     def _add_font(self, font: TextLayerFont) -> PDFFont:
