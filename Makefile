@@ -68,6 +68,7 @@ lint: install-test
 	$(BIN)/ruff check .
 
 bench: install
+	$(BIN)/python benchmarks/documents.py
 	$(BIN)/python benchmarks/engine_throughput.py
 	$(BIN)/python benchmarks/http_edge.py
 	$(BIN)/python benchmarks/uploads.py

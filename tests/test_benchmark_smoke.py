@@ -39,3 +39,10 @@ def test_load_driver_runs(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     (run,) = json.loads(out.read_text(encoding="utf-8"))["runs"]
     assert run["applications_completed"] >= 1 and run["errors"] == 0, run
+
+
+def test_documents_benchmark_runs(tmp_path: Path) -> None:
+    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "documents.py"), "--renders", "1"],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "e-licence" in result.stdout and "e-receipt" in result.stdout and "bare fpdf2" in result.stdout

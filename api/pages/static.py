@@ -15,7 +15,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from bizportal.api.pages.rendering import STATIC_DIR
-from bizportal.engine.documents.layout import FONT_DIR
+from bizportal.engine.documents.typefaces import FONT_DIR
 
 LONG = "public, max-age=31536000, immutable"
 SHORT = "public, max-age=3600"

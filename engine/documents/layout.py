@@ -10,8 +10,8 @@ to one text for the whole file, so Thai clusters HarfBuzz shapes into several gl
 when the PDF is searched, copied or read by pypdf: "ตั้งแต่" reads "ตังแต่", "น้ำใจ" reads "นาใจ", every
 SARA AM (ำ) is lost. fpdf2's `write_html` allows one style per table cell, no links in cells, and breaks
 an overlong Thai word between any two characters. fpdf2's drawing keeps a text mapping per occurrence
-(completed by `_CompleteToUnicodeOutputProducer`, and put on the glyph extractors read it from by
-`_TextLayerFont`, so pypdf and poppler's `pdftotext` both read every Thai word whole), so the templates
+(completed by `typefaces.EmbeddingOutputProducer`, and put on the glyph extractors read it from by
+`typefaces.TextLayerFont`, so pypdf and poppler's `pdftotext` both read every Thai word whole), so the templates
 describe the layout and this module draws it.
 
 Fonts are bundled in `fonts/` (Noto Sans Thai for Thai, Noto Sans for Latin letters and digits, which
@@ -42,13 +42,12 @@ and its vowel or tone marks, nor after a leading vowel.
 
 from __future__ import annotations
 
-import io
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import Element
@@ -57,26 +56,21 @@ import qrcode
 import qrcode.constants
 from defusedxml.ElementTree import fromstring
 from fpdf import FPDF
-from fpdf.fonts import TTFFont
-from fpdf.output import OutputProducer
+from fpdf.bidi import BidiParagraph, auto_detect_base_direction
+from fpdf.enums import TextDirection
+from fpdf.line_break import Fragment
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
-from qrcode.image.pil import PilImage
+from PIL import Image
 
 from bizportal.engine.documents.formats import baht, english_date, english_datetime, thai_date, thai_datetime
+from bizportal.engine.documents.typefaces import EmbeddingOutputProducer, add_document_fonts, rendering_lock
 
-FONT_DIR = Path(__file__).with_name("fonts")
 TEMPLATE_DIR = Path(__file__).with_name("templates")
 
 _PAGE_W = 210.0
 _PAGE_H = 297.0
 _FONTS = {"thai": "NotoSansThai", "latin": "NotoSans"}
-_FONT_FILES = {
-    ("NotoSansThai", ""): "NotoSansThai-Regular.ttf",
-    ("NotoSansThai", "B"): "NotoSansThai-Bold.ttf",
-    ("NotoSans", ""): "NotoSans-Regular.ttf",
-    ("NotoSans", "B"): "NotoSans-Bold.ttf",
-}
 _ALIGN = {"left": "L", "center": "C", "right": "R"}
 
 # Thai characters that can never begin a line: above/below vowels and tone marks (category Mn) and
@@ -102,7 +96,9 @@ def layout_pdf(markup: str) -> bytes:
     Raises:
         ValueError: an element or attribute this module does not know, or a missing `created`.
     """
-    return _Renderer(fromstring(markup)).render()
+    root = fromstring(markup)
+    with rendering_lock():
+        return _Renderer(root).render()
 
 
 # Characters XML 1.0 cannot carry: a stray one in a name typed into a form must not stop a document.
@@ -132,16 +128,16 @@ class _TextStyle:
     spacing: float
 
 
+_WIDTHS: dict[tuple[object, ...], float] = {}
+_WIDTHS_KEPT = 20_000
+
+
 class _Pdf(FPDF):
     """A4 portrait with the bundled fonts and shaping on; `on_header` and `on_footer` draw on every page."""
 
     def __init__(self) -> None:
         super().__init__(orientation="P", unit="mm", format="A4")
-        for (family, style), filename in _FONT_FILES.items():
-            self.add_font(family, style, str(FONT_DIR / filename))
-            # fpdf2 offers no hook to choose the font class: swap in the subclass that maps text to glyphs
-            # the way extractors read it (it adds no state, only overrides `shape_text`).
-            self.fonts[f"{family.lower()}{style}"].__class__ = _TextLayerFont
+        add_document_fonts(self)  # parsed once per process, not per document
         # Noto Sans Thai has no Latin letters or digits: those come from Noto Sans, and Thai
         # characters inside text set in Noto Sans come from Noto Sans Thai.
         self.set_fallback_fonts(["NotoSans", "NotoSansThai"])
@@ -152,11 +148,43 @@ class _Pdf(FPDF):
         self.on_header: Callable[[], object] = lambda: None
         self.on_footer: Callable[[], object] = lambda: None
 
+    def get_string_width(self, s: str, normalized: bool = False, markdown: bool = False) -> float:
+        """fpdf2's width, remembered per process: it runs the bidirectional algorithm and HarfBuzz on every
+        call, and the same labels are measured, word by word while wrapping, in every document. The width
+        depends only on the text and the font settings below (the fonts are the same in every document)."""
+        key = (self.font_family, self.font_style, self.font_size_pt, self.char_spacing, self.font_stretching,
+               normalized, markdown, s)
+        width = _WIDTHS.get(key)
+        if width is None:
+            if len(_WIDTHS) >= _WIDTHS_KEPT:
+                _WIDTHS.clear()  # names and numbers differ per document: start again rather than grow
+            width = _WIDTHS[key] = super().get_string_width(s, normalized, markdown)
+        return width
+
+    def _preload_bidirectional_text(self, text: str, markdown: bool) -> Sequence[Fragment]:
+        """fpdf2's own (2.8), with the Unicode bidirectional algorithm's result remembered per text: it is
+        pure Python over every character, and the same labels are drawn in every document."""
+        assert self.text_shaping  # always on here (see __init__)
+        direction = self.text_shaping["direction"] or auto_detect_base_direction(text)
+        self.text_shaping["paragraph_direction"] = direction
+        emphasis = ("B" in self.font_style, "I" in self.font_style, self.strikethrough, self.underline)
+        fragments: list[Fragment] = []
+        for bidi_text, bidi_direction in _bidi_segments(text, direction, self.str_alias_nb_pages):
+            self.text_shaping["fragment_direction"] = bidi_direction
+            fragments.extend(self._preload_font_styles(bidi_text, markdown, _initial_emphasis=emphasis))
+            emphasis = getattr(self, "_markdown_emphasis", emphasis)
+        return tuple(fragments)
+
     def header(self) -> None:
         self.on_header()
 
     def footer(self) -> None:
         self.on_footer()
+
+
+@lru_cache(maxsize=8_192)
+def _bidi_segments(text: str, direction: TextDirection, alias: str) -> tuple[tuple[str, TextDirection], ...]:
+    return BidiParagraph(text=text, base_direction=direction, preserve_bn_chars=True, alias=alias).get_bidi_fragments()
 
 
 class _Renderer:
@@ -194,7 +222,7 @@ class _Renderer:
         pdf.add_page()
         if body is not None:
             self._draw_body(body)
-        return bytes(pdf.output(output_producer_class=_CompleteToUnicodeOutputProducer))
+        return bytes(pdf.output(output_producer_class=EmbeddingOutputProducer))
 
     # ----------------------------------------------------------------------- page flow
 
@@ -293,7 +321,7 @@ class _Renderer:
             pdf.line(start, y, start + length, y)
         elif tag == "qr":
             size = _length(el, "size")
-            pdf.image(_qr_png("".join(el.itertext()).strip()), x=x, y=y, w=size, h=size)
+            pdf.image(_qr_image("".join(el.itertext()).strip()), x=x, y=y, w=size, h=size)
         elif tag == "box":
             box_w = _box_width(el, width)
             box_x = x + _offset(el.get("align", "left"), width, box_w)
@@ -339,115 +367,6 @@ class _Renderer:
         self.pdf.set_font(style.family, style.style, style.size)
         self.pdf.set_text_color(style.color)
         self.pdf.set_char_spacing(style.spacing)
-
-
-class _TextLayerFont(TTFFont):
-    """Shapes like fpdf2, but attaches each cluster's text to the glyph that an extractor reads it from.
-
-    fpdf2 gives a cluster's text to its *first* glyph and every mark (tone mark, upper or lower vowel)
-    its own text. Text extractors that rebuild words from glyph positions (poppler's `pdftotext`, hence
-    search and copy in Evince and Okular) then split Thai words:
-    - SARA AM (ำ) is shaped as NIKHAHIT (zero width) + SARA AA: its text sat on the NIKHAHIT, the SARA AA
-      carried none, and its width read as a gap between words: "จำ หน่าย";
-    - a mark drawn with an offset (MAI HAN-AKAT in "รับ") lies almost on top of the next glyph, which
-      poppler takes for duplicated text and moves out of the word: "ได้รบ ั".
-    Here the text of every cluster goes to its last glyph that has a width, and a cluster made only of
-    zero-width marks adds its text to the glyph before it. Every glyph keeps its place and shape; only
-    the ToUnicode text moves, and the text read in drawing order is unchanged.
-    """
-
-    __slots__ = ()  # TTFFont has slots: the subclass adds none, so an added font's class can be swapped
-
-    def shape_text(self, text: str, font_size_pt: float,
-                   text_shaping_params: dict[str, Any] | None) -> Sequence[dict[str, Any]]:
-        if not text:
-            return []
-        infos, positions = self.perform_harfbuzz_shaping(text, font_size_pt, text_shaping_params)
-        clusters = [int(info.cluster) for info in infos]
-        if clusters != sorted(clusters):  # right-to-left runs: fpdf2's own mapping (no Thai there)
-            return super().shape_text(text, font_size_pt, text_shaping_params)
-        texts = glyph_texts(self._map_symbol_text(text), clusters, [pos.x_advance for pos in positions])
-        shaped = []
-        for info, pos, glyph_text in zip(infos, positions, texts, strict=True):
-            name = self.ttfont.getGlyphName(info.codepoint)
-            width = round(self.scale * self.ttfont["hmtx"].metrics[name][0])
-            glyph = self.subset.get_glyph(glyph=info.codepoint, unicode=tuple(ord(char) for char in glyph_text),
-                                          glyph_name=name, glyph_width=width)
-            if glyph is None:
-                continue
-            shaped.append({
-                "mapped_char": self.subset.pick_glyph(glyph),
-                "x_advance": pos.x_advance, "y_advance": pos.y_advance,
-                "x_offset": pos.x_offset, "y_offset": pos.y_offset,
-                "force_positioning": (width != pos.x_advance or pos.x_offset != 0 or pos.y_offset != 0
-                                      or pos.y_advance != 0),
-            })
-        return shaped
-
-
-def glyph_texts(text: str, clusters: Sequence[int], advances: Sequence[int]) -> list[str]:
-    """The text each shaped glyph stands for, left to right (see `_TextLayerFont`).
-
-    `clusters` are HarfBuzz's (non-decreasing) cluster starts, one per glyph, and `advances` the glyphs'
-    advance widths. Joined, the result is `text` again.
-    """
-    starts = sorted(set(clusters))
-    ends = dict(zip(starts, [*starts[1:], len(text)], strict=True))
-    texts = [""] * len(clusters)
-    carrier: int | None = None  # the last glyph that holds text
-    index = 0
-    while index < len(clusters):
-        cluster = clusters[index]
-        last = index
-        while last + 1 < len(clusters) and clusters[last + 1] == cluster:
-            last += 1
-        wide = [i for i in range(index, last + 1) if advances[i] > 0]
-        target = wide[-1] if wide else carrier if carrier is not None else index
-        texts[target] += text[cluster:ends[cluster]]
-        carrier = target if wide or carrier is None else carrier
-        index = last + 1
-    if starts and starts[0] > 0:  # text before the first cluster (never seen): keep it, in front
-        texts[0] = text[:starts[0]] + texts[0]
-    return texts
-
-
-class _CompleteToUnicodeOutputProducer(OutputProducer):
-    """Gives every shaped glyph an entry in its font's ToUnicode CMap.
-
-    HarfBuzz's Thai shaper decomposes SARA AM (ำ) into NIKHAHIT + SARA AA, so one input cluster
-    becomes two or three glyphs, and `_TextLayerFont` gives the text of a cluster or a mark to one
-    glyph only. fpdf2 leaves glyphs without text out of the ToUnicode CMap; viewers drop such glyphs,
-    but some extractors (pypdf) emit their raw glyph code instead, e.g. "จำ\\x18หน่าย". Mapping them
-    explicitly to no text keeps the text layer exact for search, copy and indexing. Fonts without such
-    glyphs are left untouched.
-    """
-
-    def _add_fonts(self, *args: Any, **kwargs: Any) -> Any:
-        font_objs = super()._add_fonts(*args, **kwargs)
-        for font in self.fpdf.fonts.values():
-            if not isinstance(font, TTFFont):
-                continue
-            to_unicode = getattr(font_objs.get(font.i), "to_unicode", None)
-            if to_unicode is None:
-                continue
-            silent = sorted(
-                code
-                for glyph, code in font.subset.items()
-                if glyph is not None and isinstance(glyph.unicode, tuple) and not glyph.unicode
-            )
-            contents = to_unicode.content_stream()
-            if not silent or b"endcmap" not in contents:
-                continue
-            blocks = b"".join(
-                f"{len(chunk)} beginbfchar\n".encode("ascii")
-                + b"".join(f"<{code:04X}> <>\n".encode("ascii") for code in chunk)
-                + b"endbfchar\n"
-                for chunk in (silent[i : i + 100] for i in range(0, len(silent), 100))
-            )
-            patched = contents.replace(b"endcmap", blocks + b"endcmap", 1)
-            to_unicode._contents = patched
-            to_unicode.length = len(patched)
-        return font_objs
 
 
 def _style(el: Element) -> _TextStyle:
@@ -505,14 +424,57 @@ def _wrap_text(pdf: FPDF, text: str, width: float, *, break_anywhere: bool = Fal
             line = ""
         elif line:
             line += " "
-        for cluster in _clusters(word):
-            if line.strip() and pdf.get_string_width(line + cluster) > width:
+        clusters = list(_clusters(word))
+        index = 0
+        while index < len(clusters):
+            if not line.strip():  # an empty line takes a cluster whatever its width
+                line += clusters[index]
+                index += 1
+                continue
+            fits = _clusters_that_fit(pdf, line, clusters[index:], width)
+            line += "".join(clusters[index:index + fits])
+            index += fits
+            if index < len(clusters):
                 lines.append(line.rstrip())
-                line = cluster
-            else:
-                line += cluster
+                line = clusters[index]
+                index += 1
     lines.append(line)
     return lines
+
+
+def _clusters_that_fit(pdf: FPDF, line: str, clusters: Sequence[str], width: float) -> int:
+    """How many of `clusters`, in order, still fit on `line` (a line only widens as clusters are added).
+
+    Measuring is the cost (a long URL was measured once per character): a guess from the clusters' own
+    widths (remembered, the same characters recur) is checked exactly with its neighbour, and a binary
+    search settles what the guess missed (kerning and shaping make the sum approximate)."""
+    def fits(count: int) -> bool:
+        return pdf.get_string_width(line + "".join(clusters[:count])) <= width
+
+    guess, used = 0, pdf.get_string_width(line) if line else 0.0
+    for cluster in clusters:
+        used += pdf.get_string_width(cluster)
+        if used > width:
+            break
+        guess += 1
+    low, high = 0, len(clusters)  # the answer lies in [low, high]
+    if guess > 0:
+        if fits(guess):
+            low = guess
+        else:
+            high = guess - 1
+    if low == guess < high:
+        if fits(guess + 1):
+            low = guess + 1
+        else:
+            high = guess
+    while low < high:
+        middle = (low + high + 1) // 2
+        if fits(middle):
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 def _clusters(word: str) -> Iterable[str]:
@@ -531,11 +493,13 @@ def _clusters(word: str) -> Iterable[str]:
         yield cluster
 
 
-def _qr_png(url: str) -> io.BytesIO:
+def _qr_image(url: str) -> Image.Image:
+    """The QR code of `url` as a 1-bit image, ten pixels a module with a one-module border, as qrcode's PIL
+    factory draws it, handed to fpdf2 as an image (it was encoded as PNG and fpdf2 decoded it again)."""
     qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=10, border=1)
     qr.add_data(url)
     qr.make(fit=True)
-    buffer = io.BytesIO()
-    qr.make_image(image_factory=PilImage, fill_color="black", back_color="white").save(buffer, format="PNG")
-    buffer.seek(0)
-    return buffer
+    matrix = qr.get_matrix()  # the border included; True is a dark module
+    modules = Image.new("1", (len(matrix), len(matrix)))
+    modules.putdata([0 if dark else 1 for row in matrix for dark in row])
+    return modules.resize((10 * len(matrix), 10 * len(matrix)), Image.Resampling.NEAREST)

@@ -24,22 +24,26 @@ one and its sha256 is computed after signing; only the unsigned rendering is rep
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import io
+import threading
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
 from pyhanko.sign.general import SigningError
+from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
@@ -133,7 +137,12 @@ def to_asn1(cert: x509.Certificate | asn1_x509.Certificate | bytes) -> asn1_x509
 
 def sign_pdf(pdf: bytes, signer: signers.Signer, reason: str = "Electronic licence issued by Biz Portal") -> bytes:
     """`pdf` with a PAdES B-B signature in the field "BizPortal" (an incremental update); `reason` is shown by
-    PDF readers beside the signature (receipts pass their own)."""
+    PDF readers beside the signature (receipts pass their own).
+
+    Two things pyHanko would otherwise repeat for every document are done once per signer or thread: the room
+    reserved for the signature (pyHanko signs a dummy to size it) and the event loop its signing runs in
+    (`asyncio.run` makes and closes one per call).
+    """
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
     metadata = signers.PdfSignatureMetadata(
         field_name=SIGNATURE_FIELD,
@@ -141,8 +150,37 @@ def sign_pdf(pdf: bytes, signer: signers.Signer, reason: str = "Electronic licen
         md_algorithm="sha256",
         reason=reason,
     )
-    out = signers.PdfSigner(metadata, signer=signer).sign_pdf(writer)
+    signing = signers.PdfSigner(metadata, signer=signer).async_sign_pdf(writer, bytes_reserved=_reserved(signer))
+    out: io.BytesIO = _event_loop().run_until_complete(signing)
     return out.getvalue()
+
+
+# The signature container's size depends on the signer only (its certificates and key type): no timestamp
+# or revocation data is embedded. Keyed by the signer object itself, so a replaced signer is sized again.
+_RESERVED: weakref.WeakKeyDictionary[signers.Signer, int] = weakref.WeakKeyDictionary()
+_LOCAL = threading.local()
+
+
+def _reserved(signer: signers.Signer) -> int:
+    """Hex digits to reserve for `signer`'s CMS container: pyHanko's own estimate (a dry-run signature, its
+    length in hex plus a 50 % margin), made once per signer instead of once per document."""
+    if signer not in _RESERVED:
+        dummy = hashes.Hash(hashes.SHA256()).finalize()
+        cms = _event_loop().run_until_complete(signer.async_sign(
+            dummy, "sha256", dry_run=True, use_pades=True,
+            signed_attr_settings=PdfCMSSignedAttributes(signing_time=datetime.now(UTC))))
+        hex_length = len(cms.dump()) * 2
+        _RESERVED[signer] = hex_length + 2 * (hex_length // 4)
+    return _RESERVED[signer]
+
+
+def _event_loop() -> asyncio.AbstractEventLoop:
+    """This thread's event loop for pyHanko's coroutines (signing never waits on I/O here: no timestamp
+    server, no revocation fetching). Like `asyncio.run` before, it cannot run inside a running loop."""
+    loop: asyncio.AbstractEventLoop | None = getattr(_LOCAL, "loop", None)
+    if loop is None or loop.is_closed():
+        loop = _LOCAL.loop = asyncio.new_event_loop()
+    return loop
 
 
 @dataclass(frozen=True)

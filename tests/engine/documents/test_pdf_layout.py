@@ -6,7 +6,8 @@ import unicodedata
 import pytest
 from pypdf import PdfReader
 
-from bizportal.engine.documents.layout import glyph_texts, layout_pdf
+from bizportal.engine.documents.layout import layout_pdf
+from bizportal.engine.documents.typefaces import glyph_texts
 from support.pdf_text import pdftotext_words
 
 STYLES = '<style name="body" font="thai" size="11"/><style name="en" font="latin" size="9" color="#606874"/>'
