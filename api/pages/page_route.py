@@ -14,24 +14,16 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
 
-from bizportal.api.page_labels import Lang
 from bizportal.engine.errors import InvalidInput, NotFound
-
-
-def _lang(request: Request) -> Lang:
-    from bizportal.api.pages.rendering import page_lang
-
-    asked = request.query_params.get("lang")
-    return page_lang(request, "en" if asked == "en" else "th" if asked == "th" else None)
 
 
 def error_page(request: Request, status_code: int, message: str | None, back: str | None = None) -> Response:
     """The error page in the layout; `back`: a path of this service to offer as the way back."""
-    from bizportal.api.pages.rendering import render
+    from bizportal.api.pages.rendering import render, request_lang
 
     request.state.chosen_lang = None  # a bad ?lang= is not remembered
     return render(request, "error.html", {"status": status_code, "message": message, "back": back},
-                  _lang(request), status_code=status_code)
+                  request_lang(request), status_code=status_code)
 
 
 class PageRoute(APIRoute):

@@ -70,6 +70,13 @@ def page_lang(request: Request, lang: Annotated[Lang | None, Query()] = None) ->
 PageLang = Annotated[Lang, Depends(page_lang)]
 
 
+def request_lang(request: Request) -> Lang:
+    """The page's language where no route's `PageLang` ran (an error page, a sign-in redirect): a valid `?lang=`,
+    else the cookie, else Thai; an invalid `?lang=` is ignored rather than refused."""
+    asked = request.query_params.get("lang")
+    return page_lang(request, "en" if asked == "en" else "th" if asked == "th" else None)
+
+
 def static_url(name: str) -> str:
     """`/static/<name>?v=<content hash>`: a new deploy's file gets a new URL, so the file may be cached for a year."""
     return f"/static/{name}?v={_version(name)}"

@@ -20,9 +20,9 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
 from bizportal.api.deps import current_principal
-from bizportal.api.page_labels import LABELS, Lang
+from bizportal.api.page_labels import LABELS
 from bizportal.api.pages.page_route import PageRoute
-from bizportal.api.pages.rendering import page_lang, render
+from bizportal.api.pages.rendering import render, request_lang
 from bizportal.api.sessions import SESSION_COOKIE, check_same_origin, secure_cookies
 from bizportal.engine.errors import Forbidden, Unauthenticated
 from bizportal.engine.principal import Principal, Role
@@ -127,23 +127,18 @@ async def _to_sign_in(request: Request, exc: Exception) -> Response:
                   ((CITIZEN_LOGIN, request.app.state.oidc), (STAFF_LOGIN, request.app.state.staff_oidc))}
     choices = [exc.login] if exc.login else [login for login, on in configured.items() if on]
     if not choices or not configured[choices[0]]:
-        return render(request, "sign_in_unavailable.html", {"staff": exc.login == STAFF_LOGIN}, _lang(request),
+        return render(request, "sign_in_unavailable.html", {"staff": exc.login == STAFF_LOGIN}, request_lang(request),
                       status_code=503)
     if len(choices) == 1:
         return RedirectResponse(login_url(choices[0], exc.next_path), status_code=303)
     return render(request, "sign_in_choice.html", {
         "citizen_url": login_url(CITIZEN_LOGIN, exc.next_path), "staff_url": login_url(STAFF_LOGIN, exc.next_path)},
-        _lang(request))
-
-
-def _lang(request: Request) -> Lang:
-    asked = request.query_params.get("lang")
-    return page_lang(request, "en" if asked == "en" else "th" if asked == "th" else None)
+        request_lang(request))
 
 
 async def _wrong_role(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, WrongRole)
-    lang = _lang(request)
+    lang = request_lang(request)
     names = [LABELS[lang][f"role_{role.value}"] for role in sorted(exc.roles)]
     return render(request, "forbidden.html", {"role_names": names}, lang, status_code=403,
                   principal=exc.principal)

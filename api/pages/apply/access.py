@@ -16,8 +16,8 @@ from fastapi.responses import RedirectResponse, Response
 
 from bizportal.api.deps import query
 from bizportal.api.errors import STATUS
-from bizportal.api.pages.page_route import PageRoute, _lang
-from bizportal.api.pages.rendering import render
+from bizportal.api.pages.page_route import PageRoute
+from bizportal.api.pages.rendering import render, request_lang
 from bizportal.api.pages.signin import page_for
 from bizportal.engine.applications import applications
 from bizportal.engine.applications.applications import ApplicationView
@@ -66,7 +66,7 @@ class ApplyRoute(PageRoute):
             except BizPortalError as err:
                 status = next((code for kind, code in STATUS.items() if isinstance(err, kind)), 400)
                 return render(request, "apply/problem.html", {"status": status, "message": err.message},
-                              _lang(request), status_code=status)
+                              request_lang(request), status_code=status)
 
         return apply_handler
 
