@@ -28,6 +28,7 @@ from sqlmodel import Session, col, select
 from bizportal.engine.clock import Clock
 from bizportal.engine.deadlines.working_days import add_working_days
 from bizportal.engine.errors import BizPortalError, Conflict, InvalidInput, NotFound
+from bizportal.engine.workflow.cache import WorkflowCache
 from bizportal.engine.workflow.definitions import DefinitionRegistry, ProcessDefinition
 from bizportal.engine.workflow.script_engine import ServiceCall, WorkflowScriptEngine
 from bizportal.engine.workflow.serialization import WorkflowDocuments
@@ -56,10 +57,6 @@ def _properties(task_spec: Any) -> dict[str, str]:
     return dict(getattr(task_spec, "extensions", {}).get("properties", {}))
 
 
-def _is_timer(task: Any) -> bool:
-    return isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition)
-
-
 def human_task(session: Session, task_id: str) -> HumanTaskRow:
     """The human task `task_id` from the projection.
 
@@ -83,6 +80,32 @@ def ensure_open(task: HumanTaskRow) -> None:
 
 
 @dataclass(frozen=True)
+class _Waits:
+    """Where a workflow waits, found in one walk of its task tree (each `get_tasks` is a whole walk)."""
+
+    ready: dict[str, Any]  # open human (manual) tasks by task id
+    messages: list[Any]  # tasks waiting for a message
+    timers: dict[str, Any]  # timer events waiting, by task id
+
+    @classmethod
+    def of(cls, workflow: BpmnWorkflow) -> _Waits:
+        ready: dict[str, Any] = {}
+        messages: list[Any] = []
+        timers: dict[str, Any] = {}
+        for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING):
+            if task.state == TaskState.READY:
+                if task.task_spec.manual:
+                    ready[str(task.id)] = task
+                continue
+            event = getattr(task.task_spec, "event_definition", None)
+            if isinstance(event, MessageEventDefinition):
+                messages.append(task)
+            elif isinstance(event, TimerEventDefinition):
+                timers[str(task.id)] = task
+        return cls(ready, messages, timers)
+
+
+@dataclass(frozen=True)
 class CompletedTask:
     """What the caller needs to record about a human task it completed."""
 
@@ -103,6 +126,7 @@ class ProcessRuntime:
         self.operators = dict(operators)
         self.on_tasks_opened = on_tasks_opened
         self.documents = WorkflowDocuments()
+        self.cache = WorkflowCache()
         self._context: EngineContext | None = None
 
     def bind(self, ctx: EngineContext) -> None:
@@ -160,7 +184,9 @@ class ProcessRuntime:
         if row is None:
             raise NotFound(f"process instance {instance_id} does not exist")
         definition = self.definitions.by_hash(session, row.spec_hash)
-        workflow = self.documents.loads(row.document, definition)
+        workflow = self.cache.take(row.id, row.version, row.spec_hash)
+        if workflow is None:  # saved by another process, evicted, or never saved by this one since it started
+            workflow = self.documents.loads(row.document, definition)
         self._attach(workflow, session, row)
         return row, workflow, definition
 
@@ -254,10 +280,12 @@ class ProcessRuntime:
               definition: ProcessDefinition, new: bool = False, status: str | None = None) -> None:
         now = self.clock.now()
         document = self.documents.dumps(workflow, definition)
-        projected, step, waiting = self._status(workflow, row.status)
+        waits = _Waits.of(workflow)
+        completed = workflow.is_completed()
+        projected, step, waiting = self._status(workflow, row.status, waits, completed)
         status = status or projected
         values = {"document": document, "status": status, "current_step": step,
-                  "waiting_messages": ",".join(waiting), "completed": workflow.is_completed(), "updated_at": now}
+                  "waiting_messages": ",".join(waiting), "completed": completed, "updated_at": now}
         if new:
             for key, value in values.items():
                 setattr(row, key, value)
@@ -277,20 +305,22 @@ class ProcessRuntime:
             for key, value in values.items():
                 setattr(row, key, value)
             row.version += 1
-        self._project_tasks(session, row, workflow, now)
+        self._project_tasks(session, row, waits, now, new)
+        self.cache.keep_after_commit(session, row.id, row.version, row.spec_hash, workflow)
 
     @staticmethod
-    def _status(workflow: BpmnWorkflow, previous: str) -> tuple[str, str | None, list[str]]:
-        ready = [t for t in workflow.get_tasks(state=TaskState.READY) if t.task_spec.manual]
-        waiting = [t for t in workflow.get_tasks(state=TaskState.WAITING)
-                   if isinstance(getattr(t.task_spec, "event_definition", None), MessageEventDefinition)]
+    def _status(workflow: BpmnWorkflow, previous: str, waits: _Waits | None = None,
+                completed: bool | None = None) -> tuple[str, str | None, list[str]]:
+        waits = waits or _Waits.of(workflow)
+        completed = workflow.is_completed() if completed is None else completed
+        ready, waiting = list(waits.ready.values()), waits.messages
         for task in ready + waiting:
             status = _properties(task.task_spec).get("status")
             if status:
                 step_names = [t.task_spec.bpmn_id for t in ready + waiting]
                 messages = [t.task_spec.event_definition.name for t in waiting]
                 return status, ",".join(step_names), messages
-        if workflow.is_completed():
+        if completed:
             ended = [t for t in workflow.get_tasks(state=TaskState.COMPLETED)
                      if type(t.task_spec).__name__ == "EndEvent" and _properties(t.task_spec).get("status")]
             if ended:
@@ -298,12 +328,13 @@ class ProcessRuntime:
                 return _properties(ended[-1].task_spec)["status"], None, []
         return previous, None, []
 
-    def _project_tasks(self, session: Session, row: WorkflowInstanceRow, workflow: BpmnWorkflow,
-                       now: datetime) -> None:
-        ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY) if t.task_spec.manual}
-        timers = {str(t.id): t for t in workflow.get_tasks(state=TaskState.WAITING) if _is_timer(t)}
+    def _project_tasks(self, session: Session, row: WorkflowInstanceRow, waits: _Waits, now: datetime,
+                       new: bool) -> None:
+        ready, timers = waits.ready, waits.timers
         due_by_task: dict[str, datetime] = {}
-        timer_rows = {t.id: t for t in session.exec(select(TimerRow).where(TimerRow.instance_id == row.id))}
+        # A new instance has no projection rows yet: nothing to read.
+        timer_rows = {} if new else {
+            t.id: t for t in session.exec(select(TimerRow).where(TimerRow.instance_id == row.id))}
         for timer_id, timer in timers.items():
             value = timer._get_internal_data("event_value")
             if value is None:
@@ -318,7 +349,8 @@ class ProcessRuntime:
         for timer_id, timer_row in timer_rows.items():
             if timer_id not in timers and timer_row.state == TimerState.WAITING:
                 timer_row.state = TimerState.CANCELLED
-        task_rows = {t.id: t for t in session.exec(select(HumanTaskRow).where(HumanTaskRow.instance_id == row.id))}
+        task_rows = {} if new else {
+            t.id: t for t in session.exec(select(HumanTaskRow).where(HumanTaskRow.instance_id == row.id))}
         agency = row.context.get("agency")
         offices = {**row.context.get("offices", {}), agency: row.context.get("office")}
         opened: list[str] = []
