@@ -85,7 +85,11 @@ class _Waits:
 
     ready: dict[str, Any]  # open human (manual) tasks by task id
     messages: list[Any]  # tasks waiting for a message
-    timers: dict[str, Any]  # timer events waiting, by task id
+    timers: dict[str, Any]  # timer events waiting with their due date known, by task id
+
+    @classmethod
+    def none(cls) -> _Waits:
+        return cls({}, [], {})
 
     @classmethod
     def of(cls, workflow: BpmnWorkflow) -> _Waits:
@@ -100,8 +104,8 @@ class _Waits:
             event = getattr(task.task_spec, "event_definition", None)
             if isinstance(event, MessageEventDefinition):
                 messages.append(task)
-            elif isinstance(event, TimerEventDefinition):
-                timers[str(task.id)] = task
+            elif isinstance(event, TimerEventDefinition) and task._get_internal_data("event_value") is not None:
+                timers[str(task.id)] = task  # a timer enters the timer table once it knows its due date
         return cls(ready, messages, timers)
 
 
@@ -180,6 +184,12 @@ class ProcessRuntime:
         return row
 
     def load(self, session: Session, instance_id: str) -> tuple[WorkflowInstanceRow, BpmnWorkflow, ProcessDefinition]:
+        row, workflow, definition, _ = self._load(session, instance_id)
+        return row, workflow, definition
+
+    def _load(self, session: Session, instance_id: str) -> tuple[WorkflowInstanceRow, BpmnWorkflow,
+                                                                  ProcessDefinition, _Waits]:
+        """`load`, and where the workflow waited as loaded: what its projection rows say at this version."""
         row = session.get(WorkflowInstanceRow, instance_id)
         if row is None:
             raise NotFound(f"process instance {instance_id} does not exist")
@@ -188,7 +198,7 @@ class ProcessRuntime:
         if workflow is None:  # saved by another process, evicted, or never saved by this one since it started
             workflow = self.documents.loads(row.document, definition)
         self._attach(workflow, session, row)
-        return row, workflow, definition
+        return row, workflow, definition, _Waits.of(workflow)
 
     def complete_task(self, session: Session, task_id: str, action: str, comment: str | None,
                       actor: str, data: Mapping[str, Any] | None = None) -> CompletedTask:
@@ -205,7 +215,7 @@ class ProcessRuntime:
         if action not in allowed:
             raise InvalidInput(f"action {action!r} is not allowed at step {task_row.step!r}",
                                hint=f"use one of: {', '.join(allowed)}", details={"allowed": allowed})
-        row, workflow, definition = self.load(session, task_row.instance_id)
+        row, workflow, definition, before = self._load(session, task_row.instance_id)
         task = workflow.get_task_from_id(UUID(task_id))
         if task is None or task.state != TaskState.READY:
             raise Conflict(f"task {task_id} is not waiting for input")
@@ -216,7 +226,7 @@ class ProcessRuntime:
         now = self.clock.now()
         task_row.state, task_row.completed_at, task_row.completed_by = HumanTaskState.COMPLETED, now, actor
         task_row.decision, task_row.comment = action, comment
-        self._save(session, row, workflow, definition)
+        self._save(session, row, workflow, definition, before=before)
         return CompletedTask(task=task_row, instance=row)
 
     def send_message(self, session: Session, instance_id: str, name: str,
@@ -226,7 +236,7 @@ class ProcessRuntime:
         Raises:
             Conflict: the instance is not waiting for this message.
         """
-        row, workflow, definition = self.load(session, instance_id)
+        row, workflow, definition, before = self._load(session, instance_id)
         # Event definitions match by exact class: send the spiff one the parser created.
         event = BpmnEvent(SpiffMessageEventDefinition(name), payload=dict(payload or {}))
         try:
@@ -234,7 +244,7 @@ class ProcessRuntime:
         except WorkflowException as err:
             raise Conflict(f"the case is not waiting for {name!r}", hint="check the case's status first") from err
         self._run(workflow.do_engine_steps)
-        self._save(session, row, workflow, definition)
+        self._save(session, row, workflow, definition, before=before)
         return row
 
     def cancel(self, session: Session, instance_id: str, status: str) -> WorkflowInstanceRow:
@@ -243,11 +253,11 @@ class ProcessRuntime:
         Raises:
             Conflict: the instance has already ended.
         """
-        row, workflow, definition = self.load(session, instance_id)
+        row, workflow, definition, before = self._load(session, instance_id)
         if row.completed:
             raise Conflict(f"the case has already ended as {row.status}", hint="an ended case cannot be cancelled")
         workflow.cancel()
-        self._save(session, row, workflow, definition, status=status)
+        self._save(session, row, workflow, definition, status=status, before=before)
         return row
 
     def due_timers(self, session: Session, now: datetime, instance_id: str) -> list[TimerRow]:
@@ -258,7 +268,7 @@ class ProcessRuntime:
 
     def fire_timers(self, session: Session, instance_id: str, timer_ids: list[str]) -> WorkflowInstanceRow:
         """Fire the given due timers of one instance and run it on."""
-        row, workflow, definition = self.load(session, instance_id)
+        row, workflow, definition, before = self._load(session, instance_id)
         for timer_id in timer_ids:
             task = workflow.get_task_from_id(UUID(timer_id))
             if task is not None and task.state == TaskState.WAITING:
@@ -267,7 +277,7 @@ class ProcessRuntime:
                 task._set_internal_data(event_fired=True)
         workflow.refresh_timers()
         self._run(workflow.do_engine_steps)
-        self._save(session, row, workflow, definition)
+        self._save(session, row, workflow, definition, before=before)
         now = self.clock.now()
         for timer_id in timer_ids:
             timer = session.get(TimerRow, timer_id)
@@ -277,7 +287,10 @@ class ProcessRuntime:
 
     # -- persistence and projection ----------------------------------------------------
     def _save(self, session: Session, row: WorkflowInstanceRow, workflow: BpmnWorkflow,
-              definition: ProcessDefinition, new: bool = False, status: str | None = None) -> None:
+              definition: ProcessDefinition, new: bool = False, status: str | None = None,
+              before: _Waits | None = None) -> None:
+        """Write the workflow and its projection. `before` is where it waited as loaded (what its projection
+        rows say); without it the rows are read."""
         now = self.clock.now()
         document = self.documents.dumps(workflow, definition)
         waits = _Waits.of(workflow)
@@ -305,7 +318,7 @@ class ProcessRuntime:
             for key, value in values.items():
                 setattr(row, key, value)
             row.version += 1
-        self._project_tasks(session, row, waits, now, new)
+        self._project_tasks(session, row, waits, now, _Waits.none() if new else before)
         self.cache.keep_after_commit(session, row.id, row.version, row.spec_hash, workflow)
 
     @staticmethod
@@ -329,34 +342,29 @@ class ProcessRuntime:
         return previous, None, []
 
     def _project_tasks(self, session: Session, row: WorkflowInstanceRow, waits: _Waits, now: datetime,
-                       new: bool) -> None:
+                       before: _Waits | None) -> None:
+        if before is None:
+            before = self._projected(session, row.id)
         ready, timers = waits.ready, waits.timers
         due_by_task: dict[str, datetime] = {}
-        # A new instance has no projection rows yet: nothing to read.
-        timer_rows = {} if new else {
-            t.id: t for t in session.exec(select(TimerRow).where(TimerRow.instance_id == row.id))}
         for timer_id, timer in timers.items():
-            value = timer._get_internal_data("event_value")
-            if value is None:
+            if timer_id in before.timers:
                 continue
-            due_at = TimerEventDefinition.get_datetime(value)
+            due_at = TimerEventDefinition.get_datetime(timer._get_internal_data("event_value"))
             attached = self._attached_task(timer, ready)
             if attached is not None:
                 due_by_task[attached] = due_at
-            if timer_id not in timer_rows:
-                session.add(TimerRow(id=timer_id, instance_id=row.id, due_at=due_at,
-                                     attached_to=ready[attached].task_spec.bpmn_id if attached else None))
-        for timer_id, timer_row in timer_rows.items():
-            if timer_id not in timers and timer_row.state == TimerState.WAITING:
-                timer_row.state = TimerState.CANCELLED
-        task_rows = {} if new else {
-            t.id: t for t in session.exec(select(HumanTaskRow).where(HumanTaskRow.instance_id == row.id))}
+            session.add(TimerRow(id=timer_id, instance_id=row.id, due_at=due_at,
+                                 attached_to=ready[attached].task_spec.bpmn_id if attached else None))
+        self._close(session, TimerRow, TimerState.WAITING, TimerState.CANCELLED,
+                    [timer_id for timer_id in before.timers if timer_id not in timers])
         agency = row.context.get("agency")
         offices = {**row.context.get("offices", {}), agency: row.context.get("office")}
         opened: list[str] = []
         for task_id, task in ready.items():
-            if task_id in task_rows:
-                task_rows[task_id].due_at = due_by_task.get(task_id, task_rows[task_id].due_at)
+            if task_id in before.ready:
+                if task_id in due_by_task:  # a new timer watches a step that was already open
+                    session.get_one(HumanTaskRow, task_id).due_at = due_by_task[task_id]
                 continue
             props = _properties(task.task_spec)
             lane = task.task_spec.lane or "agency"
@@ -370,12 +378,31 @@ class ProcessRuntime:
                 actions=props.get("actions", "complete"),
                 due_at=due_by_task.get(task_id), opened_at=now))
             opened.append(task_id)
-        for task_id, task_row in task_rows.items():
-            if task_id not in ready and task_row.state == HumanTaskState.OPEN:
-                task_row.state = HumanTaskState.CANCELLED
+        self._close(session, HumanTaskRow, HumanTaskState.OPEN, HumanTaskState.CANCELLED,
+                    [task_id for task_id in before.ready if task_id not in ready])
         session.flush()
         if opened and self.on_tasks_opened is not None:
             self.on_tasks_opened(self._ctx(), session, opened)
+
+    @staticmethod
+    def _projected(session: Session, instance_id: str) -> _Waits:
+        """Where the projection rows say the instance waits (open tasks, waiting timers), for a save whose
+        caller did not load the workflow through `_load`. Only the ids matter."""
+        tasks = session.exec(select(HumanTaskRow.id).where(HumanTaskRow.instance_id == instance_id,
+                                                           HumanTaskRow.state == HumanTaskState.OPEN))
+        timers = session.exec(select(TimerRow.id).where(TimerRow.instance_id == instance_id,
+                                                        TimerRow.state == TimerState.WAITING))
+        return _Waits(dict.fromkeys(tasks), [], dict.fromkeys(timers))
+
+    @staticmethod
+    def _close(session: Session, table: type[HumanTaskRow] | type[TimerRow], still: str, closed: str,
+               ids: list[str]) -> None:
+        """Mark the rows `ids` of `table` that are still `still` as `closed`, in one statement. Rows already in
+        the session are updated too ("evaluate"): a completed task set in memory is not overwritten."""
+        if not ids:
+            return
+        session.execute(update(table).where(col(table.id).in_(ids), col(table.state) == still)
+                        .values(state=closed).execution_options(synchronize_session="evaluate"))
 
     @staticmethod
     def _attached_task(timer: Any, ready: Mapping[str, Any]) -> str | None:
