@@ -34,6 +34,7 @@ class _Entry:
     version: int
     spec_hash: str
     workflow: BpmnWorkflow
+    waits: Any  # where the workflow waits, as its save projected it (the runtime's `_Waits`)
 
 
 class WorkflowCache:
@@ -46,21 +47,23 @@ class WorkflowCache:
         self.hits = 0
         self.misses = 0
 
-    def take(self, instance_id: str, version: int, spec_hash: str) -> BpmnWorkflow | None:
-        """The workflow of `instance_id` as saved at `version`, removed from the cache; None on a miss."""
+    def take(self, instance_id: str, version: int, spec_hash: str) -> tuple[BpmnWorkflow, Any] | None:
+        """The workflow of `instance_id` as saved at `version` and what its save projected, removed from the
+        cache; None on a miss."""
         with self._lock:
             entry = self._entries.pop(instance_id, None)
             if entry is None or entry.version != version or entry.spec_hash != spec_hash:
                 self.misses += 1
                 return None
             self.hits += 1
-            return entry.workflow
+            return entry.workflow, entry.waits
 
     def keep_after_commit(self, session: Session, instance_id: str, version: int, spec_hash: str,
-                          workflow: BpmnWorkflow) -> None:
-        """Cache `workflow` as saved at `version` once `session` commits (never if it rolls back)."""
+                          workflow: BpmnWorkflow, waits: Any = None) -> None:
+        """Cache `workflow` as saved at `version` (and `waits`, what its save projected) once `session`
+        commits; never if it rolls back."""
         pending: list[tuple[WorkflowCache, str, _Entry]] = session.info.setdefault(_PENDING, [])
-        pending.append((self, instance_id, _Entry(version, spec_hash, workflow)))
+        pending.append((self, instance_id, _Entry(version, spec_hash, workflow, waits)))
 
     def _put(self, instance_id: str, entry: _Entry) -> None:
         with self._lock:

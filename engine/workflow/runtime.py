@@ -194,11 +194,14 @@ class ProcessRuntime:
         if row is None:
             raise NotFound(f"process instance {instance_id} does not exist")
         definition = self.definitions.by_hash(session, row.spec_hash)
-        workflow = self.cache.take(row.id, row.version, row.spec_hash)
-        if workflow is None:  # saved by another process, evicted, or never saved by this one since it started
+        cached = self.cache.take(row.id, row.version, row.spec_hash)
+        if cached is None:  # saved by another process, evicted, or never saved by this one since it started
             workflow = self.documents.loads(row.document, definition)
+            waits = _Waits.of(workflow)
+        else:
+            workflow, waits = cached
         self._attach(workflow, session, row)
-        return row, workflow, definition, _Waits.of(workflow)
+        return row, workflow, definition, waits
 
     def complete_task(self, session: Session, task_id: str, action: str, comment: str | None,
                       actor: str, data: Mapping[str, Any] | None = None) -> CompletedTask:
@@ -319,7 +322,7 @@ class ProcessRuntime:
                 setattr(row, key, value)
             row.version += 1
         self._project_tasks(session, row, waits, now, _Waits.none() if new else before)
-        self.cache.keep_after_commit(session, row.id, row.version, row.spec_hash, workflow)
+        self.cache.keep_after_commit(session, row.id, row.version, row.spec_hash, workflow, waits)
 
     @staticmethod
     def _status(workflow: BpmnWorkflow, previous: str, waits: _Waits | None = None,
