@@ -23,6 +23,7 @@ from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition as SpiffMessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from bizportal.engine.clock import Clock
@@ -318,9 +319,10 @@ class ProcessRuntime:
             if result.rowcount != 1:  # type: ignore[attr-defined]
                 raise Conflict("the case was changed by someone else at the same time",
                                hint="reload it and try again")
-            for key, value in values.items():
-                setattr(row, key, value)
-            row.version += 1
+            # What was just written, set as the row's loaded state: setting it as a change would make the next
+            # flush write the whole row (document included) a second time.
+            for key, value in {**values, "version": row.version + 1}.items():
+                set_committed_value(row, key, value)
         self._project_tasks(session, row, waits, now, _Waits.none() if new else before)
         self.cache.keep_after_commit(session, row.id, row.version, row.spec_hash, workflow, waits)
 
