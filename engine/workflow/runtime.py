@@ -365,7 +365,9 @@ class ProcessRuntime:
                     [timer_id for timer_id in before.timers if timer_id not in timers])
         agency = row.context.get("agency")
         offices = {**row.context.get("offices", {}), agency: row.context.get("office")}
-        opened: list[str] = []
+        # The opened rows are held here until `on_tasks_opened` has run: the session's identity map only holds
+        # clean rows weakly, and a collected one would be read back from the database by its `session.get`.
+        opened_rows: list[HumanTaskRow] = []
         for task_id, task in ready.items():
             if task_id in before.ready:
                 if task_id in due_by_task:  # a new timer watches a step that was already open
@@ -374,7 +376,7 @@ class ProcessRuntime:
             props = _properties(task.task_spec)
             lane = task.task_spec.lane or "agency"
             task_agency = props.get("agency", agency) if lane == "agency" else None
-            session.add(HumanTaskRow(
+            opened_rows.append(HumanTaskRow(
                 id=task_id, instance_id=row.id, step=task.task_spec.bpmn_id,
                 title=task.task_spec.bpmn_name or task.task_spec.bpmn_id, title_th=props.get("title_th"),
                 # A step may name another agency (an opinion asked of it); otherwise the case's agency,
@@ -382,12 +384,12 @@ class ProcessRuntime:
                 lane=lane, agency=task_agency, office=offices.get(task_agency) if task_agency else None,
                 actions=props.get("actions", "complete"),
                 due_at=due_by_task.get(task_id), opened_at=now))
-            opened.append(task_id)
+        session.add_all(opened_rows)
         self._close(session, HumanTaskRow, HumanTaskState.OPEN, HumanTaskState.CANCELLED,
                     [task_id for task_id in before.ready if task_id not in ready])
         session.flush()
-        if opened and self.on_tasks_opened is not None:
-            self.on_tasks_opened(self._ctx(), session, opened)
+        if opened_rows and self.on_tasks_opened is not None:
+            self.on_tasks_opened(self._ctx(), session, [task_row.id for task_row in opened_rows])
 
     @staticmethod
     def _projected(session: Session, instance_id: str) -> _Waits:
