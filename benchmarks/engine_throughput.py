@@ -434,7 +434,9 @@ def profile_use_cases(engine: LicensingEngine, instances: int, top: int = 15) ->
             use_case_instance(engine)
         profiler.disable()
     stats = pstats.Stats(profiler)
-    own_code = tuple(str(ROOT / folder) for folder in ("engine", "storage"))
+    # The strict editable install runs the packages from build/ (links to the sources).
+    installed = next((ROOT / "build").glob("__editable__.bizportal-*/bizportal"), ROOT)
+    own_code = tuple(str(base / folder) for base in (ROOT, installed) for folder in ("engine", "storage"))
     rows = [(file, line, name, calls, own, cumulative)
             for (file, line, name), (_, calls, own, cumulative, _) in stats.stats.items()]  # type: ignore[attr-defined]
 

@@ -23,11 +23,13 @@ from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition as SpiffMessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from bizportal.engine.clock import Clock
 from bizportal.engine.deadlines.working_days import add_working_days
 from bizportal.engine.errors import BizPortalError, Conflict, InvalidInput, NotFound
+from bizportal.engine.workflow.cache import WorkflowCache
 from bizportal.engine.workflow.definitions import DefinitionRegistry, ProcessDefinition
 from bizportal.engine.workflow.script_engine import ServiceCall, WorkflowScriptEngine
 from bizportal.engine.workflow.serialization import WorkflowDocuments
@@ -56,10 +58,6 @@ def _properties(task_spec: Any) -> dict[str, str]:
     return dict(getattr(task_spec, "extensions", {}).get("properties", {}))
 
 
-def _is_timer(task: Any) -> bool:
-    return isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition)
-
-
 def human_task(session: Session, task_id: str) -> HumanTaskRow:
     """The human task `task_id` from the projection.
 
@@ -83,6 +81,36 @@ def ensure_open(task: HumanTaskRow) -> None:
 
 
 @dataclass(frozen=True)
+class _Waits:
+    """Where a workflow waits, found in one walk of its task tree (each `get_tasks` is a whole walk)."""
+
+    ready: dict[str, Any]  # open human (manual) tasks by task id
+    messages: list[Any]  # tasks waiting for a message
+    timers: dict[str, Any]  # timer events waiting with their due date known, by task id
+
+    @classmethod
+    def none(cls) -> _Waits:
+        return cls({}, [], {})
+
+    @classmethod
+    def of(cls, workflow: BpmnWorkflow) -> _Waits:
+        ready: dict[str, Any] = {}
+        messages: list[Any] = []
+        timers: dict[str, Any] = {}
+        for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING):
+            if task.state == TaskState.READY:
+                if task.task_spec.manual:
+                    ready[str(task.id)] = task
+                continue
+            event = getattr(task.task_spec, "event_definition", None)
+            if isinstance(event, MessageEventDefinition):
+                messages.append(task)
+            elif isinstance(event, TimerEventDefinition) and task._get_internal_data("event_value") is not None:
+                timers[str(task.id)] = task  # a timer enters the timer table once it knows its due date
+        return cls(ready, messages, timers)
+
+
+@dataclass(frozen=True)
 class CompletedTask:
     """What the caller needs to record about a human task it completed."""
 
@@ -103,6 +131,7 @@ class ProcessRuntime:
         self.operators = dict(operators)
         self.on_tasks_opened = on_tasks_opened
         self.documents = WorkflowDocuments()
+        self.cache = WorkflowCache()
         self._context: EngineContext | None = None
 
     def bind(self, ctx: EngineContext) -> None:
@@ -156,13 +185,24 @@ class ProcessRuntime:
         return row
 
     def load(self, session: Session, instance_id: str) -> tuple[WorkflowInstanceRow, BpmnWorkflow, ProcessDefinition]:
+        row, workflow, definition, _ = self._load(session, instance_id)
+        return row, workflow, definition
+
+    def _load(self, session: Session, instance_id: str) -> tuple[WorkflowInstanceRow, BpmnWorkflow,
+                                                                  ProcessDefinition, _Waits]:
+        """`load`, and where the workflow waited as loaded: what its projection rows say at this version."""
         row = session.get(WorkflowInstanceRow, instance_id)
         if row is None:
             raise NotFound(f"process instance {instance_id} does not exist")
         definition = self.definitions.by_hash(session, row.spec_hash)
-        workflow = self.documents.loads(row.document, definition)
+        cached = self.cache.take(row.id, row.version, row.spec_hash)
+        if cached is None:  # saved by another process, evicted, or never saved by this one since it started
+            workflow = self.documents.loads(row.document, definition)
+            waits = _Waits.of(workflow)
+        else:
+            workflow, waits = cached
         self._attach(workflow, session, row)
-        return row, workflow, definition
+        return row, workflow, definition, waits
 
     def complete_task(self, session: Session, task_id: str, action: str, comment: str | None,
                       actor: str, data: Mapping[str, Any] | None = None) -> CompletedTask:
@@ -179,7 +219,7 @@ class ProcessRuntime:
         if action not in allowed:
             raise InvalidInput(f"action {action!r} is not allowed at step {task_row.step!r}",
                                hint=f"use one of: {', '.join(allowed)}", details={"allowed": allowed})
-        row, workflow, definition = self.load(session, task_row.instance_id)
+        row, workflow, definition, before = self._load(session, task_row.instance_id)
         task = workflow.get_task_from_id(UUID(task_id))
         if task is None or task.state != TaskState.READY:
             raise Conflict(f"task {task_id} is not waiting for input")
@@ -190,7 +230,7 @@ class ProcessRuntime:
         now = self.clock.now()
         task_row.state, task_row.completed_at, task_row.completed_by = HumanTaskState.COMPLETED, now, actor
         task_row.decision, task_row.comment = action, comment
-        self._save(session, row, workflow, definition)
+        self._save(session, row, workflow, definition, before=before)
         return CompletedTask(task=task_row, instance=row)
 
     def send_message(self, session: Session, instance_id: str, name: str,
@@ -200,7 +240,7 @@ class ProcessRuntime:
         Raises:
             Conflict: the instance is not waiting for this message.
         """
-        row, workflow, definition = self.load(session, instance_id)
+        row, workflow, definition, before = self._load(session, instance_id)
         # Event definitions match by exact class: send the spiff one the parser created.
         event = BpmnEvent(SpiffMessageEventDefinition(name), payload=dict(payload or {}))
         try:
@@ -208,7 +248,7 @@ class ProcessRuntime:
         except WorkflowException as err:
             raise Conflict(f"the case is not waiting for {name!r}", hint="check the case's status first") from err
         self._run(workflow.do_engine_steps)
-        self._save(session, row, workflow, definition)
+        self._save(session, row, workflow, definition, before=before)
         return row
 
     def cancel(self, session: Session, instance_id: str, status: str) -> WorkflowInstanceRow:
@@ -217,11 +257,11 @@ class ProcessRuntime:
         Raises:
             Conflict: the instance has already ended.
         """
-        row, workflow, definition = self.load(session, instance_id)
+        row, workflow, definition, before = self._load(session, instance_id)
         if row.completed:
             raise Conflict(f"the case has already ended as {row.status}", hint="an ended case cannot be cancelled")
         workflow.cancel()
-        self._save(session, row, workflow, definition, status=status)
+        self._save(session, row, workflow, definition, status=status, before=before)
         return row
 
     def due_timers(self, session: Session, now: datetime, instance_id: str) -> list[TimerRow]:
@@ -232,7 +272,7 @@ class ProcessRuntime:
 
     def fire_timers(self, session: Session, instance_id: str, timer_ids: list[str]) -> WorkflowInstanceRow:
         """Fire the given due timers of one instance and run it on."""
-        row, workflow, definition = self.load(session, instance_id)
+        row, workflow, definition, before = self._load(session, instance_id)
         for timer_id in timer_ids:
             task = workflow.get_task_from_id(UUID(timer_id))
             if task is not None and task.state == TaskState.WAITING:
@@ -241,7 +281,7 @@ class ProcessRuntime:
                 task._set_internal_data(event_fired=True)
         workflow.refresh_timers()
         self._run(workflow.do_engine_steps)
-        self._save(session, row, workflow, definition)
+        self._save(session, row, workflow, definition, before=before)
         now = self.clock.now()
         for timer_id in timer_ids:
             timer = session.get(TimerRow, timer_id)
@@ -251,13 +291,18 @@ class ProcessRuntime:
 
     # -- persistence and projection ----------------------------------------------------
     def _save(self, session: Session, row: WorkflowInstanceRow, workflow: BpmnWorkflow,
-              definition: ProcessDefinition, new: bool = False, status: str | None = None) -> None:
+              definition: ProcessDefinition, new: bool = False, status: str | None = None,
+              before: _Waits | None = None) -> None:
+        """Write the workflow and its projection. `before` is where it waited as loaded (what its projection
+        rows say); without it the rows are read."""
         now = self.clock.now()
         document = self.documents.dumps(workflow, definition)
-        projected, step, waiting = self._status(workflow, row.status)
+        waits = _Waits.of(workflow)
+        completed = workflow.is_completed()
+        projected, step, waiting = self._status(workflow, row.status, waits, completed)
         status = status or projected
         values = {"document": document, "status": status, "current_step": step,
-                  "waiting_messages": ",".join(waiting), "completed": workflow.is_completed(), "updated_at": now}
+                  "waiting_messages": ",".join(waiting), "completed": completed, "updated_at": now}
         if new:
             for key, value in values.items():
                 setattr(row, key, value)
@@ -274,23 +319,26 @@ class ProcessRuntime:
             if result.rowcount != 1:  # type: ignore[attr-defined]
                 raise Conflict("the case was changed by someone else at the same time",
                                hint="reload it and try again")
-            for key, value in values.items():
-                setattr(row, key, value)
-            row.version += 1
-        self._project_tasks(session, row, workflow, now)
+            # What was just written, set as the row's loaded state: setting it as a change would make the next
+            # flush write the whole row (document included) a second time.
+            for key, value in {**values, "version": row.version + 1}.items():
+                set_committed_value(row, key, value)
+        self._project_tasks(session, row, waits, now, _Waits.none() if new else before)
+        self.cache.keep_after_commit(session, row.id, row.version, row.spec_hash, workflow, waits)
 
     @staticmethod
-    def _status(workflow: BpmnWorkflow, previous: str) -> tuple[str, str | None, list[str]]:
-        ready = [t for t in workflow.get_tasks(state=TaskState.READY) if t.task_spec.manual]
-        waiting = [t for t in workflow.get_tasks(state=TaskState.WAITING)
-                   if isinstance(getattr(t.task_spec, "event_definition", None), MessageEventDefinition)]
+    def _status(workflow: BpmnWorkflow, previous: str, waits: _Waits | None = None,
+                completed: bool | None = None) -> tuple[str, str | None, list[str]]:
+        waits = waits or _Waits.of(workflow)
+        completed = workflow.is_completed() if completed is None else completed
+        ready, waiting = list(waits.ready.values()), waits.messages
         for task in ready + waiting:
             status = _properties(task.task_spec).get("status")
             if status:
                 step_names = [t.task_spec.bpmn_id for t in ready + waiting]
                 messages = [t.task_spec.event_definition.name for t in waiting]
                 return status, ",".join(step_names), messages
-        if workflow.is_completed():
+        if completed:
             ended = [t for t in workflow.get_tasks(state=TaskState.COMPLETED)
                      if type(t.task_spec).__name__ == "EndEvent" and _properties(t.task_spec).get("status")]
             if ended:
@@ -298,38 +346,37 @@ class ProcessRuntime:
                 return _properties(ended[-1].task_spec)["status"], None, []
         return previous, None, []
 
-    def _project_tasks(self, session: Session, row: WorkflowInstanceRow, workflow: BpmnWorkflow,
-                       now: datetime) -> None:
-        ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY) if t.task_spec.manual}
-        timers = {str(t.id): t for t in workflow.get_tasks(state=TaskState.WAITING) if _is_timer(t)}
+    def _project_tasks(self, session: Session, row: WorkflowInstanceRow, waits: _Waits, now: datetime,
+                       before: _Waits | None) -> None:
+        if before is None:
+            before = self._projected(session, row.id)
+        ready, timers = waits.ready, waits.timers
         due_by_task: dict[str, datetime] = {}
-        timer_rows = {t.id: t for t in session.exec(select(TimerRow).where(TimerRow.instance_id == row.id))}
         for timer_id, timer in timers.items():
-            value = timer._get_internal_data("event_value")
-            if value is None:
+            if timer_id in before.timers:
                 continue
-            due_at = TimerEventDefinition.get_datetime(value)
+            due_at = TimerEventDefinition.get_datetime(timer._get_internal_data("event_value"))
             attached = self._attached_task(timer, ready)
             if attached is not None:
                 due_by_task[attached] = due_at
-            if timer_id not in timer_rows:
-                session.add(TimerRow(id=timer_id, instance_id=row.id, due_at=due_at,
-                                     attached_to=ready[attached].task_spec.bpmn_id if attached else None))
-        for timer_id, timer_row in timer_rows.items():
-            if timer_id not in timers and timer_row.state == TimerState.WAITING:
-                timer_row.state = TimerState.CANCELLED
-        task_rows = {t.id: t for t in session.exec(select(HumanTaskRow).where(HumanTaskRow.instance_id == row.id))}
+            session.add(TimerRow(id=timer_id, instance_id=row.id, due_at=due_at,
+                                 attached_to=ready[attached].task_spec.bpmn_id if attached else None))
+        self._close(session, TimerRow, TimerState.WAITING, TimerState.CANCELLED,
+                    [timer_id for timer_id in before.timers if timer_id not in timers])
         agency = row.context.get("agency")
         offices = {**row.context.get("offices", {}), agency: row.context.get("office")}
-        opened: list[str] = []
+        # The opened rows are held here until `on_tasks_opened` has run: the session's identity map only holds
+        # clean rows weakly, and a collected one would be read back from the database by its `session.get`.
+        opened_rows: list[HumanTaskRow] = []
         for task_id, task in ready.items():
-            if task_id in task_rows:
-                task_rows[task_id].due_at = due_by_task.get(task_id, task_rows[task_id].due_at)
+            if task_id in before.ready:
+                if task_id in due_by_task:  # a new timer watches a step that was already open
+                    session.get_one(HumanTaskRow, task_id).due_at = due_by_task[task_id]
                 continue
             props = _properties(task.task_spec)
             lane = task.task_spec.lane or "agency"
             task_agency = props.get("agency", agency) if lane == "agency" else None
-            session.add(HumanTaskRow(
+            opened_rows.append(HumanTaskRow(
                 id=task_id, instance_id=row.id, step=task.task_spec.bpmn_id,
                 title=task.task_spec.bpmn_name or task.task_spec.bpmn_id, title_th=props.get("title_th"),
                 # A step may name another agency (an opinion asked of it); otherwise the case's agency,
@@ -337,13 +384,32 @@ class ProcessRuntime:
                 lane=lane, agency=task_agency, office=offices.get(task_agency) if task_agency else None,
                 actions=props.get("actions", "complete"),
                 due_at=due_by_task.get(task_id), opened_at=now))
-            opened.append(task_id)
-        for task_id, task_row in task_rows.items():
-            if task_id not in ready and task_row.state == HumanTaskState.OPEN:
-                task_row.state = HumanTaskState.CANCELLED
+        session.add_all(opened_rows)
+        self._close(session, HumanTaskRow, HumanTaskState.OPEN, HumanTaskState.CANCELLED,
+                    [task_id for task_id in before.ready if task_id not in ready])
         session.flush()
-        if opened and self.on_tasks_opened is not None:
-            self.on_tasks_opened(self._ctx(), session, opened)
+        if opened_rows and self.on_tasks_opened is not None:
+            self.on_tasks_opened(self._ctx(), session, [task_row.id for task_row in opened_rows])
+
+    @staticmethod
+    def _projected(session: Session, instance_id: str) -> _Waits:
+        """Where the projection rows say the instance waits (open tasks, waiting timers), for a save whose
+        caller did not load the workflow through `_load`. Only the ids matter."""
+        tasks = session.exec(select(HumanTaskRow.id).where(HumanTaskRow.instance_id == instance_id,
+                                                           HumanTaskRow.state == HumanTaskState.OPEN))
+        timers = session.exec(select(TimerRow.id).where(TimerRow.instance_id == instance_id,
+                                                        TimerRow.state == TimerState.WAITING))
+        return _Waits(dict.fromkeys(tasks), [], dict.fromkeys(timers))
+
+    @staticmethod
+    def _close(session: Session, table: type[HumanTaskRow] | type[TimerRow], still: str, closed: str,
+               ids: list[str]) -> None:
+        """Mark the rows `ids` of `table` that are still `still` as `closed`, in one statement. Rows already in
+        the session are updated too ("evaluate"): a completed task set in memory is not overwritten."""
+        if not ids:
+            return
+        session.execute(update(table).where(col(table.id).in_(ids), col(table.state) == still)
+                        .values(state=closed).execution_options(synchronize_session="evaluate"))
 
     @staticmethod
     def _attached_task(timer: Any, ready: Mapping[str, Any]) -> str | None:

@@ -32,6 +32,7 @@ def _instance(engine: LicensingEngine) -> WorkflowInstanceRow:
 
 def _restored_status(engine: LicensingEngine) -> str:
     """Restore the workflow from its stored document alone and read where it waits."""
+    engine.ctx.runtime.cache.clear()  # not the workflow the last command kept in memory
     with transaction(engine.db) as session:
         row, workflow, _ = engine.ctx.runtime.load(session, _instance(engine).id)
         status, _step, _messages = engine.ctx.runtime._status(workflow, "?")
