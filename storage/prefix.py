@@ -21,6 +21,7 @@ class StartsWith(ColumnElement[bool]):
 
     type = Boolean()
     inherit_cache = False  # compiled per dialect from two different expressions
+    _is_implicitly_boolean = True  # a condition as it is (not "... = 1" where booleans are integers)
 
     def __init__(self, column: Any, prefix: str) -> None:
         escaped = prefix.replace("/", "//").replace("%", "/%").replace("_", "/_")
@@ -41,9 +42,9 @@ def starts_with(column: Any, prefix: str) -> ColumnElement[bool]:
 
 @compiles(StartsWith)
 def _as_range(element: StartsWith, compiler: SQLCompiler, **kw: Any) -> str:
-    return str(compiler.process(element.byte_range, **kw))
+    return str(compiler.process(element.byte_range.self_group(), **kw))
 
 
 @compiles(StartsWith, "postgresql")
 def _as_like(element: StartsWith, compiler: SQLCompiler, **kw: Any) -> str:
-    return str(compiler.process(element.pattern, **kw))
+    return str(compiler.process(element.pattern.self_group(), **kw))
