@@ -252,6 +252,21 @@ def inbox(ctx: EngineContext, session: Session, principal: Principal, filters: T
     position = INBOX_ORDER.position(cursor)
     limit = min(limit, MAX_LIMIT)
     query = _visible(ctx, principal, _joined(select(HumanTaskRow, LicenceCaseRow, ApplicationRow)), filters)
+    if filters is not None and filters.number:
+        # A number names few applications: one query that reads them first and sorts their tasks. (Part by part,
+        # a planner may walk a part's whole range, e.g. every task without a deadline, looking for them.)
+        after = query if position is None else query.where(INBOX_ORDER.after(position))
+        rows = list(session.exec(after.order_by(*INBOX_ORDER.order_by()).limit(limit + 1)).all())
+    else:
+        rows = _in_parts(session, query, position, filters, limit)
+    found = page_of(rows, limit, lambda row: INBOX_ORDER.of(row[0]))
+    return Page(_views(ctx, session, found.items), found.next)
+
+
+def _in_parts(session: Session, query: Any, position: tuple[Any, ...] | None, filters: TaskFilter | None,
+              limit: int) -> list[Any]:
+    """The first `limit` + 1 rows of `query` after `position` in the inbox's order, read part by part (`_PARTS`),
+    each from one range of an index in the index's own order."""
     here = None if position is None else _PARTS.index((bool(position[0]), position[1] is not None))
     rows: list[Any] = []
     for index, (overdue, dated) in enumerate(_PARTS):
@@ -265,8 +280,7 @@ def inbox(ctx: EngineContext, session: Session, principal: Principal, filters: T
         rows += session.exec(part.order_by(*keyset.order_by()).limit(limit + 1 - len(rows))).all()
         if len(rows) > limit:
             break
-    found = page_of(rows, limit, lambda row: INBOX_ORDER.of(row[0]))
-    return Page(_views(ctx, session, found.items), found.next)
+    return rows
 
 
 def inbox_counts(ctx: EngineContext, session: Session, principal: Principal,
