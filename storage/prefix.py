@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Boolean, and_
+from sqlalchemy import Boolean, and_, func
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
 
 _LAST = 0x10FFFF  # the last code point
+_SURROGATES, _AFTER_SURROGATES = 0xD800, 0xE000
 
 
 class StartsWith(ColumnElement[bool]):
@@ -26,12 +27,22 @@ class StartsWith(ColumnElement[bool]):
     def __init__(self, column: Any, prefix: str) -> None:
         escaped = prefix.replace("/", "//").replace("%", "/%").replace("_", "/_")
         self.pattern: ColumnElement[bool] = column.like(f"{escaped}%", escape="/")
+        raised = _raised(prefix)
         if not prefix:
             self.byte_range: ColumnElement[bool] = column.is_not(None)
-        elif ord(prefix[-1]) == _LAST:  # nothing sorts after it: the rows from the prefix on, LIKE-checked
-            self.byte_range = and_(column >= prefix, self.pattern)
+        elif raised is None:  # nothing sorts after it: the rows from the prefix on, their start compared
+            self.byte_range = and_(column >= prefix, func.substr(column, 1, len(prefix)) == prefix)
         else:
-            self.byte_range = and_(column >= prefix, column < prefix[:-1] + chr(ord(prefix[-1]) + 1))
+            self.byte_range = and_(column >= prefix, column < raised)
+
+
+def _raised(prefix: str) -> str | None:
+    """The first text after every text that starts with `prefix`: its last character raised by one (past the
+    surrogates, which no text holds); None when that is the last code point."""
+    if not prefix or ord(prefix[-1]) == _LAST:
+        return None
+    following = ord(prefix[-1]) + 1
+    return prefix[:-1] + chr(_AFTER_SURROGATES if _SURROGATES <= following < _AFTER_SURROGATES else following)
 
 
 def starts_with(column: Any, prefix: str) -> ColumnElement[bool]:

@@ -8,7 +8,7 @@ from bizportal.storage.database import make_engine
 from bizportal.storage.prefix import starts_with
 
 VALUES = ["BP-2569-0000120", "BP-2569-0000129", "BP-2569-0000130", "BP-2569-000012", "bp-2569-0000125",
-          "AB%C1", "ABXC2", "AB_C3", "ABXC_", "A/B", "A\U0010ffffZ", "A\U0010ffff"]
+          "AB%C1", "ABXC2", "AB_C3", "ABXC_", "A/B", "A\U0010ffffZ", "A\U0010ffff", "a\U0010ffffZ", "\ud7ffX", "\ue000"]
 
 
 def test_starts_with_is_exactly_the_prefix(database_url: str) -> None:
@@ -18,7 +18,7 @@ def test_starts_with_is_exactly_the_prefix(database_url: str) -> None:
     try:
         with db.begin() as connection:
             connection.execute(sa.insert(table), [{"value": value} for value in VALUES])
-            for prefix in ("BP-2569-000012", "BP-2569-0000129", "AB%", "AB_", "A/", "A\U0010ffff", "", "ZZ"):
+            for prefix in ("BP-2569-000012", "BP-2569-0000129", "AB%", "AB_", "A/", "A\U0010ffff", "\ud7ff", "", "ZZ"):
                 found = connection.execute(sa.select(table.c.value).where(starts_with(table.c.value, prefix)))
                 assert sorted(found.scalars()) == sorted(v for v in VALUES if v.startswith(prefix)), prefix
                 others = connection.execute(sa.select(table.c.value).where(
