@@ -8,7 +8,10 @@ warm-up) as an officer of one office and as an admin (everything):
 
 - the first page (20 tasks), a page ten pages deep (its cursor fetched beforehand), and a filtered first page,
   each keyset-paged in the inbox's order (engine/cases/tasks.py `inbox`);
-- the counts (total, overdue) and the filters' choices (`inbox_counts`, `inbox_choices`).
+- the counts (total, overdue) and the filters' choices (`inbox_counts`, `inbox_choices`);
+- a first page filtered by the start of an application number, typed in lower case;
+- the due-timer scan's query (engine/cases/timer_scan.py `due_timers`, 500 of the ~10% timers past due: each
+  instance waits on its step's deadline) and an applicant's status read (`status.snapshot`, GET .../status).
 
 The result is the ratio of each time at the large size to the small one: keyset pages should stay near 1x;
 counting grows with what it counts (it reads the matching index entries).
@@ -42,16 +45,18 @@ from sqlmodel import Session, SQLModel, select
 
 from bizportal.adapters.notifications.log import LogNotificationChannel
 from bizportal.api.links import PublicLinks
+from bizportal.engine.applications import status
 from bizportal.engine.assembly import LicensingEngine, build_engine
 from bizportal.engine.cases import tasks
 from bizportal.engine.cases.tasks import TaskFilter
+from bizportal.engine.cases.timer_scan import due_timers
 from bizportal.engine.clock import Clock
 from bizportal.engine.principal import Principal, Role
 from bizportal.storage.applications import ApplicationRow, LicenceCaseRow
 from bizportal.storage.database import make_engine
 from bizportal.storage.local_object_store import LocalObjectStore
 from bizportal.storage.migrate import upgrade_to_head
-from bizportal.storage.workflow_tables import HumanTaskRow, ProcessDefinitionRow, WorkflowInstanceRow
+from bizportal.storage.workflow_tables import HumanTaskRow, ProcessDefinitionRow, TimerRow, WorkflowInstanceRow
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "inbox_scale.json"
@@ -85,9 +90,9 @@ def fill(db: sa.Engine, size: int, spec_hash: str) -> None:
                      title_th="ตรวจเอกสาร", lane="agency", agency=AGENCY, actions="approve,reject")
     with db.begin() as connection:
         for start in range(0, size, CHUNK):
-            rows: dict[str, list[dict[str, Any]]] = {"a": [], "w": [], "c": [], "t": []}
+            rows: dict[str, list[dict[str, Any]]] = {"a": [], "w": [], "c": [], "t": [], "timer": []}
             for n in range(start, min(start + CHUNK, size)):
-                ids = [str(uuid.UUID(int=rng.getrandbits(128))) for _ in range(4)]
+                ids = [str(uuid.UUID(int=rng.getrandbits(128))) for _ in range(5)]
                 opened = NOW - timedelta(minutes=rng.randint(0, 60 * 24 * 60))
                 late = rng.random() < 0.10
                 due = None if rng.random() < 0.05 else (
@@ -102,10 +107,14 @@ def fill(db: sa.Engine, size: int, spec_hash: str) -> None:
                 rows["t"].append({**task, "id": ids[3], "instance_id": ids[1], "office": office, "opened_at": opened,
                                   "due_at": due, "overdue": late and due is not None,
                                   "assignee": f"agency_officer:{AGENCY}:{office}:o{n % 7}" if n % 3 == 0 else None})
+                if due is not None:  # the step's deadline timer, waiting (past due for the overdue ~10%)
+                    rows["timer"].append({"id": ids[4], "instance_id": ids[1], "attached_to": "document_check",
+                                          "due_at": due, "state": "waiting", "fired_at": None})
             connection.execute(sa.insert(ApplicationRow.__table__), rows["a"])  # type: ignore[attr-defined]
             connection.execute(sa.insert(WorkflowInstanceRow.__table__), rows["w"])  # type: ignore[attr-defined]
             connection.execute(sa.insert(LicenceCaseRow.__table__), rows["c"])  # type: ignore[attr-defined]
             connection.execute(sa.insert(HumanTaskRow.__table__), rows["t"])  # type: ignore[attr-defined]
+            connection.execute(sa.insert(TimerRow.__table__), rows["timer"])  # type: ignore[attr-defined]
     with db.begin() as connection:
         connection.execute(sa.text("ANALYZE"))
 
@@ -141,6 +150,14 @@ def measure(engine: LicensingEngine, repeat: int) -> dict[str, float]:
             results[f"{who}: overdue only, first page"] = timed(partial(inbox, TaskFilter(overdue=True), 20), repeat)
             results[f"{who}: counts"] = timed(partial(tasks.inbox_counts, ctx, session, principal, None), repeat)
             results[f"{who}: filter choices"] = timed(partial(tasks.inbox_choices, ctx, session, principal), repeat)
+            results[f"{who}: number filter, first page"] = timed(
+                partial(inbox, TaskFilter(number="bp-2026-000012"), 20), repeat)
+        results["due-timer scan (500)"] = timed(partial(due_timers, session, NOW, 500), repeat)
+        applicant = Principal("a1", Role.APPLICANT, id_number="1" * 13)
+        application_id = session.exec(select(ApplicationRow.id).where(
+            ApplicationRow.tracking_number == "BP-2026-0005000")).one()
+        results["status read (applicant)"] = timed(
+            partial(status.snapshot, ctx, session, applicant, application_id), repeat)
     return results
 
 

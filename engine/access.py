@@ -59,9 +59,15 @@ def scope_filter(principal: Principal, agency_column: Any, office_column: Any,
     """`in_scope` as a SQL condition on a row's agency and office columns (for lists)."""
     if principal.role not in roles or not principal.agency:
         return false()
-    central = office_column.is_(None)
-    office = or_(central, office_column == principal.office) if principal.office else central
-    return and_(agency_column == principal.agency, office)
+    return and_(agency_column == principal.agency,
+                or_(*(office_column.is_(None) if office is None else office_column == office
+                      for office in scope_offices(principal))))
+
+
+def scope_offices(principal: Principal) -> list[str | None]:
+    """The offices whose rows of the principal's agency `in_scope` admits: the agency's own (None), and their
+    office where they have one. (A list that walks an index by agency and office reads one range of each.)"""
+    return [None, principal.office] if principal.office else [None]
 
 
 def is_party(session: Session, principal: Principal, party: str, now: datetime) -> bool:

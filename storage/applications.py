@@ -21,7 +21,12 @@ class ApplicationRow(SQLModel, table=True):
                       Index("ix_application_owner_created", "owner", "created_at", "id"),
                       Index("ix_application_office_created", "filed_at_office", "created_at", "id"),
                       Index("ix_application_created", "created_at", "id"),
-                      Index("ix_application_area", "business_province", "business_district"))
+                      Index("ix_application_area", "business_province", "business_district"),
+                      # The inbox's number filter, a prefix of the tracking number (storage/prefix.py): a LIKE on
+                      # PostgreSQL reads a range of an index with its pattern operators (in any collation). SQLite's
+                      # byte-order range reads the unique index: there it duplicates that one (one schema for both).
+                      Index("ix_application_tracking_prefix", "tracking_number",
+                            postgresql_ops={"tracking_number": "text_pattern_ops"}))
 
     id: str = Field(primary_key=True, max_length=36)
     # The application is the applicant's: the person or juristic person it names, by 13-digit ID number

@@ -72,8 +72,11 @@ class HumanTaskRow(SQLModel, table=True):
     __tablename__ = "human_task"
     # The inbox pages by keyset in its order (overdue first, then deadline, then age, then id: engine/cases/
     # tasks.py): each part of it (overdue or not, with a deadline or without) is one range of these indexes, for
-    # an agency's queue, the whole list (admins), and the step and claim filters.
-    __table_args__ = (Index("ix_human_task_inbox", "agency", "office", "state"),
+    # an agency's queue, the whole list (admins), and the step and claim filters. An officer's office follows
+    # its agency (a count reads only that office's entries; the filter's step choices are one seek each, and an
+    # officer's step filter is one range in the inbox's order).
+    __table_args__ = (Index("ix_human_task_office", "state", "agency", "office", "step", "overdue", "due_at",
+                            "opened_at", "id"),
                       Index("ix_human_task_queue", "state", "agency", "overdue", "due_at", "opened_at", "id"),
                       Index("ix_human_task_order", "state", "overdue", "due_at", "opened_at", "id"),
                       Index("ix_human_task_step", "state", "step", "overdue", "due_at", "opened_at", "id"),

@@ -129,7 +129,7 @@ def inbox_page(request: Request, engine: EngineDep, principal: InboxPrincipal, l
     rows = [{"task": task, "licence": catalogue.licences.get(task.licence),
              "deadline": deadline_of(task, now, lang), "claimed_by": claimed_by(task.assignee, principal, lang),
              "mine": task.assignee == principal.label} for task in listed.items]
-    # The filters' choices: the licences and steps of the agency's open work (not the whole catalogue).
+    # The filters' choices: the agency's licences (the catalogue's) and the steps of its open work.
     licences = sorted(set(licences) | ({licence} if licence else set()))
     return render(request, "inbox/inbox.html", {
         "rows": rows, "listed": listed, "here_path": _here_path(request),

@@ -6,11 +6,20 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import func, or_, true
+from sqlalchemy import and_, func, or_, true
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from bizportal.engine import audit
-from bizportal.engine.access import AGENCY_ROLES, OFFICERS, in_scope, is_owner, owner_filter, scope_filter
+from bizportal.engine.access import (
+    AGENCY_ROLES,
+    OFFICERS,
+    in_scope,
+    is_owner,
+    owner_filter,
+    scope_filter,
+    scope_offices,
+)
 from bizportal.engine.cases.case import case_of, complete_step
 from bizportal.engine.cases.kinds import fee_to_set
 from bizportal.engine.catalogue.forms import FilledField, filled
@@ -23,6 +32,7 @@ from bizportal.engine.uploads import checklist
 from bizportal.engine.uploads.checklist import Answer
 from bizportal.engine.workflow.runtime import ensure_open, human_task
 from bizportal.storage.applications import ApplicationRow, LicenceCaseRow
+from bizportal.storage.prefix import starts_with
 from bizportal.storage.workflow_tables import HumanTaskRow, HumanTaskState, WorkflowInstanceRow
 
 
@@ -180,7 +190,11 @@ def _visible(ctx: EngineContext, principal: Principal, query: Any, filters: Task
         query = query.where(or_(col(HumanTaskRow.agency).is_(None), col(HumanTaskRow.agency).not_in(external)))
     filters = filters or TaskFilter()
     if filters.number:
-        query = query.where(col(ApplicationRow.tracking_number).istartswith(filters.number, autoescape=True))
+        # As the instances of the matching applications' cases: a query planner then reads the few applications
+        # first (their number's index), not the whole queue in the inbox's order looking for them.
+        query = query.where(col(HumanTaskRow.instance_id).in_(
+            select(LicenceCaseRow.instance_id).join(ApplicationRow, col(ApplicationRow.id) == col(
+                LicenceCaseRow.application_id)).where(number_prefix(filters.number))))
     if filters.licence:
         query = query.where(LicenceCaseRow.licence_code == filters.licence)
     if filters.step:
@@ -192,6 +206,13 @@ def _visible(ctx: EngineContext, principal: Principal, query: Any, filters: Task
     elif filters.assigned == "unassigned":
         query = query.where(col(HumanTaskRow.assignee).is_(None))
     return query
+
+
+def number_prefix(number: str) -> ColumnElement[bool]:
+    """Tracking numbers starting with `number`, in any case: the input in the stored capitals (BP-2569-...) as
+    a prefix that both databases read from an index (storage/prefix.py), where a case-insensitive LIKE of
+    lower-cased text is read from none."""
+    return starts_with(col(ApplicationRow.tracking_number), number.strip().upper())
 
 
 def _joined(query: Any) -> Any:
@@ -231,6 +252,21 @@ def inbox(ctx: EngineContext, session: Session, principal: Principal, filters: T
     position = INBOX_ORDER.position(cursor)
     limit = min(limit, MAX_LIMIT)
     query = _visible(ctx, principal, _joined(select(HumanTaskRow, LicenceCaseRow, ApplicationRow)), filters)
+    if filters is not None and filters.number:
+        # A number names few applications: one query that reads them first and sorts their tasks. (Part by part,
+        # a planner may walk a part's whole range, e.g. every task without a deadline, looking for them.)
+        after = query if position is None else query.where(INBOX_ORDER.after(position))
+        rows = list(session.exec(after.order_by(*INBOX_ORDER.order_by()).limit(limit + 1)).all())
+    else:
+        rows = _in_parts(session, query, position, filters, limit)
+    found = page_of(rows, limit, lambda row: INBOX_ORDER.of(row[0]))
+    return Page(_views(ctx, session, found.items), found.next)
+
+
+def _in_parts(session: Session, query: Any, position: tuple[Any, ...] | None, filters: TaskFilter | None,
+              limit: int) -> list[Any]:
+    """The first `limit` + 1 rows of `query` after `position` in the inbox's order, read part by part (`_PARTS`),
+    each from one range of an index in the index's own order."""
     here = None if position is None else _PARTS.index((bool(position[0]), position[1] is not None))
     rows: list[Any] = []
     for index, (overdue, dated) in enumerate(_PARTS):
@@ -244,35 +280,73 @@ def inbox(ctx: EngineContext, session: Session, principal: Principal, filters: T
         rows += session.exec(part.order_by(*keyset.order_by()).limit(limit + 1 - len(rows))).all()
         if len(rows) > limit:
             break
-    found = page_of(rows, limit, lambda row: INBOX_ORDER.of(row[0]))
-    return Page(_views(ctx, session, found.items), found.next)
+    return rows
 
 
 def inbox_counts(ctx: EngineContext, session: Session, principal: Principal,
                  filters: TaskFilter | None = None) -> InboxCounts:
     """How many open tasks match (the inbox's heading) and how many of them are overdue, each counted in SQL up
-    to `COUNT_CAP` + 1 index entries (the same ranges as the pages)."""
+    to `COUNT_CAP` + 1 index entries (the same ranges as the pages); an officer's per office in scope (their
+    agency's own tasks, their office's), each one range of `ix_human_task_office`, not a walk of the agency's."""
     query = _visible(ctx, principal, _joined_for(principal, filters, select(HumanTaskRow.id)), filters)
+    ranges = ([query.where(col(HumanTaskRow.office).is_(None) if office is None else HumanTaskRow.office == office)
+               for office in scope_offices(principal)] if principal.role in AGENCY_ROLES else [query])
 
-    def bounded(matching: Any) -> tuple[int, bool]:
-        found = session.exec(select(func.count()).select_from(matching.limit(COUNT_CAP + 1).subquery())).one()
+    def bounded(condition: Any = None) -> tuple[int, bool]:
+        found = sum(session.exec(select(func.count()).select_from(
+            (matching if condition is None else matching.where(condition)).limit(COUNT_CAP + 1).subquery())).one()
+            for matching in ranges)
         return min(found, COUNT_CAP), found > COUNT_CAP
 
-    total, more = bounded(query)
-    overdue, more_overdue = bounded(query.where(HumanTaskRow.overdue == true())) if total else (0, False)
+    total, more = bounded()
+    overdue, more_overdue = bounded(HumanTaskRow.overdue == true()) if total else (0, False)
     return InboxCounts(total=total, overdue=overdue, more=more, more_overdue=more_overdue)
 
 
 def inbox_choices(ctx: EngineContext, session: Session, principal: Principal) -> tuple[list[str],
                                                                                         list[tuple[str, str, str]]]:
     """The inbox filters' choices: the licences, and the steps (code, English and Thai title), of the caller's
-    open work, each once (SELECT DISTINCT, not the tasks themselves)."""
-    licences = session.exec(_visible(ctx, principal, _joined(select(LicenceCaseRow.licence_code).distinct()
-                                                             .select_from(HumanTaskRow)), None)).all()
-    steps = session.exec(_visible(ctx, principal, _joined_for(principal, None, select(
+    work, each once. Staff's do not grow with the queue: their licences come from the catalogue (an officer's:
+    their agency's; an admin's: all), their steps from the open tasks by a loose index scan (`_open_steps`).
+    An applicant's few own tasks are read as they are."""
+    if principal.role in AGENCY_ROLES or principal.role == Role.ADMIN:
+        if principal.role != Role.ADMIN and principal.agency in ctx.agencies.external_agencies():
+            return [], []  # decided in the agency's own system: nothing in this inbox
+        licences = sorted(code for code, manual in ctx.catalogue.licences.items()
+                          if principal.role == Role.ADMIN or manual.agency == principal.agency)
+        return licences, _open_steps(session, principal)
+    codes = session.exec(_visible(ctx, principal, _joined(select(LicenceCaseRow.licence_code).distinct()
+                                                          .select_from(HumanTaskRow)), None)).all()
+    steps = session.exec(_visible(ctx, principal, _joined(select(
         HumanTaskRow.step, HumanTaskRow.title, HumanTaskRow.title_th).distinct().select_from(HumanTaskRow)),
         None)).all()
-    return sorted(set(licences)), sorted({(s, t, th or t) for s, t, th in steps})
+    return sorted(set(codes)), sorted({(s, t, th or t) for s, t, th in steps})
+
+
+def _open_steps(session: Session, principal: Principal) -> list[tuple[str, str, str]]:
+    """The steps of the open tasks a staff member sees (code, English and Thai title), each once: a loose index
+    scan, one seek per step (the next step after the last one found) in `ix_human_task_step` (admins) or in
+    `ix_human_task_office` per office in scope (officers), so it costs the number of steps, not of tasks. A
+    step's title is its first task's (the BPMN names a step once per process)."""
+    is_open = col(HumanTaskRow.state) == HumanTaskState.OPEN
+    ranges = [is_open] if principal.role == Role.ADMIN else [
+        and_(is_open, col(HumanTaskRow.agency) == principal.agency, col(HumanTaskRow.lane) == "agency",
+             col(HumanTaskRow.office).is_(None) if office is None else col(HumanTaskRow.office) == office)
+        for office in scope_offices(principal)]
+    found: dict[str, tuple[str, str, str]] = {}
+    for where in ranges:
+        after: str | None = None
+        while True:
+            query = select(HumanTaskRow.step, HumanTaskRow.title, HumanTaskRow.title_th).where(where)
+            if after is not None:
+                query = query.where(col(HumanTaskRow.step) > after)
+            row = session.exec(query.order_by(col(HumanTaskRow.step)).limit(1)).first()
+            if row is None:
+                break
+            step, title, title_th = row
+            found.setdefault(step, (step, title, title_th or title))
+            after = step
+    return sorted(found.values())
 
 
 def open_tasks(ctx: EngineContext, session: Session, principal: Principal, filters: TaskFilter | None = None,
