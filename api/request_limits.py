@@ -27,6 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bizportal.api.errors import error_body
 from bizportal.api.pages.page_route import error_page
+from bizportal.api.pages.rendering import size_text
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ def _page_too_large(scope: Scope, limit: int) -> list[Message]:
     came_from = urlsplit(request.headers.get("referer", ""))
     back = (came_from.path + (f"?{came_from.query}" if came_from.query else "")
             if came_from.netloc == request.headers.get("host") and came_from.path.startswith("/") else None)
-    page = error_page(request, 413, f"larger than {limit / 1_000_000:.0f} MB", back)
+    page = error_page(request, 413, f"larger than {size_text(limit)}", back)
     page.headers["connection"] = "close"
     return [{"type": "http.response.start", "status": 413, "headers": page.raw_headers},
             {"type": "http.response.body", "body": page.body}]

@@ -21,6 +21,7 @@ from bizportal.api.sessions import secure_cookies, set_cookie
 from bizportal.engine.catalogue.manual import FeeRule
 from bizportal.engine.clock import BANGKOK
 from bizportal.engine.principal import Principal, Role
+from bizportal.engine.uploads.limits import MB
 
 TEMPLATES_DIR = Path(__file__).parent.parent / "templates"
 STATIC_DIR = Path(__file__).parent.parent / "static"
@@ -89,6 +90,11 @@ def _version(name: str) -> str:
     if name not in _versions:
         _versions[name] = hashlib.sha256((STATIC_DIR / name).read_bytes()).hexdigest()[:12]
     return _versions[name]
+
+
+def size_text(size: int) -> str:
+    """A file's size as people read it: KB below a megabyte (at least 1), else MB with at most one decimal."""
+    return f"{max(1, round(size / 1024))} KB" if size < MB else f"{size / MB:.1f}".removesuffix(".0") + " MB"
 
 
 def working_days(count: int | float, lang: Lang) -> str:

@@ -21,7 +21,7 @@ from bizportal.api.deps import EngineDep, command, query
 from bizportal.api.errors import STATUS
 from bizportal.api.page_labels import LABELS, Lang
 from bizportal.api.pages.page_route import PageRoute
-from bizportal.api.pages.rendering import PageLang, render
+from bizportal.api.pages.rendering import PageLang, render, size_text
 from bizportal.api.pages.signin import CitizenPage
 from bizportal.api.pages.tracking_view import actor_label, event_text, tracking
 from bizportal.engine.applications import applications, withdrawals
@@ -100,7 +100,7 @@ def _tracking(request: Request, engine: EngineDep, principal: Principal, applica
     file_bytes = (engine.ctx.upload_limits or UploadLimits()).file_bytes
     return render(request, "tracking/application.html", {
         "tracked": tracked, "app": tracked.application, "timeline": timeline, "errors": errors or [],
-        "max_mb": f"{file_bytes / 1024 / 1024:g}",
+        "max_size": size_text(file_bytes),
         "done": done, "stream_url": f"/api/v1/applications/{quote(tracked.application.id, safe='')}/status-stream"},
         lang, status_code=status_code, principal=principal)
 

@@ -25,7 +25,7 @@ from bizportal.api.pages.apply.access import (
     open_draft,
     summary,
 )
-from bizportal.api.pages.rendering import PageLang, render
+from bizportal.api.pages.rendering import PageLang, render, size_text
 from bizportal.engine.applications.applications import ApplicationView
 from bizportal.engine.assembly import LicensingEngine
 from bizportal.engine.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
@@ -33,7 +33,7 @@ from bizportal.engine.input_text import line
 from bizportal.engine.principal import Principal
 from bizportal.engine.uploads import documents
 from bizportal.engine.uploads.documents import UploadedDocument
-from bizportal.engine.uploads.limits import MB, UploadLimits
+from bizportal.engine.uploads.limits import UploadLimits
 
 router = APIRouter(tags=["pages"], include_in_schema=False, route_class=ApplyRoute)
 
@@ -61,11 +61,6 @@ def checklist(engine: LicensingEngine, principal: Principal, application_id: str
         entry.licences.append(item.licence)
         entry.current = entry.current or item.current
     return sorted(lines.values(), key=lambda d: not d.required)
-
-
-def size_text(size: int) -> str:
-    """A file's size as people read it: KB below a megabyte (at least 1), else MB with at most one decimal."""
-    return f"{max(1, round(size / 1024))} KB" if size < MB else f"{size / MB:.1f}".removesuffix(".0") + " MB"
 
 
 def missing(lines: list[DocumentLine]) -> list[DocumentLine]:
