@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import BackgroundTasks, Depends, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from bizportal.api import tokens
 from bizportal.api.oidc import OidcProvider, applicant_principal, claimed_name, for_staff, unverified_issuer
@@ -26,13 +27,24 @@ session_cookie = APIKeyCookie(name=SESSION_COOKIE, auto_error=False,
                               "header of this service")
 
 
-def get_engine(request: Request) -> LicensingEngine:
+# The two dependencies every route has are `async def`: FastAPI runs a plain `def` dependency on a thread of its
+# pool, and the hand-over to a thread and back cost more than their own work.
+async def get_engine(request: Request) -> LicensingEngine:
     return request.app.state.engine
 
 
-def current_principal(request: Request,
-                      credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-                      cookie: Annotated[str | None, Depends(session_cookie)]) -> Principal:
+async def current_principal(request: Request,
+                            credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+                            cookie: Annotated[str | None, Depends(session_cookie)]) -> Principal:
+    """`principal_of`: a token of this service's own is checked on the event loop (a signature, no I/O); anything
+    that may ask a provider for its keys or read the staff register runs on a thread."""
+    if credentials is not None and unverified_issuer(credentials.credentials) == tokens.ISSUER:
+        return read_token(request.app.state.signing_key, credentials.credentials, request.app.state.token_max_lifetime)
+    return await run_in_threadpool(principal_of, request, credentials, cookie)
+
+
+def principal_of(request: Request, credentials: HTTPAuthorizationCredentials | None,
+                 cookie: str | None) -> Principal:
     """The caller: by its bearer token (the staff provider's, the citizens' provider's, or a development token of
     `bizportal token`), else by the session cookie of a browser sign-in (whose unsafe requests must pass the CSRF
     rule, api/sessions.py). A staff member is looked up in the staff register on every request, by token or

@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path("var"), description="SQLite file, local objects and the generated key")
     database_url: str | None = Field(default=None, description="default: sqlite:///<data_dir>/bizportal.db")
     redis_url: str | None = Field(default=None, description="set to run jobs on arq workers; unset = in-process")
+    worker_poll_seconds: float = Field(default=0.02, gt=0, le=5, description="how often an arq worker looks for "
+                                       "queued jobs (arq's own default, 0.5 s, would add up to that to every job)")
     object_store: Literal["local", "s3"] = "local"
     s3_endpoint: str | None = Field(default=None, description="host:port of S3/MinIO")
     s3_access_key: str | None = None

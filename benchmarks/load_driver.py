@@ -48,6 +48,7 @@ import httpx
 import yaml
 from fpdf import FPDF
 
+from bizportal.api.key_files import write_key_set
 from bizportal.api.tokens import issue_token
 from bizportal.engine.applications.thai_id import check_digit
 from bizportal.engine.catalogue.catalogue import load_catalogue
@@ -57,7 +58,8 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).parent / "results" / "load.json"
 LICENCE = "food_premises_notice_small"
 WAIT = 30.0  # seconds a user waits for a job (a task to open, the licence to be issued) before it is an error
-POLL = 0.01  # between status reads while waiting
+POLL = 0.05  # between status reads while waiting: a client polling 20 times a second (the tracking page's stream reads
+# every 2 s); --poll changes it, and the summary says how many reads each application took
 
 
 @dataclass(frozen=True)
@@ -104,7 +106,10 @@ class Figures:
             "applications_per_second": round(self.completed / self.seconds, 3) if self.seconds else 0,
             "commands": count, "commands_per_second": round(count / self.seconds, 2) if self.seconds else 0,
             "command_p50_ms": {name: _percentile(times, 50) for name, times in sorted(self.commands.items())},
-            "status_reads": len(self.status_reads), "status_p50_ms": _percentile(self.status_reads, 50),
+            "status_reads": len(self.status_reads),
+            "status_reads_per_application": round(len(self.status_reads) / self.completed, 1) if self.completed
+            else None,
+            "status_p50_ms": _percentile(self.status_reads, 50),
             "status_p99_ms": _percentile(self.status_reads, 99), "errors": len(self.errors),
             "first_errors": self.errors[:5],
         }
@@ -122,8 +127,9 @@ class VirtualUser:
     """One entrepreneur, their district office's officer and a counter officer, carrying applications through."""
 
     def __init__(self, number: int, district: District, key: str, client: httpx.AsyncClient, figures: Figures,
-                 form: dict[str, Any], document: str, pdf: bytes) -> None:
+                 form: dict[str, Any], document: str, pdf: bytes, poll: float = POLL) -> None:
         self.client, self.figures, self.form, self.document, self.pdf = client, figures, form, document, pdf
+        self.poll = poll
         self.district = district
         self.id_number = thai_id(number)
         self.applicant = _bearer(issue_token(key, f"load-user-{number}", Role.APPLICANT, id_number=self.id_number,
@@ -189,7 +195,7 @@ class VirtualUser:
                 raise JourneyError(f"status: {response.status_code} {response.text[:300]}")
             if ready(response.json()) and (found := await then()) is not None:
                 return found
-            await asyncio.sleep(POLL)
+            await asyncio.sleep(self.poll)
         raise JourneyError(f"waited {WAIT:.0f} s for {what} of {application}")
 
     async def _open_task(self, application: str, step: str) -> str | None:
@@ -220,7 +226,8 @@ def _bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-async def run_once(base_url: str, key: str, users: int, seconds: float, first_user: int) -> Figures:
+async def run_once(base_url: str, key: str, users: int, seconds: float, first_user: int,
+                   poll: float = POLL) -> Figures:
     catalogue = load_catalogue(ROOT / "bpmn")
     manual = catalogue.licences[LICENCE]
     form = {f.name: f.example() for f in manual.form.fields if f.required}
@@ -231,7 +238,7 @@ async def run_once(base_url: str, key: str, users: int, seconds: float, first_us
     limits = httpx.Limits(max_connections=users * 2, max_keepalive_connections=users * 2)
     async with httpx.AsyncClient(base_url=base_url, timeout=WAIT, limits=limits) as client:
         people = [VirtualUser(first_user + n, districts[(first_user + n) % len(districts)], key, client, figures,
-                              form, document, pdf) for n in range(users)]
+                              form, document, pdf, poll) for n in range(users)]
         start = time.monotonic()
         deadline = start + seconds
         progress = asyncio.create_task(_report_progress(figures, start))
@@ -250,6 +257,88 @@ async def _report_progress(figures: Figures, start: float) -> None:
               file=sys.stderr, flush=True)
 
 
+PGBENCH_CLIENTS = 16
+PGBENCH_ROWS = 10_000
+PGBENCH_SCRIPT = """\\set id random(1, {rows})
+BEGIN;
+UPDATE {schema}.instance SET document = jsonb_set(document, '{{step}}', to_jsonb(:id)), version = version + 1
+  WHERE id = :id;
+INSERT INTO {schema}.event (instance_id, body) VALUES (:id, '{{"kind": "step"}}');
+COMMIT;
+"""
+
+
+def pgbench_composite(database_url: str, seconds: float) -> dict[str, Any]:
+    """The database's own speed at a step like a command's: update a 5 KB JSON row by key and insert an event.
+
+    Runs `pgbench` with PGBENCH_CLIENTS clients for `seconds` on tables in a schema of its own (dropped after), in
+    the same run as the journey, so the service's commands per second can be read as a share of it.
+    """
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    schema = f"pgbench_yardstick_{secrets.token_hex(4)}"
+    connection = ["-h", url.host or "127.0.0.1", "-p", str(url.port or 5432), "-U", url.username or "postgres"]
+    env = {**os.environ, **({"PGPASSWORD": url.password} if url.password else {})}
+    database = url.database or "postgres"
+
+    def psql(sql: str) -> None:
+        done = subprocess.run(["psql", *connection, "-q", "-v", "ON_ERROR_STOP=1", "-d", database, "-c", sql],
+                              env=env, capture_output=True, text=True)
+        if done.returncode:
+            raise SystemExit(f"psql failed: {done.stderr.strip()}")
+
+    # 5 KB of hex digits: random enough that TOAST's compression does not shrink the row to nothing.
+    psql(f"CREATE SCHEMA {schema}; "
+         f"CREATE TABLE {schema}.instance (id int PRIMARY KEY, version int NOT NULL, document jsonb NOT NULL); "
+         f"CREATE TABLE {schema}.event (id bigserial PRIMARY KEY, instance_id int NOT NULL, body jsonb NOT NULL, "
+         f"at timestamptz NOT NULL DEFAULT now()); "
+         f"INSERT INTO {schema}.instance SELECT n, 0, jsonb_build_object('step', 0, 'padding', "
+         f"(SELECT string_agg(md5(random()::text || n || g), '') FROM generate_series(1, 156) g)) "
+         f"FROM generate_series(1, {PGBENCH_ROWS}) n")
+    psql(f"VACUUM ANALYZE {schema}.instance")  # not inside the transaction psql -c makes of several statements
+    try:
+        with tempfile.NamedTemporaryFile("w", suffix=".sql") as script:
+            script.write(PGBENCH_SCRIPT.format(rows=PGBENCH_ROWS, schema=schema))
+            script.flush()
+            done = subprocess.run(["pgbench", *connection, "-n", "-c", str(PGBENCH_CLIENTS), "-j", "2",
+                                   "-T", str(max(1, round(seconds))), "-f", script.name, database],
+                                  env=env, check=True, capture_output=True, text=True)
+    finally:
+        psql(f"DROP SCHEMA {schema} CASCADE")
+    tps = next(float(line.split("=")[1].split()[0]) for line in done.stdout.splitlines()
+               if line.startswith("tps ="))
+    return {"step": "UPDATE a 5 KB jsonb row by key + INSERT an event, one transaction", "clients": PGBENCH_CLIENTS,
+            "seconds": round(seconds), "tps": tps}
+
+
+def cpu_seconds(pids: dict[str, list[int]]) -> dict[str, float]:
+    """CPU seconds (user + system) spent so far by each kind of process of the run, read from /proc (Linux).
+
+    The kinds: the API and the workers (their process ids), this driver, and the database and Redis servers (every
+    process named postgres or redis-server: on a shared machine they include other clients' work).
+    """
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def used(pid: int | str) -> tuple[str, float]:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:  # gone meanwhile
+            return "", 0.0
+        name, fields = stat[stat.index("(") + 1:stat.rindex(")")], stat[stat.rindex(")") + 2:].split()
+        return name, (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+
+    spent = {kind: sum(used(pid)[1] for pid in ids) for kind, ids in pids.items()}
+    spent["driver"] = time.process_time()
+    servers = {"postgres": 0.0, "redis-server": 0.0}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            name, seconds = used(entry.name)
+            if name in servers:
+                servers[name] += seconds
+    return spent | {"postgres": servers["postgres"], "redis": servers["redis-server"]}
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -257,25 +346,47 @@ def _free_port() -> int:
 
 
 @contextmanager
-def served(database_url: str | None, redis_url: str | None) -> Iterator[tuple[str, str]]:
-    """`bizportal serve` on a free port with a temporary data folder: (its base URL, its token key)."""
+def served(database_url: str | None, redis_url: str | None,
+           workers: int = 0) -> Iterator[tuple[str, str, dict[str, list[int]]]]:
+    """`bizportal serve` on a free port with a temporary data folder: (its base URL, its token key, the process ids of
+    the API and the workers).
+
+    With `workers`, that many `bizportal worker` processes run beside it on the same settings (the same data folder,
+    so the same signing keys and object store): the production shape of one API process and arq workers.
+    """
     key = secrets.token_urlsafe(48)
     port = _free_port()
+    command = str(Path(sys.executable).parent / "bizportal")
     with tempfile.TemporaryDirectory(prefix="bizportal-load-") as folder:
         env = {**os.environ, "BIZPORTAL_DATA_DIR": folder, "BIZPORTAL_TOKEN_SIGNING_KEY": key,
                "BIZPORTAL_PORT": str(port)}
         for name, value in (("BIZPORTAL_DATABASE_URL", database_url), ("BIZPORTAL_REDIS_URL", redis_url)):
             if value:
                 env[name] = value
-        server = subprocess.Popen([str(Path(sys.executable).parent / "bizportal"), "serve", "--port", str(port)],
+        if redis_url:  # jobs on workers: one key set for every process, as `bizportal keys` makes for a deployment
+            verification, pdf_key, pdf_cert, token_key = write_key_set(Path(folder) / "keys")
+            key = token_key.read_text(encoding="utf-8").strip()
+            env |= {"BIZPORTAL_VERIFICATION_KEY": str(verification), "BIZPORTAL_LICENCE_SIGNING_KEY": str(pdf_key),
+                    "BIZPORTAL_LICENCE_SIGNING_CERT": str(pdf_cert), "BIZPORTAL_TOKEN_SIGNING_KEY": key}
+            # Production settings refuse the development sign-in; the journey uses only the tokens minted here, so
+            # a provider address that is never asked (nothing listens on the discard port) satisfies the check.
+            env.setdefault("BIZPORTAL_OIDC_ISSUER", "http://127.0.0.1:9")
+            env.setdefault("BIZPORTAL_OIDC_CLIENT_ID", "load-driver")
+            env.setdefault("BIZPORTAL_OIDC_CLIENT_SECRET", secrets.token_urlsafe(16))
+        server = subprocess.Popen([command, "serve", "--port", str(port)],
                                   env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        processes = [server]
         base = f"http://127.0.0.1:{port}"
         try:
-            _wait_until_ready(base, server)
-            yield base, key
+            _wait_until_ready(base, server)  # the server migrates the database before the workers use it
+            processes += [subprocess.Popen([command, "worker"], env=env, stdout=subprocess.DEVNULL,
+                                           stderr=subprocess.DEVNULL) for _ in range(workers)]
+            yield base, key, {"api": [server.pid], "workers": [process.pid for process in processes[1:]]}
         finally:
-            server.terminate()
-            server.wait(timeout=30)
+            for process in processes:
+                process.terminate()
+            for process in processes:
+                process.wait(timeout=30)
 
 
 def _wait_until_ready(base: str, server: subprocess.Popen[bytes]) -> None:
@@ -300,53 +411,98 @@ def main() -> None:
                         help="that server's BIZPORTAL_TOKEN_SIGNING_KEY")
     parser.add_argument("--database-url", help="with --serve: BIZPORTAL_DATABASE_URL (default: SQLite)")
     parser.add_argument("--redis-url", help="with --serve: BIZPORTAL_REDIS_URL (jobs on arq workers)")
+    parser.add_argument("--workers", default="1",
+                        help="with --serve and --redis-url: numbers of `bizportal worker` processes, a server started "
+                             "afresh for each (e.g. 1,2,4 for the curve; default 1)")
+    parser.add_argument("--pgbench", action="store_true",
+                        help="first measure pgbench's composite step on --database-url (PostgreSQL) as the yardstick")
     parser.add_argument("--users", default="1,8", help="numbers of virtual users, one run each (default 1,8)")
     parser.add_argument("--seconds", type=float, default=20, help="length of each run")
+    parser.add_argument("--warmup", type=float, default=3,
+                        help="seconds of the journey, not counted, before the runs of each server (the first licence "
+                             "in a process loads its fonts; pools fill)")
+    parser.add_argument("--poll", type=float, default=POLL, help="seconds between status reads while waiting")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     counts = [int(count) for count in args.users.split(",")]
+    worker_counts = [int(count) for count in args.workers.split(",")] if args.serve and args.redis_url else [0]
+    if not args.serve and not args.signing_key:
+        raise SystemExit("give --signing-key (the server's BIZPORTAL_TOKEN_SIGNING_KEY), or use --serve")
+
+    yardstick = None
+    if args.pgbench:
+        if not (args.database_url or "").startswith("postgres"):
+            raise SystemExit("--pgbench needs --database-url postgresql://...")
+        print(f"pgbench composite step, {PGBENCH_CLIENTS} clients, {args.seconds:.0f} s ...", file=sys.stderr,
+              flush=True)
+        yardstick = pgbench_composite(args.database_url, args.seconds)
 
     @contextmanager
-    def server() -> Iterator[tuple[str, str]]:
+    def server(workers: int) -> Iterator[tuple[str, str, dict[str, list[int]]]]:
         if args.serve:
-            with served(args.database_url, args.redis_url) as running:
+            with served(args.database_url, args.redis_url, workers) as running:
                 yield running
-        elif not args.signing_key:
-            raise SystemExit("give --signing-key (the server's BIZPORTAL_TOKEN_SIGNING_KEY), or use --serve")
         else:
-            yield args.base_url, args.signing_key
+            yield args.base_url, args.signing_key, {}
 
     runs: list[dict[str, Any]] = []
-    with server() as (base, key):
-        first_user = 0
-        for users in counts:
-            print(f"{users} virtual users for {args.seconds:.0f} s against {base} ...", file=sys.stderr, flush=True)
-            figures = asyncio.run(run_once(base, key, users, args.seconds, first_user))
-            first_user += users
-            runs.append(figures.summary())
-    _print(runs)
+    first_user = 0
+    for workers in worker_counts:
+        with server(workers) as (base, key, pids):
+            if args.warmup:
+                print(f"warming up for {args.warmup:.0f} s ...", file=sys.stderr, flush=True)
+                asyncio.run(run_once(base, key, max(counts), args.warmup, first_user, args.poll))
+                first_user += max(counts)
+            for users in counts:
+                print(f"{users} virtual users, {workers or 'no'} arq workers, for {args.seconds:.0f} s against "
+                      f"{base} ...", file=sys.stderr, flush=True)
+                before = cpu_seconds(pids)
+                figures = asyncio.run(run_once(base, key, users, args.seconds, first_user, args.poll))
+                spent = {kind: seconds - before[kind] for kind, seconds in cpu_seconds(pids).items()}
+                first_user += users  # new people each run: no application of an earlier run in their lists
+                runs.append({"workers": workers, **figures.summary(),
+                             "cpu_ms_per_application": {kind: round(1000 * seconds / figures.completed, 1)
+                                                        for kind, seconds in spent.items()} if figures.completed
+                             else None,
+                             "cpu_busy_share": round(sum(spent.values()) / figures.seconds / (os.cpu_count() or 1),
+                                                     3)})
+    if yardstick:
+        for run in runs:
+            run["commands_share_of_pgbench"] = round(run["commands_per_second"] / yardstick["tps"], 4)
+    _print(runs, yardstick)
     database = ("PostgreSQL" if (args.database_url or "").startswith("postgres") else "SQLite") if args.serve \
         else "the server's"
     jobs = ("arq workers" if args.redis_url else "in-process") if args.serve else "the server's"
     result = {"journey": f"{LICENCE}: create, upload, submit, 2 decisions, counter payment, issued",
+              "status_poll_seconds": args.poll, "warmup_seconds": args.warmup,
               "server": "started by the driver" if args.serve else args.base_url, "database": database, "jobs": jobs,
-              "machine": {"cpus": os.cpu_count(), "python": platform.python_version()}, "runs": runs}
+              "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                          "load_average": os.getloadavg()},
+              "pgbench": yardstick, "runs": runs}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"\nwritten to {args.out}")
 
 
-def _print(runs: list[dict[str, Any]]) -> None:
+def _print(runs: list[dict[str, Any]], yardstick: dict[str, Any] | None) -> None:
+    if yardstick:
+        print(f"\npgbench composite step ({yardstick['step']}): {yardstick['tps']:.0f} per second, "
+              f"{yardstick['clients']} clients")
     base = runs[0]
-    print(f"\n{'users':>5} {'apps/s':>7} {'cmds/s':>7} {'status p50':>10} {'p99':>7} {'p99 vs 1st':>10} {'errors':>6}  "
-          "command p50 ms")
+    print(f"\n{'workers':>7} {'users':>5} {'apps/s':>7} {'cmds/s':>7} {'of pgbench':>10} {'status p50':>10} {'p99':>7} "
+          f"{'p99 vs 1st':>10} {'errors':>6}  command p50 ms")
     for run in runs:
         ratio = (run["status_p99_ms"] / base["status_p99_ms"]) if run["status_p99_ms"] and base["status_p99_ms"] \
             else None
+        share = run.get("commands_share_of_pgbench")
         p50s = " ".join(f"{name} {value}" for name, value in run["command_p50_ms"].items())
-        print(f"{run['users']:>5} {run['applications_per_second']:>7} {run['commands_per_second']:>7} "
+        print(f"{run['workers'] or '-':>7} {run['users']:>5} {run['applications_per_second']:>7} "
+              f"{run['commands_per_second']:>7} {f'{share:.2%}' if share is not None else '-':>10} "
               f"{run['status_p50_ms'] or '-':>10} {run['status_p99_ms'] or '-':>7} "
               f"{f'{ratio:.2f}x' if ratio else '-':>10} {run['errors']:>6}  {p50s}")
+        if run.get("cpu_ms_per_application"):
+            budget = ", ".join(f"{kind} {ms}" for kind, ms in run["cpu_ms_per_application"].items())
+            print(f"{'':>14} CPU ms per application: {budget} (all cores {run['cpu_busy_share']:.0%} busy)")
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 - `rendering.py`: `render` (the layout's context: labels, language, who is signed in, navigation), the language
   rule (`?lang=` then the `bizportal_lang` cookie then Thai), `static_url`.
-- `signin.py`: who is signed in on a page (the API's own dependency, `api/deps.current_principal`, on the
+- `signin.py`: who is signed in on a page (the API's own dependency, `api/deps.principal_of`, on the
   session cookie), `citizen_page` / `staff_page` dependencies that send a visitor through sign-in and back,
   and the sign-out form's route.
 - `static.py`: `/static/` (the stylesheet) and `/static/fonts/` (Noto Sans Thai), with cache headers.

@@ -1,6 +1,6 @@
 """Who is signed in on a page, and pages that need someone signed in.
 
-Pages read the session cookie through the API's own dependency (`api/deps.current_principal`), so a staff member
+Pages read the session cookie as the API's own dependency does (`api/deps.principal_of`), so a staff member
 is looked up in the staff register on every page as on every API call. A page that needs a signed-in person
 takes `CitizenPage` or `staff_page(...)`: a visitor who is not signed in is sent to `/auth/login?next=<this page>`
 (staff pages: `/auth/staff/login?next=...`) and comes back after signing in; someone signed in with another role
@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
-from bizportal.api.deps import current_principal
+from bizportal.api.deps import principal_of
 from bizportal.api.page_labels import LABELS
 from bizportal.api.pages.page_route import PageRoute
 from bizportal.api.pages.rendering import render, request_lang
@@ -61,7 +61,7 @@ def signed_in(request: Request) -> Principal | None:
     principal: Principal | None = None
     if cookie:
         try:
-            principal = current_principal(request, None, cookie)
+            principal = principal_of(request, None, cookie)
         except (Unauthenticated, Forbidden):
             principal = None
     request.state.page_principal = principal

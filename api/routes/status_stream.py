@@ -29,22 +29,26 @@ MAX_STREAM_SECONDS = 300.0  # then the browser reconnects: no connection is held
 RETRY_MS = 3000
 
 
-def _reader(request: Request, application_id: str, engine: EngineDep,
-            principal: PrincipalDep) -> Callable[[], StatusSnapshot]:
-    def read() -> StatusSnapshot:
-        with query(engine) as session:
-            return status.snapshot(engine.ctx, session, principal, application_id)
-    read()  # before the stream starts: an unknown or unreadable application is a plain 404
-    return read
+class StatusReader:
+    """Reads one application's status for the signed-in caller; the first read, made before anything is sent,
+    turns an unknown or unreadable application into a plain 404 and is the answer of a single status read."""
+
+    def __init__(self, engine: EngineDep, principal: PrincipalDep, application_id: str) -> None:
+        self.engine, self.principal, self.application_id = engine, principal, application_id
+        self.first = self()
+
+    def __call__(self) -> StatusSnapshot:
+        with query(self.engine) as session:
+            return status.snapshot(self.engine.ctx, session, self.principal, self.application_id)
 
 
-Reader = Annotated[Callable[[], StatusSnapshot], Depends(_reader)]
+Reader = Annotated[StatusReader, Depends()]
 
 
 @router.get("/{application_id}/status", response_model=StatusSnapshot,
             summary="The application's status and each licence's step (what the live stream sends)")
-def application_status(read: Reader) -> StatusSnapshot:
-    return read()
+async def application_status(read: Reader) -> StatusSnapshot:  # read already (on a thread): no second hop to one
+    return read.first
 
 
 @router.get("/{application_id}/status-stream", response_class=EventSourceResponse,
@@ -56,7 +60,16 @@ async def application_status_stream(
         last_event_id: Annotated[str | None, Header(max_length=64, description="set by EventSource on reconnect")]
         = None) -> AsyncIterator[ServerSentEvent]:
     poll = getattr(request.app.state, "status_poll_seconds", POLL_SECONDS)
-    async for event in status_events(lambda: run_in_threadpool(read), poll, last_event_id):
+    first: StatusSnapshot | None = read.first
+
+    async def snapshot() -> StatusSnapshot:  # the first event sends the read made already
+        nonlocal first
+        if first is not None:
+            taken, first = first, None
+            return taken
+        return await run_in_threadpool(read)
+
+    async for event in status_events(snapshot, poll, last_event_id):
         if await request.is_disconnected():
             return
         yield event
