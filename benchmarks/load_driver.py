@@ -17,9 +17,11 @@ command's p50, the status read's p50 and p99.
     .venv/bin/python benchmarks/load_driver.py --base-url http://127.0.0.1:8000 --signing-key "$KEY"
 
 `--serve` starts `bizportal serve` on a free port with a temporary data folder and its own token key (and the
-given database and Redis: with `--redis-url`, jobs go to arq, so start workers with `bizportal worker` against
-the same settings, README: Benchmarks). Against a running server, give its BIZPORTAL_TOKEN_SIGNING_KEY. Progress
-goes to stderr every few seconds; the summary is printed and written to benchmarks/results/load.json.
+given database and Redis: with `--redis-url`, jobs go to arq, and the driver writes one key set and starts
+`--workers` `bizportal worker` processes beside the server, README: Benchmarks). Against a running server, give its
+BIZPORTAL_TOKEN_SIGNING_KEY. `--pgbench` measures PostgreSQL's own speed at a comparable step first, the yardstick
+the commands per second are read against. Progress goes to stderr every few seconds; the summary (with the CPU each
+kind of process spent per application) is printed and written to benchmarks/results/load.json.
 """
 
 from __future__ import annotations
@@ -312,11 +314,11 @@ def pgbench_composite(database_url: str, seconds: float) -> dict[str, Any]:
             "seconds": round(seconds), "tps": tps}
 
 
-def cpu_seconds(pids: dict[str, list[int]]) -> dict[str, float]:
+def cpu_seconds(pids: dict[str, list[int]], servers: tuple[str, ...] = ()) -> dict[str, float]:
     """CPU seconds (user + system) spent so far by each kind of process of the run, read from /proc (Linux).
 
-    The kinds: the API and the workers (their process ids), this driver, and the database and Redis servers (every
-    process named postgres or redis-server: on a shared machine they include other clients' work).
+    The kinds: the API and the workers (their process ids), this driver, and the servers named in `servers`
+    ("postgres", "redis-server": every process of that name, so on a shared machine other clients' work too).
     """
     tick = os.sysconf("SC_CLK_TCK")
 
@@ -328,15 +330,15 @@ def cpu_seconds(pids: dict[str, list[int]]) -> dict[str, float]:
         name, fields = stat[stat.index("(") + 1:stat.rindex(")")], stat[stat.rindex(")") + 2:].split()
         return name, (int(fields[11]) + int(fields[12])) / tick  # utime, stime
 
-    spent = {kind: sum(used(pid)[1] for pid in ids) for kind, ids in pids.items()}
+    spent = {kind: sum(used(pid)[1] for pid in ids) for kind, ids in pids.items() if ids}
     spent["driver"] = time.process_time()
-    servers = {"postgres": 0.0, "redis-server": 0.0}
-    for entry in Path("/proc").iterdir():
+    totals = dict.fromkeys(servers, 0.0)
+    for entry in Path("/proc").iterdir() if servers else ():
         if entry.name.isdigit():
             name, seconds = used(entry.name)
-            if name in servers:
-                servers[name] += seconds
-    return spent | {"postgres": servers["postgres"], "redis": servers["redis-server"]}
+            if name in totals:
+                totals[name] += seconds
+    return spent | totals
 
 
 def _free_port() -> int:
@@ -445,6 +447,8 @@ def main() -> None:
         else:
             yield args.base_url, args.signing_key, {}
 
+    servers = (("postgres",) if (args.database_url or "").startswith("postgres") else ()) + \
+        (("redis-server",) if args.redis_url else ()) if args.serve else ()
     runs: list[dict[str, Any]] = []
     first_user = 0
     for workers in worker_counts:
@@ -456,9 +460,9 @@ def main() -> None:
             for users in counts:
                 print(f"{users} virtual users, {workers or 'no'} arq workers, for {args.seconds:.0f} s against "
                       f"{base} ...", file=sys.stderr, flush=True)
-                before = cpu_seconds(pids)
+                before = cpu_seconds(pids, servers)
                 figures = asyncio.run(run_once(base, key, users, args.seconds, first_user, args.poll))
-                spent = {kind: seconds - before[kind] for kind, seconds in cpu_seconds(pids).items()}
+                spent = {kind: seconds - before[kind] for kind, seconds in cpu_seconds(pids, servers).items()}
                 first_user += users  # new people each run: no application of an earlier run in their lists
                 runs.append({"workers": workers, **figures.summary(),
                              "cpu_ms_per_application": {kind: round(1000 * seconds / figures.completed, 1)
