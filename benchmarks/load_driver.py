@@ -101,6 +101,7 @@ class Figures:
     errors: list[str] = field(default_factory=list)
     commands: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))  # name -> ms
     status_reads: list[float] = field(default_factory=list)  # ms
+    waits: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))  # what -> ms until it happened
 
     def summary(self) -> dict[str, Any]:
         count = sum(len(times) for times in self.commands.values())
@@ -113,7 +114,9 @@ class Figures:
             "status_reads_per_application": round(len(self.status_reads) / self.completed, 1) if self.completed
             else None,
             "status_p50_ms": _percentile(self.status_reads, 50),
-            "status_p99_ms": _percentile(self.status_reads, 99), "errors": len(self.errors),
+            "status_p99_ms": _percentile(self.status_reads, 99),
+            "wait_p50_ms": {what: _percentile(times, 50) for what, times in self.waits.items()},
+            "errors": len(self.errors),
             "first_errors": self.errors[:5],
         }
 
@@ -192,7 +195,8 @@ class VirtualUser:
     async def _wait(self, application: str, ready: Callable[[dict[str, Any]], bool], what: str,
                     then: Callable[[], Awaitable[Any]]) -> Any:
         """Read the status until `ready`, then return what `then` finds (None while it finds nothing)."""
-        deadline = time.monotonic() + WAIT
+        began = time.monotonic()
+        deadline = began + WAIT
         while time.monotonic() < deadline:
             start = time.perf_counter()
             async with self.client.get(f"/api/v1/applications/{application}/status",
@@ -202,6 +206,7 @@ class VirtualUser:
             if response.status != 200:
                 raise JourneyError(f"status: {response.status} {body[:300].decode(errors='replace')}")
             if ready(json.loads(body)) and (found := await then()) is not None:
+                self.figures.waits[what].append((time.monotonic() - began) * 1000)
                 return found
             await asyncio.sleep(self.poll)
         raise JourneyError(f"waited {WAIT:.0f} s for {what} of {application}")
@@ -513,6 +518,9 @@ def _print(runs: list[dict[str, Any]], yardstick: dict[str, Any] | None) -> None
               f"{run['commands_per_second']:>7} {f'{share:.2%}' if share is not None else '-':>10} "
               f"{run['status_p50_ms'] or '-':>10} {run['status_p99_ms'] or '-':>7} "
               f"{f'{ratio:.2f}x' if ratio else '-':>10} {run['errors']:>6}  {p50s}")
+        if run["wait_p50_ms"]:
+            waits = ", ".join(f"{what} {ms}" for what, ms in run["wait_p50_ms"].items())
+            print(f"{'':>14} waits p50 ms: {waits}")
         if run.get("cpu_ms_per_application"):
             budget = ", ".join(f"{kind} {ms}" for kind, ms in run["cpu_ms_per_application"].items())
             print(f"{'':>14} CPU ms per application: {budget} (all cores {run['cpu_busy_share']:.0%} busy)")
