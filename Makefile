@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test test-any-date install install-test services lint typecheck bench load clean FORCE
+.PHONY: run test test-any-date install install-test services lint typecheck bench load load-postgres clean FORCE
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -77,6 +77,16 @@ bench: install
 ## 1 then 8 virtual users, 20 s each; PostgreSQL and arq workers: README, Benchmarks.
 load: install
 	$(BIN)/python benchmarks/load_driver.py --serve
+
+## The production shape on this machine: PostgreSQL (a database of its own, dropped after), Redis (database 3, emptied
+## first), one API process and 1, 2 then 4 arq workers, with pgbench's composite step measured first as the yardstick.
+LOAD_DB := bizportal_load
+load-postgres: install services
+	dropdb --if-exists -h 127.0.0.1 -U postgres $(LOAD_DB) && createdb -h 127.0.0.1 -U postgres $(LOAD_DB)
+	redis-cli -n 3 flushdb >/dev/null
+	$(BIN)/python benchmarks/load_driver.py --serve --database-url postgresql://postgres@127.0.0.1:5432/$(LOAD_DB) \
+		--redis-url redis://127.0.0.1:6379/3 --workers 1,2,4 --pgbench $(LOAD_ARGS) --out benchmarks/results/load_postgres.json; \
+		status=$$?; dropdb -h 127.0.0.1 -U postgres $(LOAD_DB); exit $$status
 
 clean:
 	rm -rf $(VENV) var build .pytest_cache .ruff_cache .mypy_cache

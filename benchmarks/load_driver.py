@@ -506,10 +506,13 @@ def _print(runs: list[dict[str, Any]], yardstick: dict[str, Any] | None) -> None
     if yardstick:
         print(f"\npgbench composite step ({yardstick['step']}): {yardstick['tps']:.0f} per second, "
               f"{yardstick['clients']} clients")
-    base = runs[0]
+    firsts: dict[int, dict[str, Any]] = {}  # the first run of each number of workers: the p99 each run is compared with
+    for run in runs:
+        firsts.setdefault(run["workers"], run)
     print(f"\n{'workers':>7} {'users':>5} {'apps/s':>7} {'cmds/s':>7} {'of pgbench':>10} {'status p50':>10} {'p99':>7} "
           f"{'p99 vs 1st':>10} {'errors':>6}  command p50 ms")
     for run in runs:
+        base = firsts[run["workers"]]
         ratio = (run["status_p99_ms"] / base["status_p99_ms"]) if run["status_p99_ms"] and base["status_p99_ms"] \
             else None
         share = run.get("commands_share_of_pgbench")
