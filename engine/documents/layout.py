@@ -493,10 +493,18 @@ def _clusters(word: str) -> Iterable[str]:
         yield cluster
 
 
+# The QR code's mask pattern. qrcode picks the mask with the lowest penalty score by drawing the symbol with
+# each of the eight (most of a document's QR cost: ~6 ms of CPU); any mask is valid (ISO/IEC 18004 7.8: the
+# penalty only prefers the symbol least likely to confuse a reader), so the documents fix one. The decoding
+# tests (tests/engine/documents/test_qr_code.py) read the code back with ZXing, in the PDF as drawn.
+QR_MASK_PATTERN = 2
+
+
 def _qr_image(url: str) -> Image.Image:
     """The QR code of `url` as a 1-bit image, ten pixels a module with a one-module border, as qrcode's PIL
     factory draws it, handed to fpdf2 as an image (it was encoded as PNG and fpdf2 decoded it again)."""
-    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=10, border=1)
+    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=10, border=1,
+                       mask_pattern=QR_MASK_PATTERN)
     qr.add_data(url)
     qr.make(fit=True)
     matrix = qr.get_matrix()  # the border included; True is a dark module
