@@ -63,8 +63,15 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 from PIL import Image
 
+from bizportal.engine.documents import text_fragments
 from bizportal.engine.documents.formats import baht, english_date, english_datetime, thai_date, thai_datetime
-from bizportal.engine.documents.typefaces import EmbeddingOutputProducer, add_document_fonts, rendering_lock
+from bizportal.engine.documents.glyph_codes import CodesExhausted
+from bizportal.engine.documents.typefaces import (
+    EmbeddingOutputProducer,
+    add_document_fonts,
+    rendering_lock,
+    renew_glyph_codes,
+)
 
 TEMPLATE_DIR = Path(__file__).with_name("templates")
 
@@ -98,7 +105,13 @@ def layout_pdf(markup: str) -> bytes:
     """
     root = fromstring(markup)
     with rendering_lock():
-        return _Renderer(root).render()
+        try:
+            return _Renderer(root).render()
+        except CodesExhausted:
+            # The process has drawn so many distinct glyphs that a font's shared codes ran out: start a new
+            # generation of codes (which forgets what holds the old ones), and draw this document again.
+            renew_glyph_codes()
+            return _Renderer(root).render()
 
 
 # Characters XML 1.0 cannot carry: a stray one in a name typed into a form must not stop a document.
@@ -162,8 +175,14 @@ class _Pdf(FPDF):
         return width
 
     def _preload_bidirectional_text(self, text: str, markdown: bool) -> Sequence[Fragment]:
-        """fpdf2's own (2.8), with the Unicode bidirectional algorithm's result remembered per text: it is
-        pure Python over every character, and the same labels are drawn in every document."""
+        """fpdf2's own (2.8), its fragments made once per text and graphics state (`text_fragments`), and the
+        Unicode bidirectional algorithm's result remembered per text: it is pure Python over every character,
+        and the same labels are drawn in every document."""
+        if markdown:  # never used by the templates; its emphasis state is not covered by the fragment cache
+            return self._split_bidirectional_text(text, markdown)
+        return text_fragments.fragments(self, text, lambda: self._split_bidirectional_text(text, markdown))
+
+    def _split_bidirectional_text(self, text: str, markdown: bool) -> Sequence[Fragment]:
         assert self.text_shaping  # always on here (see __init__)
         direction = self.text_shaping["direction"] or auto_detect_base_direction(text)
         self.text_shaping["paragraph_direction"] = direction
