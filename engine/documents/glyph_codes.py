@@ -118,8 +118,11 @@ def document_codes(contents: Iterable[bytearray], fonts: list[TTFFont]) -> Docum
     order) from the shared codes of `fonts` to the document's own, and return that numbering."""
     numbering = DocumentCodes()
 
+    known = numbering._codes
+
     def renumber(match: re.Match[bytes]) -> bytes:
-        own = array("H", [numbering.code(code, fonts) for code in _big_endian(match.group(1))])
+        own = array("H", [known[code] if code in known else numbering.code(code, fonts)
+                          for code in _big_endian(match.group(1))])
         return b"(" + _big_endian_bytes(own) + b") Tj"
 
     for page in contents:

@@ -351,7 +351,7 @@ def _to_unicode_cmap(glyphs: Sequence[tuple[Any, int]]) -> bytes:
         if not isinstance(glyph.unicode, tuple):
             continue
         if glyph.unicode:
-            spoken.append(f"<{code:04X}> <{''.join(_utf16_hex(char) for char in glyph.unicode)}>\n")
+            spoken.append(f"<{code:04X}> <{_utf16_hex(glyph.unicode)}>\n")
         else:
             silent.append(f"<{code:04X}> <>\n")
     return (
@@ -363,7 +363,8 @@ def _to_unicode_cmap(glyphs: Sequence[tuple[Any, int]]) -> bytes:
     ).encode("latin-1")
 
 
-def _utf16_hex(code: int) -> str:
-    if code > 0xFFFF:  # a surrogate pair
-        return f"{0xD800 | (code - 0x10000) >> 10:04X}{0xDC00 | (code & 0x3FF):04X}"
-    return f"{code:04X}"
+@lru_cache(maxsize=8_192)
+def _utf16_hex(text: tuple[int, ...]) -> str:
+    """`text` (code points) in UTF-16BE as upper-case hex (surrogate pairs beyond the BMP); the same glyph texts
+    recur in every document."""
+    return "".join(map(chr, text)).encode("utf-16-be", errors="surrogatepass").hex().upper()

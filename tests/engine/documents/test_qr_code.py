@@ -9,7 +9,7 @@ import zxingcpp
 from PIL import Image, ImageFilter
 from pypdf import PdfReader
 
-from bizportal.engine.documents.layout import _qr_image
+from bizportal.engine.documents.layout import QR_PIXELS_PER_MODULE, _qr_image
 from bizportal.engine.documents.licence_pdf import LicenceDocument, render_licence_pdf
 
 LICENCE = LicenceDocument(
@@ -30,7 +30,7 @@ def _decoded(image: Image.Image) -> list[str]:
 
 def _scanned(image: Image.Image, pixels_per_module: int) -> Image.Image:
     """`image` as a camera or scanner sees it: fewer pixels a module, resampled and blurred edges."""
-    modules = image.width // 10
+    modules = image.width // QR_PIXELS_PER_MODULE
     size = modules * pixels_per_module
     return image.convert("L").resize((size, size), Image.Resampling.BILINEAR).filter(ImageFilter.GaussianBlur(0.8))
 
@@ -52,6 +52,7 @@ def test_every_qr_code_decodes_to_its_url(url: str) -> None:
     image = _qr_image(url)
     assert _decoded(image) == [url]
     assert _decoded(_scanned(image, 3)) == [url]
+    assert _decoded(_scanned(image, 10)) == [url]
 
 
 def test_the_licences_qr_code_in_the_pdf_decodes_to_the_verification_url() -> None:
