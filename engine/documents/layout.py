@@ -444,6 +444,10 @@ def _wrap_text(pdf: FPDF, text: str, width: float, *, break_anywhere: bool = Fal
     Breaks at spaces; a word wider than the line is broken between grapheme clusters. With
     `break_anywhere` (URLs) words are packed cluster by cluster.
     """
+    if text and pdf.get_string_width(text) <= width:
+        # The whole text fits (most values do): one measurement, instead of one per word added to the line
+        # (a document's names, numbers and dates are new texts, measured afresh).
+        return [text]
     lines: list[str] = []
     line = ""
     for word in text.split():
