@@ -4,11 +4,12 @@ subsets made once per set of glyphs.
 fpdf2 parses a TrueType file for every document that adds it (fontTools tables, cmap, widths, a HarfBuzz
 face), subsets it in place when the document is written (so the parsed font cannot serve a second
 document), and builds a 128 KiB CIDToGIDMap per font. For an e-licence that was two thirds of its
-rendering time. Here each font is parsed once per process (`add_document_fonts` gives every document a
-shallow copy with its own glyph map, widths and descriptor, sharing the read-only tables and the HarfBuzz
-face), and `EmbeddingOutputProducer` writes the same PDF objects fpdf2 writes, but with the font subset
-taken from a cache keyed by the font file and the set of glyphs the document used. The subset depends
-only on that set, so the bytes of a document are the same whether the cache was hit or not.
+rendering time. Here each font is parsed once per process and every document draws with the same font
+objects (`add_document_fonts`), their glyph codes shared by the process (`glyph_codes`), and
+`EmbeddingOutputProducer` writes the same PDF objects fpdf2 writes, but with the glyphs renumbered for the
+document and the font subset taken from a cache keyed by the font file and the set of glyphs the document
+used. The subset depends only on that set, so the bytes of a document are the same whether the cache was hit
+or not.
 
 Text drawn with these fonts must be laid out under `rendering_lock()`: the shared HarfBuzz font carries
 the size of the text being shaped.
@@ -271,8 +272,9 @@ def _repertoire(path: str) -> frozenset[str]:
 
 class EmbeddingOutputProducer(OutputProducer):
     """Writes the fonts as fpdf2 does (a Type0 font over a CIDFontType2 with Identity-H, its widths,
-    ToUnicode CMap, descriptor, CIDToGIDMap and the embedded subset), with the subset from `_subset`,
-    and with every shaped glyph in the ToUnicode CMap.
+    ToUnicode CMap, descriptor, CIDToGIDMap and the embedded subset), with the glyph codes renumbered for the
+    document first (`glyph_codes.document_codes`), the subset from `_subset`, and every shaped glyph in the
+    ToUnicode CMap.
 
     HarfBuzz's Thai shaper decomposes SARA AM (ำ) into NIKHAHIT + SARA AA, so one input cluster
     becomes two or three glyphs, and `TextLayerFont` gives the text of a cluster or a mark to one
