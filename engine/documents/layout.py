@@ -63,8 +63,15 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 from PIL import Image
 
+from bizportal.engine.documents import text_fragments
 from bizportal.engine.documents.formats import baht, english_date, english_datetime, thai_date, thai_datetime
-from bizportal.engine.documents.typefaces import EmbeddingOutputProducer, add_document_fonts, rendering_lock
+from bizportal.engine.documents.glyph_codes import CodesExhausted
+from bizportal.engine.documents.typefaces import (
+    EmbeddingOutputProducer,
+    add_document_fonts,
+    rendering_lock,
+    renew_glyph_codes,
+)
 
 TEMPLATE_DIR = Path(__file__).with_name("templates")
 
@@ -98,7 +105,13 @@ def layout_pdf(markup: str) -> bytes:
     """
     root = fromstring(markup)
     with rendering_lock():
-        return _Renderer(root).render()
+        try:
+            return _Renderer(root).render()
+        except CodesExhausted:
+            # The process has drawn so many distinct glyphs that a font's shared codes ran out: start a new
+            # generation of codes (which forgets what holds the old ones), and draw this document again.
+            renew_glyph_codes()
+            return _Renderer(root).render()
 
 
 # Characters XML 1.0 cannot carry: a stray one in a name typed into a form must not stop a document.
@@ -162,8 +175,14 @@ class _Pdf(FPDF):
         return width
 
     def _preload_bidirectional_text(self, text: str, markdown: bool) -> Sequence[Fragment]:
-        """fpdf2's own (2.8), with the Unicode bidirectional algorithm's result remembered per text: it is
-        pure Python over every character, and the same labels are drawn in every document."""
+        """fpdf2's own (2.8), its fragments made once per text and graphics state (`text_fragments`), and the
+        Unicode bidirectional algorithm's result remembered per text: it is pure Python over every character,
+        and the same labels are drawn in every document."""
+        if markdown:  # never used by the templates; its emphasis state is not covered by the fragment cache
+            return self._split_bidirectional_text(text, markdown)
+        return text_fragments.fragments(self, text, lambda: self._split_bidirectional_text(text, markdown))
+
+    def _split_bidirectional_text(self, text: str, markdown: bool) -> Sequence[Fragment]:
         assert self.text_shaping  # always on here (see __init__)
         direction = self.text_shaping["direction"] or auto_detect_base_direction(text)
         self.text_shaping["paragraph_direction"] = direction
@@ -182,8 +201,21 @@ class _Pdf(FPDF):
         self.on_footer()
 
 
+# Bidirectional classes that can give a character of a left-to-right paragraph a level other than 0: strong
+# right-to-left letters, Arabic digits, the explicit embeddings, overrides and isolates, and separators.
+_NOT_LEFT_TO_RIGHT = frozenset({"R", "AL", "AN", "LRE", "RLE", "LRO", "RLO", "PDF", "LRI", "RLI", "FSI", "PDI",
+                                "B", "S"})
+
+
 @lru_cache(maxsize=8_192)
 def _bidi_segments(text: str, direction: TextDirection, alias: str) -> tuple[tuple[str, TextDirection], ...]:
+    """fpdf2's bidirectional segments of `text`. A left-to-right paragraph without any character of the classes
+    above resolves to level 0 throughout (rules W1-W7, N1-N2, I1 leave L, EN, ES, ET, CS, NSM, ON, WS and BN
+    there): one segment, the whole text. The documents' Thai and Latin text is always that; the algorithm, pure
+    Python over every character, runs for anything else. Names, numbers and dates are new in every document."""
+    if direction == TextDirection.LTR and text and not any(
+            unicodedata.bidirectional(char) in _NOT_LEFT_TO_RIGHT for char in text):
+        return ((text, TextDirection.LTR),)
     return BidiParagraph(text=text, base_direction=direction, preserve_bn_chars=True, alias=alias).get_bidi_fragments()
 
 
@@ -412,6 +444,10 @@ def _wrap_text(pdf: FPDF, text: str, width: float, *, break_anywhere: bool = Fal
     Breaks at spaces; a word wider than the line is broken between grapheme clusters. With
     `break_anywhere` (URLs) words are packed cluster by cluster.
     """
+    if text and pdf.get_string_width(text) <= width:
+        # The whole text fits (most values do): one measurement, instead of one per word added to the line
+        # (a document's names, numbers and dates are new texts, measured afresh).
+        return [text]
     lines: list[str] = []
     line = ""
     for word in text.split():
@@ -493,13 +529,28 @@ def _clusters(word: str) -> Iterable[str]:
         yield cluster
 
 
+# The QR code's mask pattern. qrcode picks the mask with the lowest penalty score by drawing the symbol with
+# each of the eight (most of a document's QR cost: ~6 ms of CPU); any mask is valid (ISO/IEC 18004 7.8: the
+# penalty only prefers the symbol least likely to confuse a reader), so the documents fix one. The decoding
+# tests (tests/engine/documents/test_qr_code.py) read the code back with ZXing, in the PDF as drawn.
+QR_MASK_PATTERN = 2
+
+
+# Pixels a module of the QR code image. PDF readers scale images without interpolation unless asked
+# (/Interpolate is false by default), so the size only matters to one that smooths anyway: at 4 pixels a module
+# its blur stays within a quarter of a module. fpdf2 encodes the 1-bit image as CCITT G4 for every document:
+# 1.5 ms of CPU at qrcode's 10 pixels a module, 0.5 at 4.
+QR_PIXELS_PER_MODULE = 4
+
+
 def _qr_image(url: str) -> Image.Image:
-    """The QR code of `url` as a 1-bit image, ten pixels a module with a one-module border, as qrcode's PIL
-    factory draws it, handed to fpdf2 as an image (it was encoded as PNG and fpdf2 decoded it again)."""
-    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=10, border=1)
+    """The QR code of `url` as a 1-bit image with a one-module border, handed to fpdf2 as an image (it was
+    encoded as PNG and fpdf2 decoded it again)."""
+    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=1, mask_pattern=QR_MASK_PATTERN)
     qr.add_data(url)
     qr.make(fit=True)
     matrix = qr.get_matrix()  # the border included; True is a dark module
     modules = Image.new("1", (len(matrix), len(matrix)))
     modules.putdata([0 if dark else 1 for row in matrix for dark in row])
-    return modules.resize((10 * len(matrix), 10 * len(matrix)), Image.Resampling.NEAREST)
+    size = QR_PIXELS_PER_MODULE * len(matrix)
+    return modules.resize((size, size), Image.Resampling.NEAREST)

@@ -44,10 +44,13 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
 from pyhanko.sign.general import SigningError
 from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
+from pyhanko.sign.signers.pdf_signer import PdfTBSDocument
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+from bizportal.engine.documents.cms_container import PreparedContainer
 
 MESSAGE_PREFIX = "bizportal-licence/1"
 SIGNATURE_FIELD = "BizPortal"
@@ -139,20 +142,47 @@ def sign_pdf(pdf: bytes, signer: signers.Signer, reason: str = "Electronic licen
     """`pdf` with a PAdES B-B signature in the field "BizPortal" (an incremental update); `reason` is shown by
     PDF readers beside the signature (receipts pass their own).
 
-    Two things pyHanko would otherwise repeat for every document are done once per signer or thread: the room
-    reserved for the signature (pyHanko signs a dummy to size it) and the event loop its signing runs in
-    (`asyncio.run` makes and closes one per call).
+    What pyHanko would otherwise repeat for every document is done once per signer or thread: the room
+    reserved for the signature (pyHanko signs a dummy to size it), the CMS container's signer-only parts
+    (`cms_container`: pyHanko builds them in asn1crypto, most of a signature's cost) and the event loop its
+    signing runs in (`asyncio.run` makes and closes one per call). pyHanko still writes the signature field
+    and dictionary, and digests the byte range, through its interrupted-signing API.
     """
-    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    return _event_loop().run_until_complete(_sign(pdf, signer, reason))
+
+
+_MD_ALGORITHM = "sha256"
+
+
+async def _sign(pdf: bytes, signer: signers.Signer, reason: str) -> bytes:
     metadata = signers.PdfSignatureMetadata(
         field_name=SIGNATURE_FIELD,
         subfilter=fields.SigSeedSubFilter.PADES,
-        md_algorithm="sha256",
+        md_algorithm=_MD_ALGORITHM,
         reason=reason,
     )
-    signing = signers.PdfSigner(metadata, signer=signer).async_sign_pdf(writer, bytes_reserved=_reserved(signer))
-    out: io.BytesIO = _event_loop().run_until_complete(signing)
-    return out.getvalue()
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    pdf_signer = signers.PdfSigner(metadata, signer=signer)
+    prepared, reserved = await _prepared(signer), await _reserved(signer)
+    if prepared is None:  # a container of another shape (e.g. with a timestamp): pyHanko builds it
+        out: io.BytesIO = await pdf_signer.async_sign_pdf(writer, bytes_reserved=reserved)
+        return out.getvalue()
+    digest, document, output = await pdf_signer.async_digest_doc_for_signing(writer, bytes_reserved=reserved)
+    container = await prepared.container(signer, digest.document_digest)
+    await PdfTBSDocument.async_finish_signing(output, digest, signature_cms=container,
+                                              post_sign_instr=document.post_sign_instructions)
+    assert isinstance(output, io.BytesIO)  # pyHanko writes to a new BytesIO when given no output
+    return output.getvalue()
+
+
+_PREPARED: weakref.WeakKeyDictionary[signers.Signer, PreparedContainer | None] = weakref.WeakKeyDictionary()
+
+
+async def _prepared(signer: signers.Signer) -> PreparedContainer | None:
+    """`signer`'s prepared CMS container, made on its first signature (None: pyHanko signs every time)."""
+    if signer not in _PREPARED:
+        _PREPARED[signer] = await PreparedContainer.prepare(signer, _MD_ALGORITHM)
+    return _PREPARED[signer]
 
 
 # The signature container's size depends on the signer only (its certificates and key type): no timestamp
@@ -161,14 +191,13 @@ _RESERVED: weakref.WeakKeyDictionary[signers.Signer, int] = weakref.WeakKeyDicti
 _LOCAL = threading.local()
 
 
-def _reserved(signer: signers.Signer) -> int:
+async def _reserved(signer: signers.Signer) -> int:
     """Hex digits to reserve for `signer`'s CMS container: pyHanko's own estimate (a dry-run signature, its
     length in hex plus a 50 % margin), made once per signer instead of once per document."""
     if signer not in _RESERVED:
         dummy = hashes.Hash(hashes.SHA256()).finalize()
-        cms = _event_loop().run_until_complete(signer.async_sign(
-            dummy, "sha256", dry_run=True, use_pades=True,
-            signed_attr_settings=PdfCMSSignedAttributes(signing_time=datetime.now(UTC))))
+        cms = await signer.async_sign(dummy, _MD_ALGORITHM, dry_run=True, use_pades=True,
+                                      signed_attr_settings=PdfCMSSignedAttributes(signing_time=datetime.now(UTC)))
         hex_length = len(cms.dump()) * 2
         _RESERVED[signer] = hex_length + 2 * (hex_length // 4)
     return _RESERVED[signer]

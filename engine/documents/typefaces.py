@@ -4,11 +4,12 @@ subsets made once per set of glyphs.
 fpdf2 parses a TrueType file for every document that adds it (fontTools tables, cmap, widths, a HarfBuzz
 face), subsets it in place when the document is written (so the parsed font cannot serve a second
 document), and builds a 128 KiB CIDToGIDMap per font. For an e-licence that was two thirds of its
-rendering time. Here each font is parsed once per process (`add_document_fonts` gives every document a
-shallow copy with its own glyph map, widths and descriptor, sharing the read-only tables and the HarfBuzz
-face), and `EmbeddingOutputProducer` writes the same PDF objects fpdf2 writes, but with the font subset
-taken from a cache keyed by the font file and the set of glyphs the document used. The subset depends
-only on that set, so the bytes of a document are the same whether the cache was hit or not.
+rendering time. Here each font is parsed once per process and every document draws with the same font
+objects (`add_document_fonts`), their glyph codes shared by the process (`glyph_codes`), and
+`EmbeddingOutputProducer` writes the same PDF objects fpdf2 writes, but with the glyphs renumbered for the
+document and the font subset taken from a cache keyed by the font file and the set of glyphs the document
+used. The subset depends only on that set, so the bytes of a document are the same whether the cache was hit
+or not.
 
 Text drawn with these fonts must be laid out under `rendering_lock()`: the shared HarfBuzz font carries
 the size of the text being shaped.
@@ -29,7 +30,7 @@ from typing import Any, cast
 from fontTools import subset as ftsubset
 from fontTools.ttLib import TTFont
 from fpdf import FPDF
-from fpdf.fonts import SubsetMap, TTFFont
+from fpdf.fonts import Glyph, TTFFont
 from fpdf.output import (
     CIDSystemInfo,
     OutputProducer,
@@ -38,10 +39,13 @@ from fpdf.output import (
     PDFType3Font,
     PDFXObject,
     _build_cmap_blocks,
-    _tt_font_widths,
+    _cid_font_widths,
 )
 from fpdf.pattern import Pattern
 from fpdf.syntax import Name, PDFArray, PDFContentStream, PDFObject
+
+from bizportal.engine.documents import text_fragments
+from bizportal.engine.documents.glyph_codes import document_codes, share_codes
 
 FONT_DIR = Path(__file__).with_name("fonts")
 FONT_FILES = {
@@ -172,24 +176,31 @@ def _parsed_fonts() -> dict[str, TextLayerFont]:
                 font.ttfont[tag]  # noqa: B018 - loads the table now (fontTools reads tables lazily)
             font.hbfont  # noqa: B018 - makes the HarfBuzz face now
             fonts[key] = cast(TextLayerFont, font)
+        share_codes(sorted(fonts.values(), key=lambda font: font.i))
         return fonts
 
 
 def add_document_fonts(pdf: FPDF) -> None:
     """Give `pdf` the bundled fonts (as `add_font` would) without parsing them again.
 
-    Each document's font is a shallow copy of the parsed one: what a document changes (its glyph map, the
-    glyphs it lacks, its largest size, its descriptor, which output names) is its own; the fontTools tables,
-    the cmap, the widths and the HarfBuzz face are shared and only read.
+    Every document draws with the same font objects: their tables, cmap, widths and HarfBuzz face are only
+    read, and their glyph codes are the process's (`glyph_codes`: numbered per document when it is written).
+    What fpdf2 changes on a font while drawing (its largest size, the characters it lacks) serves only its
+    colour fonts and a warning the documents do not use; the descriptor, which writing changes, is copied
+    per document (`EmbeddingOutputProducer`). Held under `rendering_lock()`, like all drawing.
     """
-    for key, parsed in _parsed_fonts().items():
-        font = copy.copy(parsed)
-        font.i = len(pdf.fonts) + 1
-        font.desc = copy.copy(parsed.desc)
-        font.missing_glyphs = []
-        font.biggest_size_pt = 0
-        font.subset = SubsetMap(font)
+    fonts = _parsed_fonts()
+    if pdf.fonts:
+        raise ValueError("the bundled fonts must be a document's first (their numbers /F1.. are shared)")
+    for key, font in fonts.items():
         pdf.fonts[key] = font
+
+
+def renew_glyph_codes() -> None:
+    """A new generation of shared glyph codes (when a font's range ran out), and the fragments drawn with the
+    old ones forgotten. Under `rendering_lock()`."""
+    share_codes(sorted(_parsed_fonts().values(), key=lambda font: font.i))
+    text_fragments.clear()
 
 
 @cache
@@ -261,8 +272,9 @@ def _repertoire(path: str) -> frozenset[str]:
 
 class EmbeddingOutputProducer(OutputProducer):
     """Writes the fonts as fpdf2 does (a Type0 font over a CIDFontType2 with Identity-H, its widths,
-    ToUnicode CMap, descriptor, CIDToGIDMap and the embedded subset), with the subset from `_subset`,
-    and with every shaped glyph in the ToUnicode CMap.
+    ToUnicode CMap, descriptor, CIDToGIDMap and the embedded subset), with the glyph codes renumbered for the
+    document first (`glyph_codes.document_codes`), the subset from `_subset`, and every shaped glyph in the
+    ToUnicode CMap.
 
     HarfBuzz's Thai shaper decomposes SARA AM (ำ) into NIKHAHIT + SARA AA, so one input cluster
     becomes two or three glyphs, and `TextLayerFont` gives the text of a cluster or a mark to one
@@ -271,23 +283,28 @@ class EmbeddingOutputProducer(OutputProducer):
     explicitly to no text keeps the text layer exact for search, copy and indexing.
     """
 
+    def bufferize(self) -> bytearray:
+        # Before any object is written: the pages' glyph codes become the document's own (`glyph_codes`).
+        fonts = sorted(self.fpdf.fonts.values(), key=lambda font: font.i)
+        if not all(isinstance(font, TextLayerFont) for font in fonts):
+            raise TypeError("documents use the bundled fonts only")
+        pages = [self.fpdf.pages[number].contents for number in sorted(self.fpdf.pages)]
+        if not all(isinstance(contents, bytearray) for contents in pages):
+            raise TypeError("page contents were already written")
+        self._numbering = document_codes(cast(list[bytearray], pages), cast(list[TTFFont], fonts))
+        return super().bufferize()
+
     def _add_fonts(self, image_objects_per_index: dict[int, PDFXObject],
                    gfxstate_objs_per_name: dict[str, PDFExtGState],
                    pattern_objs_per_name: dict[str, Pattern]) -> dict[int, PDFFont | PDFType3Font]:
         objects: dict[int, PDFFont | PDFType3Font] = {}
         for font in sorted(self.fpdf.fonts.values(), key=lambda font: font.i):
-            if not isinstance(font, TextLayerFont):
-                raise TypeError(f"documents use the bundled fonts only, not {font!r}")
-            objects[font.i] = self._add_font(font)
-            # As fpdf2 does after writing a font: its glyph look-ups are `functools.cache`s on the methods,
-            # keyed by the SubsetMap, so every document's map would stay in memory for good.
-            font.subset.pick.cache_clear()
-            font.subset.get_glyph.cache_clear()
+            assert isinstance(font, TextLayerFont)  # checked in `bufferize`
+            objects[font.i] = self._add_font(font, self._numbering.glyphs.get(font.i, []))
         return objects
 
-    def _add_font(self, font: TextLayerFont) -> PDFFont:
+    def _add_font(self, font: TextLayerFont, glyphs: list[tuple[Glyph, int]]) -> PDFFont:
         fontname = f"MPDFAA+{font.name}"
-        glyphs = [(glyph, code) for glyph, code in font.subset.items() if glyph is not None]
         path, used = str(font.ttffile), frozenset(glyph.glyph_name for glyph, _ in glyphs)
         repertoire = _repertoire(path)
         subset = _subset(path, repertoire if used <= repertoire else used)
@@ -295,7 +312,7 @@ class EmbeddingOutputProducer(OutputProducer):
         composite = PDFFont(subtype="Type0", base_font=fontname, encoding="Identity-H")
         self._add_pdf_obj(composite, "fonts")
         cid_font = PDFFont(subtype="CIDFontType2", base_font=fontname, d_w=font.desc.missing_width,
-                           w=_tt_font_widths(font))
+                           w=_cid_font_widths({code: glyph.glyph_width for glyph, code in glyphs}))
         self._add_pdf_obj(cid_font, "fonts")
         composite.descendant_fonts = PDFArray([cid_font])
 
@@ -307,12 +324,15 @@ class EmbeddingOutputProducer(OutputProducer):
         self._add_pdf_obj(system_info, "fonts")
         cid_font.c_i_d_system_info = system_info
 
-        descriptor = font.desc
+        descriptor = copy.copy(font.desc)  # the font is shared; writing gives the descriptor an id and a file
         descriptor.font_name = Name(fontname)
         self._add_pdf_obj(descriptor, "fonts")
         cid_font.font_descriptor = descriptor
 
-        cid_to_gid = bytearray(2 * 65536)  # code -> glyph id in the subset, two bytes big-endian each
+        # Code -> glyph id in the subset, two bytes big-endian each, up to the document's largest code (the
+        # codes are the document's own, numbered from 1: a few hundred bytes, not fpdf2's 128 KiB for all
+        # 65,536 codes; a reader takes codes beyond the map for none, and none is drawn).
+        cid_to_gid = bytearray(2 * (max((code for _, code in glyphs), default=0) + 1))
         for glyph, code in glyphs:
             glyph_id = subset.glyph_ids[glyph.glyph_name]
             cid_to_gid[2 * code], cid_to_gid[2 * code + 1] = glyph_id >> 8, glyph_id & 0xFF
@@ -333,7 +353,7 @@ def _to_unicode_cmap(glyphs: Sequence[tuple[Any, int]]) -> bytes:
         if not isinstance(glyph.unicode, tuple):
             continue
         if glyph.unicode:
-            spoken.append(f"<{code:04X}> <{''.join(_utf16_hex(char) for char in glyph.unicode)}>\n")
+            spoken.append(f"<{code:04X}> <{_utf16_hex(glyph.unicode)}>\n")
         else:
             silent.append(f"<{code:04X}> <>\n")
     return (
@@ -345,7 +365,8 @@ def _to_unicode_cmap(glyphs: Sequence[tuple[Any, int]]) -> bytes:
     ).encode("latin-1")
 
 
-def _utf16_hex(code: int) -> str:
-    if code > 0xFFFF:  # a surrogate pair
-        return f"{0xD800 | (code - 0x10000) >> 10:04X}{0xDC00 | (code & 0x3FF):04X}"
-    return f"{code:04X}"
+@lru_cache(maxsize=8_192)
+def _utf16_hex(text: tuple[int, ...]) -> str:
+    """`text` (code points) in UTF-16BE as upper-case hex (surrogate pairs beyond the BMP); the same glyph texts
+    recur in every document."""
+    return "".join(map(chr, text)).encode("utf-16-be", errors="surrogatepass").hex().upper()

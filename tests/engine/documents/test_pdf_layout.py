@@ -4,9 +4,11 @@ import io
 import unicodedata
 
 import pytest
+from fpdf.bidi import BidiParagraph
+from fpdf.enums import TextDirection
 from pypdf import PdfReader
 
-from bizportal.engine.documents.layout import layout_pdf
+from bizportal.engine.documents.layout import _bidi_segments, layout_pdf
 from bizportal.engine.documents.typefaces import glyph_texts
 from support.pdf_text import pdftotext_words
 
@@ -92,3 +94,16 @@ def test_each_cluster_is_read_from_its_last_wide_glyph() -> None:
     # A run that starts with a mark keeps it; a ligature keeps all its characters; the text is never lost.
     assert glyph_texts("\u0e31x", [0, 1], [0, 500]) == ["\u0e31", "x"]
     assert glyph_texts("fix", [0, 2], [550, 300]) == ["fi", "x"]
+
+
+@pytest.mark.parametrize("text", [
+    *THAI_WORDS, "ผู้ได้รับอนุญาต · Licence holder", "22 พฤศจิกายน 2569", "BMA-2569-000123", "1-2345-xxxxx-xx-1",
+    "https://bizportal.example/verify/BMA-2569-000123?s=abc_-DEF", "Amount (THB) 1,234.50 – “quoted” … ฿",
+    "99/9 ซอยสุขุมวิท 22 ถนนสุขุมวิท แขวงคลองเตย", "(ไม่เกิน 200 ตร.ม.)", "x\u00ady\u200bz\u2060", "",
+    # Not left-to-right throughout: the algorithm itself runs.
+    "שלום world", "abc مرحبا 123", "x \u202bembedded\u202c y", "a\u2067isolate\u2069b", "digits ٣٤٥ here",
+])
+def test_the_bidirectional_fast_path_gives_the_algorithms_segments(text: str) -> None:
+    expected = BidiParagraph(text=text, base_direction=TextDirection.LTR, preserve_bn_chars=True,
+                             alias="{nb}").get_bidi_fragments()
+    assert _bidi_segments(text, TextDirection.LTR, "{nb}") == expected

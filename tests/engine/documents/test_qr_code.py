@@ -1,0 +1,65 @@
+"""The documents' QR codes read back as their URL with a real decoder (ZXing), though their mask is fixed."""
+
+import dataclasses
+import io
+from datetime import date
+
+import pytest
+import zxingcpp
+from PIL import Image, ImageFilter
+from pypdf import PdfReader
+
+from bizportal.engine.documents.layout import QR_PIXELS_PER_MODULE, _qr_image
+from bizportal.engine.documents.licence_pdf import LicenceDocument, render_licence_pdf
+
+LICENCE = LicenceDocument(
+    licence_number="BMA-2569-000123", licence_code="FOOD-NOTIFY-200",
+    licence_name_th="หนังสือรับรองการแจ้งจัดตั้งสถานที่จำหน่ายอาหาร",
+    licence_name_en="Certificate of Notification for a Food Premises",
+    agency_name_th="สำนักงานเขตคลองเตย", agency_name_en="Khlong Toei District Office",
+    holder_name="นางสาวสมหญิง ใจดี", holder_id_masked="1-2345-xxxxx-xx-1", business_name="ร้านข้าวมันไก่น้ำใจ",
+    business_address="99/9 ถนนสุขุมวิท แขวงคลองเตย เขตคลองเตย กรุงเทพมหานคร 10110",
+    issued_on=date(2026, 11, 22), valid_until=date(2027, 11, 21),
+    verification_url="https://bizportal.example/verify/BMA-2569-000123?s=abc")
+
+
+def _decoded(image: Image.Image) -> list[str]:
+    found = zxingcpp.read_barcodes(image.convert("L"), formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode))
+    return [barcode.text for barcode in found]
+
+
+def _scanned(image: Image.Image, pixels_per_module: int) -> Image.Image:
+    """`image` as a camera or scanner sees it: fewer pixels a module, resampled and blurred edges."""
+    modules = image.width // QR_PIXELS_PER_MODULE
+    size = modules * pixels_per_module
+    return image.convert("L").resize((size, size), Image.Resampling.BILINEAR).filter(ImageFilter.GaussianBlur(0.8))
+
+
+# Verification and receipt URLs of the lengths the portal makes (an 86-character Ed25519 signature), and
+# others that give QR versions from small to large: each decodes, sharp and as scanned.
+URLS = [
+    "https://bizportal.example/verify/BMA-2569-000001?s=" + "A" * 86,
+    "https://bizportal.example/verify/กทม-อ.2569/000123?s=abc",
+    "https://bizportal.example/api/v1/receipts/BP-R-2569-000007/pdf",
+    "https://portal.go.th/verify/X",
+    "https://bizportal.example/verify/BMA-2569-000123?s=" + "".join(chr(0x41 + i % 26) for i in range(86)) * 3,
+    *(f"https://bizportal.example/verify/BMA-2569-{n:06d}?s={n:086d}" for n in range(0, 200, 7)),
+]
+
+
+@pytest.mark.parametrize("url", URLS)
+def test_every_qr_code_decodes_to_its_url(url: str) -> None:
+    image = _qr_image(url)
+    assert _decoded(image) == [url]
+    assert _decoded(_scanned(image, 3)) == [url]
+    assert _decoded(_scanned(image, 10)) == [url]
+
+
+def test_the_licences_qr_code_in_the_pdf_decodes_to_the_verification_url() -> None:
+    for index in range(5):
+        doc: LicenceDocument = dataclasses.replace(
+            LICENCE, verification_url=f"https://bizportal.example/verify/BMA-2569-{index:06d}?s={index:086d}")
+        page = PdfReader(io.BytesIO(render_licence_pdf(doc))).pages[0]
+        [image] = page.images
+        assert image.image is not None
+        assert _decoded(image.image) == [doc.verification_url]
