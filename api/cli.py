@@ -42,6 +42,7 @@ def serve(host: Annotated[str | None, typer.Option(help="default BIZPORTAL_HOST"
     import uvicorn
 
     from bizportal.api.app import create_app
+    from bizportal.api.composition import settle_process
 
     settings = Settings()
     if (host or port) and "public_base_url" not in settings.model_fields_set:  # listening elsewhere: links follow
@@ -72,6 +73,7 @@ def serve(host: Annotated[str | None, typer.Option(help="default BIZPORTAL_HOST"
             if development_provider and settings.oidc_issuer else None
     except StartupError as err:  # settings or a plug-in that cannot work, a bad BPMN or manual file: say which, stop
         _cannot_start(err)
+    settle_process()
     if provider is not None:
         typer.echo(dev_provider.how_to_sign_in(settings.public_base_url, provider.issuer))
         # uvicorn re-raises the SIGTERM it shut down on: exit through `finally` then, so the provider stops too.

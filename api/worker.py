@@ -13,7 +13,7 @@ from arq.connections import RedisSettings
 from arq.worker import Worker
 
 from bizportal.adapters.jobs.arq_queue import JOB_FUNCTION
-from bizportal.api.composition import engine_from
+from bizportal.api.composition import engine_from, settle_process
 from bizportal.api.settings import Settings
 from bizportal.engine.assembly import LicensingEngine
 
@@ -45,6 +45,7 @@ def build_worker(settings: Settings, engine: LicensingEngine | None = None, burs
 
     async def on_startup(ctx: dict[str, Any]) -> None:
         ctx["engine"] = engine
+        settle_process()
 
     async def on_shutdown(ctx: dict[str, Any]) -> None:
         await asyncio.to_thread(engine.queue.close)  # the sweep's Redis pool

@@ -180,6 +180,12 @@ def _parsed_fonts() -> dict[str, TextLayerFont]:
         return fonts
 
 
+def preload_fonts() -> None:
+    """Parse the bundled fonts now rather than in the first document (a process that will render calls it at
+    start-up, before it sets its long-lived objects aside from the garbage collector: `api/composition.py`)."""
+    _parsed_fonts()
+
+
 def add_document_fonts(pdf: FPDF) -> None:
     """Give `pdf` the bundled fonts (as `add_font` would) without parsing them again.
 
