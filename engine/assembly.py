@@ -32,14 +32,14 @@ from bizportal.engine.deadlines.statutory_clock import fire_section10
 from bizportal.engine.documents.signing import LicenceSigning
 from bizportal.engine.errors import DefinitionError
 from bizportal.engine.licences.cancellation import cancel_licence
-from bizportal.engine.licences.issuing import issue_licence_job, request_issue
+from bizportal.engine.licences.issuing import RENDER_LICENCE, issue_licence_job, render_licence_job, request_issue
 from bizportal.engine.licences.renewal_reminders import send_due_reminders
 from bizportal.engine.links import Links
 from bizportal.engine.notices.notifier import SEND_JOB, notify, send_notification_job
 from bizportal.engine.outbox import InProcessQueue, Job, JobQueue, Outbox, dispatch_pending
 from bizportal.engine.payments.invoices import create_invoice, expire_invoice, settle_waived_invoice_job
 from bizportal.engine.payments.providers import PaymentProviders
-from bizportal.engine.payments.receipts import ISSUE_RECEIPT, issue_receipt_job
+from bizportal.engine.payments.receipts import ISSUE_RECEIPT, RENDER_RECEIPT, issue_receipt_job, render_receipt_job
 from bizportal.engine.payments.refunds import REFUND_JOB, refund_payment_job
 from bizportal.engine.uploads import retention
 from bizportal.engine.uploads.limits import UploadLimits
@@ -67,10 +67,12 @@ def send_notification(ctx: EngineContext, session: Session, payload: Mapping[str
 JOBS: dict[str, Job] = {
     "start_licence_case": start_case_job,
     "issue_licence": issue_licence_job,
+    RENDER_LICENCE: render_licence_job,
     "settle_waived_invoice": settle_waived_invoice_job,
     SEND_JOB: send_notification,
     DELIVER_TASK: deliver_task_job,
     ISSUE_RECEIPT: issue_receipt_job,
+    RENDER_RECEIPT: render_receipt_job,
     REFUND_JOB: refund_payment_job,
 }
 

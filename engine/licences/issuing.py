@@ -1,8 +1,12 @@
 """Issuing the e-licence: number it, render the PDF, store it by sha256, record it, tell the process.
 
-The process asks for issuing through a service task (which only writes an outbox row);
-rendering and storing run as a job after commit, so a slow or failing object store never
-holds a transaction open or loses a decision.
+The process asks for issuing through a service task (which only writes an outbox row). Two jobs follow its
+commit. `issue_licence` takes the number: the agency's yearly counter row stays locked until that job commits,
+and every other licence of the agency waits for it, so it does nothing else. `render_licence` then renders,
+signs and stores the PDF under that number, records the licence and tells the process. So a slow renderer or
+a failing object store never holds the counter (or a decision) and the numbers stay gap-free: a number is
+taken once per case and its rendering is retried until it succeeds. Only a case withdrawn between the two
+jobs leaves its number unused, and the audit trail says so (`licence.number_unused`).
 """
 
 from __future__ import annotations
@@ -92,18 +96,52 @@ def licence_number(session: Session, agency: str, issued_on: date) -> str:
     return yearly_number(session, agency, f"licence:{agency}", buddhist_year(issued_on), digits=6)
 
 
+RENDER_LICENCE = "render_licence"
+
+
 def issue_licence_job(ctx: EngineContext, session: Session, payload: Mapping[str, Any]) -> None:
-    """Job: issue the licence of a paid case. Safe to run twice: an issued case is not issued again."""
-    case = session.get(LicenceCaseRow, payload["case_id"])
-    if case is None or case.instance_id is None:
-        return
-    instance = session.get(WorkflowInstanceRow, case.instance_id)
-    assert instance is not None
-    if "licence_issued" not in instance.waiting_messages.split(","):
+    """Job: number the licence of a paid case and queue its rendering. Safe to run twice: a case numbered or
+    issued already is not numbered again."""
+    case = _awaiting_licence(session, payload["case_id"])
+    if case is None:
         return  # issued already, or withdrawn before issuing: nothing to issue
     issued = session.exec(select(IssuedLicenceRow).where(IssuedLicenceRow.licence_case_id == case.id)).first()
+    if issued is not None:  # issued by the job of an earlier release, which numbered and rendered in one go
+        _tell_the_process(ctx, session, case, issued)
+        return
+    issued_on = ctx.clock.now().astimezone(BANGKOK).date()
+    number = licence_number(session, case.agency, issued_on)
+    outbox.enqueue(session, RENDER_LICENCE, ctx.clock, case_id=case.id, number=number,
+                   issued_on=issued_on.isoformat())
+
+
+def render_licence_job(ctx: EngineContext, session: Session, payload: Mapping[str, Any]) -> None:
+    """Job: render, sign and store the licence numbered by `issue_licence_job`, record it and tell the process.
+    Safe to run twice: an issued case is not issued again."""
+    case = _awaiting_licence(session, payload["case_id"])
+    if case is None:
+        unissued = session.get(LicenceCaseRow, payload["case_id"])
+        if unissued is not None and unissued.licence_number != payload["number"]:  # withdrawn meanwhile
+            audit.record(session, SYSTEM, "licence.number_unused", ctx.clock.now(), unissued.application_id,
+                         licence=unissued.licence_code, licence_number=payload["number"])
+        return
+    issued = session.exec(select(IssuedLicenceRow).where(IssuedLicenceRow.licence_case_id == case.id)).first()
     if issued is None:
-        issued = _issue(ctx, session, case)
+        issued = _issue(ctx, session, case, payload["number"], date.fromisoformat(payload["issued_on"]))
+    _tell_the_process(ctx, session, case, issued)
+
+
+def _awaiting_licence(session: Session, case_id: str) -> LicenceCaseRow | None:
+    """The case, if its process waits for its licence."""
+    case = session.get(LicenceCaseRow, case_id)
+    if case is None or case.instance_id is None:
+        return None
+    instance = session.get(WorkflowInstanceRow, case.instance_id)
+    assert instance is not None
+    return case if "licence_issued" in instance.waiting_messages.split(",") else None
+
+
+def _tell_the_process(ctx: EngineContext, session: Session, case: LicenceCaseRow, issued: IssuedLicenceRow) -> None:
     # Version-checked: if the applicant withdrew while the PDF was rendered, this is a Conflict and the
     # licence rolls back with the rest of the job; the retry then finds nothing to issue.
     # The number is on the case before it moves: the applicant's "issued" notice quotes it.
@@ -111,13 +149,12 @@ def issue_licence_job(ctx: EngineContext, session: Session, payload: Mapping[str
     deliver_message(ctx, session, case, "licence_issued", {"licence_number": issued.number})
 
 
-def _issue(ctx: EngineContext, session: Session, case: LicenceCaseRow) -> IssuedLicenceRow:
+def _issue(ctx: EngineContext, session: Session, case: LicenceCaseRow, number: str,
+           issued_on: date) -> IssuedLicenceRow:
     application = session.get(ApplicationRow, case.application_id)
     assert application is not None
     manual = ctx.catalogue.licence(case.licence_code)
     agency = ctx.catalogue.agency(case.agency)
-    issued_on = ctx.clock.now().astimezone(BANGKOK).date()
-    number = licence_number(session, case.agency, issued_on)
     predecessor = _predecessor(session, case)
     valid_until = _validity(case, predecessor, issued_on, manual.validity_years)
     # The QR's Ed25519 signature covers number, holder and validity (it cannot cover the bytes of the

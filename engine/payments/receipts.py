@@ -1,10 +1,13 @@
 """E-receipts: every payment (cash at a counter, or online) gets a signed receipt PDF.
 
-The use case that records a payment calls `request_receipt` in its own transaction; the receipt is
-numbered, rendered, signed and stored by `issue_receipt_job` after that commit, so a slow renderer or
-object store never holds the payment's transaction open, and a payment that rolls back gets no receipt.
-The job is idempotent (one receipt per payment, also enforced by a unique constraint), and the receipt
-number is taken in the job's transaction, so a failed job leaves no gap in the numbering.
+The use case that records a payment calls `request_receipt` in its own transaction; after that commit
+`issue_receipt_job` numbers the receipt, and `render_receipt_job` renders, signs and stores it under that
+number. So a slow renderer or object store never holds the payment's transaction open, and a payment that
+rolls back gets no receipt. The number is a job of its own because the receipt counter (one a year for every
+payment in the country) stays locked until its transaction commits: rendering under it made every receipt wait
+for the one being drawn. Both jobs are idempotent (one receipt per payment, also enforced by a unique
+constraint); the number is taken once per payment and its rendering retried until it succeeds, so the
+numbering has no gap.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from bizportal.storage.payments import InvoiceRow, PaymentRow
 from bizportal.storage.receipts import ReceiptRow
 
 ISSUE_RECEIPT = "issue_receipt"
+RENDER_RECEIPT = "render_receipt"
 Source = Literal["counter", "online"]
 COUNTER: Source = "counter"
 ONLINE: Source = "online"
@@ -69,22 +73,33 @@ class _Payment:
 
 
 def issue_receipt_job(ctx: EngineContext, session: Session, payload: Mapping[str, Any]) -> None:
-    """Job: number, render, sign and store the receipt of one payment. A second run does nothing.
+    """Job: number the receipt of one payment and queue its rendering. A second run does nothing.
 
     Raises:
         LookupError: the payment does not exist (the outbox keeps the error and retries).
     """
-    source, payment_id = payload["source"], payload["payment_id"]
-    existing = session.exec(select(ReceiptRow).where(ReceiptRow.source == source,
-                                                     ReceiptRow.payment_id == payment_id)).first()
-    if existing is not None:
+    if _receipt_of(session, payload) is not None:
         return
+    payment = _payment(session, payload["source"], payload["payment_id"], payload.get("cashier"))
+    if payment is None:
+        return
+    outbox.enqueue(session, RENDER_RECEIPT, ctx.clock, **payload, number=receipt_number(session, payment.paid_at))
+
+
+def render_receipt_job(ctx: EngineContext, session: Session, payload: Mapping[str, Any]) -> None:
+    """Job: render, sign and store the receipt numbered by `issue_receipt_job`. A second run does nothing.
+
+    Raises:
+        LookupError: the payment does not exist (the outbox keeps the error and retries).
+    """
+    if _receipt_of(session, payload) is not None:
+        return
+    source, payment_id, number = payload["source"], payload["payment_id"], payload["number"]
     payment = _payment(session, source, payment_id, payload.get("cashier"))
     if payment is None:
         return
     application = session.get(ApplicationRow, payment.application_id)
     assert application is not None and application.tracking_number is not None
-    number = receipt_number(session, payment.paid_at)
     pdf = render_receipt_pdf(ReceiptDocument(
         receipt_number=number, paid_at=payment.paid_at, payer_name=application.applicant_name,
         tracking_number=application.tracking_number, method=payment.method, payment_reference=payment.reference,
@@ -101,6 +116,11 @@ def issue_receipt_job(ctx: EngineContext, session: Session, payload: Mapping[str
                            pdf_sha256=stored.sha256, pdf_size=stored.size, issued_at=now))
     audit.record(session, SYSTEM, "receipt.issued", now, application.id, receipt_number=number, source=source,
                  payment_id=payment_id, amount_satang=payment.amount_satang, sha256=stored.sha256)
+
+
+def _receipt_of(session: Session, payload: Mapping[str, Any]) -> ReceiptRow | None:
+    return session.exec(select(ReceiptRow).where(ReceiptRow.source == payload["source"],
+                                                 ReceiptRow.payment_id == payload["payment_id"])).first()
 
 
 def _cashier(recorded_by: str, cashier: Mapping[str, Any] | None) -> Cashier:

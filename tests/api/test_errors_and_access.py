@@ -7,6 +7,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import select
 
 from bizportal.engine.assembly import LicensingEngine
+from bizportal.engine.licences.issuing import RENDER_LICENCE
 from bizportal.storage.database import transaction
 from bizportal.storage.issued_licences import IssuedLicenceRow
 from bizportal.storage.object_store import ObjectStoreUnavailable
@@ -162,7 +163,10 @@ def test_issuing_survives_an_object_store_outage(journey: Journey, engine: Licen
     assert view["status"] == "issuing" and view["invoices"][0]["status"] == "paid"
     with transaction(engine.db) as session:
         assert session.exec(select(IssuedLicenceRow)).all() == []  # nothing half-written
-        (job,) = session.exec(select(OutboxRow).where(OutboxRow.job == "issue_licence")).all()
+        # The number was taken (its own job, done); the rendering job failed and waits for its retry.
+        (numbered,) = session.exec(select(OutboxRow).where(OutboxRow.job == "issue_licence")).all()
+        (job,) = session.exec(select(OutboxRow).where(OutboxRow.job == RENDER_LICENCE)).all()
+        assert numbered.state == "done" and job.payload["number"].startswith("LAO-")
         assert job.state == "pending" and job.attempts == 1 and "down" in (job.last_error or "")
 
     clock.advance(seconds=5)  # type: ignore[attr-defined]

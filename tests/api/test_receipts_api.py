@@ -17,7 +17,7 @@ from bizportal.engine.assembly import LicensingEngine
 from bizportal.engine.documents.formats import baht
 from bizportal.engine.documents.signing import validate_pdf
 from bizportal.engine.outbox import InProcessQueue
-from bizportal.engine.payments.receipts import ISSUE_RECEIPT, issue_receipt_job
+from bizportal.engine.payments.receipts import ISSUE_RECEIPT, RENDER_RECEIPT, issue_receipt_job, render_receipt_job
 from bizportal.storage.database import transaction
 from bizportal.storage.outbox import OutboxRow
 from bizportal.storage.receipts import ReceiptRow
@@ -101,14 +101,16 @@ def test_the_receipt_names_the_officer_who_took_the_cash_by_the_name_their_token
 
     # A job queued before names were kept reads role and user id from the payment's actor label.
     with Session(engine.db) as session:
-        issue_receipt_job(engine.ctx, session, {key: value for key, value in payload.items() if key != "cashier"})
+        render_receipt_job(engine.ctx, session, {key: value for key, value in payload.items() if key != "cashier"}
+                           | {"number": "BP-R-2569-999999"})
         legacy = session.exec(select(ReceiptRow)).one()
         legacy_text = _pdf_text(b"".join(engine.ctx.object_store.iter_chunks(legacy.pdf_key)))
         session.rollback()
     assert _compact("ผู้รับเงิน Received by เจ้าหน้าที่รับชำระเงิน (carl) Counter officer (carl)") in legacy_text
 
     engine.queue = InProcessQueue(engine.outbox)
-    assert engine.outbox.run_job(job.id)
+    assert engine.outbox.run_job(job.id)  # numbered; its rendering queued, then run by the dispatch
+    engine.dispatch()
     [receipt] = _receipts(journey).json()
     text = _pdf_text(client.get(receipt["pdf_url"], headers=journey.applicant).content)
     assert _compact("ผู้รับเงิน Received by Carl Somsak") in text and "(carl)" not in text
@@ -127,15 +129,23 @@ def test_receipt_is_made_after_the_payment_commits_and_only_once(journey: Journe
         payload = dict(jobs[0].payload)
 
     engine.queue = InProcessQueue(engine.outbox)
-    assert engine.outbox.run_job(jobs[0].id)
+    assert engine.outbox.run_job(jobs[0].id)  # numbered; its rendering queued, then run by the dispatch
+    engine.dispatch()
     [first] = _receipts(journey).json()
+    with transaction(engine.db) as session:
+        [rendering] = session.exec(select(OutboxRow).where(OutboxRow.job == RENDER_RECEIPT)).all()
+        render_payload = dict(rendering.payload)
+    assert render_payload["number"] == first["number"]
     # Delivered again (a duplicate arq delivery, a retried outbox row): still one receipt, no number used up.
-    assert engine.outbox.run_job(jobs[0].id)
+    assert engine.outbox.run_job(jobs[0].id) and engine.outbox.run_job(rendering.id)
     with transaction(engine.db) as session:
         issue_receipt_job(engine.ctx, session, payload)
+        render_receipt_job(engine.ctx, session, render_payload)
+    engine.dispatch()
     assert _receipts(journey).json() == [first]
     with transaction(engine.db) as session:
         assert len(session.exec(select(ReceiptRow)).all()) == 1
+        assert len(session.exec(select(OutboxRow).where(OutboxRow.job == RENDER_RECEIPT)).all()) == 1
 
 
 def test_only_those_who_may_read_the_application_read_its_receipts(journey: Journey, client: TestClient,
