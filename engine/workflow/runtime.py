@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -24,6 +24,7 @@ from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition a
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import update
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, col, select
 
 from bizportal.engine.clock import Clock
@@ -404,12 +405,22 @@ class ProcessRuntime:
     @staticmethod
     def _close(session: Session, table: type[HumanTaskRow] | type[TimerRow], still: str, closed: str,
                ids: list[str]) -> None:
-        """Mark the rows `ids` of `table` that are still `still` as `closed`, in one statement. Rows already in
-        the session are updated too ("evaluate"): a completed task set in memory is not overwritten."""
-        if not ids:
+        """Mark the rows `ids` of `table` that are still `still` as `closed`, in one statement. A row the session
+        holds is checked and updated in memory too: one no longer `still` there (the task just completed) is
+        left out, and the statement is not sent when none is left."""
+        held: list[tuple[str, HumanTaskRow | TimerRow | None]] = []
+        for row_id in ids:
+            row = cast(HumanTaskRow | TimerRow | None, session.identity_map.get(identity_key(table, row_id)))
+            if row is None or row.state == still:
+                held.append((row_id, row))
+        if not held:
             return
-        session.execute(update(table).where(col(table.id).in_(ids), col(table.state) == still)
-                        .values(state=closed).execution_options(synchronize_session="evaluate"))
+        session.execute(update(table).where(col(table.id).in_([row_id for row_id, _ in held]),
+                                            col(table.state) == still)
+                        .values(state=closed).execution_options(synchronize_session=False))
+        for _, row in held:
+            if row is not None:
+                set_committed_value(row, "state", closed)
 
     @staticmethod
     def _attached_task(timer: Any, ready: Mapping[str, Any]) -> str | None:

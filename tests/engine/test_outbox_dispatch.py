@@ -4,11 +4,10 @@ and still finds by a poll what it does not know about."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 import pytest
-from conftest import MovableClock
 from sqlalchemy import event
 from sqlmodel import Session, select
 
@@ -17,6 +16,12 @@ from bizportal.engine.assembly import LicensingEngine
 from bizportal.engine.outbox import InProcessQueue, Outbox
 from bizportal.storage.database import transaction
 from bizportal.storage.outbox import JobState, OutboxRow
+
+class MovableClock(Protocol):  # the `clock` fixture (tests/conftest.py)
+    def now(self) -> datetime: ...
+
+    def advance(self, **delta: float) -> None: ...
+
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite", pytest.param("postgresql",
                                                                            marks=pytest.mark.postgres)],
