@@ -82,13 +82,15 @@ _HELD = "bizportal.held_rows"  # session.info: the rows a unit of work has loade
 
 
 class _UnitOfWork(Session):
-    """A command's session. Its identity map holds every row it loaded or wrote until it closes: SQLAlchemy
-    holds clean rows only weakly, so a row a use case let go of (a `session.get` in a helper) was read again
-    by the next `session.get` of the same key. A unit of work is short; what it touched stays small."""
+    """A command's session. Its identity map holds every row it loaded until it closes: SQLAlchemy holds clean
+    rows only weakly, so a row a use case let go of (a `session.get` in a helper) was read again by the next
+    `session.get` of the same key. A unit of work is short; what it read stays small.
+
+    Rows it inserted are not held: one let go of is read back as the database stores it (a date in UTC, say),
+    which is what the responses built in the same transaction show."""
 
 
 @event.listens_for(_UnitOfWork, "loaded_as_persistent")
-@event.listens_for(_UnitOfWork, "pending_to_persistent")
 def _hold(session: Session, instance: object) -> None:
     session.info.setdefault(_HELD, []).append(instance)
 
