@@ -17,6 +17,7 @@ from bizportal.engine.outbox import InProcessQueue, Outbox
 from bizportal.storage.database import transaction
 from bizportal.storage.outbox import JobState, OutboxRow
 
+
 class MovableClock(Protocol):  # the `clock` fixture (tests/conftest.py)
     def now(self) -> datetime: ...
 
