@@ -20,7 +20,10 @@ from bizportal.engine.assembly import LicensingEngine
 
 async def run_outbox_job(ctx: dict[str, Any], outbox_id: str) -> bool:
     engine: LicensingEngine = ctx["engine"]
-    return await asyncio.to_thread(engine.outbox.run_job, outbox_id)
+    done = await asyncio.to_thread(engine.outbox.run_job, outbox_id)
+    # The rows the job queued go to the queue now: the API's dispatch hands over only its own commits.
+    await asyncio.to_thread(engine.dispatch)
+    return done
 
 
 async def sweep(ctx: dict[str, Any]) -> None:

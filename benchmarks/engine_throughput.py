@@ -49,7 +49,7 @@ from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import func
+from sqlalchemy import event, func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -120,6 +120,16 @@ class Measurement:
     # Per-state document sizes (bytes) of the last instance, where the variant stores documents.
     document_bytes: dict[str, int] = field(default_factory=dict)
     notes: str = ""
+    statements: int | None = None  # SQL statements sent while measured (variants on the database)
+    commits: int | None = None
+
+    @property
+    def statements_per_instance(self) -> float | None:
+        return None if self.statements is None else self.statements / self.instances
+
+    @property
+    def commits_per_instance(self) -> float | None:
+        return None if self.commits is None else self.commits / self.instances
 
     @property
     def per_cpu_second(self) -> float:
@@ -128,6 +138,31 @@ class Measurement:
     @property
     def cpu_ms_per_instance(self) -> float:
         return 1000 * self.cpu_seconds / self.instances
+
+
+class StatementCounter:
+    """Counts the SQL statements and commits an engine sends (a `before_cursor_execute` listener: a few
+    hundred nanoseconds per statement, well under the noise of the CPU figures). SQLite's per-transaction
+    PRAGMA and BEGIN IMMEDIATE are statements too, sent by `storage.database`'s begin hook."""
+
+    def __init__(self, db: Engine) -> None:
+        self.statements = 0
+        self.commits = 0
+        event.listen(db, "before_cursor_execute", self._statement)
+        event.listen(db, "commit", self._commit)
+
+    def _statement(self, *_: Any) -> None:
+        self.statements += 1
+
+    def _commit(self, *_: Any) -> None:
+        self.commits += 1
+
+    @contextmanager
+    def into(self, result: Measurement) -> Iterator[None]:
+        """Record the statements and commits sent inside the block on `result`."""
+        statements, commits = self.statements, self.commits
+        yield
+        result.statements, result.commits = self.statements - statements, self.commits - commits
 
 
 @contextmanager
@@ -370,12 +405,13 @@ def run(instances: int, database_url: str | None, workdir: Path) -> tuple[list[M
     db = make_engine(database_url or f"sqlite:///{workdir / 'bizportal.db'}")
     upgrade_to_head(db)
     store = LocalObjectStore(workdir / "objects")
+    counter = StatementCounter(db)
 
     runtime_portal = build_engine(db, BPMN_DIR, store, SystemClock(), LINKS, LogNotificationChannel())
     use_canned_operators(runtime_portal)
     for _ in range(WARM_UP_INSTANCES):
         runtime_instance(runtime_portal)
-    with measured("runtime", "3 engine ProcessRuntime + DB", instances, results) as m:
+    with measured("runtime", "3 engine ProcessRuntime + DB", instances, results) as m, counter.into(m):
         for _ in range(instances):
             m.document_bytes = runtime_instance(runtime_portal)
     m.notes = "5 transactions; create_invoice/issue_licence operators answered with canned results"
@@ -387,7 +423,8 @@ def run(instances: int, database_url: str | None, workdir: Path) -> tuple[list[M
     for _ in range(WARM_UP_INSTANCES):
         use_case_instance(engine)
     meter = RenderMeter()
-    with meter.installed(), measured("use_cases", "4 full use-case path (no HTTP)", instances, results) as m:
+    with (meter.installed(), measured("use_cases", "4 full use-case path (no HTTP)", instances, results) as m,
+          counter.into(m)):
         for _ in range(instances):
             use_case_instance(engine)
     m.notes = "5 commands + dispatch each; PDF rendered and stored"
@@ -462,6 +499,11 @@ def print_table(results: list[Measurement]) -> None:
         print(f"{m.label:<38} {m.cpu_seconds:>8.2f} {m.wall_seconds:>8.2f} {m.cpu_ms_per_instance:>12.2f} "
               f"{m.per_cpu_second:>11.1f} {ratio:>10.1f}x")
     print("x baseline = CPU per instance relative to variant 1 (higher = more expensive).")
+    counted = [m for m in results if m.statements is not None]
+    if counted:
+        print("\nSQL per instance (statements sent, commits)")
+        for m in counted:
+            print(f"  {m.label:<38} {m.statements_per_instance:>8.1f} {m.commits_per_instance:>6.1f}")
 
 
 def document_sizes(results: list[Measurement]) -> dict[str, Any]:
@@ -524,7 +566,9 @@ def main(argv: list[str] | None = None) -> int:
         "meta": meta,
         "variants": [{**asdict(m), "cpu_ms_per_instance": round(m.cpu_ms_per_instance, 3),
                       "instances_per_cpu_second": round(m.per_cpu_second, 2),
-                      "cpu_ratio_to_baseline": round(m.cpu_seconds / baseline, 3)} for m in results],
+                      "cpu_ratio_to_baseline": round(m.cpu_seconds / baseline, 3),
+                      "statements_per_instance": m.statements_per_instance,
+                      "commits_per_instance": m.commits_per_instance} for m in results],
         "document_bytes": sizes,
         "profile": profile,
     }

@@ -51,9 +51,12 @@ def make_engine(url: str, busy_timeout: float = 30, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            # Set on every begin, since pooled connections serve both kinds of unit of work.
+            # Pooled connections serve both kinds of unit of work: the pragma is set when the kind changes
+            # (the connection remembers what it was last set to; a new one starts writable).
             read_only = bool(conn.get_execution_options().get(_READ_ONLY))
-            conn.exec_driver_sql(f"PRAGMA query_only={int(read_only)}")
+            if conn.connection.info.get(_READ_ONLY, False) != read_only:
+                conn.exec_driver_sql(f"PRAGMA query_only={int(read_only)}")
+                conn.connection.info[_READ_ONLY] = read_only
             conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
@@ -75,10 +78,27 @@ def _create_private(database: str | None) -> None:
         pass
 
 
+_HELD = "bizportal.held_rows"  # session.info: the rows a unit of work has loaded or written
+
+
+class _UnitOfWork(Session):
+    """A command's session. Its identity map holds every row it loaded until it closes: SQLAlchemy holds clean
+    rows only weakly, so a row a use case let go of (a `session.get` in a helper) was read again by the next
+    `session.get` of the same key. A unit of work is short; what it read stays small.
+
+    Rows it inserted are not held: one let go of is read back as the database stores it (a date in UTC, say),
+    which is what the responses built in the same transaction show."""
+
+
+@event.listens_for(_UnitOfWork, "loaded_as_persistent")
+def _hold(session: Session, instance: object) -> None:
+    session.info.setdefault(_HELD, []).append(instance)
+
+
 @contextmanager
 def transaction(engine: Engine) -> Iterator[Session]:
     """One unit of work: commit on success, roll back everything on any error."""
-    with Session(engine, expire_on_commit=False) as session:
+    with _UnitOfWork(engine, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()

@@ -165,7 +165,7 @@ def deliver_task_job(ctx: EngineContext, session: Session, payload: Mapping[str,
             return
         delivery.last_error = error
         delay = retry.delay(delivery.attempts)
-        outbox.enqueue(session, DELIVER_TASK, ctx.clock, delivery_id=delivery.id).available_at = now + delay
+        outbox.enqueue_at(session, DELIVER_TASK, ctx.clock, now + delay, delivery_id=delivery.id)
         log.warning("delivery %s of task %s to %s failed (attempt %d of %d), next in %s: %s", delivery.id,
                     task.id, delivery.agency, delivery.attempts, retry.max_attempts, delay, error)
         return

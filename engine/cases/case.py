@@ -87,7 +87,7 @@ def _project_case(ctx: EngineContext, session: Session, case: LicenceCaseRow, in
                   actor: Principal = SYSTEM) -> None:
     """After a move of the process: copy its projection onto the case, then everything that follows from it."""
     now = ctx.clock.now()
-    dues = [t.due_at for t in open_tasks(session, instance.id) if t.due_at is not None]
+    dues = ctx.runtime.open_task_dues(session, instance.id)
     previous = case.status
     case.status = instance.status
     case.current_step = instance.current_step

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -22,9 +22,10 @@ from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition as SpiffMessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import update
+from sqlalchemy import Table, update
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlmodel import Session, col, select
+from sqlalchemy.orm.util import identity_key
+from sqlmodel import Session, select
 
 from bizportal.engine.clock import Clock
 from bizportal.engine.deadlines.working_days import add_working_days
@@ -34,7 +35,14 @@ from bizportal.engine.workflow.definitions import DefinitionRegistry, ProcessDef
 from bizportal.engine.workflow.script_engine import ServiceCall, WorkflowScriptEngine
 from bizportal.engine.workflow.serialization import WorkflowDocuments
 from bizportal.storage.database import claim_due
-from bizportal.storage.workflow_tables import HumanTaskRow, HumanTaskState, TimerRow, TimerState, WorkflowInstanceRow
+from bizportal.storage.workflow_tables import (
+    HumanTaskRow,
+    HumanTaskState,
+    TimerRow,
+    TimerState,
+    WorkflowInstanceRow,
+    open_tasks,
+)
 
 if TYPE_CHECKING:
     from bizportal.engine.context import EngineContext
@@ -52,6 +60,14 @@ class TasksOpened(Protocol):
     """Told, in the same transaction, which human tasks a save has just opened (ids of flushed rows)."""
 
     def __call__(self, ctx: EngineContext, session: Session, task_ids: list[str], /) -> Any: ...
+
+
+_OPEN_DUES = "bizportal.runtime.open_task_dues"  # session.info: instance id -> its open tasks' deadlines after a save
+
+# The tables behind the rows the runtime writes with Core statements.
+_INSTANCES: Table = WorkflowInstanceRow.__table__  # type: ignore[attr-defined]
+_TABLES: dict[type[HumanTaskRow] | type[TimerRow], Table] = {
+    HumanTaskRow: HumanTaskRow.__table__, TimerRow: TimerRow.__table__}  # type: ignore[attr-defined]
 
 
 def _properties(task_spec: Any) -> dict[str, str]:
@@ -311,11 +327,13 @@ class ProcessRuntime:
             session.add(row)
             session.flush()
         else:
+            # A Core UPDATE of the table: the ORM's bulk-update path costs more than the statement, and the row is
+            # set in memory below. The flush first is the ORM statement's autoflush (writes queued before it).
+            session.flush()
+            table = _INSTANCES
             result = session.execute(
-                update(WorkflowInstanceRow)
-                .where(col(WorkflowInstanceRow.id) == row.id, col(WorkflowInstanceRow.version) == row.version)
-                .values(version=WorkflowInstanceRow.version + 1, **values)
-                .execution_options(synchronize_session=False))
+                update(table).where(table.c.id == row.id, table.c.version == row.version)
+                .values(version=table.c.version + 1, **values))
             if result.rowcount != 1:  # type: ignore[attr-defined]
                 raise Conflict("the case was changed by someone else at the same time",
                                hint="reload it and try again")
@@ -368,11 +386,20 @@ class ProcessRuntime:
         # The opened rows are held here until `on_tasks_opened` has run: the session's identity map only holds
         # clean rows weakly, and a collected one would be read back from the database by its `session.get`.
         opened_rows: list[HumanTaskRow] = []
+        # The deadlines of the open tasks as this save leaves them, when known without a query (`open_task_dues`).
+        dues: list[datetime | None] | None = []
         for task_id, task in ready.items():
             if task_id in before.ready:
                 if task_id in due_by_task:  # a new timer watches a step that was already open
                     session.get_one(HumanTaskRow, task_id).due_at = due_by_task[task_id]
+                held = cast(HumanTaskRow | None, session.identity_map.get(identity_key(HumanTaskRow, task_id)))
+                if held is None:
+                    dues = None  # not in this session: only the projection knows its deadline
+                elif dues is not None:
+                    dues.append(held.due_at)
                 continue
+            if dues is not None:
+                dues.append(due_by_task.get(task_id))
             props = _properties(task.task_spec)
             lane = task.task_spec.lane or "agency"
             task_agency = props.get("agency", agency) if lane == "agency" else None
@@ -388,8 +415,22 @@ class ProcessRuntime:
         self._close(session, HumanTaskRow, HumanTaskState.OPEN, HumanTaskState.CANCELLED,
                     [task_id for task_id in before.ready if task_id not in ready])
         session.flush()
+        known: dict[str, list[datetime]] = session.info.setdefault(_OPEN_DUES, {})
+        if dues is None:
+            known.pop(row.id, None)
+        else:
+            known[row.id] = [due for due in dues if due is not None]
         if opened_rows and self.on_tasks_opened is not None:
             self.on_tasks_opened(self._ctx(), session, [task_row.id for task_row in opened_rows])
+
+    @staticmethod
+    def open_task_dues(session: Session, instance_id: str) -> list[datetime]:
+        """The deadlines of the instance's open tasks that have one. Right after a move the save says (each
+        answer is given once: a later change of a task would not be in it); otherwise read from the projection."""
+        known = session.info.get(_OPEN_DUES, {}).pop(instance_id, None)
+        if known is not None:
+            return list(known)
+        return [task.due_at for task in open_tasks(session, instance_id) if task.due_at is not None]
 
     @staticmethod
     def _projected(session: Session, instance_id: str) -> _Waits:
@@ -404,12 +445,23 @@ class ProcessRuntime:
     @staticmethod
     def _close(session: Session, table: type[HumanTaskRow] | type[TimerRow], still: str, closed: str,
                ids: list[str]) -> None:
-        """Mark the rows `ids` of `table` that are still `still` as `closed`, in one statement. Rows already in
-        the session are updated too ("evaluate"): a completed task set in memory is not overwritten."""
-        if not ids:
+        """Mark the rows `ids` of `table` that are still `still` as `closed`, in one statement. A row the session
+        holds is checked and updated in memory too: one no longer `still` there (the task just completed) is
+        left out, and the statement is not sent when none is left."""
+        held: list[tuple[str, HumanTaskRow | TimerRow | None]] = []
+        for row_id in ids:
+            row = cast(HumanTaskRow | TimerRow | None, session.identity_map.get(identity_key(table, row_id)))
+            if row is None or row.state == still:
+                held.append((row_id, row))
+        if not held:
             return
-        session.execute(update(table).where(col(table.id).in_(ids), col(table.state) == still)
-                        .values(state=closed).execution_options(synchronize_session="evaluate"))
+        session.flush()  # the ORM statement's autoflush: a row queued for insert is updated too
+        core = _TABLES[table]  # a Core UPDATE: the ORM's bulk-update path costs more than the statement
+        session.execute(update(core).where(core.c.id.in_([row_id for row_id, _ in held]), core.c.state == still)
+                        .values(state=closed))
+        for _, row in held:
+            if row is not None:
+                set_committed_value(row, "state", closed)
 
     @staticmethod
     def _attached_task(timer: Any, ready: Mapping[str, Any]) -> str | None:
