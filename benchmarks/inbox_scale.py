@@ -4,8 +4,9 @@ For each size (10,000 and 100,000 open tasks by default) a fresh database is fil
 through the API, benchmarks/parked_cases.py): copies of one case parked at `document_check` as the engine stores
 it (application, licence case, workflow instance with its real workflow document, open task, deadline timer),
 spread over 20 offices of one agency (an officer sees a twentieth), about 10% overdue, 5% without a deadline.
-Then the queries the /inbox page and GET /api/v1/tasks run are timed (wall clock, median of --repeat runs after a
-warm-up) as an officer of one office and as an admin (everything):
+Then the queries the /inbox page and GET /api/v1/tasks run are timed (median of --repeat runs after a warm-up, in
+wall clock and in CPU time: `cpu_clock`, which a loaded machine disturbs far less) as an officer of one office
+and as an admin (everything):
 
 - the first page (20 tasks), a page ten pages deep (its cursor fetched beforehand), and a filtered first page,
   each keyset-paged in the inbox's order (engine/cases/tasks.py `inbox`);
@@ -60,46 +61,66 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "inbox_scale.json"
 
 
-def timed(run: Callable[[], Any], repeat: int) -> float:
-    """Median wall milliseconds of `run` after two warm-up calls."""
+def cpu_clock(session: Session) -> tuple[Callable[[], int], str]:
+    """A clock of the CPU time (ns) spent on the session's queries: this process's, plus on PostgreSQL the time its
+    server process has run (/proc/<pid>/schedstat, when the server runs on this machine). CPU time, unlike the
+    wall clock, does not count the time spent waiting for a core, so the sizes compare on a loaded machine."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        server = Path(f"/proc/{connection.exec_driver_sql('SELECT pg_backend_pid()').scalar_one()}/schedstat")
+        if server.exists():
+            return (lambda: time.process_time_ns() + int(server.read_text().split()[0])), "client + server CPU"
+        return time.process_time_ns, "client CPU only (the server is not on this machine)"
+    return time.process_time_ns, "CPU (SQLite runs in this process)"
+
+
+def timed(run: Callable[[], Any], repeat: int, cpu: Callable[[], int]) -> dict[str, float]:
+    """Median wall and CPU milliseconds of `run` after two warm-up calls."""
     run()
     run()
-    samples = []
+    wall, used = [], []
     for _ in range(repeat):
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), cpu()
         run()
-        samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples)
+        used.append((cpu() - cpu_started) / 1e6)
+        wall.append((time.perf_counter() - started) * 1000)
+    return {"wall_ms": statistics.median(wall), "cpu_ms": statistics.median(used)}
 
 
-def measure(engine: LicensingEngine, repeat: int) -> dict[str, float]:
+def measure(engine: LicensingEngine, repeat: int) -> tuple[dict[str, dict[str, float]], str]:
+    """Each query's median wall and CPU ms (see `cpu_clock`), and what the CPU clock counts."""
     ctx = engine.ctx
     officer = Principal("o1", Role.AGENCY_OFFICER, agency=AGENCY, office="OFFICE-00")
     admin = Principal("root", Role.ADMIN)
     filters = TaskFilter(step="document_check", assigned="unassigned")
     results = {}
-    with Session(engine.db) as session:
+    with Session(engine.db) as session:  # one connection (one server process) throughout: it never commits
+        clock, counted = cpu_clock(session)
+
+        def time_it(run: Callable[[], Any]) -> dict[str, float]:
+            return timed(run, repeat, clock)
+
         for who, principal in (("officer", officer), ("admin", admin)):
             cursor = None
             for _ in range(9):
                 cursor = tasks.inbox(ctx, session, principal, None, 20, cursor).next
             deep = cursor
             inbox = partial(tasks.inbox, ctx, session, principal)
-            results[f"{who}: first page"] = timed(partial(inbox, None, 20), repeat)
-            results[f"{who}: page 10"] = timed(partial(inbox, None, 20, deep), repeat)
-            results[f"{who}: filtered first page"] = timed(partial(inbox, filters, 20), repeat)
-            results[f"{who}: overdue only, first page"] = timed(partial(inbox, TaskFilter(overdue=True), 20), repeat)
-            results[f"{who}: counts"] = timed(partial(tasks.inbox_counts, ctx, session, principal, None), repeat)
-            results[f"{who}: filter choices"] = timed(partial(tasks.inbox_choices, ctx, session, principal), repeat)
-            results[f"{who}: number filter, first page"] = timed(
-                partial(inbox, TaskFilter(number="bp-2026-000012"), 20), repeat)
-        results["due-timer scan (500)"] = timed(partial(due_timers, session, NOW, 500), repeat)
+            results[f"{who}: first page"] = time_it(partial(inbox, None, 20))
+            results[f"{who}: page 10"] = time_it(partial(inbox, None, 20, deep))
+            results[f"{who}: filtered first page"] = time_it(partial(inbox, filters, 20))
+            results[f"{who}: overdue only, first page"] = time_it(partial(inbox, TaskFilter(overdue=True), 20))
+            results[f"{who}: counts"] = time_it(partial(tasks.inbox_counts, ctx, session, principal, None))
+            results[f"{who}: filter choices"] = time_it(partial(tasks.inbox_choices, ctx, session, principal))
+            results[f"{who}: number filter, first page"] = time_it(partial(inbox, TaskFilter(number="bp-2026-000012"),
+                                                                           20))
+        results["due-timer scan (500)"] = time_it(partial(due_timers, session, NOW, 500))
         applicant = Principal("a1", Role.APPLICANT, id_number="1" * 13)
         application_id = session.exec(select(ApplicationRow.id).where(
             ApplicationRow.tracking_number == "BP-2026-0005000")).one()
-        results["status read (applicant)"] = timed(
-            partial(status.snapshot, ctx, session, applicant, application_id), repeat)
-    return results
+        results["status read (applicant)"] = time_it(partial(status.snapshot, ctx, session, applicant,
+                                                             application_id))
+    return results, counted
 
 
 @contextmanager
@@ -113,7 +134,7 @@ def database(url: str | None, workdir: Path, size: int) -> Iterator[str]:
 
 
 def run(size: int, url: str | None, repeat: int, workdir: Path,
-        shape: Template) -> tuple[dict[str, float], dict[str, float]]:
+        shape: Template) -> tuple[dict[str, dict[str, float]], dict[str, Any]]:
     """Fill a fresh database with `size` parked cases, time the queries, and say what the fill took and stores."""
     with database(url, workdir, size) as database_url:
         db = make_engine(database_url)
@@ -126,11 +147,12 @@ def run(size: int, url: str | None, repeat: int, workdir: Path,
                     f"the template's {LICENCE} is not the deployed one")
             started = time.perf_counter()
             fill(db, size, shape)
-            facts = {"fill_seconds": time.perf_counter() - started, **stored_size(db, size)}
+            facts: dict[str, Any] = {"fill_seconds": time.perf_counter() - started, **stored_size(db, size)}
             print(f"  filled in {facts['fill_seconds']:.1f} s; workflow document {facts['document_bytes']:,.0f} B "
                   f"({facts['document_stored_bytes']:,.0f} B stored), {facts['bytes_per_case']:,.0f} B per case "
                   "with indexes", file=sys.stderr, flush=True)
-            return measure(engine, repeat), facts
+            timings, facts["cpu_clock"] = measure(engine, repeat)
+            return timings, facts
         finally:
             db.dispose()
 
@@ -149,13 +171,20 @@ def main(argv: list[str] | None = None) -> int:
             print(f"filling {size:,} open tasks ...", file=sys.stderr, flush=True)
             timings[size], facts[size] = run(size, args.database_url, args.repeat, Path(tmp), shape)
     database_kind = "postgresql" if args.database_url else "sqlite"
-    print(f"\ninbox queries, {database_kind}, median ms of {args.repeat} (officer sees 1/{OFFICES})")
-    print(f"{'query':<36}{small:>12,}{large:>12,}{'ratio':>8}")
+    print(f"\ninbox queries, {database_kind}, median ms of {args.repeat} (officer sees 1/{OFFICES}); "
+          f"CPU: {facts[large]['cpu_clock']}")
+    print(f"{'query':<36}{'CPU ms':>10}{'':>10}{'ratio':>8}{'wall ms':>10}{'':>10}{'ratio':>8}")
+    print(f"{'':<36}{small:>10,}{large:>10,}{'':>8}{small:>10,}{large:>10,}")
     rows = []
     for name in timings[small]:
-        a, b = timings[small][name], timings[large][name]
-        rows.append({"query": name, "small_ms": round(a, 3), "large_ms": round(b, 3), "ratio": round(b / a, 2)})
-        print(f"{name:<36}{a:>12.2f}{b:>12.2f}{b / a:>7.2f}x")
+        row: dict[str, Any] = {"query": name}
+        line = f"{name:<36}"
+        for clock in ("cpu_ms", "wall_ms"):
+            a, b = timings[small][name][clock], timings[large][name][clock]
+            row[clock] = {"small": round(a, 3), "large": round(b, 3), "ratio": round(b / a, 2)}
+            line += f"{a:>10.2f}{b:>10.2f}{b / a:>7.2f}x"
+        rows.append(row)
+        print(line)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps({"database": database_kind, "sizes": [small, large], "repeat": args.repeat,
                                    "python": platform.python_version(), "machine": platform.machine(),
