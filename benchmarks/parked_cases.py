@@ -166,8 +166,10 @@ def cases(size: int, shape: Template) -> Iterator[dict[str, list[dict[str, Any]]
 def fill(db: sa.Engine, size: int, shape: Template) -> None:
     """Write `size` parked cases into the (migrated, empty) database behind `db`, then (VACUUM) ANALYZE it."""
     write = _copy if db.dialect.name == "postgresql" else _insert_many
-    with db.begin() as connection:
-        for chunk in cases(size, shape):
+    # A transaction per chunk: SQLite's write-ahead log then stays small (checkpointed after each commit); one
+    # transaction of 1,000,000 cases grows it to the whole database, and every page read searches its index.
+    for chunk in cases(size, shape):
+        with db.begin() as connection:
             for model in TABLES:
                 table: sa.Table = model.__table__  # type: ignore[attr-defined]
                 write(connection, table, chunk[table.name])
