@@ -59,8 +59,8 @@ def scope_filter(principal: Principal, agency_column: Any, office_column: Any,
                  roles: frozenset[Role] = AGENCY_ROLES,
                  offices: Sequence[str | None] | None = None) -> ColumnElement[bool]:
     """`in_scope` as a SQL condition on a row's agency and office columns (for lists); with `offices` (some of
-    `scope_offices`), only the rows of those: one office is one range of an index by agency and office, where an
-    OR of two is read by PostgreSQL as a bitmap of both ranges whole, whatever the LIMIT."""
+    `scope_offices`), only the rows of those: one office is one range of an index by agency and office, an OR of
+    two is not (engine/cases/tasks.py `_office_ranges`)."""
     if principal.role not in roles or not principal.agency:
         return false()
     within = scope_offices(principal) if offices is None else [o for o in offices if o in scope_offices(principal)]
