@@ -111,7 +111,8 @@ class TimerRow(SQLModel, table=True):
     """A waiting timer event; the due scan reads only this table."""
 
     __tablename__ = "workflow_timer"
-    __table_args__ = (Index("ix_workflow_timer_due", "state", "due_at"),)
+    # The due scan's range in its order (state, due_at), with what it reads of each timer: index-only at any size.
+    __table_args__ = (Index("ix_workflow_timer_due", "state", "due_at", "instance_id", "id"),)
 
     id: str = Field(primary_key=True, max_length=36, description="the SpiffWorkflow task id of the timer")
     instance_id: str = Field(foreign_key="workflow_instance.id", index=True, max_length=36)
