@@ -32,6 +32,7 @@ from bizportal.engine.uploads import checklist
 from bizportal.engine.uploads.checklist import Answer
 from bizportal.engine.workflow.runtime import ensure_open, human_task
 from bizportal.storage.applications import ApplicationRow, LicenceCaseRow
+from bizportal.storage.likelihood import usually
 from bizportal.storage.prefix import starts_with
 from bizportal.storage.workflow_tables import HumanTaskRow, HumanTaskState, WorkflowInstanceRow
 
@@ -205,7 +206,10 @@ def _visible(ctx: EngineContext, principal: Principal, query: Any, filters: Task
     if filters.assigned == "me":
         query = query.where(HumanTaskRow.assignee == principal.label)
     elif filters.assigned == "unassigned":
-        query = query.where(col(HumanTaskRow.assignee).is_(None))
+        # Most open tasks are unclaimed: said so, SQLite reads an officer's office range (ix_human_task_office)
+        # instead of every unclaimed task of every office in order (ix_human_task_assignee), which is all of them
+        # when the office has none, e.g. the agency's own tasks (storage/likelihood.py).
+        query = query.where(usually(col(HumanTaskRow.assignee).is_(None)))
     return query
 
 
