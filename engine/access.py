@@ -25,6 +25,7 @@ here gets no: the checks fail closed.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -55,13 +56,18 @@ def in_scope(principal: Principal, agency: str | None, office: str | None,
 
 
 def scope_filter(principal: Principal, agency_column: Any, office_column: Any,
-                 roles: frozenset[Role] = AGENCY_ROLES) -> ColumnElement[bool]:
-    """`in_scope` as a SQL condition on a row's agency and office columns (for lists)."""
+                 roles: frozenset[Role] = AGENCY_ROLES,
+                 offices: Sequence[str | None] | None = None) -> ColumnElement[bool]:
+    """`in_scope` as a SQL condition on a row's agency and office columns (for lists); with `offices` (some of
+    `scope_offices`), only the rows of those: one office is one range of an index by agency and office, an OR of
+    two is not (engine/cases/tasks.py `_office_ranges`)."""
     if principal.role not in roles or not principal.agency:
         return false()
+    within = scope_offices(principal) if offices is None else [o for o in offices if o in scope_offices(principal)]
+    if not within:
+        return false()
     return and_(agency_column == principal.agency,
-                or_(*(office_column.is_(None) if office is None else office_column == office
-                      for office in scope_offices(principal))))
+                or_(*(office_column.is_(None) if office is None else office_column == office for office in within)))
 
 
 def scope_offices(principal: Principal) -> list[str | None]:

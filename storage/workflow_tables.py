@@ -73,13 +73,13 @@ class HumanTaskRow(SQLModel, table=True):
     # The inbox pages by keyset in its order (overdue first, then deadline, then age, then id: engine/cases/
     # tasks.py): each part of it (overdue or not, with a deadline or without) is one range of these indexes, for
     # an agency's queue, the whole list (admins), and the step and claim filters. An officer's office follows
-    # its agency (a count reads only that office's entries; the filter's step choices are one seek each, and an
-    # officer's step filter is one range in the inbox's order).
-    __table_args__ = (Index("ix_human_task_office", "state", "agency", "office", "step", "overdue", "due_at",
-                            "opened_at", "id"),
+    # its agency and lane (a count reads only that office's entries, and only them, not the rows, for their lane;
+    # the filter's step choices are one seek each, and an officer's step filter is one range in the inbox's order).
+    __table_args__ = (Index("ix_human_task_office", "state", "agency", "lane", "office", "step", "overdue",
+                            "due_at", "opened_at", "id"),
                       # An office's overdue tasks in one range: the overdue count (ix_human_task_office has the
                       # step before `overdue`, for the step filter and choices, so counting overdue walked them all).
-                      Index("ix_human_task_office_overdue", "state", "agency", "office", "overdue", "due_at",
+                      Index("ix_human_task_office_overdue", "state", "agency", "lane", "office", "overdue", "due_at",
                             "opened_at", "id"),
                       Index("ix_human_task_queue", "state", "agency", "overdue", "due_at", "opened_at", "id"),
                       Index("ix_human_task_order", "state", "overdue", "due_at", "opened_at", "id"),
@@ -111,7 +111,8 @@ class TimerRow(SQLModel, table=True):
     """A waiting timer event; the due scan reads only this table."""
 
     __tablename__ = "workflow_timer"
-    __table_args__ = (Index("ix_workflow_timer_due", "state", "due_at"),)
+    # The due scan's range in its order (state, due_at), with what it reads of each timer: index-only at any size.
+    __table_args__ = (Index("ix_workflow_timer_due", "state", "due_at", "instance_id", "id"),)
 
     id: str = Field(primary_key=True, max_length=36, description="the SpiffWorkflow task id of the timer")
     instance_id: str = Field(foreign_key="workflow_instance.id", index=True, max_length=36)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -25,6 +24,7 @@ from bizportal.api.tokens import issue_token
 from bizportal.engine.assembly import LicensingEngine
 from bizportal.engine.principal import Role
 from bizportal.storage.migrate import upgrade_to_head
+from bizportal.storage.scratch_schema import scratch_schema
 from support.browser import launch, serve
 from support.helpers import OFFICE, Auth, Journey, id_number_of
 from support.oidc_provider import OidcProviderProcess, start_provider
@@ -59,16 +59,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'test.db'}"
         return
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://"))
-    with admin.begin() as connection:
-        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as connection:
-            connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with scratch_schema(POSTGRES_URL, "t_") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

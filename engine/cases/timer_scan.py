@@ -43,8 +43,9 @@ def fire_due_timers(ctx: EngineContext, db: Engine, limit: int = 500) -> int:
 
 def due_timers(session: Session, now: datetime, limit: int) -> list[tuple[str, str]]:
     """The `limit` longest-due waiting timers, as (instance id, timer id) grouped by instance: one range of
-    `ix_workflow_timer_due` (state, due_at) read in its order, so the scan costs `limit` entries however many
-    timers wait (ordering by instance instead sorted every due timer first), and the oldest go first."""
+    `ix_workflow_timer_due` (state, due_at, then the two ids: the index alone answers) read in its order, so the
+    scan costs `limit` entries however many timers wait (ordering by instance instead sorted every due timer
+    first), and the oldest go first."""
     due = session.exec(select(TimerRow.instance_id, TimerRow.id)
                        .where(TimerRow.state == TimerState.WAITING, col(TimerRow.due_at) <= now)
                        .order_by(col(TimerRow.due_at)).limit(limit)).all()
