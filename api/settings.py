@@ -33,6 +33,10 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(default=Path("var"), description="SQLite file, local objects and the generated key")
     database_url: str | None = Field(default=None, description="default: sqlite:///<data_dir>/bizportal.db")
+    database_pool_size: int = Field(default=10, ge=1, le=200, description="database connections each process keeps "
+                                    "open (up to as many again are opened for a burst and closed after it); a "
+                                    "request or job that finds none free opens a new one, which costs PostgreSQL a "
+                                    "process")
     redis_url: str | None = Field(default=None, description="set to run jobs on arq workers; unset = in-process")
     worker_poll_seconds: float = Field(default=0.02, gt=0, le=5, description="how often an arq worker looks for "
                                        "queued jobs (arq's own default, 0.5 s, would add up to that to every job)")
