@@ -5,24 +5,16 @@ import hashlib
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import date
 
 import pytest
 
 from bizportal.engine.documents import glyph_codes
 from bizportal.engine.documents.glyph_codes import plain
-from bizportal.engine.documents.licence_pdf import LicenceDocument, render_licence_pdf
+from bizportal.engine.documents.licence_pdf import render_licence_pdf
 from bizportal.engine.documents.typefaces import _parsed_fonts, rendering_lock, renew_glyph_codes
+from support.documents import SAMPLE_LICENCE
 
-DOC = LicenceDocument(
-    licence_number="BMA-2569-000123", licence_code="FOOD-NOTIFY-200",
-    licence_name_th="หนังสือรับรองการแจ้งจัดตั้งสถานที่จำหน่ายอาหาร",
-    licence_name_en="Certificate of Notification for a Food Premises",
-    agency_name_th="สำนักงานเขตคลองเตย", agency_name_en="Khlong Toei District Office",
-    holder_name="นางสาวสมหญิง ใจดี", holder_id_masked="1-2345-xxxxx-xx-1", business_name="ร้านข้าวมันไก่น้ำใจ",
-    business_address="99/9 ถนนสุขุมวิท แขวงคลองเตย เขตคลองเตย กรุงเทพมหานคร 10110",
-    issued_on=date(2026, 11, 22), valid_until=date(2027, 11, 21),
-    verification_url="https://bizportal.example/verify/BMA-2569-000123?s=abc")
+DOC = SAMPLE_LICENCE
 
 # Names and addresses with glyphs the first document lacks (other consonants, vowels, tone marks, Latin).
 OTHERS = [dataclasses.replace(DOC, holder_name=name, business_name=business, licence_number=f"BMA-2569-{n:06d}")

@@ -9,7 +9,7 @@ from cryptography.x509.oid import NameOID
 from pypdf import PdfReader
 
 from bizportal.api.key_files import DEV_SIGNER_CN, development_certificate, new_ed25519_pem, new_signing_key_pem
-from bizportal.engine.documents.licence_pdf import LicenceDocument, render_licence_pdf
+from bizportal.engine.documents.licence_pdf import render_licence_pdf
 from bizportal.engine.documents.signing import (
     LicenceSigner,
     licence_signing,
@@ -18,22 +18,9 @@ from bizportal.engine.documents.signing import (
     sign_pdf,
     validate_pdf,
 )
+from support.documents import SAMPLE_LICENCE
 
-DOC = LicenceDocument(
-    licence_number="BMA-2569-000123",
-    licence_code="FOOD-NOTIFY-200",
-    licence_name_th="หนังสือรับรองการแจ้งจัดตั้งสถานที่จำหน่ายอาหาร",
-    licence_name_en="Certificate of Notification for a Food Premises",
-    agency_name_th="สำนักงานเขตคลองเตย",
-    agency_name_en="Khlong Toei District Office",
-    holder_name="นางสาวสมหญิง ใจดี",
-    holder_id_masked="1-2345-xxxxx-xx-1",
-    business_name="ร้านข้าวมันไก่น้ำใจ",
-    business_address="99/9 ถนนสุขุมวิท แขวงคลองเตย เขตคลองเตย กรุงเทพมหานคร 10110",
-    issued_on=date(2026, 11, 22),
-    valid_until=date(2027, 11, 21),
-    verification_url="https://bizportal.example/verify/BMA-2569-000123?s=abc",
-)
+DOC = SAMPLE_LICENCE
 
 
 def _key_and_certificate() -> tuple[bytes, bytes]:
