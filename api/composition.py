@@ -117,8 +117,7 @@ def engine_from(settings: Settings, clock: Clock | None = None, migrate: bool = 
     """
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # private: the database, keys, objects
     signing = signing_from(settings)
-    db = make_engine(settings.resolved_database_url(), pool_size=settings.database_pool_size,
-                     max_overflow=settings.database_pool_size)
+    db = make_engine(settings.resolved_database_url(), pool_size=settings.database_pool_size)
     if migrate:
         upgrade_to_head(db)
     queue = ArqJobQueue(settings.redis_url) if settings.redis_url else None

@@ -26,14 +26,20 @@ T = TypeVar("T")
 _READ_ONLY = "bizportal_read_only"  # execution option set by `read_session`
 
 
-def make_engine(url: str, busy_timeout: float = 30, **kwargs: Any) -> Engine:
+def make_engine(url: str, busy_timeout: float = 30, pool_size: int | None = None, **kwargs: Any) -> Engine:
     """Create an engine tuned for the backend behind `url`.
+
+    `pool_size` connections stay open, and as many again may be opened for a burst (SQLAlchemy's default is 5 and
+    10): a process whose threads outnumber its pool opens and closes connections, each a PostgreSQL process. An
+    in-memory SQLite database has a pool of its own kind, without sizes, and keeps it.
 
     SQLite gets WAL (readers never block the single writer), enforced foreign keys and a busy timeout
     (`busy_timeout` seconds), because the embedded default serves HTTP from several threads. Its file is
     created private (0600, and its folder 0700 when created here): it holds citizens' IDs and addresses;
     SQLite gives the -wal and -shm files the database file's mode.
     """
+    if pool_size is not None and not _in_memory(url):
+        kwargs |= {"pool_size": pool_size, "max_overflow": pool_size}
     if url.startswith("sqlite"):
         _create_private(make_url(url).database)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": busy_timeout}, **kwargs)
@@ -63,6 +69,11 @@ def make_engine(url: str, busy_timeout: float = 30, **kwargs: Any) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def _in_memory(url: str) -> bool:
+    database = make_url(url).database
+    return url.startswith("sqlite") and (not database or database == ":memory:" or "mode=memory" in url)
 
 
 def _create_private(database: str | None) -> None:

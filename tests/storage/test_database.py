@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import QueuePool
 
 from bizportal.api.deps import query
 from bizportal.storage.database import make_engine, read_session, transaction
@@ -87,3 +88,11 @@ def test_the_database_files_are_private(tmp_path: Path) -> None:
         os.umask(previous)
     assert _mode(path.parent) == 0o700
     assert files == {"bizportal.db": 0o600, "bizportal.db-wal": 0o600, "bizportal.db-shm": 0o600}
+
+
+def test_the_pool_keeps_the_connections_it_is_sized_for_and_an_in_memory_database_keeps_its_own_pool(
+        tmp_path: Path) -> None:
+    sized = make_engine(f"sqlite:///{tmp_path / 'pooled.db'}", pool_size=12)
+    assert isinstance(sized.pool, QueuePool) and sized.pool.size() == 12 and sized.pool._max_overflow == 12
+    for url in ("sqlite://", "sqlite:///:memory:"):  # SQLAlchemy's pool for these takes no sizes
+        assert not isinstance(make_engine(url, pool_size=12).pool, QueuePool)
