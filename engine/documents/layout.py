@@ -547,7 +547,10 @@ def _qr_image(url: str) -> Image.Image:
     """The QR code of `url` as a 1-bit image with a one-module border, handed to fpdf2 as an image (it was
     encoded as PNG and fpdf2 decoded it again)."""
     qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=1, mask_pattern=QR_MASK_PATTERN)
-    qr.add_data(url)
+    # One byte-mode segment (optimize=0): qrcode's search for numeric segments (runs of 20+ digits) fails with
+    # "glog(0)" for some runs (qrcode 8.2), which would stop a licence from issuing; an URL without such a run
+    # is encoded the same either way.
+    qr.add_data(url, optimize=0)
     qr.make(fit=True)
     matrix = qr.get_matrix()  # the border included; True is a dark module
     modules = Image.new("1", (len(matrix), len(matrix)))

@@ -36,6 +36,9 @@ URLS = [
     "https://portal.go.th/verify/X",
     "https://bizportal.example/verify/BMA-2569-000123?s=" + "".join(chr(0x41 + i % 26) for i in range(86)) * 3,
     *(f"https://bizportal.example/verify/BMA-2569-{n:06d}?s={n:086d}" for n in range(0, 200, 7)),
+    # Runs of digits that qrcode's numeric segments fail on ("glog(0)", qrcode 8.2): encoded as one byte segment.
+    *(f"https://bizportal.example/verify/LAO-2569-000123?s={'0' * zeros}{tail}"
+      for zeros, tail in ((77, "123"), (78, "12"), (79, "1"), (86, "99"))),
 ]
 
 
