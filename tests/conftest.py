@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -26,26 +24,13 @@ from bizportal.engine.principal import Role
 from bizportal.storage.migrate import upgrade_to_head
 from bizportal.storage.scratch_schema import scratch_schema
 from support.browser import launch, serve
-from support.helpers import OFFICE, Auth, Journey, id_number_of
+from support.clock import MovableClock
+from support.helpers import OFFICE, SIGNING_KEY, Auth, Journey, id_number_of
 from support.oidc_provider import OidcProviderProcess, start_provider
 from support.s3_server import S3Server, start_s3_server
 from support.smtp_server import Mailbox, free_port
 
 POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
-SIGNING_KEY = "test-signing-key-" + "x" * 32
-# Tuesday 1 December 2026, 09:00 Bangkok: a working week without holidays ahead.
-START = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
-
-
-@dataclass
-class MovableClock:
-    current: datetime = START
-
-    def now(self) -> datetime:
-        return self.current
-
-    def advance(self, **delta: float) -> None:
-        self.current += timedelta(**delta)
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ import time
 from typing import Any
 
 import pytest
-from conftest import MovableClock
 from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, FilePayload, Page, expect
 from pydantic import SecretStr
@@ -31,6 +30,7 @@ from support.browser import (
     no_horizontal_overflow,
     screenshot,
 )
+from support.clock import MovableClock
 from support.helpers import OFFICE, Auth
 from support.oidc_provider import SOMCHAI
 from support.uploads import pdf

@@ -8,14 +8,13 @@ from pathlib import Path
 
 import pytest
 import redis
-from conftest import SIGNING_KEY
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
 from bizportal.api.app import create_app
 from bizportal.api.settings import Settings
 from bizportal.engine.assembly import LicensingEngine
-from support.helpers import REDIS_URL, Auth
+from support.helpers import REDIS_URL, SIGNING_KEY, Auth
 
 
 def _client(settings: Settings, engine: LicensingEngine, **limits: str) -> TestClient:

@@ -8,12 +8,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import MovableClock
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from bizportal.engine.assembly import LicensingEngine
 from bizportal.storage.audit_events import AuditEventRow
+from support.clock import MovableClock
 from support.helpers import Auth
 
 ISSUER = "https://staff-id.example"

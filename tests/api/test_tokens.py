@@ -10,7 +10,6 @@ from typing import Any
 
 import jwt
 import pytest
-from conftest import SIGNING_KEY
 from fastapi.testclient import TestClient
 from sqlmodel import select
 from typer.testing import CliRunner
@@ -24,7 +23,7 @@ from bizportal.engine.errors import StartupError, Unauthenticated
 from bizportal.engine.principal import Role
 from bizportal.storage.audit_events import AuditEventRow
 from bizportal.storage.database import transaction
-from support.helpers import ALICE_ID, application_body
+from support.helpers import ALICE_ID, SIGNING_KEY, application_body
 
 KEY = "token-test-key-" + "k" * 32
 

@@ -9,7 +9,6 @@ import re
 from typing import Annotated
 
 import pytest
-from conftest import MovableClock
 from fastapi import Depends, FastAPI
 from fastapi.testclient import TestClient
 from markupsafe import escape
@@ -25,6 +24,7 @@ from bizportal.engine.assembly import LicensingEngine
 from bizportal.engine.principal import Principal, Role
 from bizportal.storage.database import transaction
 from bizportal.storage.notifications import NotificationRow
+from support.clock import MovableClock
 from support.helpers import ALICE_ID, Journey
 from support.pages import providers_configured
 from support.uploads import pdf as one_page_pdf

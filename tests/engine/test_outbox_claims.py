@@ -9,11 +9,11 @@ import threading
 from collections import Counter
 
 import pytest
-from conftest import MovableClock
 
 from bizportal.engine import outbox
 from bizportal.engine.assembly import LicensingEngine
 from bizportal.storage.database import transaction
+from support.clock import MovableClock
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite", pytest.param("postgresql",
                                                                            marks=pytest.mark.postgres)],

@@ -4,8 +4,8 @@ and still finds by a poll what it does not know about."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
-from typing import Any, Protocol
+from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import event
@@ -16,13 +16,7 @@ from bizportal.engine.assembly import LicensingEngine
 from bizportal.engine.outbox import InProcessQueue, Outbox
 from bizportal.storage.database import transaction
 from bizportal.storage.outbox import JobState, OutboxRow
-
-
-class MovableClock(Protocol):  # the `clock` fixture (tests/conftest.py)
-    def now(self) -> datetime: ...
-
-    def advance(self, **delta: float) -> None: ...
-
+from support.clock import MovableClock
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite", pytest.param("postgresql",
                                                                            marks=pytest.mark.postgres)],

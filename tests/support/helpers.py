@@ -21,6 +21,7 @@ VALID_IDS = ("1101700203395", "3100600123450", "0105556123453")
 LICENCE = "food_premises_notice_small"
 OFFICE = "BKK-KHLONG-TOEI"  # the local office of the sample business's district (Khlong Toei, Bangkok)
 BPMN_DIR = Path(__file__).resolve().parents[2] / "bpmn"
+SIGNING_KEY = "test-signing-key-" + "x" * 32  # the token key of the `settings` fixture (tests/conftest.py)
 # The tests' own Redis database, flushed by them: one per pytest-xdist worker (gw0 15, gw1 14, ...), so workers
 # running side by side never see each other's keys.
 REDIS_DB = 15 - int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
