@@ -84,8 +84,6 @@ class _App(FastAPI):
         return SecurityHeaders(super().build_middleware_stack(), self.state.public_base_url)
 
 
-# Room for the other parts of a document upload (the `document` field, the part headers, the boundaries).
-MULTIPART_OVERHEAD = 64 * 1024
 
 
 def oidc_provider(settings: Settings) -> OidcProvider | None:
@@ -161,7 +159,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, eng
     app.add_middleware(input_guard.NulGuard)
     app.add_middleware(RequestLimits, limits=Limits(body_bytes=settings.max_body_bytes,
                                                     upload_bytes=settings.max_upload_bytes,
-                                                    document_bytes=settings.max_document_bytes + MULTIPART_OVERHEAD,
+                                                    document_bytes=settings.max_document_bytes,
                                                     header_bytes=settings.max_header_bytes))
     # Added last, so it runs first: a spent budget is refused before anything else reads the request.
     app.add_middleware(RateLimitMiddleware,

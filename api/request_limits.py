@@ -29,13 +29,18 @@ from bizportal.api.errors import error_body
 from bizportal.api.pages.page_route import error_page
 from bizportal.api.pages.rendering import size_text
 
+# Room for the other parts of a document upload (the `document` field, the part headers, the boundaries).
+MULTIPART_OVERHEAD = 64 * 1024
+
 
 @dataclass(frozen=True)
 class Limits:
     body_bytes: int
     upload_bytes: int
     header_bytes: int
-    document_bytes: int | None = None  # a document upload's multipart body (None: `upload_bytes`)
+    # The largest document file (None: `upload_bytes` for the whole body): its upload's body may be
+    # MULTIPART_OVERHEAD more, and a page's too-large answer names this size, the one the forms announce.
+    document_bytes: int | None = None
 
 
 _DOCUMENT_UPLOAD = re.compile(r"(?:/api/v1)?/applications/[^/]+/documents/?|/apply/[^/]+/documents/?")  # API, pages
@@ -95,12 +100,13 @@ class RequestLimits:
                 "send shorter headers"))
             return
         content_type = (_header(scope, b"content-type") or b"").split(b";")[0].strip().lower()
-        limit = self.limits.body_bytes
+        limit = shown = self.limits.body_bytes
         if content_type == b"multipart/form-data":
-            limit = self.limits.upload_bytes
+            limit = shown = self.limits.upload_bytes
             if self.limits.document_bytes is not None and _DOCUMENT_UPLOAD.fullmatch(scope.get("path", "")):
-                limit = self.limits.document_bytes
-        too_large = (_page_too_large(scope, limit) if _from_a_page(scope) else
+                shown = self.limits.document_bytes
+                limit = shown + MULTIPART_OVERHEAD
+        too_large = (_page_too_large(scope, shown) if _from_a_page(scope) else
                      _response(413, "PayloadTooLarge", f"the request body is larger than {limit} bytes",
                                "send a smaller body" if limit == self.limits.body_bytes
                                else "upload a smaller file"))

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from bizportal.api.app import create_app
 from bizportal.api.cli import server_options
+from bizportal.api.pages.rendering import size_text
 from bizportal.api.settings import Settings
 from bizportal.engine.assembly import LicensingEngine
 from support.helpers import Auth, application_body
@@ -68,6 +69,8 @@ def test_a_pages_upload_over_the_limit_is_a_page_with_the_way_back(client: TestC
         "Referer": "http://testserver/apply/some-draft/documents?lang=en", "Cookie": "bizportal_lang=en"})
     assert page.status_code == 413 and page.headers["content-type"].startswith("text/html")
     assert "The file is too large" in page.text and 'href="/apply/some-draft/documents?lang=en"' in page.text
+    # The size the form announces (the document's), not the body's with room for the form's other parts.
+    assert f"larger than {size_text(settings.max_document_bytes)}<" in page.text
     foreign = client.post(form, content=over, headers={
         "Content-Type": f"multipart/form-data; boundary={BOUNDARY.decode()}", "Accept": "text/html",
         "Referer": "https://elsewhere.example/apply/x/documents"})
