@@ -48,6 +48,7 @@ from typing import Any
 
 import aiohttp
 import httpx
+import sqlalchemy
 import yaml
 from fpdf import FPDF
 
@@ -56,6 +57,7 @@ from bizportal.api.tokens import issue_token
 from bizportal.engine.applications.thai_id import check_digit
 from bizportal.engine.catalogue.catalogue import load_catalogue
 from bizportal.engine.principal import Role
+from bizportal.storage.scratch_schema import scratch_schema
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).parent / "results" / "load.json"
@@ -277,9 +279,8 @@ PGBENCH_CLIENTS = 16
 PGBENCH_ROWS = 10_000
 PGBENCH_SCRIPT = """\\set id random(1, {rows})
 BEGIN;
-UPDATE {schema}.instance SET document = jsonb_set(document, '{{step}}', to_jsonb(:id)), version = version + 1
-  WHERE id = :id;
-INSERT INTO {schema}.event (instance_id, body) VALUES (:id, '{{"kind": "step"}}');
+UPDATE instance SET document = jsonb_set(document, '{{step}}', to_jsonb(:id)), version = version + 1 WHERE id = :id;
+INSERT INTO event (instance_id, body) VALUES (:id, '{{"kind": "step"}}');
 COMMIT;
 """
 
@@ -290,38 +291,31 @@ def pgbench_composite(database_url: str, seconds: float) -> dict[str, Any]:
     Runs `pgbench` with PGBENCH_CLIENTS clients for `seconds` on tables in a schema of its own (dropped after), in
     the same run as the journey, so the service's commands per second can be read as a share of it.
     """
-    from sqlalchemy.engine import make_url
-
-    url = make_url(database_url)
-    schema = f"pgbench_yardstick_{secrets.token_hex(4)}"
-    connection = ["-h", url.host or "127.0.0.1", "-p", str(url.port or 5432), "-U", url.username or "postgres"]
-    env = {**os.environ, **({"PGPASSWORD": url.password} if url.password else {})}
-    database = url.database or "postgres"
-
-    def psql(sql: str) -> None:
-        done = subprocess.run(["psql", *connection, "-q", "-v", "ON_ERROR_STOP=1", "-d", database, "-c", sql],
-                              env=env, capture_output=True, text=True)
-        if done.returncode:
-            raise SystemExit(f"psql failed: {done.stderr.strip()}")
-
-    # 5 KB of hex digits: random enough that TOAST's compression does not shrink the row to nothing.
-    psql(f"CREATE SCHEMA {schema}; "
-         f"CREATE TABLE {schema}.instance (id int PRIMARY KEY, version int NOT NULL, document jsonb NOT NULL); "
-         f"CREATE TABLE {schema}.event (id bigserial PRIMARY KEY, instance_id int NOT NULL, body jsonb NOT NULL, "
-         f"at timestamptz NOT NULL DEFAULT now()); "
-         f"INSERT INTO {schema}.instance SELECT n, 0, jsonb_build_object('step', 0, 'padding', "
-         f"(SELECT string_agg(md5(random()::text || n || g), '') FROM generate_series(1, 156) g)) "
-         f"FROM generate_series(1, {PGBENCH_ROWS}) n")
-    psql(f"VACUUM ANALYZE {schema}.instance")  # not inside the transaction psql -c makes of several statements
-    try:
+    url = database_url.replace("postgresql+psycopg://", "postgresql://", 1)
+    with scratch_schema(url, "pgbench_yardstick_") as scratch:  # pgbench takes the URL (and its search_path) too
+        engine = sqlalchemy.create_engine(scratch.replace("postgresql://", "postgresql+psycopg://", 1))
+        with engine.begin() as connection:
+            connection.execute(sqlalchemy.text(
+                "CREATE TABLE instance (id int PRIMARY KEY, version int NOT NULL, document jsonb NOT NULL)"))
+            connection.execute(sqlalchemy.text(
+                "CREATE TABLE event (id bigserial PRIMARY KEY, instance_id int NOT NULL, body jsonb NOT NULL, "
+                "at timestamptz NOT NULL DEFAULT now())"))
+            # 5 KB of hex digits: random enough that TOAST's compression does not shrink the row to nothing.
+            connection.execute(sqlalchemy.text(
+                "INSERT INTO instance SELECT n, 0, jsonb_build_object('step', 0, 'padding', "
+                "(SELECT string_agg(md5(random()::text || n || g), '') FROM generate_series(1, 156) g)) "
+                f"FROM generate_series(1, {PGBENCH_ROWS}) n"))
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(sqlalchemy.text("VACUUM ANALYZE instance"))
+        engine.dispose()
         with tempfile.NamedTemporaryFile("w", suffix=".sql") as script:
-            script.write(PGBENCH_SCRIPT.format(rows=PGBENCH_ROWS, schema=schema))
+            script.write(PGBENCH_SCRIPT.format(rows=PGBENCH_ROWS))
             script.flush()
-            done = subprocess.run(["pgbench", *connection, "-n", "-c", str(PGBENCH_CLIENTS), "-j", "2",
-                                   "-T", str(max(1, round(seconds))), "-f", script.name, database],
-                                  env=env, check=True, capture_output=True, text=True)
-    finally:
-        psql(f"DROP SCHEMA {schema} CASCADE")
+            done = subprocess.run(["pgbench", "-n", "-c", str(PGBENCH_CLIENTS), "-j", "2", "-T",
+                                   str(max(1, round(seconds))), "-f", script.name, scratch],
+                                  capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"pgbench failed: {done.stderr.strip()}")
     tps = next(float(line.split("=")[1].split()[0]) for line in done.stdout.splitlines()
                if line.startswith("tps ="))
     return {"step": "UPDATE a 5 KB jsonb row by key + INSERT an event, one transaction", "clients": PGBENCH_CLIENTS,
