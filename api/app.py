@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp
 
 from bizportal.api import access_log, errors, input_guard, pages
-from bizportal.api.composition import engine_from
+from bizportal.api.composition import engine_from, settle_process
 from bizportal.api.download_links import DownloadLinks
 from bizportal.api.oidc import OidcProvider
 from bizportal.api.rate_limits import RateLimitMiddleware, public_rules
@@ -125,13 +125,13 @@ def staff_oidc_provider(settings: Settings) -> OidcProvider | None:
 
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None, engine: LicensingEngine | None = None,
-               background_sweeper: bool = False) -> FastAPI:
+               background_sweeper: bool = False, migrate: bool = True) -> FastAPI:
     """Build the app. Loads and validates every definition now, so a bad file stops start-up."""
     settings = settings or Settings()
     signing_key = settings.signing_key()  # first: a missing or short key stops start-up before anything is built
     oidc = oidc_provider(settings)
     staff_oidc = staff_oidc_provider(settings)
-    engine = engine or engine_from(settings, clock=clock)
+    engine = engine or engine_from(settings, clock=clock, migrate=migrate)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -175,4 +175,12 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None, eng
         app.include_router(router)
     pages.install(app)  # the pages for people (api/pages), their static files and the sign-in redirect
     errors.document(app)  # the OpenAPI document declares every error status with the one error body
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one of `serve --processes N`'s processes (uvicorn's factory): the settings come from the
+    environment `serve` prepared, and the database was migrated by `serve` before the processes started."""
+    app = create_app(Settings(), background_sweeper=True, migrate=False)
+    settle_process()
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 from datetime import timedelta
@@ -12,7 +13,7 @@ import typer
 from pydantic import SecretStr
 
 from bizportal.api import dev_provider
-from bizportal.api.settings import Settings
+from bizportal.api.settings import Settings, settings_environment
 from bizportal.api.tokens import issue_token
 from bizportal.engine.assurance import DEVELOPMENT_AAL, DEVELOPMENT_IAL
 from bizportal.engine.errors import StartupError
@@ -37,7 +38,10 @@ def server_options(settings: Settings) -> dict[str, Any]:
 
 @app.command()
 def serve(host: Annotated[str | None, typer.Option(help="default BIZPORTAL_HOST")] = None,
-          port: Annotated[int | None, typer.Option(help="default BIZPORTAL_PORT")] = None) -> None:
+          port: Annotated[int | None, typer.Option(help="default BIZPORTAL_PORT")] = None,
+          processes: Annotated[int, typer.Option(min=1, max=64, help="API processes sharing the port (uvicorn's "
+                                                 "workers; the database is migrated once, before they start)")] = 1,
+          ) -> None:
     """Migrate, load every definition, and serve the HTTP API."""
     import uvicorn
 
@@ -73,13 +77,19 @@ def serve(host: Annotated[str | None, typer.Option(help="default BIZPORTAL_HOST"
             if development_provider and settings.oidc_issuer else None
     except StartupError as err:  # settings or a plug-in that cannot work, a bad BPMN or manual file: say which, stop
         _cannot_start(err)
-    settle_process()
+    if processes > 1:  # each process builds its own app from the settings, which go to it through the environment
+        application.state.engine.db.dispose()  # the parent serves nothing: its connections would only sit idle
+        os.environ.update(settings_environment(settings))
+    else:
+        settle_process()
     if provider is not None:
         typer.echo(dev_provider.how_to_sign_in(settings.public_base_url, provider.issuer))
         # uvicorn re-raises the SIGTERM it shut down on: exit through `finally` then, so the provider stops too.
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     try:
-        uvicorn.run(application, host=host or settings.host, port=port or settings.port, **server_options(settings))
+        served: Any = application if processes == 1 else "bizportal.api.app:app_from_environment"
+        uvicorn.run(served, host=host or settings.host, port=port or settings.port, workers=processes,
+                    factory=processes > 1, **server_options(settings))
     finally:
         if provider is not None:
             provider.stop()

@@ -8,6 +8,7 @@ every setting as `${BIZPORTAL_X:-}`, so an operator sets only the ones they need
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import tempfile
@@ -175,6 +176,8 @@ class Settings(BaseSettings):
         """Unset, the public address is where `serve` listens, so links and the sign-in's return work on any port."""
         if "public_base_url" not in self.model_fields_set:
             self.public_base_url = f"http://{self.host}:{self.port}"
+            # Assigning marks the field as set; it was derived, not set, and `serve --port` must still move it.
+            self.model_fields_set.discard("public_base_url")
         return self
 
     def is_production(self) -> bool:
@@ -236,3 +239,26 @@ def _create_key_file(path: Path) -> None:
             os.replace(temporary, path)
     finally:
         Path(temporary).unlink(missing_ok=True)
+
+
+def settings_environment(settings: Settings) -> dict[str, str]:
+    """The `BIZPORTAL_*` variables that make `Settings()` equal `settings`, for the processes `serve` starts.
+
+    Only what was set (by the environment or by `serve` itself, e.g. the development sign-in) is written:
+    the rest stays at its default in the child too. Maps and lists as JSON, as the environment takes them.
+    """
+    environment: dict[str, str] = {}
+    for name in settings.model_fields_set:
+        value = getattr(settings, name)
+        if value is None:
+            continue
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        if isinstance(value, dict | list):
+            text = json.dumps(value)
+        elif isinstance(value, bool):
+            text = "true" if value else "false"
+        else:
+            text = str(value)
+        environment[f"BIZPORTAL_{name.upper()}"] = text
+    return environment

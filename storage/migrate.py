@@ -6,9 +6,11 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+_MIGRATION_LOCK = 0x62697A706F7274  # "bizport": the advisory lock key the upgrade holds on PostgreSQL
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -22,6 +24,10 @@ def alembic_config(engine: Engine) -> Config:
 def upgrade_to_head(engine: Engine) -> None:
     """Bring the schema to the newest revision; safe to run on every start."""
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Processes starting together (API processes, workers) would each upgrade: the first takes this lock
+            # and upgrades, the others wait for it and then find the schema at head. SQLite's write lock does this.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
         config = alembic_config(engine)
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
