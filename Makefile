@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test test-any-date install install-test services lint typecheck bench load load-postgres clean FORCE
+.PHONY: run test test-any-date install install-test services lint typecheck bench load load-postgres prod-local chaos clean FORCE
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,12 @@ install-test: $(VENV)/.installed-test
 ## with SQLite and a local object store under ./var and jobs in-process.
 run: install
 	$(BIN)/bizportal serve
+
+## The production shape on this machine, without Docker (api/stack): the machine's PostgreSQL (database bizportal_local)
+## and Redis (database 5), SeaweedFS, two API processes on port 8000 and two arq workers, one key set under
+## var/prod-local; Ctrl-C stops them all.
+prod-local: install-test services
+	$(BIN)/bizportal prod-local
 
 ## PostgreSQL and Redis started if they are down; the S3 server is started by the tests themselves.
 services:

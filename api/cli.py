@@ -1,4 +1,4 @@
-"""`bizportal serve | worker | migrate | token | keys | staff add | bpmn generate`."""
+"""`bizportal serve | prod-local | worker | migrate | token | keys | staff add | bpmn generate`."""
 
 from __future__ import annotations
 
@@ -93,6 +93,38 @@ def serve(host: Annotated[str | None, typer.Option(help="default BIZPORTAL_HOST"
     finally:
         if provider is not None:
             provider.stop()
+
+
+@app.command("prod-local")
+def prod_local(
+        port: Annotated[int, typer.Option(help="the one port of the API processes")] = 8000,
+        database_url: Annotated[str, typer.Option(help="PostgreSQL; the database is created if missing")]
+        = "postgresql://postgres@127.0.0.1:5432/bizportal_local",
+        redis_url: Annotated[str, typer.Option(help="Redis, a database number of its own")]
+        = "redis://127.0.0.1:6379/5",
+        folder: Annotated[Path, typer.Option(help="keys, SeaweedFS's data and every process's log")]
+        = Path("var/prod-local"),
+) -> None:
+    """The production shape on this machine: SeaweedFS, 2 API processes on one port and 2 arq workers on the
+    machine's PostgreSQL and Redis, one key set, migrations once. Stops everything on Ctrl-C."""
+    from bizportal.api.stack.launcher import machine_stack
+
+    stack = machine_stack(folder.resolve(), database_url, redis_url, port)
+    try:
+        stack.start()
+    except (RuntimeError, TimeoutError, FileNotFoundError, StartupError) as err:
+        typer.echo(f"cannot start the production shape: {err}", err=True)
+        raise typer.Exit(code=2) from err
+    typer.echo(f"Biz Portal (production shape) at {stack.url}: 2 API processes, 2 workers, SeaweedFS at "
+               f"{stack.store.url}, logs in {folder / 'logs'}. Ctrl-C stops everything.")
+    if stack.provider is not None:
+        typer.echo(dev_provider.how_to_sign_in(stack.url, stack.provider.issuer))
+    try:  # blocked only now: the processes started above would inherit the mask
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+        signal.sigwait({signal.SIGINT, signal.SIGTERM})
+    finally:
+        typer.echo("stopping ...")
+        stack.stop()
 
 
 @app.command()
