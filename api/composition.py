@@ -8,6 +8,7 @@ that configure them.
 from __future__ import annotations
 
 import gc
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -130,7 +131,8 @@ def engine_from(settings: Settings, clock: Clock | None = None, migrate: bool = 
                         agency_adapters=lambda codes: load_agency_adapters(settings.agency_adapters, codes, http),
                         payments=payments_from(settings, http),
                         signing=signing, scanner=scanner_from(settings, http),
-                        upload_limits=upload_limits_from(settings))
+                        upload_limits=upload_limits_from(settings),
+                        lost_job_after=timedelta(seconds=2 * settings.job_timeout_seconds))
 
 
 def settle_process() -> None:

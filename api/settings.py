@@ -39,6 +39,9 @@ class Settings(BaseSettings):
                                     "request or job that finds none free opens a new one, which costs PostgreSQL a "
                                     "process")
     redis_url: str | None = Field(default=None, description="set to run jobs on arq workers; unset = in-process")
+    job_timeout_seconds: float = Field(default=60, gt=0, le=3600, description="longest an arq job may run before "
+                                       "the worker cancels it and it is retried; a job dispatched and not finished "
+                                       "after twice this (its worker died, Redis lost its queue) is dispatched again")
     worker_poll_seconds: float = Field(default=0.02, gt=0, le=5, description="how often an arq worker looks for "
                                        "queued jobs (arq's own default, 0.5 s, would add up to that to every job)")
     object_store: Literal["local", "s3"] = "local"

@@ -61,4 +61,6 @@ def build_worker(settings: Settings, engine: LicensingEngine | None = None, burs
     return Worker(functions=[run_outbox_job], cron_jobs=cron_jobs,
                   on_startup=on_startup, on_shutdown=on_shutdown,
                   redis_settings=RedisSettings.from_dsn(settings.redis_url), burst=burst,
-                  handle_signals=not burst, max_tries=5, keep_result=0, poll_delay=settings.worker_poll_seconds)
+                  handle_signals=not burst, max_tries=5, keep_result=0, poll_delay=settings.worker_poll_seconds,
+                  # a job of a worker that died is run again by another once this has passed (arq's default is 300 s)
+                  job_timeout=settings.job_timeout_seconds)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,7 @@ from bizportal.engine.licences.issuing import RENDER_LICENCE, issue_licence_job,
 from bizportal.engine.licences.renewal_reminders import send_due_reminders
 from bizportal.engine.links import Links
 from bizportal.engine.notices.notifier import SEND_JOB, notify, send_notification_job
-from bizportal.engine.outbox import InProcessQueue, Job, JobQueue, Outbox, dispatch_committed
+from bizportal.engine.outbox import DEFAULT_STALE_AFTER, InProcessQueue, Job, JobQueue, Outbox, dispatch_committed
 from bizportal.engine.payments.invoices import create_invoice, expire_invoice, settle_waived_invoice_job
 from bizportal.engine.payments.providers import PaymentProviders
 from bizportal.engine.payments.receipts import ISSUE_RECEIPT, RENDER_RECEIPT, issue_receipt_job, render_receipt_job
@@ -117,8 +118,8 @@ def build_engine(db: Engine, bpmn_dir: Path, object_store: ObjectStore, clock: C
                  opdc_email: str | None = None,
                  agency_adapters: Callable[[Iterable[str]], AgencyAdapters] | None = None,
                  payments: PaymentProviders | None = None, signing: LicenceSigning | None = None,
-                 scanner: DocumentScanner | None = None, upload_limits: UploadLimits | None = None
-                 ) -> LicensingEngine:
+                 scanner: DocumentScanner | None = None, upload_limits: UploadLimits | None = None,
+                 lost_job_after: timedelta = DEFAULT_STALE_AFTER) -> LicensingEngine:
     """Load and validate every definition, record them, and wire the use cases together.
 
     Args:
@@ -129,6 +130,8 @@ def build_engine(db: Engine, bpmn_dir: Path, object_store: ObjectStore, clock: C
         scanner: asked about every uploaded document (default: none, every document that passes the checks of
             engine/uploads/content.py is accepted).
         upload_limits: the limits of uploaded documents (default: those of engine/uploads/limits.py).
+        lost_job_after: a job dispatched this long ago and not finished is dispatched again (longer than the
+            workers' job timeout).
 
     Raises:
         DefinitionError: a BPMN or manual file is unusable (the message names file and element).
@@ -154,7 +157,7 @@ def build_engine(db: Engine, bpmn_dir: Path, object_store: ObjectStore, clock: C
                         registry=registry, agencies=agencies, signing=signing, scanner=scanner,
                         upload_limits=upload_limits)
     runtime.bind(ctx)
-    outbox = Outbox(db, clock, JOBS, ctx)
+    outbox = Outbox(db, clock, JOBS, ctx, stale_after=lost_job_after)
     with transaction(db) as session:
         definitions.record(session)
     return LicensingEngine(db=db, ctx=ctx, definitions=definitions, outbox=outbox,

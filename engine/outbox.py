@@ -145,11 +145,19 @@ def _forget(session: OrmSession, previous_transaction: SessionTransaction) -> No
         session.info.pop(_QUEUED, None)
 
 
+DEFAULT_STALE_AFTER = timedelta(minutes=5)
+
+
 class Outbox:
     """Runs outbox rows with the job of their name, passing `ctx` to it."""
 
-    def __init__(self, engine: Engine, clock: Clock, handlers: Mapping[str, Job], ctx: EngineContext) -> None:
+    def __init__(self, engine: Engine, clock: Clock, handlers: Mapping[str, Job], ctx: EngineContext,
+                 stale_after: timedelta = DEFAULT_STALE_AFTER) -> None:
         self.engine = engine
+        # A row dispatched this long ago and not finished was lost (its worker died, Redis lost its queue): it is
+        # dispatched again. Longer than any job may run (the worker's job timeout), or a running job is doubled:
+        # harmless (the claim in run_job lets one finish) but wasted.
+        self.stale_after = stale_after
         self.clock = clock
         self.handlers = dict(handlers)
         self.ctx = ctx
@@ -186,7 +194,7 @@ class Outbox:
         return (last is None or self._committed.lost
                 or time.monotonic() - last >= POLL_EVERY.total_seconds())
 
-    def pending_ids(self, limit: int = 100, stale_after: timedelta = timedelta(minutes=5)) -> list[str]:
+    def pending_ids(self, limit: int = 100) -> list[str]:
         """Claim rows ready to run: pending and due, or dispatched long ago and never finished (lost job).
 
         Request threads dispatch after every command, so claims race. `FOR UPDATE SKIP LOCKED` (PostgreSQL; SQLite
@@ -199,7 +207,7 @@ class Outbox:
             query = (select(OutboxRow.id)
                      .where(or_(col(OutboxRow.state) == JobState.PENDING,
                                 (col(OutboxRow.state) == JobState.DISPATCHED)
-                                & (col(OutboxRow.dispatched_at) <= now - stale_after)))
+                                & (col(OutboxRow.dispatched_at) <= now - self.stale_after)))
                      .where(col(OutboxRow.available_at) <= now).order_by(col(OutboxRow.created_at)).limit(limit)
                      .with_for_update(skip_locked=True))
             ids = list(session.exec(query))
