@@ -17,6 +17,7 @@ The invariants:
 - `charged_once`: an invoice keeps at most the one charge that settled it; every other charge of it (a
   second payment, a payment that arrived after it expired, was cancelled or was paid at a counter) has a
   refund recorded (requested from the provider, refunded, or owed by the agency); a refunded invoice keeps none.
+  (A payment the provider reported refunded before it settled anything is no charge.)
 - `payment_recorded`: every successful charge a provider reported (a `succeeded` event) settled its payment or
   was refunded as a duplicate: money taken is never left on a payment still pending or marked failed. An amount
   that did not match is left out: it is recorded as such, in the event and the trail, for an operator.
@@ -137,7 +138,7 @@ def one_receipt(session: Session, now: datetime) -> Iterable[Violation]:
               .join(OnlinePaymentRow, col(OnlinePaymentRow.id) == col(PaymentInvoiceRow.payment_id))
               .join(ReceiptRow, and_(col(ReceiptRow.source) == _ONLINE,
                                      col(ReceiptRow.payment_id) == col(OnlinePaymentRow.id)))
-              .where(col(OnlinePaymentRow.state).in_((OnlinePaymentState.SUCCEEDED, OnlinePaymentState.REFUNDED))))
+              .where(col(OnlinePaymentRow.state) == OnlinePaymentState.SUCCEEDED))
     receipts = union_all(counter, online).subquery()
     per_invoice = (select(receipts.c.invoice_id, func.count().label("n")).group_by(receipts.c.invoice_id).subquery())
     count = func.coalesce(per_invoice.c.n, 0)
@@ -158,8 +159,7 @@ def charged_once(session: Session, now: datetime) -> Iterable[Violation]:
     online = (select(PaymentInvoiceRow.invoice_id.label("invoice_id"),  # type: ignore[attr-defined]
                      PaymentInvoiceRow.payment_id.label("payment_id"))  # type: ignore[attr-defined]
               .join(OnlinePaymentRow, col(OnlinePaymentRow.id) == col(PaymentInvoiceRow.payment_id))
-              .where(col(OnlinePaymentRow.state).in_((OnlinePaymentState.SUCCEEDED, OnlinePaymentState.DUPLICATE,
-                                                      OnlinePaymentState.REFUNDED))))
+              .where(col(OnlinePaymentRow.state).in_((OnlinePaymentState.SUCCEEDED, OnlinePaymentState.DUPLICATE))))
     charges = union_all(counter, online).subquery()
     refunded = exists().where(col(RefundRow.invoice_id) == charges.c.invoice_id,
                               col(RefundRow.payment_id) == charges.c.payment_id)
