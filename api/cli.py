@@ -1,4 +1,4 @@
-"""`bizportal serve | prod-local | worker | migrate | token | keys | staff add | bpmn generate`."""
+"""`bizportal serve | prod-local | worker | migrate | check | token | keys | staff add | bpmn generate`."""
 
 from __future__ import annotations
 
@@ -154,6 +154,37 @@ def migrate() -> None:
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     upgrade_to_head(make_engine(settings.resolved_database_url()))
     typer.echo("database is at the newest revision")
+
+
+@app.command()
+def check() -> None:
+    """Check the invariants of the whole system on the database (engine/reporting/consistency.py): print each
+    violation and a summary; exit 1 when any. Read on a settled system: work in flight may look like a gap."""
+    from collections import Counter
+
+    from bizportal.engine.clock import SystemClock
+    from bizportal.engine.reporting.consistency import check_consistency
+    from bizportal.storage.database import make_engine, read_session
+
+    engine = make_engine(Settings().resolved_database_url())
+    # One snapshot for every query (SQLite's read transaction is one already), so a busy system is read as it was
+    # at one moment, not half before and half after a payment.
+    snapshot = engine.execution_options(isolation_level="REPEATABLE READ") \
+        if engine.dialect.name == "postgresql" else engine
+    try:
+        with read_session(snapshot) as session:
+            violations = check_consistency(session, SystemClock().now())
+    finally:
+        engine.dispose()
+    for violation in violations:
+        typer.echo(f"{violation.invariant}: {violation.subject}: {violation.detail}")
+    if not violations:
+        typer.echo("every invariant holds")
+        return
+    counts = Counter(violation.invariant for violation in violations)
+    typer.echo(f"{len(violations)} violations: " + ", ".join(f"{name} {n}" for name, n in sorted(counts.items())),
+               err=True)
+    raise typer.Exit(code=1)
 
 
 @app.command()

@@ -35,6 +35,7 @@ from sqlmodel import Session, col, select
 
 from bizportal.engine.backoff import Backoff
 from bizportal.engine.clock import Clock
+from bizportal.storage.agency_tables import IncidentRow, IncidentState
 from bizportal.storage.database import transaction
 from bizportal.storage.outbox import JobState, OutboxRow
 
@@ -63,6 +64,9 @@ class JobQueue(Protocol):
         """Release connections at shutdown (a later `submit` may open them again)."""
         ...
 
+
+# The incident a job that gave up opens, so administrators see it (GET /api/v1/admin/incidents) and can retry it.
+INCIDENT_KIND = "outbox_job"
 
 # How often the after-command dispatch polls the table at most when it has no other reason to.
 POLL_EVERY = timedelta(seconds=10)
@@ -251,6 +255,12 @@ class Outbox:
                 session.execute(update(OutboxRow).where(col(OutboxRow.id) == outbox_id).values(
                     state=JobState.FAILED if final else JobState.PENDING, attempts=attempts,
                     last_error=f"{type(err).__name__}: {err}", available_at=available_at))
+                if final:  # nothing retries it any more: an administrator must see it (and may retry it)
+                    log.error("job %s (%s) gave up after %d attempts: %s", outbox_id, job, attempts, err)
+                    session.add(IncidentRow(id=str(uuid.uuid4()), kind=INCIDENT_KIND, reference=outbox_id,
+                                            message=f"job {job} gave up after {attempts} attempts: "
+                                                    f"{type(err).__name__}: {err}",
+                                            state=IncidentState.OPEN, created_at=self.clock.now()))
             if not final:  # dispatched again here once due, without waiting for a poll
                 self._committed.add([(available_at, outbox_id)])
             return False

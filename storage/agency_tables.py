@@ -59,7 +59,7 @@ class AgencyCallbackRow(SQLModel, table=True):
 
 
 class IncidentRow(SQLModel, table=True):
-    """Something automatic gave up (a delivery after its last retry) and needs an administrator."""
+    """Something automatic gave up (a delivery, or an outbox job, after its last retry) and needs an administrator."""
 
     __tablename__ = "incident"
     # Incidents page newest first by keyset, all of them or in one state.
@@ -67,8 +67,8 @@ class IncidentRow(SQLModel, table=True):
                       Index("ix_incident_state_created", "state", "created_at", "id"))
 
     id: str = Field(primary_key=True, max_length=36)
-    kind: str = Field(max_length=40, description="task_delivery")
-    reference: str = Field(index=True, max_length=200, description="what failed: the delivery id")
+    kind: str = Field(max_length=40, description="task_delivery | outbox_job (a job that gave up)")
+    reference: str = Field(index=True, max_length=200, description="what failed: the delivery or outbox job id")
     agency: str | None = Field(default=None, max_length=40)
     message: str = Field(sa_column=Column(Text, nullable=False))
     state: str = Field(default=IncidentState.OPEN, max_length=20, description="open|retried|resolved")

@@ -16,7 +16,7 @@ class OnlinePaymentState(StrEnum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     DUPLICATE = "duplicate"  # paid twice: refunded
-    REFUNDED = "refunded"
+    REFUNDED = "refunded"  # refunded at the provider before its success settled anything
 
 
 class OnlinePaymentRow(SQLModel, table=True):
@@ -30,7 +30,8 @@ class OnlinePaymentRow(SQLModel, table=True):
     amount_satang: int
     currency: str = Field(default="THB", max_length=3)
     state: str = Field(default=OnlinePaymentState.PENDING, max_length=20,
-                       description="pending|succeeded|failed|duplicate (paid twice: refunded)|refunded")
+                       description="pending|succeeded|failed|duplicate (paid twice: refunded)|"
+                                   "refunded (at the provider, before it settled anything)")
     created_by: str = Field(max_length=200)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     settled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

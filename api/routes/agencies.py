@@ -67,7 +67,7 @@ def _admin(principal: Principal) -> None:
 
 
 @router.get("/incidents", response_model=list[IncidentView], responses=paged_responses(),
-            summary="Incidents (deliveries to agencies that gave up), newest first; admins only")
+            summary="Incidents (deliveries to agencies, and jobs, that gave up), newest first; admins only")
 def list_incidents(request: Request, response: Response, engine: EngineDep, principal: PrincipalDep,
                    state: Annotated[IncidentState | None, Query(description="only incidents in this state")] = None,
                    limit: Annotated[int, limit_param(500)] = 200, cursor: Cursor = None) -> list[IncidentView]:
@@ -77,7 +77,7 @@ def list_incidents(request: Request, response: Response, engine: EngineDep, prin
 
 
 @router.post("/incidents/{incident_id}/retry", response_model=IncidentView,
-             summary="Start a failed delivery over with fresh attempts; admins only")
+             summary="Start a failed delivery or job over with fresh attempts; admins only")
 def retry_incident(incident_id: str, engine: EngineDep, principal: PrincipalDep,
                    background: BackgroundTasks) -> IncidentView:
     _admin(principal)

@@ -6,13 +6,16 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlmodel import Session, select
+from sqlalchemy import update
+from sqlmodel import Session, col, select
 
+from bizportal.engine import outbox
 from bizportal.engine.cases.agency_delivery import INCIDENT_KIND, requeue_delivery
 from bizportal.engine.clock import Clock
 from bizportal.engine.errors import Conflict, NotFound
 from bizportal.engine.paging import Keyset, Page, SortKey, fetch_page
 from bizportal.storage.agency_tables import DeliveryState, IncidentRow, IncidentState, TaskDeliveryRow
+from bizportal.storage.outbox import JobState, OutboxRow
 
 
 class IncidentView(BaseModel):
@@ -57,7 +60,8 @@ def list_incidents(session: Session, state: IncidentState | None = None, limit: 
 
 
 def retry_incident(session: Session, clock: Clock, incident_id: str) -> IncidentView:
-    """Start the failed work over (a delivery gets a fresh series of attempts) and mark the incident retried.
+    """Start the failed work over (a delivery, or an outbox job that gave up, gets a fresh series of attempts) and
+    mark the incident retried.
 
     The caller checks the admin role. A retry that fails again opens a new incident.
 
@@ -70,14 +74,31 @@ def retry_incident(session: Session, clock: Clock, incident_id: str) -> Incident
         raise NotFound(f"incident {incident_id} does not exist")
     if incident.state != IncidentState.OPEN:
         raise Conflict(f"incident {incident_id} is {incident.state}, not open", hint="list open incidents again")
-    if incident.kind != INCIDENT_KIND:
+    if incident.kind == outbox.INCIDENT_KIND:
+        _requeue_job(session, clock, incident)
+    elif incident.kind != INCIDENT_KIND:
         raise Conflict(f"incidents of kind {incident.kind!r} cannot be retried")
-    delivery = session.get(TaskDeliveryRow, incident.reference)
-    if delivery is None:
-        raise NotFound(f"delivery {incident.reference} of incident {incident_id} does not exist")
-    if delivery.state != DeliveryState.FAILED:
-        raise Conflict(f"delivery {delivery.id} is {delivery.state}: nothing to retry")
-    requeue_delivery(session, clock, delivery)
+    else:
+        _requeue_delivery(session, clock, incident)
     incident.state = IncidentState.RETRIED
     session.flush()
     return _view(session, incident)
+
+
+def _requeue_job(session: Session, clock: Clock, incident: IncidentRow) -> None:
+    """A job that gave up runs again with a fresh series of attempts (the next dispatch polls it)."""
+    requeued = session.execute(update(OutboxRow).where(col(OutboxRow.id) == incident.reference,
+                                                       col(OutboxRow.state) == JobState.FAILED)
+                               .values(state=JobState.PENDING, attempts=0, available_at=clock.now())
+                               .execution_options(synchronize_session=False))
+    if requeued.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict(f"job {incident.reference} of incident {incident.id} is not failed: nothing to retry")
+
+
+def _requeue_delivery(session: Session, clock: Clock, incident: IncidentRow) -> None:
+    delivery = session.get(TaskDeliveryRow, incident.reference)
+    if delivery is None:
+        raise NotFound(f"delivery {incident.reference} of incident {incident.id} does not exist")
+    if delivery.state != DeliveryState.FAILED:
+        raise Conflict(f"delivery {delivery.id} is {delivery.state}: nothing to retry")
+    requeue_delivery(session, clock, delivery)

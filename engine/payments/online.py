@@ -208,11 +208,20 @@ def _apply(ctx: EngineContext, session: Session, event: PaymentEvent, stored: Pa
     if payment is None:
         return "unknown_payment"
     stored.payment_id = payment.id
+    # Providers deliver events in any order, and a payment may fail (a declined card) before it succeeds (the
+    # payer tries another): a failure never undoes a success, and a success after a failure is applied.
+    unsettled = payment.state in (OnlinePaymentState.PENDING, OnlinePaymentState.FAILED)
     if event.kind != "succeeded":
         if event.kind == "failed" and payment.state == OnlinePaymentState.PENDING:
             payment.state = OnlinePaymentState.FAILED
+        elif event.kind == "refunded" and unsettled and event.amount_satang >= payment.amount_satang:
+            # Refunded at the provider (its dashboard) before its success reached us: the money went back, so the
+            # success, when it comes, settles nothing; the payer pays again.
+            payment.state, payment.settled_at = OnlinePaymentState.REFUNDED, ctx.clock.now()
+            audit.record(session, SYSTEM, "payment.refunded_by_provider", ctx.clock.now(), payment.application_id,
+                         payment_id=payment.id, provider=payment.provider, amount_satang=event.amount_satang)
         return "recorded"
-    if payment.state != OnlinePaymentState.PENDING:
+    if not unsettled:
         return "already_settled"
     if event.amount_satang != payment.amount_satang or event.currency.upper() != payment.currency:
         audit.record(session, SYSTEM, "payment.amount_mismatch", ctx.clock.now(), payment.application_id,
