@@ -130,13 +130,12 @@ def prod_local(
 @app.command()
 def worker() -> None:
     """Run an arq worker (needs BIZPORTAL_REDIS_URL)."""
-    from bizportal.api.worker import build_worker
+    from bizportal.api.worker import run_worker
 
     try:
-        built = build_worker(Settings())
+        run_worker(Settings())
     except StartupError as err:
         _cannot_start(err)
-    built.run()
 
 
 def _cannot_start(err: StartupError) -> NoReturn:

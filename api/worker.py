@@ -6,11 +6,14 @@ Start with `bizportal worker`; scale out by starting more workers against the sa
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 from typing import Any
 
 from arq import cron
 from arq.connections import RedisSettings
 from arq.worker import Worker
+from redis.exceptions import RedisError
 
 from bizportal.adapters.jobs.arq_queue import JOB_FUNCTION
 from bizportal.api.composition import engine_from, settle_process
@@ -35,6 +38,37 @@ async def sweep(ctx: dict[str, Any]) -> None:
 
 run_outbox_job.__name__ = JOB_FUNCTION
 
+log = logging.getLogger(__name__)
+NO_REDIS = "the worker needs BIZPORTAL_REDIS_URL; without it jobs run inside `bizportal serve`"
+REDIS_RETRY_MAX_S = 30.0  # the longest wait between attempts to reach Redis again
+
+
+def run_worker(settings: Settings) -> None:
+    """Run a worker until it is stopped (SIGINT, SIGTERM), through any outage of Redis.
+
+    arq's worker ends with a ConnectionError when Redis goes away (a restart, a fail-over), and a worker that
+    stays down leaves every job to the others, or to none. So it starts again, waiting 1, 2, 4 ... up to 30 s
+    between attempts. What was queued in a Redis that lost it is dispatched again from the outbox (engine/outbox.py:
+    a row dispatched and not finished after twice the job timeout).
+    """
+    if not settings.redis_url:
+        raise SystemExit(NO_REDIS)
+    engine = engine_from(settings)
+    wait = 1.0
+    while True:
+        worker = build_worker(settings, engine)
+        began = time.monotonic()
+        try:
+            worker.run()
+            return  # stopped by a signal
+        except (RedisError, OSError) as err:
+            if time.monotonic() - began > REDIS_RETRY_MAX_S:
+                wait = 1.0  # it had been running: a new outage starts the back-off again
+            log.warning("Redis unreachable (%s: %s): the worker starts again in %.0f s", type(err).__name__, err,
+                        wait)
+            time.sleep(wait)
+            wait = min(wait * 2, REDIS_RETRY_MAX_S)
+
 
 def build_worker(settings: Settings, engine: LicensingEngine | None = None, burst: bool = False) -> Worker:
     """An arq worker for the outbox jobs.
@@ -43,7 +77,7 @@ def build_worker(settings: Settings, engine: LicensingEngine | None = None, burs
     that will run it (`Worker.run()` does that itself for the CLI).
     """
     if not settings.redis_url:
-        raise SystemExit("the worker needs BIZPORTAL_REDIS_URL; without it jobs run inside `bizportal serve`")
+        raise SystemExit(NO_REDIS)
     engine = engine or engine_from(settings)
 
     async def on_startup(ctx: dict[str, Any]) -> None:

@@ -63,6 +63,7 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).parent / "results" / "load.json"
 LICENCE = "food_premises_notice_small"
 WAIT = 30.0  # seconds a user waits for a job (a task to open, the licence to be issued) before it is an error
+UNAVAILABLE = frozenset({502, 503, 504})  # a part of the service down for a moment: the read is tried again
 POLL = 0.05  # between status reads while waiting: a client polling 20 times a second (the tracking page's stream reads
 # every 2 s); --poll changes it, and the summary says how many reads each application took
 
@@ -104,6 +105,8 @@ class Figures:
     commands: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))  # name -> ms
     status_reads: list[float] = field(default_factory=list)  # ms
     waits: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))  # what -> ms until it happened
+    issued: list[tuple[float, str, int]] = field(default_factory=list)  # (time.monotonic(), application id, user)
+    failed_reads: int = 0  # status reads answered 502/503/504 or not at all (a server restarting): tried again
 
     def summary(self) -> dict[str, Any]:
         count = sum(len(times) for times in self.commands.values())
@@ -118,6 +121,7 @@ class Figures:
             "status_p50_ms": _percentile(self.status_reads, 50),
             "status_p99_ms": _percentile(self.status_reads, 99),
             "wait_p50_ms": {what: _percentile(times, 50) for what, times in self.waits.items()},
+            "failed_status_reads": self.failed_reads,
             "errors": len(self.errors),
             "first_errors": self.errors[:5],
         }
@@ -131,17 +135,22 @@ def _percentile(values: list[float], percent: int) -> float | None:
     return round(statistics.quantiles(values, n=100, method="inclusive")[percent - 1], 2)
 
 
+def applicant_headers(key: str, number: int) -> dict[str, str]:
+    """The bearer header of virtual user `number`, the entrepreneur."""
+    return _bearer(issue_token(key, f"load-user-{number}", Role.APPLICANT, id_number=thai_id(number),
+                               name=f"ผู้ทดสอบ {number}"))
+
+
 class VirtualUser:
     """One entrepreneur, their district office's officer and a counter officer, carrying applications through."""
 
     def __init__(self, number: int, district: District, key: str, client: aiohttp.ClientSession, figures: Figures,
-                 form: dict[str, Any], document: str, pdf: bytes, poll: float = POLL) -> None:
+                 form: dict[str, Any], document: str, pdf: bytes, poll: float = POLL, wait: float = WAIT) -> None:
         self.client, self.figures, self.form, self.document, self.pdf = client, figures, form, document, pdf
-        self.poll = poll
-        self.district = district
+        self.poll, self.wait = poll, wait
+        self.district, self.number = district, number
         self.id_number = thai_id(number)
-        self.applicant = _bearer(issue_token(key, f"load-user-{number}", Role.APPLICANT, id_number=self.id_number,
-                                             name=f"ผู้ทดสอบ {number}"))
+        self.applicant = applicant_headers(key, number)
         self.officer = _bearer(issue_token(key, f"load-officer-{number}", Role.AGENCY_OFFICER, "LAO",
                                            office=district.office))
         self.counter = _bearer(issue_token(key, f"load-counter-{number}", Role.COUNTER_OFFICER,
@@ -150,12 +159,16 @@ class VirtualUser:
     async def run_until(self, deadline: float) -> None:
         while time.monotonic() < deadline:
             try:
-                await self.one_application()
+                application = await self.one_application()
                 self.figures.completed += 1
+                self.figures.issued.append((time.monotonic(), application, self.number))
             except JourneyError as err:
                 self.figures.errors.append(str(err))
+            except (TimeoutError, aiohttp.ClientError) as err:  # the server unreachable or too slow
+                self.figures.errors.append(f"{type(err).__name__}: {err}")
+                await asyncio.sleep(self.poll)
 
-    async def one_application(self) -> None:
+    async def one_application(self) -> str:
         created = await self._command("create", "POST", "/api/v1/applications", json=self._body(), expect=201)
         application = created["id"]
         upload = aiohttp.FormData()
@@ -175,6 +188,7 @@ class VirtualUser:
                             json={"amount_satang": invoice["amount_satang"]}, headers=self.counter)
         await self._wait(application, lambda status: status["finished"], "the licence to be issued",
                          _nothing)
+        return application
 
     def _body(self) -> dict[str, Any]:
         return {"licences": [LICENCE],
@@ -198,29 +212,40 @@ class VirtualUser:
                     then: Callable[[], Awaitable[Any]]) -> Any:
         """Read the status until `ready`, then return what `then` finds (None while it finds nothing)."""
         began = time.monotonic()
-        deadline = began + WAIT
+        deadline = began + self.wait
         while time.monotonic() < deadline:
             start = time.perf_counter()
-            async with self.client.get(f"/api/v1/applications/{application}/status",
-                                       headers=self.applicant) as response:
-                body = await response.read()
+            try:
+                async with self.client.get(f"/api/v1/applications/{application}/status",
+                                           headers=self.applicant) as response:
+                    body = await response.read()
+            except aiohttp.ClientError:  # unreachable for a moment (a restart): a tracking page tries again
+                self.figures.failed_reads += 1
+                await asyncio.sleep(self.poll)
+                continue
             self.figures.status_reads.append((time.perf_counter() - start) * 1000)
-            if response.status != 200:
+            if response.status in UNAVAILABLE:
+                self.figures.failed_reads += 1
+            elif response.status != 200:
                 raise JourneyError(f"status: {response.status} {body[:300].decode(errors='replace')}")
-            if ready(json.loads(body)) and (found := await then()) is not None:
+            elif ready(json.loads(body)) and (found := await then()) is not None:
                 self.figures.waits[what].append((time.monotonic() - began) * 1000)
                 return found
             await asyncio.sleep(self.poll)
-        raise JourneyError(f"waited {WAIT:.0f} s for {what} of {application}")
+        raise JourneyError(f"waited {self.wait:.0f} s for {what} of {application}")
 
     async def _open_task(self, application: str, step: str) -> str | None:
         async with self.client.get("/api/v1/tasks", headers=self.officer) as response:
+            if response.status in UNAVAILABLE:
+                return None
             listed = await response.json()
         tasks = [task["id"] for task in listed if task["application_id"] == application and task["step"] == step]
         return tasks[0] if tasks else None
 
     async def _open_invoice(self, application: str) -> dict[str, Any] | None:
         async with self.client.get(f"/api/v1/applications/{application}", headers=self.applicant) as response:
+            if response.status in UNAVAILABLE:
+                return None
             view = await response.json()
         return next((invoice for invoice in view["invoices"] if invoice["status"] == "open"), None)
 
@@ -243,7 +268,7 @@ def _bearer(token: str) -> dict[str, str]:
 
 
 async def run_once(base_url: str, key: str, users: int, seconds: float, first_user: int,
-                   poll: float = POLL) -> Figures:
+                   poll: float = POLL, wait: float = WAIT) -> Figures:
     catalogue = load_catalogue(ROOT / "bpmn")
     manual = catalogue.licences[LICENCE]
     form = {f.name: f.example() for f in manual.form.fields if f.required}
@@ -254,9 +279,9 @@ async def run_once(base_url: str, key: str, users: int, seconds: float, first_us
     # aiohttp: about a fifth of httpx's CPU per request, and the driver shares the machine's cores with the service.
     connector = aiohttp.TCPConnector(limit=users * 2)
     async with aiohttp.ClientSession(base_url, connector=connector,
-                                     timeout=aiohttp.ClientTimeout(total=WAIT)) as client:
+                                     timeout=aiohttp.ClientTimeout(total=wait)) as client:
         people = [VirtualUser(first_user + n, districts[(first_user + n) % len(districts)], key, client, figures,
-                              form, document, pdf, poll) for n in range(users)]
+                              form, document, pdf, poll, wait) for n in range(users)]
         start = time.monotonic()
         deadline = start + seconds
         progress = asyncio.create_task(_report_progress(figures, start))

@@ -106,7 +106,8 @@ class ApiServer:
                 return False
         except httpx.TransportError:
             return False
-        # Each process says so when its app has started; a ready answer came from one of them.
+        # Each process logs this (at the default level, info) once its app has started; a ready answer came from
+        # one of them.
         return self.child.log_tail(10**7).count("Application startup complete") >= self._started_before + \
             self.processes
 

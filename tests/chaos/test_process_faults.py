@@ -1,0 +1,72 @@
+"""Faults in the production shape, processes and servers killed and restarted under load (tests/chaos/
+process_faults.py says what each run checks). `make test` runs the bounded set below; `make chaos` sets
+BIZPORTAL_CHAOS=full for every fault, held longer, with more users, combined faults, and the load-held
+comparison, and writes the report to benchmarks/results/chaos.json."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from chaos import process_faults as faults
+
+from bizportal.api.stack.launcher import Stack, private_stack
+
+FULL = os.environ.get("BIZPORTAL_CHAOS") == "full"
+USERS = 4 if FULL else 2
+SECONDS = 40.0 if FULL else 14.0
+REPORT = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "chaos.json"
+
+pytestmark = [pytest.mark.chaos, pytest.mark.postgres, pytest.mark.redis, pytest.mark.s3]
+
+BOUNDED = [
+    faults.worker_killed("rendered"),
+    faults.redis_restarted(down=2),
+    faults.postgres_restarted(),
+    faults.object_store_paused(down=4),
+]
+EVERY = [
+    faults.worker_killed("rendered"),
+    faults.worker_killed("stored"),
+    faults.redis_restarted(down=5),
+    faults.postgres_restarted(),
+    faults.postgres_crashed(down=5),
+    faults.object_store_paused(down=20),
+    faults.object_store_stopped(down=60),
+    faults.api_process_killed(),
+    faults.combined(faults.worker_killed("stored"), faults.redis_restarted(down=3)),
+    faults.combined(faults.postgres_restarted(), faults.object_store_paused(down=10)),
+]
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    started = private_stack(tmp_path_factory.mktemp("stack"), extra_environment=faults.STACK_ENVIRONMENT)
+    started.start()
+    yield started
+    started.stop()
+
+
+@pytest.fixture(scope="module")
+def report() -> Iterator[list[dict[str, object]]]:
+    runs: list[dict[str, object]] = []
+    yield runs
+    if FULL:
+        REPORT.parent.mkdir(parents=True, exist_ok=True)
+        REPORT.write_text(json.dumps({"runs": runs}, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    for run in runs:
+        print(json.dumps(run, ensure_ascii=False))
+
+
+@pytest.mark.parametrize("fault", EVERY if FULL else BOUNDED, ids=lambda fault: fault.name)
+def test_nothing_lost_nothing_doubled(stack: Stack, report: list[dict[str, object]], fault: faults.Fault,
+                                      request: pytest.FixtureRequest) -> None:
+    first_user = 1000 * (len(report) + 1)  # users of their own: earlier runs' cases do not mix in
+    run = faults.run_fault(stack, fault, USERS, SECONDS, first_user)
+    report.append(run)
+    assert run["violations"] == [], run
+    assert run["applications_completed"], run  # journeys went on through the fault
+    assert run["licences_checked"], run
