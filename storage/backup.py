@@ -30,7 +30,8 @@ from bizportal.storage.backup_manifest import (
     read_manifest,
     write_manifest,
 )
-from bizportal.storage.database_copy import dump_database, is_empty, restore_database
+from bizportal.storage.database_copy import database_kind, dump_database, is_empty, restore_database
+from bizportal.storage.migrate import known_revision
 from bizportal.storage.object_store import ObjectStore, ObjectStoreError
 
 __all__ = ["check_backup", "create_backup", "restore_backup"]
@@ -46,7 +47,7 @@ def create_backup(folder: Path, database_url: str, store: ObjectStore, now: date
         BackupError: `folder` is not empty, the database or the store cannot be read, an object's bytes do not
             match its key (the store is damaged), `pg_dump` is missing or fails.
     """
-    if folder.exists() and any(folder.iterdir()):
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         raise BackupError(f"{folder} is not empty: a backup goes into a new folder")
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # it holds citizens' personal data
     database = dump_database(database_url, folder)
@@ -78,11 +79,11 @@ def check_backup(folder: Path) -> Manifest:
         raise BackupError(f"{folder} has no {MANIFEST_FILE}: not a backup, or one that did not finish") from err
     except ValueError as err:
         raise BackupError(str(err)) from err
-    problems = _mismatch(folder / manifest.database.file, manifest.database.size, manifest.database.sha256)
+    problems = _mismatch(folder, manifest.database.file, manifest.database.size, manifest.database.sha256)
     for item in manifest.objects:
         if item.key.rsplit("/", 1)[-1] != item.sha256:
             problems.append(f"{item.key}: the manifest's sha256 is not the key's")
-        problems += _mismatch(folder / OBJECTS_DIR / item.key, item.size, item.sha256)
+        problems += _mismatch(folder, f"{OBJECTS_DIR}/{item.key}", item.size, item.sha256)
     named = {item.key for item in manifest.objects}
     objects = folder / OBJECTS_DIR
     if objects.is_dir():
@@ -104,6 +105,13 @@ def restore_backup(folder: Path, database_url: str, store: ObjectStore) -> Manif
             object read back from the store does not match, `pg_restore` is missing or fails.
     """
     manifest = check_backup(folder)
+    revision = manifest.database.alembic_revision
+    if revision is not None and not known_revision(revision):
+        raise BackupError(f"the backup's database is at schema revision {revision}, which this version of bizportal "
+                          "does not know: restore it with the version that made it (or a newer one)")
+    if database_kind(database_url) != manifest.database.kind:
+        raise BackupError(f"the backup holds a {manifest.database.kind} database; the target is "
+                          f"{database_kind(database_url)} (nothing was changed)")
     if not is_empty(database_url):
         raise BackupError("the target database is not empty: restore into a new, empty database (create one, "
                           "point BIZPORTAL_DATABASE_URL at it, and run the restore again; nothing was changed)")
@@ -153,12 +161,13 @@ def _download(store: ObjectStore, key: str, target: Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def _mismatch(path: Path, size: int, sha256: str) -> list[str]:
-    """What is wrong with one file of the backup (nothing: an empty list)."""
+def _mismatch(folder: Path, name: str, size: int, sha256: str) -> list[str]:
+    """What is wrong with the file `name` of the backup in `folder` (nothing: an empty list)."""
+    path = folder / name
     if not path.is_file():
-        return [f"{path.name}: missing"]
+        return [f"{name}: missing"]
     if path.stat().st_size != size:
-        return [f"{path.name}: {path.stat().st_size} bytes, the manifest says {size}"]
+        return [f"{name}: {path.stat().st_size} bytes, the manifest says {size}"]
     if file_sha256(path) != sha256:
-        return [f"{path.name}: its sha256 is not the manifest's (changed since the backup)"]
+        return [f"{name}: its sha256 is not the manifest's (changed since the backup)"]
     return []

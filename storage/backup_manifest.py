@@ -12,7 +12,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from bizportal.storage.object_store import validate_content_key
 
 __all__ = ["MANIFEST_FILE", "OBJECTS_DIR", "BackupError", "BackupObject", "DatabaseCopy", "Manifest", "file_sha256",
            "read_manifest", "write_manifest"]
@@ -24,8 +26,8 @@ _CHUNK = 1 << 20
 
 
 class BackupError(Exception):
-    """A backup or restore cannot go on; the message says why and what to do (the CLI prints it). Nothing was
-    changed in the target: every check runs before the first write."""
+    """A backup or restore cannot go on; the message says why and what to do (the CLI prints it). A restore
+    raises it for a bad backup or a non-empty target before it writes anything (storage/backup.py)."""
 
 
 class DatabaseCopy(BaseModel):
@@ -34,7 +36,7 @@ class DatabaseCopy(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     kind: Literal["postgresql", "sqlite"]
-    file: str
+    file: Literal["database.pgdump", "database.sqlite"]  # a name in the folder, never a path out of it
     size: int
     sha256: str
     alembic_revision: str | None  # the schema's migration when the copy was made; None: never migrated
@@ -49,6 +51,12 @@ class BackupObject(BaseModel):
     size: int
     sha256: str
     content_type: str
+
+    @field_validator("key")
+    @classmethod
+    def _a_content_key(cls, key: str) -> str:
+        validate_content_key(key)  # objects/<key> stays inside the folder
+        return key
 
 
 class Manifest(BaseModel):

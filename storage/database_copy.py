@@ -29,7 +29,8 @@ from bizportal.storage.database import make_engine
 __all__ = ["database_kind", "dump_database", "is_empty", "restore_database"]
 
 DatabaseKind = Literal["postgresql", "sqlite"]
-_FILES: dict[DatabaseKind, str] = {"postgresql": "database.pgdump", "sqlite": "database.sqlite"}
+_FILES: dict[DatabaseKind, Literal["database.pgdump", "database.sqlite"]] = {"postgresql": "database.pgdump",
+                                                                              "sqlite": "database.sqlite"}
 _STDERR_LINES = 5  # enough of pg_dump's complaint to act on
 _SYSTEM_SCHEMAS = ("pg_catalog", "information_schema")
 

@@ -26,7 +26,7 @@ from bizportal.api.composition import engine_from, object_store_from
 from bizportal.api.key_files import LICENCE_CERT_FILE, LICENCE_KEY_FILE, VERIFICATION_KEY_FILE, write_key_set
 from bizportal.api.settings import Settings
 from bizportal.api.stack.seaweedfs import SeaweedFS, new_seaweedfs
-from bizportal.storage.backup_manifest import OBJECTS_DIR, read_manifest
+from bizportal.storage.backup_manifest import MANIFEST_FILE, OBJECTS_DIR, read_manifest
 from bizportal.storage.database import make_engine
 from bizportal.storage.database_copy import is_empty
 from bizportal.storage.migrate import upgrade_to_head
@@ -228,12 +228,31 @@ def test_a_restore_refuses_a_tampered_backup_and_a_target_that_is_not_empty(
     assert is_empty(target_settings.resolved_database_url())
     store.delete(foreign.key)
 
-    key = read_manifest(folder).objects[0].key
-    tampered = folder / OBJECTS_DIR / key
-    tampered.write_bytes(tampered.read_bytes()[:-1] + b"!")  # same size, other bytes
+    manifest = (folder / MANIFEST_FILE).read_text()
+    (folder / MANIFEST_FILE).write_text(manifest.replace(read_manifest(folder).database.alembic_revision or "?",
+                                                         "0999_from_a_newer_version"))
     code, said = bizportal(target, "backup", "restore", str(folder))
-    assert code == 1 and "does not match its manifest" in said and tampered.name in said, said
+    assert code == 1 and "schema revision 0999_from_a_newer_version, which this version" in said, said
+    key = read_manifest(folder).objects[0].key
+    (folder / MANIFEST_FILE).write_text(manifest.replace(key, "sha256/../../../etc/passwd"))
+    code, said = bizportal(target, "backup", "restore", str(folder))
+    assert code == 1 and "is not a backup manifest: Value error, malformed object key" in said, said
+    (folder / MANIFEST_FILE).write_text(manifest)
+
+    tampered = folder / OBJECTS_DIR / key
+    original = tampered.read_bytes()
+    tampered.write_bytes(original[:-1] + b"!")  # same size, other bytes
+    code, said = bizportal(target, "backup", "restore", str(folder))
+    assert code == 1 and "does not match its manifest" in said and f"{OBJECTS_DIR}/{key}: its sha256" in said, said
     assert list(store.objects()) == [] and is_empty(target_settings.resolved_database_url())
+    tampered.write_bytes(original)
+
+    # A restore that stopped after putting some objects back runs again: those objects are this backup's own.
+    store.put(original, "application/octet-stream")
+    code, said = bizportal(target, "backup", "restore", str(folder))
+    assert code == 0 and "2 object(s)" in said, said
+    assert {stored.key for stored in store.objects()} == {item.key for item in read_manifest(folder).objects}
+    assert not is_empty(target_settings.resolved_database_url())
 
     code, said = bizportal(target, "backup", "restore", str(folder.parent / "nowhere"))
     assert code == 1 and "has no manifest.json" in said, said
