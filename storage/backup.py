@@ -49,7 +49,8 @@ def create_backup(folder: Path, database_url: str, store: ObjectStore, now: date
     """
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         raise BackupError(f"{folder} is not empty: a backup goes into a new folder")
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # it holds citizens' personal data
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    folder.chmod(0o700)  # it holds citizens' personal data: only its owner may even list it (an empty one given too)
     database = dump_database(database_url, folder)
     copied: list[BackupObject] = []
     try:

@@ -258,6 +258,7 @@ def test_a_restore_refuses_a_tampered_backup_and_a_target_that_is_not_empty(
     assert code == 1 and "has no manifest.json" in said, said
     code, said = bizportal(source, "backup", "create", str(folder))
     assert code == 1 and "is not empty: a backup goes into a new folder" in said, said
+    assert folder.stat().st_mode & 0o777 == 0o700  # personal data: only the owner may list it
 
 
 @pytest.mark.postgres
