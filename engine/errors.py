@@ -52,6 +52,9 @@ layer or a loader, and the engine turns them into a kind before they reach a cal
     ├── ObjectNotFound ................... 404 (its own handler)
     └── ObjectStoreUnavailable ........... 503 (its own handler)
 
+    storage/backup_manifest.py
+    BackupError .......................... `bizportal backup` prints it and exits 1 (never served)
+
     engine/catalogue/manual.py             ManualError -> DefinitionError (start-up)
     engine/catalogue/forms.py              FormDefinitionError -> ManualError / DefinitionError (start-up)
     engine/catalogue/reference.py          ReferenceDataError: the reference tables' tools only, never served

@@ -101,6 +101,18 @@ class LocalObjectStore:
         path.unlink(missing_ok=True)
         _meta_path(path).unlink(missing_ok=True)
 
+    def objects(self) -> Iterator[StoredObject]:
+        """List the stored objects; see :meth:`ObjectStore.objects`."""
+        # Sidecars, spools and probes have other names: only a file whose path is a content key is an object.
+        for path in sorted(self.root.glob("sha256/*/*")):
+            key = "/".join(path.relative_to(self.root).parts)
+            try:
+                digest = validate_content_key(key)
+            except ValueError:
+                continue
+            if path.is_file():
+                yield StoredObject(key, digest, path.stat().st_size, self._read_content_type(_meta_path(path)))
+
     def check(self) -> None:
         """Readiness probe: the root must exist and accept new files."""
         if not self.root.is_dir():

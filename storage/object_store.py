@@ -246,6 +246,19 @@ class ObjectStore(Protocol):
         """
         ...
 
+    def objects(self) -> Iterator[StoredObject]:
+        """Every object stored, in no particular order (a backup's inventory; a listing, no object is read).
+
+        Only content keys are listed: anything else a bucket or folder holds is none of the store's.
+
+        Returns:
+            Each object's key, digest (from its key), size and content type.
+
+        Raises:
+            ObjectStoreUnavailable: if the backend cannot be reached.
+        """
+        ...
+
     def check(self) -> None:
         """Readiness probe: verify that the backend is reachable and usable.
 

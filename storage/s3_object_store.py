@@ -180,6 +180,21 @@ class S3ObjectStore:
         with self._translate(key):
             self._client.remove_object(self.bucket, key)
 
+    def objects(self) -> Iterator[StoredObject]:
+        """List the bucket's content keys; see :meth:`ObjectStore.objects`."""
+        self._ensure_bucket()
+        with self._translate(None):
+            # A listing gives no content type (S3 keeps it with the object): one HEAD per object adds it.
+            for listed in self._client.list_objects(self.bucket, prefix="sha256/", recursive=True):
+                key = listed.object_name or ""
+                try:
+                    digest = validate_content_key(key)
+                except ValueError:
+                    continue
+                stat = self._client.stat_object(self.bucket, key)
+                size = stat.size if stat.size is not None else listed.size or 0
+                yield StoredObject(key, digest, size, stat.content_type or _FALLBACK_CONTENT_TYPE)
+
     def check(self) -> None:
         """Readiness probe: the server answers and the bucket exists (created if allowed)."""
         try:

@@ -118,6 +118,17 @@ def test_delete_removes_the_bytes_and_a_missing_key_is_no_error(store: ObjectSto
         store.delete("../etc/passwd")
 
 
+def test_objects_lists_what_is_stored_and_nothing_else(store: ObjectStore) -> None:
+    assert list(store.objects()) == []
+    pdf = store.put(PDF, "application/pdf")
+    image = store.put(b"\x89PNG not really", "image/png")
+    gone = store.put(b"deleted again", "text/plain")
+    store.delete(gone.key)
+    if isinstance(store, LocalObjectStore):  # a stray file beside the objects (not a content key) is not listed
+        (store.root / "sha256" / pdf.key.split("/")[1] / "notes.txt").write_text("x")
+    assert sorted(store.objects(), key=lambda o: o.key) == sorted([pdf, image], key=lambda o: o.key)
+
+
 def test_iter_chunks_streams_whole_object(store: ObjectStore) -> None:
     data = os.urandom(200_000)
     stored = store.put(data, "application/octet-stream")
