@@ -186,7 +186,16 @@ def test_an_unchained_entry_is_found(db: Engine, five: list[AuditEventRow]) -> N
 
 
 def test_the_walk_goes_page_by_page(db: Engine, five: list[AuditEventRow]) -> None:
+    pages: list[int] = []
+
+    def count_pages(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if "FROM audit_event" in statement and "ORDER BY audit_event.position" in statement:
+            pages.append(1)
+
+    sa.event.listen(db, "before_cursor_execute", count_pages)
     assert verify_chain(db, page_size=2) == verify_chain(db)
+    assert len(pages) == 3 + 1  # 2 + 2 + 1 entries, then the default page size reads all 5 at once
+    sa.event.remove(db, "before_cursor_execute", count_pages)
     assert verify_chain(db, page_size=2).entries == 5
     tamper(db, "UPDATE audit_event SET event = 'renamed' WHERE position = 5")  # on the last page
     report = verify_chain(db, page_size=2)
