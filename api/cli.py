@@ -1,5 +1,5 @@
-"""`bizportal serve | prod-local | worker | migrate | check | token | keys | staff add | bpmn generate |
-backup create|restore|verify`."""
+"""`bizportal serve | prod-local | worker | migrate | check | token | keys | staff add | audit verify |
+bpmn generate | backup create|restore|verify`."""
 
 from __future__ import annotations
 
@@ -31,6 +31,8 @@ app.add_typer(staff_app, name="staff")
 backup_app = typer.Typer(help="Back up the database and the object store into a folder, restore, verify "
                          "(docs/operations.md)", no_args_is_help=True)
 app.add_typer(backup_app, name="backup")
+audit_app = typer.Typer(help="The audit trail (who did what, when), a hash chain", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
 
 
 def server_options(settings: Settings) -> dict[str, Any]:
@@ -371,6 +373,44 @@ def backup_verify() -> None:
 def _backup_failed(doing: str, message: str, err: Exception) -> NoReturn:
     typer.echo(f"cannot {doing}: {message}", err=True)
     raise typer.Exit(code=1) from err
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the audit trail's hash chain from its first entry to its head: exit 0 and print the count and the
+    head's hash when intact; exit 1 saying where it first breaks (position, entry id, event) and how."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bizportal.storage.audit_verification import verify_chain
+    from bizportal.storage.database import make_engine
+
+    url = Settings().resolved_database_url()
+    database = make_url(url).database
+    if url.startswith("sqlite") and database and database != ":memory:" and not Path(database).is_file():
+        typer.echo(f"cannot verify: there is no database at {database} (BIZPORTAL_DATABASE_URL, "
+                   "BIZPORTAL_DATA_DIR)", err=True)
+        raise typer.Exit(code=2)
+    db = make_engine(url)
+    try:
+        report = verify_chain(db)
+    except SQLAlchemyError as err:  # unreachable, or not migrated: say so in a line, not a trace
+        reason = str(getattr(err, "orig", None) or err).splitlines()[0]
+        typer.echo(f"cannot verify: the database could not be read ({reason}); is it reachable and migrated "
+                   "(`bizportal migrate`)?", err=True)
+        raise typer.Exit(code=2) from err
+    finally:
+        db.dispose()
+    if report.broken is not None:
+        broken = report.broken
+        where = ", ".join(part for part in (
+            f"position {broken.position}" if broken.position is not None else "",
+            f"entry id {broken.entry_id}" if broken.entry_id is not None else "",
+            f"event {broken.event}" if broken.event is not None else "") if part)
+        typer.echo(f"audit trail BROKEN{' at ' + where if where else ''}: {broken.problem}", err=True)
+        typer.echo(f"{report.entries} entries checked intact before the break", err=True)
+        raise typer.Exit(code=1)
+    entries = "1 entry" if report.entries == 1 else f"{report.entries} entries"
+    typer.echo(f"audit trail intact: {entries}, head hash {report.head_hash}")
 
 
 @bpmn_app.command("generate")

@@ -1,4 +1,7 @@
-"""The audit trail: who did what, when. The applicant's timeline is a view of it."""
+"""The audit trail: who did what, when. The applicant's timeline is a view of it.
+
+Each entry is a link of a hash chain (`position`, `prev_hash`, `hash`), filled in as its transaction commits:
+`storage/audit_chain.py` says how, `storage/audit_verification.py` checks it."""
 
 from __future__ import annotations
 
@@ -21,3 +24,8 @@ class AuditEventRow(SQLModel, table=True):
     actor_role: str = Field(max_length=40)
     event: str = Field(max_length=100)
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # Empty only until the entry's transaction commits (`audit_chain.seal`): a committed entry without them was
+    # written around the unit of work, and the verification says so.
+    position: int | None = Field(default=None, unique=True, index=True, description="1, 2, ... in commit order")
+    prev_hash: str | None = Field(default=None, max_length=64)
+    hash: str | None = Field(default=None, max_length=64)

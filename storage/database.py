@@ -21,6 +21,8 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 from sqlmodel.sql.expression import SelectOfScalar
 
+from bizportal.storage import audit_chain
+
 T = TypeVar("T")
 
 _READ_ONLY = "bizportal_read_only"  # execution option set by `read_session`
@@ -104,6 +106,11 @@ class _UnitOfWork(Session):
 @event.listens_for(_UnitOfWork, "loaded_as_persistent")
 def _hold(session: Session, instance: object) -> None:
     session.info.setdefault(_HELD, []).append(instance)
+
+
+# The audit entries a unit of work writes are chained as it commits, under the chain head's lock (audit_chain.py).
+event.listen(_UnitOfWork, "pending_to_persistent", audit_chain.track_new_entry)
+event.listen(_UnitOfWork, "before_commit", audit_chain.seal)
 
 
 @contextmanager

@@ -4,6 +4,7 @@ from sqlmodel import SQLModel
 
 from bizportal.storage.agency_tables import AgencyCallbackRow, IncidentRow, TaskDeliveryRow
 from bizportal.storage.applications import ApplicationRow, LicenceCaseRow
+from bizportal.storage.audit_chain import AuditChainHeadRow
 from bizportal.storage.audit_events import AuditEventRow
 from bizportal.storage.consents import CounterConsentRow
 from bizportal.storage.counters import CounterRow
@@ -29,8 +30,8 @@ from bizportal.storage.workflow_tables import (
 metadata = SQLModel.metadata
 
 __all__ = [
-    "AgencyCallbackRow", "ApplicationRow", "AuditEventRow", "CaseClockRow", "CounterConsentRow", "CounterRow",
-    "HumanTaskRow", "IncidentRow", "InvoiceRow", "IssuedLicenceRow", "LicenceCaseRow", "NotificationRow",
+    "AgencyCallbackRow", "ApplicationRow", "AuditChainHeadRow", "AuditEventRow", "CaseClockRow", "CounterConsentRow",
+    "CounterRow", "HumanTaskRow", "IncidentRow", "InvoiceRow", "IssuedLicenceRow", "LicenceCaseRow", "NotificationRow",
     "OnlinePaymentRow", "OutboxRow", "PaymentEventRow", "PaymentInvoiceRow", "PaymentRow", "ProcessDefinitionRow",
     "ReceiptRow", "RefundRow", "RepresentativeRow", "SatisfactionSurveyRow", "StaffMemberRow", "TaskDeliveryRow",
     "TimerRow", "UploadedDocumentRow", "WorkflowInstanceRow", "metadata",

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import jwt
 import pytest
+import sqlalchemy as sa
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
@@ -164,6 +165,41 @@ def test_staff_add_bootstraps_the_first_admin(monkeypatch: pytest.MonkeyPatch, t
     engine.dispose()
     assert [(row.subject, row.role, row.name, row.active) for row in rows] == [("ada", "admin", "Ada Wongsa", True)]
     assert [event.actor for event in events] == ["admin:operator-cli"]
+
+
+def test_audit_verify_says_intact_or_where_the_chain_breaks(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                            database_url: str) -> None:
+    monkeypatch.setenv("BIZPORTAL_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("BIZPORTAL_DATABASE_URL", database_url)
+    for subject in ("ada", "bob"):  # two audited commands, through the same units of work as the API
+        added = CliRunner().invoke(app, ["staff", "add", "--issuer", "https://staff-id.example", "--subject", subject,
+                                         "--role", "admin"])
+        assert added.exit_code == 0, added.output
+    intact = CliRunner().invoke(app, ["audit", "verify"])
+    engine = make_engine(database_url)
+    with Session(engine) as session:
+        first, last = session.exec(select(AuditEventRow).order_by(AuditEventRow.position)).all()  # type: ignore[arg-type]
+    assert intact.exit_code == 0, intact.output
+    assert intact.output.strip() == f"audit trail intact: 2 entries, head hash {last.hash}"
+    with engine.begin() as connection:
+        connection.execute(sa.text("UPDATE audit_event SET actor = 'admin:nobody' WHERE id = :id"), {"id": first.id})
+    engine.dispose()
+    broken = CliRunner().invoke(app, ["audit", "verify"])
+    assert broken.exit_code == 1
+    assert (f"audit trail BROKEN at position 1, entry id {first.id}, event staff.added: its content does not give "
+            "its hash: the entry was changed") in broken.output
+    assert "0 entries checked intact before the break" in broken.output and "Traceback" not in broken.output
+
+
+def test_audit_verify_without_a_readable_database_says_so(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("BIZPORTAL_DATA_DIR", str(tmp_path))
+    missing = CliRunner().invoke(app, ["audit", "verify"])
+    assert missing.exit_code == 2 and f"there is no database at {tmp_path / 'bizportal.db'}" in missing.output
+    assert not (tmp_path / "bizportal.db").exists()  # looking did not create one
+    (tmp_path / "bizportal.db").touch()  # a database that was never migrated
+    unmigrated = CliRunner().invoke(app, ["audit", "verify"])
+    assert unmigrated.exit_code == 2 and "could not be read (no such table" in unmigrated.output
+    assert "`bizportal migrate`" in unmigrated.output and "Traceback" not in unmigrated.output
 
 
 def test_production_settings_refuse_to_start_without_a_real_provider(monkeypatch: pytest.MonkeyPatch,
