@@ -9,6 +9,7 @@ body for every status an operation can answer in the OpenAPI document.
 
 from __future__ import annotations
 
+import logging
 from http import HTTPStatus
 from typing import Any
 
@@ -16,10 +17,13 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bizportal.engine import errors
 from bizportal.storage.object_store import ObjectNotFound, ObjectStoreUnavailable
+
+log = logging.getLogger(__name__)
 
 STATUS = {
     errors.NotFound: 404,
@@ -108,6 +112,17 @@ def install(app: FastAPI) -> None:
     async def _object_store_down(_: Request, err: ObjectStoreUnavailable) -> JSONResponse:
         return JSONResponse(error_body("Unavailable", "file storage is unavailable right now", "try again shortly"),
                             status_code=503)
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    async def _database_down(_: Request, err: DBAPIError) -> JSONResponse:
+        # The database restarting, failing over or out of connections: a 503 the client may retry, not a bug.
+        # (A commit cut off may or may not have landed; commands check the state they change, and payments and
+        # submissions take an Idempotency-Key, so the same request sent again does not do the thing twice.)
+        log.warning("database unavailable: %s", err.orig or err)
+        return JSONResponse(error_body("Unavailable", "the database is unavailable right now",
+                                       "try again in a few seconds"),
+                            status_code=503, headers={"Retry-After": "5"})
 
     @app.exception_handler(Exception)
     async def _bug(_: Request, err: Exception) -> JSONResponse:

@@ -37,7 +37,15 @@ from bizportal.engine.licences.issuing import RENDER_LICENCE, issue_licence_job,
 from bizportal.engine.licences.renewal_reminders import send_due_reminders
 from bizportal.engine.links import Links
 from bizportal.engine.notices.notifier import SEND_JOB, notify, send_notification_job
-from bizportal.engine.outbox import DEFAULT_STALE_AFTER, InProcessQueue, Job, JobQueue, Outbox, dispatch_committed
+from bizportal.engine.outbox import (
+    DEFAULT_STALE_AFTER,
+    InProcessQueue,
+    Job,
+    JobQueue,
+    Outbox,
+    dispatch_committed,
+    dispatch_pending,
+)
 from bizportal.engine.payments.invoices import create_invoice, expire_invoice, settle_waived_invoice_job
 from bizportal.engine.payments.providers import PaymentProviders
 from bizportal.engine.payments.receipts import ISSUE_RECEIPT, RENDER_RECEIPT, issue_receipt_job, render_receipt_job
@@ -94,6 +102,11 @@ class LicensingEngine:
         """Hand committed side effects to the job queue (call after every committing command): the rows this
         process committed, and those a poll of the table finds when there is reason to poll (outbox.py)."""
         return dispatch_committed(self.outbox, self.queue)
+
+    def dispatch_pending(self) -> int:
+        """Poll the table and hand the queue every row pending and due, or dispatched and lost (outbox.py): the
+        workers' sweep."""
+        return dispatch_pending(self.outbox, self.queue)
 
     def fire_due_timers_and_notices(self) -> int:
         """The periodic sweep's work: fire the due BPMN timers, send the due Section 10 notices and renewal

@@ -49,3 +49,22 @@ def test_a_bug_is_a_500_in_the_envelope_that_tells_nothing_internal(client: Test
     assert response.status_code == 500
     error = _envelope(response)
     assert error["code"] == "InternalError" and "secret" not in response.text
+
+
+def test_a_database_that_cannot_be_reached_is_a_503_to_retry(client: TestClient, auth: Auth) -> None:
+    # The database restarting (the fault suite restarts PostgreSQL under load: tests/chaos) is not a bug.
+    from bizportal.storage.database import make_engine
+
+    engine = client.app.state.engine  # type: ignore[attr-defined]
+    working = engine.db
+    engine.db = make_engine("postgresql://postgres@127.0.0.1:1/nothing_listens_here")
+    try:
+        with TestClient(client.app, raise_server_exceptions=False) as quiet:
+            response = quiet.get("/api/v1/applications", headers=auth("applicant", "alice"))
+    finally:
+        engine.db.dispose()
+        engine.db = working
+    assert response.status_code == 503 and response.headers["retry-after"] == "5"
+    error = _envelope(response)
+    assert error["code"] == "Unavailable" and "database" in str(error["message"])
+    assert "127.0.0.1" not in response.text  # nothing of the connection's details
