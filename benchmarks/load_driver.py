@@ -164,6 +164,7 @@ class VirtualUser:
                 self.figures.issued.append((time.monotonic(), application, self.number))
             except JourneyError as err:
                 self.figures.errors.append(str(err))
+                await asyncio.sleep(self.poll)  # as a person would, not at once
             except (TimeoutError, aiohttp.ClientError) as err:  # the server unreachable or too slow
                 self.figures.errors.append(f"{type(err).__name__}: {err}")
                 await asyncio.sleep(self.poll)

@@ -152,9 +152,13 @@ def run_fault(stack: Stack, fault: Fault | None, users: int, seconds: float, fir
             report["backlog_cleared_s"] = round(_until_jobs_ended(database, healed_at) - healed, 1)
         driver.join()
         run = figures["run"]
-        report |= {key: run.summary()[key] for key in ("applications_completed", "errors", "first_errors",
-                                                        "failed_status_reads", "status_p50_ms", "status_p99_ms")}
-        report["status_reads"] = len(run.status_reads)
+        summary = run.summary()
+        report |= {key: summary[key] for key in ("applications_completed", "commands", "status_reads", "errors",
+                                                 "first_errors", "failed_status_reads", "status_p50_ms",
+                                                 "status_p99_ms")}
+        # what failed of all that was asked: commands answered with an error, status reads not answered (503s)
+        asked = summary["commands"] + summary["status_reads"]
+        report["error_rate"] = round((summary["errors"] + summary["failed_status_reads"]) / asked, 4) if asked else None
         if fault is not None:
             after = [at for at, _, _ in run.issued if at >= healed]
             report["first_issue_after_heal_s"] = round(min(after) - healed, 1) if after else None

@@ -70,3 +70,15 @@ def test_nothing_lost_nothing_doubled(stack: Stack, report: list[dict[str, objec
     assert run["violations"] == [], run
     assert run["applications_completed"], run  # journeys went on through the fault
     assert run["licences_checked"], run
+
+
+def test_load_held_while_a_worker_is_killed_and_restarted(stack: Stack, report: list[dict[str, object]]) -> None:
+    """The status read's p99 and the error rate with a worker SIGKILLed mid-issue and started again, against the
+    same run without the fault (the figures go to the report; a slower p99 is measured, not failed on)."""
+    baseline = faults.run_fault(stack, None, USERS, SECONDS, first_user=900_000)
+    faulted = faults.run_fault(stack, faults.worker_killed("stored"), USERS, SECONDS, first_user=950_000)
+    report.append({"load_held": {key: {"without_fault": baseline[key], "worker_killed": faulted[key]}
+                                 for key in ("applications_completed", "status_p50_ms", "status_p99_ms",
+                                             "error_rate", "failed_status_reads")}})
+    assert baseline["violations"] == [] and faulted["violations"] == [], (baseline, faulted)
+    assert faulted["error_rate"] == 0, faulted  # a worker's death is invisible to the people using the service
