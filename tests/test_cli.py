@@ -225,3 +225,36 @@ def test_the_public_address_follows_the_port_unless_it_is_set(monkeypatch: pytes
     assert Settings().public_base_url == "http://127.0.0.1:8123"
     monkeypatch.setenv("BIZPORTAL_PUBLIC_BASE_URL", "https://bizportal.example.go.th")
     assert Settings().public_base_url == "https://bizportal.example.go.th"
+
+
+def test_serve_port_moves_the_public_address_and_processes_get_the_settings_through_the_environment(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import uvicorn
+
+    from bizportal.api.settings import settings_environment
+
+    monkeypatch.setenv("BIZPORTAL_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.delenv("BIZPORTAL_OIDC_ISSUER", raising=False)
+    assert "public_base_url" not in Settings().model_fields_set  # derived from the port, not set
+    seen: dict[str, Any] = {}
+
+    def run(application: Any, **options: Any) -> None:
+        seen["application"], seen["options"] = application, options
+        seen["environment"] = {name: value for name, value in __import__("os").environ.items()
+                               if name.startswith("BIZPORTAL_")}
+
+    monkeypatch.setattr(uvicorn, "run", run)
+    result = CliRunner().invoke(app, ["serve", "--port", "8123", "--processes", "2"])
+    assert result.exit_code == 0, result.output
+    # Two processes: uvicorn imports the app factory in each, from the settings `serve` left in the environment,
+    # the public address of the port served among them; the database was migrated here, once.
+    assert seen["application"] == "bizportal.api.app:app_from_environment"
+    assert seen["options"]["workers"] == 2 and seen["options"]["factory"] is True and seen["options"]["port"] == 8123
+    assert seen["environment"]["BIZPORTAL_PUBLIC_BASE_URL"] == "http://127.0.0.1:8123"
+    # the development sign-in `serve` started reaches the processes too
+    assert seen["environment"]["BIZPORTAL_OIDC_CLIENT_SECRET"] == "bizportal-dev-secret"
+    monkeypatch.setattr("os.environ", {**seen["environment"]})
+    assert Settings().public_base_url == "http://127.0.0.1:8123"
+    assert settings_environment(Settings()) == seen["environment"]  # what the processes read gives it back
+    refused = CliRunner().invoke(app, ["serve", "--processes", "0"])
+    assert refused.exit_code == 2 and "greater than or equal to 1" in refused.output
