@@ -42,10 +42,6 @@ class PrivateRedis:
             self.process.wait(timeout=20)
         self.process = None
 
-    def restart(self) -> None:
-        self.stop()
-        self.start()
-
 
 def new_redis(folder: Path) -> PrivateRedis:
     return PrivateRedis(folder=folder, port=free_port())

@@ -87,13 +87,14 @@ class ApiServer:
     child: ChildProcess
     port: int
     processes: int
-    _started_before: int = field(default=0, repr=False)  # start-ups logged before this start
+    _log_start: int = field(default=0, repr=False)  # the log's size when this start began (logs are appended to)
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
+        self._log_start = self.child.log_path.stat().st_size if self.child.log_path.exists() else 0
         self.child.start()
         wait_until(self._all_started, _START_TIMEOUT_S, f"the API on {self.url} (log: {self.child.log_path})",
                    step=0.3)
@@ -108,13 +109,9 @@ class ApiServer:
             return False
         # Each process logs this (at the default level, info) once its app has started; a ready answer came from
         # one of them.
-        return self.child.log_tail(10**7).count("Application startup complete") >= self._started_before + \
-            self.processes
-
-    def restart(self) -> None:
-        self.child.stop()
-        self._started_before = self.child.log_tail(10**7).count("Application startup complete")
-        self.start()
+        with self.child.log_path.open("rb") as log:
+            log.seek(self._log_start)
+            return log.read().count(b"Application startup complete") >= self.processes
 
 
 def api_server(environment: dict[str, str], log_folder: Path, port: int, processes: int = 2) -> ApiServer:
