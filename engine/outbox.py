@@ -45,7 +45,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # A failed job waits 1, 2, 4, 8, 16 s (in practice until the next sweep) and gives up after 6 attempts.
-RETRY = Backoff(first=timedelta(seconds=1), factor=2, max_attempts=6)
+# 1 s doubling to at most 5 minutes, 12 attempts: a job gives up (and opens an incident) after about 18 minutes.
+# It gave up after 31 s (6 attempts): every licence and receipt rendered during a one-minute outage of the object
+# store was left for an administrator to start again (tests/chaos, the object store stopped a minute).
+RETRY = Backoff(first=timedelta(seconds=1), factor=2, cap=timedelta(minutes=5), max_attempts=12)
 MAX_ATTEMPTS = RETRY.max_attempts
 
 

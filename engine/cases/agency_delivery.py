@@ -53,9 +53,8 @@ log = logging.getLogger(__name__)
 
 DELIVER_TASK = "deliver_task"
 INCIDENT_KIND = "task_delivery"
-# Failed attempt n waits 30 s * 2**(n-1) for the next: 30 s, 1, 2, 4, 8 min (about 15 min in all), as many
-# attempts as an outbox job gets.
-RETRY = Backoff(first=timedelta(seconds=30), factor=2, max_attempts=outbox.RETRY.max_attempts)
+# Failed attempt n waits 30 s * 2**(n-1) for the next: 30 s, 1, 2, 4, 8 min (about 15 min in all), 6 attempts.
+RETRY = Backoff(first=timedelta(seconds=30), factor=2, max_attempts=6)
 
 
 class CallbackOutcome(BaseModel):

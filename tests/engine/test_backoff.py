@@ -11,10 +11,12 @@ from bizportal.engine.backoff import Backoff
 from bizportal.engine.cases import agency_delivery
 
 
-def test_the_outbox_waits_one_second_doubling_and_gives_up_after_six_attempts() -> None:
-    assert [outbox.RETRY.delay(n).total_seconds() for n in range(1, 6)] == [1, 2, 4, 8, 16]
-    assert [outbox.RETRY.gives_up(n) for n in range(1, 7)] == [False] * 5 + [True]
-    assert outbox.MAX_ATTEMPTS == 6
+def test_the_outbox_waits_one_second_doubling_to_five_minutes_and_gives_up_after_about_eighteen() -> None:
+    delays = [outbox.RETRY.delay(n).total_seconds() for n in range(1, 12)]
+    assert delays == [1, 2, 4, 8, 16, 32, 64, 128, 256, 300, 300]
+    assert [outbox.RETRY.gives_up(n) for n in range(1, 13)] == [False] * 11 + [True]
+    assert outbox.MAX_ATTEMPTS == 12
+    assert 18 * 60 < sum(delays) < 19 * 60  # an outage of a store or the database shorter than that is ridden out
 
 
 def test_an_agency_delivery_waits_thirty_seconds_doubling_about_fifteen_minutes_in_all() -> None:
