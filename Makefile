@@ -69,7 +69,8 @@ typecheck: install-test
 	$(BIN)/mypy tests benchmarks
 
 ## The suite with the wall clock moved years ahead and years back (libfaketime): no test may depend on
-## today's date, only on the engine's clock. Long (two whole runs), so not part of `make test`.
+## today's date, only on the engine's clock. Long (two whole runs), so not part of `make test`. The S3 tests skip
+## themselves: an S3 server refuses requests signed more than 15 minutes off its own clock, which faketime leaves alone.
 test-any-date: install-test services
 	@command -v faketime >/dev/null || (apt-get update -qq && apt-get install -y -qq faketime >/dev/null)
 	faketime -f "+1600d" $(BIN)/pytest -q -p no:cacheprovider

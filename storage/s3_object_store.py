@@ -38,6 +38,9 @@ _RETRIES = urllib3.Retry(
     read=1,
     backoff_factor=0.2,
     status_forcelist=[500, 502, 503, 504],
+    # After the last retry, hand the server's error answer to minio (which reads its status and S3 error code) rather
+    # than raise urllib3's "too many 500 error responses", which reads as if the server could not be reached.
+    raise_on_status=False,
 )
 
 _NOT_FOUND_CODES = frozenset({"NoSuchKey"})
@@ -273,17 +276,29 @@ class S3ObjectStore:
         except S3Error as exc:
             if key is not None and exc.code in _NOT_FOUND_CODES:
                 raise ObjectNotFound(key) from exc
+            status = exc.response.status
+            if status >= 500:
+                # The server answered, with a failure of its own (out of space, a backend down): retried already.
+                raise ObjectStoreUnavailable(
+                    f"S3 endpoint {self.endpoint} answered HTTP {status} (bucket {self.bucket!r}): "
+                    f"{exc.code}: {exc.message}"
+                ) from exc
             message = f"S3 error at {self.endpoint} (bucket {self.bucket!r}): {exc.code}: {exc.message}"
             if exc.code in _UNAVAILABLE_CODES:
                 raise ObjectStoreUnavailable(message) from exc
             raise ObjectStoreError(message) from exc
-        except (ServerError, InvalidResponseError) as exc:
-            # InvalidResponseError quotes the body (e.g. a proxy's HTML page): keep logs readable.
+        except ServerError as exc:
+            # An error status without an S3 error body (a HEAD request's answer has none).
+            raise ObjectStoreUnavailable(
+                f"S3 endpoint {self.endpoint} answered HTTP {exc.status_code} (bucket {self.bucket!r})"
+            ) from exc
+        except InvalidResponseError as exc:
+            # It quotes the body (e.g. a proxy's HTML page): keep logs readable.
             detail = str(exc)[:300]
-            raise ObjectStoreUnavailable(f"S3 endpoint {self.endpoint} misbehaved: {detail}") from exc
+            raise ObjectStoreUnavailable(f"S3 endpoint {self.endpoint} answered, not as S3 does: {detail}") from exc
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             # MaxRetryError wraps the interesting part (refused, timed out, DNS) in .reason.
             reason = getattr(exc, "reason", None) or exc
             raise ObjectStoreUnavailable(
-                f"S3 endpoint {self.endpoint} unreachable: {type(reason).__name__}: {reason}"
+                f"S3 endpoint {self.endpoint} could not be reached: {type(reason).__name__}: {reason}"
             ) from exc

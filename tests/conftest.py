@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -143,12 +143,28 @@ def oidc_provider() -> Iterator[OidcProviderProcess]:
 
 @pytest.fixture(scope="session")
 def s3_server() -> Iterator[S3Server]:
-    """One S3 server (moto) for the whole session, started only if a test needs it."""
+    """The session's S3 server (tests/support/s3_server.py): a SeaweedFS started once per worker, when the first test
+    needs it, or the external server that BIZPORTAL_TEST_S3_ENDPOINT names."""
     server = start_s3_server()
     try:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def new_s3_bucket(s3_server: S3Server) -> Iterator[Callable[[], str]]:
+    """`new_s3_bucket()` -> a bucket name of this test's own (the store makes the bucket on first use); every bucket
+    named here is removed, with its objects, when the test ends."""
+    names: list[str] = []
+
+    def new() -> str:
+        names.append(s3_server.new_bucket_name())
+        return names[-1]
+
+    yield new
+    for name in names:
+        s3_server.remove_bucket(name)
 
 
 @pytest.fixture(scope="module")

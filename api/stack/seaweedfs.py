@@ -22,11 +22,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
 from minio import Minio
 
 from bizportal.api.stack.ports import free_port, listening, wait_until
 
-_START_TIMEOUT_S = 60.0  # 3–4 s on an empty folder; a restart on existing data waits for its raft election (~17 s)
+_START_TIMEOUT_S = 60.0  # 3–4 s on an empty folder and on a restart (the master does not resume its raft state)
 _STOP_TIMEOUT_S = 5.0  # SIGTERM can take ~27 s while it flushes; past this it is killed (its data is synced writes)
 _REGION = "us-east-1"
 
@@ -51,6 +52,9 @@ class SeaweedFS:
     secret_key: str
     ports: dict[str, int]
     region: str = _REGION
+    # How many volumes the server may hold; 0: as many as the disk has room for (SeaweedFS reckons). Every bucket is a
+    # collection that reserves 7 at its first write, so a small number makes a store that is full (tests' faults).
+    max_volumes: int = 0
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
@@ -92,7 +96,11 @@ class SeaweedFS:
             "-s3.port.iceberg=0", "-s3.port.lance=0", "-master.telemetry=false", f"-metricsPort={p['metrics']}",
             # Every bucket is a collection that reserves volumes: 0 lets the server add volumes as they fill, where a
             # fixed count ran out after one bucket. Small volumes keep an empty store's disk use small.
-            "-volume.max=0", "-master.volumeSizeLimitMB=64",
+            f"-volume.max={self.max_volumes}", "-master.volumeSizeLimitMB=64",
+            # A lone master that resumes its raft log waits an election (~20 s) before it leads. Without it, it leads at
+            # once and learns the volumes, and the highest file id, from the volume server's first heartbeat; the
+            # objects themselves are in the volumes and the filer's store, which a restart keeps either way.
+            "-master.resumeState=false",
         ]
         (self.data_dir / "data").mkdir(exist_ok=True)
         with self.log_path.open("ab") as log:  # a file, not a pipe: an unread pipe fills and stalls the server
@@ -149,7 +157,17 @@ class SeaweedFS:
             client.list_buckets()
         except Exception:  # noqa: BLE001 - any failure while starting means "not yet"; the timeout says the rest
             return False
-        return True
+        return self._has_volume_server()
+
+    def _has_volume_server(self) -> bool:
+        # The gateway answers before the volume server's first heartbeat reaches the master; until then a read after a
+        # restart fails ("volume N not found", an HTTP 500) and a write finds no volume to grow.
+        try:  # trust_env=False: a developer's HTTP(S)_PROXY must not see loopback traffic
+            status = httpx.get(f"http://127.0.0.1:{self.ports['master']}/dir/status", timeout=2.0, trust_env=False)
+            racks = [rack for centre in status.json()["Topology"]["DataCenters"] or [] for rack in centre["Racks"]]
+        except (httpx.HTTPError, ValueError, KeyError, TypeError):
+            return False
+        return any(rack.get("DataNodes") for rack in racks)
 
 
 def new_seaweedfs(data_dir: Path, access_key: str | None = None, secret_key: str | None = None) -> SeaweedFS:

@@ -19,6 +19,7 @@ from bizportal.api.composition import engine_from
 from bizportal.api.page_labels import LABELS
 from bizportal.api.sessions import SESSION_COOKIE, session_token
 from bizportal.api.settings import Settings
+from bizportal.api.stack.ports import free_port
 from bizportal.engine.errors import Forbidden
 from bizportal.engine.principal import SYSTEM, Principal, Role
 from bizportal.engine.staff import register
@@ -37,7 +38,6 @@ from support.helpers import (
     catalogue,
     sample_form,
 )
-from support.s3_server import free_port
 from support.uploads import upload_required
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the rules are the engine's

@@ -11,9 +11,9 @@ from pydantic import SecretStr
 from bizportal.api.app import create_app
 from bizportal.api.composition import engine_from
 from bizportal.api.settings import Settings
+from bizportal.api.stack.ports import free_port
 from support.fake_registry import API_KEY, PERSON, UNREGISTERED_PERSON, start_registry_server
 from support.helpers import Auth, application_body
-from support.s3_server import free_port
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 

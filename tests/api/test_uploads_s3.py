@@ -1,10 +1,11 @@
-"""Uploaded documents over HTTP with the S3 backend, against a real S3 server (moto): stored under their
-content key in the bucket, read back through the API and through a signed link."""
+"""Uploaded documents over HTTP with the S3 backend, against the session's S3 server (SeaweedFS, or the external
+one the settings name): stored under their content key in the bucket, read back through the API and through a
+signed link."""
 
 from __future__ import annotations
 
 import hashlib
-import uuid
+from collections.abc import Callable
 
 import pytest
 from fastapi.testclient import TestClient
@@ -21,11 +22,11 @@ pytestmark = pytest.mark.s3
 
 
 @pytest.fixture
-def settings(settings: Settings, s3_server: S3Server) -> Settings:
+def settings(settings: Settings, s3_server: S3Server, new_s3_bucket: Callable[[], str]) -> Settings:
     return settings.model_copy(update={
         "object_store": "s3", "s3_endpoint": s3_server.endpoint, "s3_access_key": s3_server.access_key,
         "s3_secret_key": SecretStr(s3_server.secret_key), "s3_region": s3_server.region,
-        "s3_bucket": f"uploads-{uuid.uuid4().hex[:12]}"})
+        "s3_secure": s3_server.secure, "s3_bucket": new_s3_bucket()})
 
 
 def test_documents_go_to_the_bucket_and_come_back_through_the_api(client: TestClient, journey: Journey,

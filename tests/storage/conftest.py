@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -26,8 +25,8 @@ S3StoreFactory = Callable[..., S3ObjectStore]
 
 
 @pytest.fixture
-def s3_store_factory(s3_server: S3Server) -> S3StoreFactory:
-    """Build S3 stores on the shared server, each with a fresh bucket so tests stay isolated.
+def s3_store_factory(s3_server: S3Server, new_s3_bucket: Callable[[], str]) -> S3StoreFactory:
+    """Build S3 stores on the session's server, each with a fresh bucket so tests stay isolated (removed at the end).
 
     Keyword arguments override the constructor defaults (e.g. ``create_bucket=False``).
     """
@@ -37,8 +36,9 @@ def s3_store_factory(s3_server: S3Server) -> S3StoreFactory:
             "endpoint": s3_server.endpoint,
             "access_key": s3_server.access_key,
             "secret_key": s3_server.secret_key,
-            "bucket": f"test-{uuid.uuid4().hex}",
+            "bucket": new_s3_bucket(),
             "region": s3_server.region,
+            "secure": s3_server.secure,
         }
         options.update(overrides)
         return S3ObjectStore(**options)

@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bizportal.api.stack.ports import free_port
 from bizportal.storage import local_object_store
 from bizportal.storage.local_object_store import LocalObjectStore
 from bizportal.storage.object_store import (
@@ -26,7 +27,7 @@ from bizportal.storage.object_store import (
     validate_content_key,
 )
 from bizportal.storage.s3_object_store import S3ObjectStore
-from support.s3_server import free_port
+from support.s3_server import start_seaweedfs
 
 PDF = b"%PDF-1.7\n" + bytes(range(256)) * 40
 MISSING_KEY = content_key("0" * 64)
@@ -321,9 +322,29 @@ def test_s3_unreachable_server_fails_fast_without_leaking_secret() -> None:
         store.check()
     assert time.monotonic() - started < 5
     message = str(excinfo.value)
-    assert f"127.0.0.1:{port}" in message
+    assert f"S3 endpoint 127.0.0.1:{port} could not be reached: " in message
     assert "very-secret-value" not in message
     with pytest.raises(ObjectStoreUnavailable):
         store.get(MISSING_KEY)
     with pytest.raises(ObjectStoreUnavailable):
         store.put(b"x", "text/plain")
+
+
+@pytest.mark.s3
+def test_s3_a_full_store_is_unavailable_and_the_message_says_the_server_answered() -> None:
+    # A SeaweedFS of its own with room for one volume: the first bucket's first write takes it, and a write to a second
+    # bucket finds no volume to grow, which SeaweedFS answers with HTTP 500 (InternalError), after the client's retries.
+    server = start_seaweedfs(max_volumes=1)
+    try:
+        first, second = (S3ObjectStore(server.endpoint, server.access_key, server.secret_key, bucket)
+                         for bucket in ("first", "second"))
+        stored = first.put(PDF, "application/pdf")
+        second.check()  # making a bucket takes no volume: the store is up
+        with pytest.raises(ObjectStoreUnavailable) as excinfo:
+            second.put(b"one more", "text/plain")
+        message = str(excinfo.value)
+        assert message.startswith(f"S3 endpoint {server.endpoint} answered HTTP 500 (bucket 'second'): InternalError")
+        assert "could not be reached" not in message and server.secret_key not in message
+        assert first.get(stored.key) == PDF  # what is stored stays readable
+    finally:
+        server.stop()
