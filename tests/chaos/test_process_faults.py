@@ -17,13 +17,13 @@ from bizportal.api.stack.launcher import Stack, private_stack
 
 FULL = os.environ.get("BIZPORTAL_CHAOS") == "full"
 USERS = 4 if FULL else 2
-SECONDS = 40.0 if FULL else 14.0
+SECONDS = 40.0 if FULL else 10.0
 REPORT = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "chaos.json"
 
 pytestmark = [pytest.mark.chaos, pytest.mark.postgres, pytest.mark.redis, pytest.mark.s3]
 
-BOUNDED = [
-    faults.worker_killed("rendered"),
+BOUNDED = [  # with the load-held test's worker killed with its PDF rendered, not stored
+    faults.worker_killed("stored"),
     faults.redis_restarted(down=2),
     faults.postgres_restarted(),
     faults.object_store_paused(down=4),
@@ -73,10 +73,11 @@ def test_nothing_lost_nothing_doubled(stack: Stack, report: list[dict[str, objec
 
 
 def test_load_held_while_a_worker_is_killed_and_restarted(stack: Stack, report: list[dict[str, object]]) -> None:
-    """The status read's p99 and the error rate with a worker SIGKILLed mid-issue and started again, against the
-    same run without the fault (the figures go to the report; a slower p99 is measured, not failed on)."""
+    """The status read's p99 and the error rate with a worker SIGKILLed mid-issue (its PDF rendered, not stored)
+    and started again, against the same run without the fault (the figures go to the report; a slower p99 is
+    measured, not failed on)."""
     baseline = faults.run_fault(stack, None, USERS, SECONDS, first_user=900_000)
-    faulted = faults.run_fault(stack, faults.worker_killed("stored"), USERS, SECONDS, first_user=950_000)
+    faulted = faults.run_fault(stack, faults.worker_killed("rendered"), USERS, SECONDS, first_user=950_000)
     report.append({"load_held": {key: {"without_fault": baseline[key], "worker_killed": faulted[key]}
                                  for key in ("applications_completed", "status_p50_ms", "status_p99_ms",
                                              "error_rate", "failed_status_reads")}})
