@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test test-any-date install install-test services lint typecheck bench load load-postgres clean FORCE
+.PHONY: run test chaos test-any-date install install-test services lint typecheck bench load load-postgres clean FORCE
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +63,11 @@ test-any-date: install-test services
 	@command -v faketime >/dev/null || (apt-get update -qq && apt-get install -y -qq faketime >/dev/null)
 	faketime -f "+1600d" $(BIN)/pytest -q -p no:cacheprovider
 	faketime -f "-1000d" $(BIN)/pytest -q -p no:cacheprovider
+
+## The fault tests (tests/chaos/, marker `chaos`) in full: `make test` runs them bounded (a few rounds of each
+## race), this runs the rounds the issue asks for (BIZPORTAL_CHAOS_ROUNDS, 20).
+chaos: install-test services
+	BIZPORTAL_CHAOS_ROUNDS=20 $(BIN)/pytest -q -m chaos -n 2 --dist loadfile
 
 lint: install-test
 	$(BIN)/ruff check .
