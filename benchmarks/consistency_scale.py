@@ -20,14 +20,16 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from bizportal.engine.reporting import consistency
 from bizportal.storage.database import make_engine, read_session
@@ -126,6 +128,10 @@ def fill(db: Engine, cases: int) -> None:
             text("VACUUM ANALYZE" if postgres else "ANALYZE"))
 
 
+def _all(check: Callable[[Session, datetime], Iterable[consistency.Violation]], session: Session) -> list[Any]:
+    return list(check(session, NOW))
+
+
 def timed(run: Callable[[], Any], repeat: int) -> float:
     """Median wall-clock seconds of `run` after a warm-up call."""
     run()
@@ -163,11 +169,11 @@ def main() -> int:
             violations = consistency.check_consistency(session, NOW)
             for violation in violations[:10]:
                 print(f"  {violation}")
-            checks = {"all invariants": lambda: consistency.check_consistency(session, NOW)}
+            checks: dict[str, Callable[[], object]] = {
+                "all invariants": partial(consistency.check_consistency, session, NOW)}
             for name in ("one_licence", "one_receipt", "charged_once", "payment_recorded", "outbox_ended",
                          "notification_once", "not_stuck", "audit_complete"):
-                check = getattr(consistency, name)
-                checks[name] = lambda check=check: list(check(session, NOW))
+                checks[name] = partial(_all, getattr(consistency, name), session)
             for name, run in checks.items():
                 print(f"  {name:<20} {timed(run, args.repeat):7.2f} s")
         db.dispose()
