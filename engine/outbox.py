@@ -68,7 +68,7 @@ class JobQueue(Protocol):
         ...
 
 
-# The incident a job that gave up opens, so administrators see it (GET /api/v1/admin/incidents) and can retry it.
+# The incident a job that gave up opens, so administrators see it (GET /api/v1/incidents) and can retry it.
 INCIDENT_KIND = "outbox_job"
 
 # How often the after-command dispatch polls the table at most when it has no other reason to.

@@ -5,7 +5,9 @@ applied, so a duplicate delivery changes nothing; the amount and currency must e
 mismatch is recorded, not applied); an invoice moves from open to paid in one conditional UPDATE, so when
 two payments race for it the loser is marked `duplicate` and refunded. A payment that arrives after its
 invoices were cancelled (withdrawal) or expired is refunded the same way: a refund record per invoice, which
-the provider is asked for after commit, or which stays owed when it has no refund API (PromptPay).
+the provider is asked for after commit, or which stays owed when it has no refund API (PromptPay). Events come in
+any order: a success after a failure (another card) is applied; a refund the provider reports before the success
+marks the payment refunded, so that success settles nothing.
 """
 
 from __future__ import annotations

@@ -226,23 +226,26 @@ def notification_once(session: Session, now: datetime) -> Iterable[Violation]:
 
 def not_stuck(session: Session, now: datetime) -> Iterable[Violation]:
     """Every case neither a draft nor ended is waiting on someone or something (the module's docstring)."""
-    case_id = col(LicenceCaseRow.id)
-    instance_id = col(LicenceCaseRow.instance_id)
+    # Each "waiting on" is a set read once (an uncorrelated IN): a subquery per case read the outbox's JSON once
+    # per case on SQLite. No NULL may enter a set, or `NOT IN` answers unknown and hides a stuck case.
+    instance_id = func.coalesce(col(LicenceCaseRow.instance_id), "")
     payload: Any = col(OutboxRow.payload)
+    job_case = payload["case_id"].as_string()
+    running = [s.value for s in TERMINAL] + [Status.DRAFT.value]
     other = LicenceCaseRow.__table__.alias("other")  # type: ignore[attr-defined]
     waiting = or_(
-        exists().where(col(HumanTaskRow.instance_id) == instance_id, col(HumanTaskRow.state) == HumanTaskState.OPEN),
-        exists().where(col(TimerRow.instance_id) == instance_id, col(TimerRow.state) == TimerState.WAITING),
-        exists().where(col(OutboxRow.state).in_((JobState.PENDING, JobState.DISPATCHED)),
-                       payload["case_id"].as_string() == case_id),
-        exists().where(col(InvoiceRow.licence_case_id) == case_id, col(InvoiceRow.status) == InvoiceStatus.OPEN),
-        and_(instance_id.is_(None),
-             exists().where(other.c.application_id == col(LicenceCaseRow.application_id), other.c.id != case_id,
-                            other.c.instance_id.is_not(None),
-                            other.c.status.not_in([s.value for s in TERMINAL] + [Status.DRAFT.value]))))
+        instance_id.in_(select(HumanTaskRow.instance_id).where(col(HumanTaskRow.state) == HumanTaskState.OPEN)),
+        instance_id.in_(select(TimerRow.instance_id).where(col(TimerRow.state) == TimerState.WAITING)),
+        col(LicenceCaseRow.id).in_(select(job_case).where(
+            col(OutboxRow.state).in_((JobState.PENDING, JobState.DISPATCHED)), job_case.is_not(None))),
+        col(LicenceCaseRow.id).in_(select(InvoiceRow.licence_case_id).where(
+            col(InvoiceRow.status) == InvoiceStatus.OPEN)),
+        and_(col(LicenceCaseRow.instance_id).is_(None), col(LicenceCaseRow.application_id).in_(
+            select(other.c.application_id).where(other.c.instance_id.is_not(None),
+                                                 other.c.status.not_in(running)))))
     for stuck_id, status, step in session.exec(
             select(LicenceCaseRow.id, LicenceCaseRow.status, LicenceCaseRow.current_step)
-            .where(col(LicenceCaseRow.status).not_in([s.value for s in TERMINAL] + [Status.DRAFT.value]), ~waiting)):
+            .where(col(LicenceCaseRow.status).not_in(running), ~waiting)):
         where = f" at {step}" if step else ""
         yield Violation("not_stuck", stuck_id, f"{status}{where} with no open task, timer, job or invoice")
 
