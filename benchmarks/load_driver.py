@@ -42,6 +42,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,7 @@ import sqlalchemy
 import yaml
 from fpdf import FPDF
 
+from bizportal.adapters.payments.promptpay_provider import sign_bank_notification
 from bizportal.api.key_files import write_key_set
 from bizportal.api.tokens import issue_token
 from bizportal.engine.applications.thai_id import check_digit
@@ -145,9 +147,11 @@ class VirtualUser:
     """One entrepreneur, their district office's officer and a counter officer, carrying applications through."""
 
     def __init__(self, number: int, district: District, key: str, client: aiohttp.ClientSession, figures: Figures,
-                 form: dict[str, Any], document: str, pdf: bytes, poll: float = POLL, wait: float = WAIT) -> None:
+                 form: dict[str, Any], document: str, pdf: bytes, poll: float = POLL, wait: float = WAIT,
+                 bank_secret: str | None = None) -> None:
         self.client, self.figures, self.form, self.document, self.pdf = client, figures, form, document, pdf
         self.poll, self.wait = poll, wait
+        self.bank_secret = bank_secret  # set: the fee is paid by PromptPay, and the bank notifies with this secret
         self.district, self.number = district, number
         self.id_number = thai_id(number)
         self.applicant = applicant_headers(key, number)
@@ -185,11 +189,30 @@ class VirtualUser:
                                 headers=self.officer)
         invoice = await self._wait(application, lambda status: status["status"] == "awaiting_payment",
                                    "the invoice to open", lambda: self._open_invoice(application))
-        await self._command("pay", "POST", f"/api/v1/invoices/{invoice['id']}/counter-payment",
-                            json={"amount_satang": invoice["amount_satang"]}, headers=self.counter)
+        if self.bank_secret is None:
+            await self._command("pay", "POST", f"/api/v1/invoices/{invoice['id']}/counter-payment",
+                                json={"amount_satang": invoice["amount_satang"]}, headers=self.counter)
+        else:  # PromptPay: the bank notifies twice at once, as a bank retrying an unanswered notification does
+            payment = await self._command("pay", "POST", f"/api/v1/invoices/{invoice['id']}/payments",
+                                          json={"provider": "promptpay"}, expect=201)
+            await asyncio.gather(*(self._bank_notifies(payment) for _ in range(2)))
         await self._wait(application, lambda status: status["finished"], "the licence to be issued",
                          _nothing)
+        if self.bank_secret is not None:
+            await self._bank_notifies(payment)  # and once more, late: after the licence was issued
         return application
+
+    async def _bank_notifies(self, payment: dict[str, Any]) -> None:
+        """The bank's signed payment notification for `payment` (adapters/payments/promptpay_provider.py)."""
+        assert self.bank_secret is not None
+        body = json.dumps({"event_id": f"bank-{payment['reference']}", "transaction_id": payment["reference"],
+                           "ref1": payment["reference"], "amount": f"{payment['amount_satang'] / 100:.2f}",
+                           "currency": "764", "paid_at": datetime.now(UTC).isoformat()}).encode()
+        timestamp = str(int(time.time()))
+        headers = {"X-Bank-Timestamp": timestamp, "Content-Type": "application/json",
+                   "X-Bank-Signature": sign_bank_notification(self.bank_secret, timestamp, body)}
+        await self._command("bank notification", "POST", "/api/v1/payments/webhooks/promptpay", data=body,
+                            headers=headers)
 
     def _body(self) -> dict[str, Any]:
         return {"licences": [LICENCE],
@@ -269,7 +292,7 @@ def _bearer(token: str) -> dict[str, str]:
 
 
 async def run_once(base_url: str, key: str, users: int, seconds: float, first_user: int,
-                   poll: float = POLL, wait: float = WAIT) -> Figures:
+                   poll: float = POLL, wait: float = WAIT, bank_secret: str | None = None) -> Figures:
     catalogue = load_catalogue(ROOT / "bpmn")
     manual = catalogue.licences[LICENCE]
     form = {f.name: f.example() for f in manual.form.fields if f.required}
@@ -282,7 +305,7 @@ async def run_once(base_url: str, key: str, users: int, seconds: float, first_us
     async with aiohttp.ClientSession(base_url, connector=connector,
                                      timeout=aiohttp.ClientTimeout(total=wait)) as client:
         people = [VirtualUser(first_user + n, districts[(first_user + n) % len(districts)], key, client, figures,
-                              form, document, pdf, poll, wait) for n in range(users)]
+                              form, document, pdf, poll, wait, bank_secret) for n in range(users)]
         start = time.monotonic()
         deadline = start + seconds
         progress = asyncio.create_task(_report_progress(figures, start))

@@ -39,7 +39,10 @@ import load_driver  # noqa: E402  (a script folder, not a package)
 SETTLE_TIMEOUT_S = 180.0
 DOOMED_WORKER = Path(__file__).with_name("doomed_worker.py")
 # A job of a killed worker runs again once arq's in-progress mark expires: the job timeout plus 10 s.
-STACK_ENVIRONMENT = {"BIZPORTAL_JOB_TIMEOUT_SECONDS": "5"}
+BANK_SECRET = "chaos-bank-webhook-secret-0123456789"
+STACK_ENVIRONMENT = {"BIZPORTAL_JOB_TIMEOUT_SECONDS": "5",
+                     # PromptPay, for the runs whose fees are paid online and notified by the bank
+                     "BIZPORTAL_PROMPTPAY_ID": "0812345678", "BIZPORTAL_PROMPTPAY_WEBHOOK_SECRET": BANK_SECRET}
 
 
 @dataclass
@@ -48,6 +51,7 @@ class Fault:
     inject: Callable[[Stack], None]
     heal: Callable[[Stack], None]
     hold: float  # seconds between inject and heal (a fault that waits for its own moment may take longer)
+    by_promptpay: bool = False  # the journeys pay by PromptPay, whose notifications come twice at once and late
 
 
 def worker_killed(point: str, wait: float = 60.0) -> Fault:
@@ -113,6 +117,13 @@ def api_process_killed() -> Fault:
     return Fault("an API process SIGKILLed", inject, lambda stack: None, hold=0)
 
 
+def bank_notifications_twice_and_late() -> Fault:
+    """Every fee paid by PromptPay: the bank's notification comes twice at once (to either API process) and once
+    more after the licence was issued."""
+    return Fault("bank notifications twice at once and late", lambda stack: None, lambda stack: None, hold=0,
+                 by_promptpay=True)
+
+
 def combined(*faults: Fault) -> Fault:
     """The faults at once: every inject, the longest hold, every heal."""
     def inject(stack: Stack) -> None:
@@ -123,7 +134,8 @@ def combined(*faults: Fault) -> Fault:
         for fault in reversed(faults):
             fault.heal(stack)
 
-    return Fault(" + ".join(fault.name for fault in faults), inject, heal, hold=max(f.hold for f in faults))
+    return Fault(" + ".join(fault.name for fault in faults), inject, heal, hold=max(f.hold for f in faults),
+                 by_promptpay=any(fault.by_promptpay for fault in faults))
 
 
 def run_fault(stack: Stack, fault: Fault | None, users: int, seconds: float, first_user: int) -> dict[str, Any]:
@@ -132,8 +144,10 @@ def run_fault(stack: Stack, fault: Fault | None, users: int, seconds: float, fir
     figures: dict[str, load_driver.Figures] = {}
 
     def drive() -> None:
+        bank_secret = BANK_SECRET if fault is not None and fault.by_promptpay else None
         figures["run"] = asyncio.run(load_driver.run_once(stack.url, stack.token_signing_key, users, seconds,
-                                                          first_user, poll=0.1, wait=SETTLE_TIMEOUT_S))
+                                                          first_user, poll=0.1, wait=SETTLE_TIMEOUT_S,
+                                                          bank_secret=bank_secret))
 
     driver = threading.Thread(target=drive, name="chaos-driver")
     began = time.monotonic()

@@ -27,6 +27,7 @@ BOUNDED = [  # with the load-held test's worker killed with its PDF rendered, no
     faults.redis_restarted(down=2),
     faults.postgres_restarted(),
     faults.object_store_paused(down=4),
+    faults.combined(faults.bank_notifications_twice_and_late(), faults.worker_killed("stored")),
 ]
 EVERY = [
     faults.worker_killed("rendered"),
@@ -39,6 +40,10 @@ EVERY = [
     faults.api_process_killed(),
     faults.combined(faults.worker_killed("stored"), faults.redis_restarted(down=3)),
     faults.combined(faults.postgres_restarted(), faults.object_store_paused(down=10)),
+    faults.bank_notifications_twice_and_late(),
+    faults.combined(faults.bank_notifications_twice_and_late(), faults.worker_killed("stored"),
+                    faults.redis_restarted(down=3)),
+    faults.combined(faults.bank_notifications_twice_and_late(), faults.postgres_restarted()),
 ]
 
 
