@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 import httpx
 import jwt
@@ -240,11 +242,11 @@ def test_serve_port_moves_the_public_address_and_processes_get_the_settings_thro
 
     def run(application: Any, **options: Any) -> None:
         seen["application"], seen["options"] = application, options
-        seen["environment"] = {name: value for name, value in __import__("os").environ.items()
-                               if name.startswith("BIZPORTAL_")}
+        seen["environment"] = {name: value for name, value in os.environ.items() if name.startswith("BIZPORTAL_")}
 
     monkeypatch.setattr(uvicorn, "run", run)
-    result = CliRunner().invoke(app, ["serve", "--port", "8123", "--processes", "2"])
+    with patch.dict(os.environ):  # `serve` writes the settings into the environment: not into the next tests'
+        result = CliRunner().invoke(app, ["serve", "--port", "8123", "--processes", "2"])
     assert result.exit_code == 0, result.output
     # Two processes: uvicorn imports the app factory in each, from the settings `serve` left in the environment,
     # the public address of the port served among them; the database was migrated here, once.
