@@ -25,6 +25,7 @@ from typing import IO
 import httpx
 from sqlmodel import Session
 
+from bizportal.api.stack.ports import free_port
 from bizportal.engine.context import EngineContext
 from bizportal.engine.errors import StartupError
 from bizportal.engine.principal import SYSTEM
@@ -81,11 +82,6 @@ class ProviderProcess:
             self.process.wait()
         self.log.close()
 
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def stable_port(data_dir: Path) -> int:

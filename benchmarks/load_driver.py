@@ -32,7 +32,6 @@ import json
 import os
 import platform
 import secrets
-import socket
 import statistics
 import subprocess
 import sys
@@ -55,6 +54,7 @@ from fpdf import FPDF
 
 from bizportal.adapters.payments.promptpay_provider import sign_bank_notification
 from bizportal.api.key_files import write_key_set
+from bizportal.api.stack.ports import free_port
 from bizportal.api.tokens import issue_token
 from bizportal.engine.applications.thai_id import check_digit
 from bizportal.engine.catalogue.catalogue import load_catalogue
@@ -400,11 +400,6 @@ def cpu_seconds(pids: dict[str, list[int]], servers: tuple[str, ...] = ()) -> di
     return spent | totals
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
 
 @contextmanager
 def served(database_url: str | None, redis_url: str | None,
@@ -416,7 +411,7 @@ def served(database_url: str | None, redis_url: str | None,
     so the same signing keys and object store): the production shape of one API process and arq workers.
     """
     key = secrets.token_urlsafe(48)
-    port = _free_port()
+    port = free_port()
     command = str(Path(sys.executable).parent / "bizportal")
     with tempfile.TemporaryDirectory(prefix="bizportal-load-") as folder:
         env = {**os.environ, "BIZPORTAL_DATA_DIR": folder, "BIZPORTAL_TOKEN_SIGNING_KEY": key,

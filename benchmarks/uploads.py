@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -145,14 +144,11 @@ def serve(port: int, data_dir: str) -> None:
     uvicorn.run(create_app(settings), host="127.0.0.1", port=port, **server_options(settings))
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
 
 def start_server(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
+    from bizportal.api.stack.ports import free_port
+
+    port = free_port()
     process = subprocess.Popen([sys.executable, __file__, "--serve", str(port), str(data_dir)])
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60

@@ -19,6 +19,7 @@ from bizportal.api.app import create_app
 from bizportal.api.composition import engine_from
 from bizportal.api.key_files import LICENCE_CERT_FILE, LICENCE_KEY_FILE, VERIFICATION_KEY_FILE, write_key_set
 from bizportal.api.settings import Settings
+from bizportal.api.stack.ports import free_port
 from bizportal.api.tokens import issue_token
 from bizportal.engine.assembly import LicensingEngine
 from bizportal.engine.principal import Role
@@ -29,7 +30,7 @@ from support.clock import MovableClock
 from support.helpers import OFFICE, SIGNING_KEY, Auth, Journey, id_number_of
 from support.oidc_provider import OidcProviderProcess, start_provider
 from support.s3_server import S3Server, start_s3_server
-from support.smtp_server import Mailbox, free_port
+from support.smtp_server import Mailbox
 
 POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 

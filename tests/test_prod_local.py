@@ -17,28 +17,11 @@ import sqlalchemy as sa
 
 from bizportal.api.stack.ports import free_port, listening
 from bizportal.api.stack.service import bizportal_command
+from support import processes
 from support.helpers import REDIS_URL
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.s3]
 SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
-
-
-def _descendants(pid: int) -> set[int]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(parent, []).append(int(entry.name))
-    found: set[int] = set()
-    todo = [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.add(child)
-            todo.append(child)
-    return found
 
 
 def test_prod_local_serves_on_one_port_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
@@ -62,7 +45,7 @@ def test_prod_local_serves_on_one_port_and_ctrl_c_stops_everything(tmp_path: Pat
         assert "/auth/login" in printed and "somchai" in printed  # how to sign in, as `make run` says
         ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=10, trust_env=False)
         assert ready.json() == {"status": "ready", "checks": {"database": "ok", "object_store": "ok"}}
-        started = _descendants(process.pid)
+        started = processes.descendants(process.pid)
         # uvicorn's supervisor and its 2 processes, 2 workers, SeaweedFS and the OpenID provider (at least)
         assert len(started) >= 7, started
         assert (tmp_path / "stack" / "keys").is_dir()  # one key set, shared by every process

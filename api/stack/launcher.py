@@ -35,7 +35,7 @@ from bizportal.api.settings import Settings
 from bizportal.api.stack.ports import free_port
 from bizportal.api.stack.postgres import PrivatePostgres, new_postgres
 from bizportal.api.stack.redis import PrivateRedis, new_redis
-from bizportal.api.stack.seaweedfs import SeaweedFS, new_seaweedfs
+from bizportal.api.stack.seaweedfs import PORT_NAMES, SeaweedFS, new_seaweedfs
 from bizportal.api.stack.service import ApiServer, ChildProcess, api_server, worker
 from bizportal.storage.database import transaction
 
@@ -166,9 +166,8 @@ def _store(folder: Path) -> SeaweedFS:
     saved = folder / "seaweedfs" / "stack.txt"
     if saved.exists():
         access_key, secret_key, *ports = saved.read_text(encoding="utf-8").split()
-        fresh = new_seaweedfs(folder / "seaweedfs", access_key, secret_key)
-        return SeaweedFS(data_dir=fresh.data_dir, access_key=access_key, secret_key=secret_key,
-                         ports=dict(zip(fresh.ports, map(int, ports), strict=True)))
+        return SeaweedFS(data_dir=folder / "seaweedfs", access_key=access_key, secret_key=secret_key,
+                         ports=dict(zip(PORT_NAMES, map(int, ports), strict=True)))
     store = new_seaweedfs(folder / "seaweedfs", secret_key=secrets.token_urlsafe(24))
     saved.parent.mkdir(parents=True, exist_ok=True)
     saved.write_text(" ".join([store.access_key, store.secret_key, *map(str, store.ports.values())]) + "\n",

@@ -170,14 +170,16 @@ class SeaweedFS:
         return any(rack.get("DataNodes") for rack in racks)
 
 
+PORT_NAMES = ("master", "master_grpc", "volume", "volume_grpc", "filer", "filer_grpc", "s3", "s3_grpc", "metrics")
+
+
 def new_seaweedfs(data_dir: Path, access_key: str | None = None, secret_key: str | None = None) -> SeaweedFS:
     """A SeaweedFS on free ports with fresh keys (not started): call `start()`."""
-    names = ("master", "master_grpc", "volume", "volume_grpc", "filer", "filer_grpc", "s3", "s3_grpc", "metrics")
     ports: dict[str, int] = {}
-    while len(ports) < len(names):  # free_port() may hand out the same port twice: keep them distinct
+    while len(ports) < len(PORT_NAMES):  # free_port() may hand out the same port twice: keep them distinct
         port = free_port()
         if port not in ports.values():
-            ports[names[len(ports)]] = port
+            ports[PORT_NAMES[len(ports)]] = port
     return SeaweedFS(data_dir=data_dir, access_key=access_key or "bizportal-" + secrets.token_hex(6),
                      secret_key=secret_key or secrets.token_urlsafe(24), ports=ports)
 

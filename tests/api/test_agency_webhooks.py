@@ -8,7 +8,6 @@ signed callback. Nothing in between is called directly.
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -26,6 +25,7 @@ from bizportal.adapters.example_backoffice.app import create_backoffice
 from bizportal.api.app import create_app
 from bizportal.api.composition import engine_from
 from bizportal.api.settings import Settings
+from bizportal.api.stack.ports import free_port
 from bizportal.engine.errors import StartupError
 from bizportal.storage.agency_tables import AgencyCallbackRow, TaskDeliveryRow
 from bizportal.storage.audit_events import AuditEventRow
@@ -46,11 +46,6 @@ class MovableClock(Protocol):  # the `clock` fixture
 
     def advance(self, **delta: float) -> None: ...
 
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _eventually(check: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> Any:
@@ -88,7 +83,7 @@ class Agency:
 
     def __init__(self, settings: Settings, clock: MovableClock, auth: Auth) -> None:
         self.clock, self.auth = clock, auth
-        self.backoffice_port, self.portal_port = _free_port(), _free_port()
+        self.backoffice_port, self.portal_port = free_port(), free_port()
         settings = settings.model_copy(update={"agency_adapters": {"DLD": {
             "adapter": "webhook", "url": f"http://127.0.0.1:{self.backoffice_port}/tasks", "secret": SECRET,
             "allow_http_loopback": True}}})

@@ -31,6 +31,7 @@ from bizportal.api.stack.service import worker
 from bizportal.engine.reporting.consistency import check_consistency
 from bizportal.storage.database import make_engine, read_session
 from bizportal.storage.outbox import JobState, OutboxRow
+from support import processes
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -56,11 +57,15 @@ class Fault:
 
 def worker_killed(point: str, wait: float = 60.0) -> Fault:
     """Worker 1 is replaced by one that dies with SIGKILL at `point` of its first PDF; once it has died, a normal
-    worker takes its place (as a supervisor would restart it)."""
+    worker takes its place (as a supervisor would restart it).
+
+    The other workers stop meanwhile (SIGTERM: they finish their jobs) and start again with it: with one of them
+    still taking jobs, the doomed one, still starting, could see no PDF before the journeys ended (a flaky run)."""
 
     def inject(stack: Stack) -> None:
         environment = stack.workers[0].environment
-        stack.workers[0].stop()
+        for child in stack.workers:
+            child.stop()
         stack.workers[0] = worker(environment, stack.folder / "logs", 1,
                                   [sys.executable, str(DOOMED_WORKER), point])
         stack.workers[0].start()
@@ -75,7 +80,8 @@ def worker_killed(point: str, wait: float = 60.0) -> Fault:
 
     def heal(stack: Stack) -> None:
         stack.workers[0] = worker(stack.workers[0].environment, stack.folder / "logs", 1)
-        stack.workers[0].start()
+        for child in stack.workers:
+            child.start()
 
     return Fault(f"worker SIGKILLed, PDF {point}", inject, heal, hold=0)
 
@@ -110,7 +116,7 @@ def api_process_killed() -> Fault:
 
     def inject(stack: Stack) -> None:
         api = _required(stack.api)
-        children = _children(api.child.pid or 0)
+        children = processes.children(api.child.pid or 0)
         assert children, "the API has no worker processes to kill"
         os.kill(children[0], 9)
 
@@ -222,18 +228,6 @@ def _licences_verify(stack: Stack, run: load_driver.Figures, most: int = 4) -> i
                 f"licence {number} does not verify: {verdict.status_code} {verdict.text[:300]}"
             checked += 1
     return checked
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
-                    found.append(int(entry.name))
-            except (OSError, IndexError, ValueError):
-                continue
-    return found
 
 
 def _required(part: Any) -> Any:

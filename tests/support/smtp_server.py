@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.policy import default as default_policy
@@ -37,8 +36,3 @@ def _raw(envelope: Envelope) -> bytes:
     content = envelope.original_content or envelope.content
     return content if isinstance(content, bytes) else str(content).encode()
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])

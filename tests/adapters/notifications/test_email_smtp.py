@@ -23,7 +23,8 @@ from bizportal.adapters.notifications.base import (
     RetriableNotificationError,
 )
 from bizportal.adapters.notifications.smtp import SmtpEmailChannel
-from support.smtp_server import Mailbox, free_port
+from bizportal.api.stack.ports import free_port
+from support.smtp_server import Mailbox
 
 SENDER = "Biz Portal <noreply@bizportal.test>"
 SUBJECT_TH = "Biz Portal: ออกใบอนุญาตเลขที่ กทม-อ.2569/000123 แล้ว"

@@ -18,6 +18,7 @@ import bizportal.storage.notifications  # noqa: F401  (registers the table befor
 import bizportal.storage.tables  # noqa: F401
 from bizportal.adapters.notifications.base import RetriableNotificationError
 from bizportal.adapters.notifications.smtp import SmtpEmailChannel
+from bizportal.api.stack.ports import free_port
 from bizportal.engine.assembly import send_notification
 from bizportal.engine.notices.log import notifications_for
 from bizportal.engine.notices.notifier import EVENTS, SEND_JOB, baht, notify, render, send_notification_job
@@ -26,7 +27,7 @@ from bizportal.storage.applications import ApplicationRow
 from bizportal.storage.database import make_engine, transaction
 from bizportal.storage.notifications import NotificationRow
 from bizportal.storage.outbox import OutboxRow
-from support.smtp_server import Mailbox, free_port
+from support.smtp_server import Mailbox
 
 APPLICANT = "somying@example.co.th"
 OPDC = "opdc-copy@opdc.example.go.th"
